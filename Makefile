@@ -1,0 +1,48 @@
+# Tickwire: the two commands are `make run` (server + playable demo on http://127.0.0.1:8080/) and `make test`.
+SHELL := /bin/bash
+GO ?= go
+
+.PHONY: run test deps deps-web deps-browser build-web vet unit race fuzz web-test e2e generate load
+
+run: deps-web build-web
+	$(GO) run ./server/cmd/tickwire $(ARGS)
+
+# Every test: vet, Go tests with the race detector, a short run of every fuzz target, the web SDK's unit tests, the
+# stale checks of generated code and of the demo build, and the browser end-to-end test in Debian's chromium.
+test: deps vet race fuzz web-test e2e
+
+deps: deps-browser deps-web
+	$(GO) mod download
+
+deps-web:
+	cd client-web && npm ci --no-audit --no-fund
+
+deps-browser:
+	@command -v chromium >/dev/null || { apt-get update && apt-get install -y -o DPkg::Lock::Timeout=300 chromium; }
+
+build-web:
+	cd client-web && npm run build
+
+vet:
+	test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
+	$(GO) vet ./...
+
+race:
+	CI=$${CI:-1} $(GO) test -race -count=1 ./...
+
+fuzz:
+	./.ci/fuzz.sh 4s
+
+web-test:
+	cd client-web && npm run typecheck && npm test && npm run build
+	git diff --exit-code --stat -- client-web/dist || { echo "client-web/dist is stale: run make build-web and commit it"; exit 1; }
+
+e2e:
+	cd client-web && npm run e2e
+
+generate:
+	$(GO) generate ./proto
+
+# The documented load run: server pinned to CPU 0, bots to CPU 1 (see README).
+load:
+	./tools/loadrun.sh 500 1000 2000

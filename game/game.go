@@ -1,0 +1,176 @@
+// Package game is the contract between a game and the Tickwire room engine.
+//
+// A game developer implements Sim (the simulation of one room) and a Factory that makes one per room. The engine owns
+// the clock, the network, input queues and snapshots; the game owns the rules. A Sim is pure and deterministic: it
+// imports only the standard library, never reads the wall clock, does no I/O, and takes all randomness from
+// Config.Seed. Two Sims made with the same Config and fed the same calls produce the same entities, tick for tick.
+//
+// The engine delta-compresses snapshots without knowing the game's types: a Sim describes its entities as a Schema of
+// kinds with up to MaxFields integer fields each, and writes its state as a sorted list of Entity values.
+//
+// A Sim is owned by one room goroutine and is never called concurrently; it needs no locks.
+package game
+
+import "errors"
+
+// Limits of the generic state and input representation.
+const (
+	// MaxFields is the most integer fields an entity kind may have.
+	MaxFields = 8
+	// MaxInputValues is the most values an Input may carry.
+	MaxInputValues = 8
+)
+
+// Errors a Sim returns from Join.
+var (
+	ErrFull     = errors.New("game: room is full")
+	ErrRejected = errors.New("game: join rejected")
+)
+
+// PlayerID identifies a player within a room. The engine assigns ids from 1 upward and never reuses one within a room.
+type PlayerID uint32
+
+// Tick numbers simulation steps from 1.
+type Tick uint32
+
+// FieldSpec describes one integer field of an entity kind.
+type FieldSpec struct {
+	Name string
+	// RateField is 1 + the index of the field that holds this field's change per tick, or 0 for none. The snapshot
+	// codec predicts the field as value + rate × elapsed ticks and sends only the difference, so an entity moving in a
+	// straight line costs nothing after it appears. The Sim should store the rate it actually applied (zero when a
+	// wall stopped the entity) so that the prediction holds.
+	RateField uint8
+}
+
+// KindSpec describes one kind of entity.
+type KindSpec struct {
+	ID     uint8
+	Name   string
+	Fields []FieldSpec // at most MaxFields
+}
+
+// InputField describes one value of an Input, with inclusive bounds. The engine refuses inputs outside them before
+// the Sim sees them.
+type InputField struct {
+	Name     string
+	Min, Max int32
+}
+
+// Schema is a game's static description. It must not change after the Sim is made.
+type Schema struct {
+	Kinds []KindSpec
+	Input []InputField // at most MaxInputValues
+	// Params are constants a client needs to predict and draw (world size, fixed-point scale, speeds).
+	Params map[string]int32
+}
+
+// Validate reports whether the schema is within the engine's limits.
+func (s *Schema) Validate() error {
+	if len(s.Input) > MaxInputValues {
+		return errors.New("game: too many input values")
+	}
+	seen := map[uint8]bool{}
+	for _, k := range s.Kinds {
+		if seen[k.ID] {
+			return errors.New("game: duplicate kind id")
+		}
+		seen[k.ID] = true
+		if len(k.Fields) > MaxFields {
+			return errors.New("game: too many fields in kind " + k.Name)
+		}
+		for _, f := range k.Fields {
+			if int(f.RateField) > len(k.Fields) {
+				return errors.New("game: rate field out of range in kind " + k.Name)
+			}
+		}
+	}
+	for _, in := range s.Input {
+		if in.Min > in.Max {
+			return errors.New("game: input " + in.Name + " has min > max")
+		}
+	}
+	return nil
+}
+
+// Entity is one entity's state as the engine snapshots it. Fields beyond the kind's field count are zero.
+type Entity struct {
+	ID     uint32
+	Kind   uint8
+	Fields [MaxFields]int32
+}
+
+// Input is one validated input of one player. Values has one entry per Schema.Input field, within its bounds.
+type Input struct {
+	Seq        uint32
+	Values     [MaxInputValues]int32
+	RenderTick Tick // the tick the client was rendering (0: unknown), for lag compensation
+}
+
+// Event is a reliable event a Sim reports during a Step (a hit, a kill). The engine delivers it to every player.
+type Event struct {
+	Type   string // a constant string: the engine does not copy it
+	Player PlayerID
+	Args   [4]int32
+	NArgs  uint8
+}
+
+// Events collects what a Step reports. The engine reuses it between ticks.
+type Events struct {
+	List []Event
+}
+
+// Add appends an event.
+func (e *Events) Add(ev Event) { e.List = append(e.List, ev) }
+
+// Reset empties the list, keeping its storage.
+func (e *Events) Reset() { e.List = e.List[:0] }
+
+// PlayerResult is one player's standing when a match ends.
+type PlayerResult struct {
+	Player PlayerID
+	Score  int32
+	Rank   int // 1 is best; equal scores share a rank
+}
+
+// Result ends a match.
+type Result struct {
+	Reason  string // "time_limit", "score_limit", ...
+	Players []PlayerResult
+}
+
+// Config is what the engine tells a Sim about its room.
+type Config struct {
+	Seed       uint64
+	TickRate   int // ticks per second
+	MaxPlayers int
+	// Settings are the game's own options from the room's creator (for the arena: "time_limit_s", "score_limit").
+	Settings map[string]string
+}
+
+// Sim is the simulation of one room. All methods are called from the room goroutine only.
+type Sim interface {
+	// Schema describes the game's entities and inputs. It is called once.
+	Schema() *Schema
+	// Join adds a player (for a new slot, not a resume). It may refuse with ErrFull or ErrRejected.
+	Join(p PlayerID) error
+	// Leave removes a player for good: it left, or its grace period ran out.
+	Leave(p PlayerID)
+	// Disconnected says that a player's connection dropped; the player stays in the world during the grace period.
+	Disconnected(p PlayerID)
+	// Resumed says that a disconnected player is back.
+	Resumed(p PlayerID)
+	// ApplyInput applies one input of one player. The engine calls it in sequence order, never twice for a sequence,
+	// before the Step of the tick, and at most a bounded number of times per player per tick. The Sim enforces its own
+	// rules (such as shots per second) here.
+	ApplyInput(t Tick, p PlayerID, in *Input)
+	// Step advances the world to tick t and reports what happened.
+	Step(t Tick, ev *Events)
+	// AppendEntities appends the whole world, sorted by ascending ID, and returns the extended slice.
+	AppendEntities(dst []Entity) []Entity
+	// Result reports whether the match has ended, and how. The engine calls it after each Step.
+	Result() (Result, bool)
+}
+
+// Factory makes the Sim of a new room.
+type Factory func(cfg Config) (Sim, error)
