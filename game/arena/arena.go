@@ -1,0 +1,326 @@
+// Package arena is Tickwire's reference game: a top-down shooter in a 2000 × 2000 unit world where players move,
+// aim and fire projectiles at each other (see the project's ARENA.md for the rules). The demo, the bots and every
+// benchmark play it.
+//
+// The arena implements game.Sim with integers only: positions are in sub-units (Scale per world unit), angles are
+// 16-bit, and randomness (spawn points) comes from a PCG generator seeded with game.Config.Seed, so two arenas fed the
+// same calls produce the same entities on every platform. Its state is shaped for the snapshot codec: a player's vx,
+// vy are the displacement its last input applied, and a projectile's vx, vy are its constant velocity, so the codec's
+// rate prediction makes straight-line motion free after an entity appears.
+//
+// Entities: kind 1 "player" [x, y, vx, vy, aim, hp, score] with id = player id; kind 2 "projectile"
+// [x, y, vx, vy, owner] with ids from ProjectileIDBase upward, never reused. Input: [dx, dy, aim, fire].
+//
+// Events reported by Step (Event.Player is always the player who was hit):
+//   - "hit": Args [shooter, damage, hp after the hit]
+//   - "kill": Args [shooter, shooter's score after the kill (0 if the shooter has left)]
+//   - "respawn": Args [x, y], the new position in sub-units
+//
+// Settings: "time_limit_s" (match length in seconds) and "score_limit" (score that wins); absent, empty or 0 means none.
+//
+// A player who disconnects stays in the world, motionless and vulnerable, until it resumes or leaves. A player who
+// leaves is removed at once; its projectiles in flight stay until they hit or expire, but score for no one.
+//
+// An Arena is not safe for concurrent use: the room goroutine owns it, as game.Sim requires.
+package arena
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+
+	"github.com/tickwire/tickwire/game"
+)
+
+// Mode is the arena's game mode name.
+const Mode = "arena"
+
+// Entity kinds.
+const (
+	KindPlayer     uint8 = 1
+	KindProjectile uint8 = 2
+)
+
+// Field indexes of a player entity.
+const (
+	PlayerX = iota
+	PlayerY
+	PlayerVX
+	PlayerVY
+	PlayerAim
+	PlayerHP
+	PlayerScore
+)
+
+// Field indexes of a projectile entity.
+const (
+	ProjX = iota
+	ProjY
+	ProjVX
+	ProjVY
+	ProjOwner
+)
+
+// Input value indexes.
+const (
+	InputDX   = iota // -1..1
+	InputDY          // -1..1, +1 is down
+	InputAim         // 0..65535: angle aim/65536 · 2π, direction (cos, sin), +y down
+	InputFire        // 0..1
+)
+
+// Event types reported by Step.
+const (
+	EventHit     = "hit"
+	EventKill    = "kill"
+	EventRespawn = "respawn"
+)
+
+// Match end reasons reported by Result.
+const (
+	ReasonTimeLimit  = "time_limit"
+	ReasonScoreLimit = "score_limit"
+)
+
+// Errors New returns.
+var ErrBadSetting = errors.New("arena: bad setting")
+
+// Factory makes an arena for a room.
+var Factory game.Factory = func(cfg game.Config) (game.Sim, error) {
+	a, err := New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+var _ game.Sim = (*Arena)(nil)
+
+type player struct {
+	id        game.PlayerID
+	x, y      int32
+	vx, vy    int32
+	aim       uint16 // full precision; the entity carries aim >> AimShift
+	hp, score int32
+	nextFire  game.Tick // the first tick this player may fire again
+	connected bool
+}
+
+type projectile struct {
+	id      uint32
+	x, y    int32
+	vx, vy  int32
+	owner   game.PlayerID
+	expires game.Tick // removed by the Step of this tick
+}
+
+// Arena is one room's arena simulation.
+type Arena struct {
+	// Static after construction.
+	params     Params
+	schema     *game.Schema
+	maxPlayers int
+	timeLimit  game.Tick // 0: none
+	scoreLimit int32     // 0: none
+
+	// Owned by the room goroutine.
+	rng         *rand.Rand
+	players     []player     // ascending id
+	projectiles []projectile // ascending id (spawn order)
+	nextProj    uint32       // id of the next projectile
+	tick        game.Tick    // last tick stepped
+	ended       bool
+	result      game.Result
+}
+
+// New makes an arena for cfg. It fails with ErrBadSetting when a setting is not a non-negative integer.
+func New(cfg game.Config) (*Arena, error) {
+	tickRate := cfg.TickRate
+	if tickRate <= 0 {
+		tickRate = DefaultTickRate
+	}
+	maxPlayers := cfg.MaxPlayers
+	if maxPlayers <= 0 {
+		maxPlayers = DefaultMaxPlayers
+	}
+	timeLimit, err := setting(cfg.Settings, "time_limit_s")
+	if err != nil {
+		return nil, err
+	}
+	scoreLimit, err := setting(cfg.Settings, "score_limit")
+	if err != nil {
+		return nil, err
+	}
+	p := NewParams(tickRate)
+	a := &Arena{
+		params:     p,
+		schema:     newSchema(p),
+		maxPlayers: maxPlayers,
+		timeLimit:  game.Tick(int64(timeLimit) * int64(tickRate)),
+		scoreLimit: int32(scoreLimit),
+		rng:        rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15)),
+		players:    make([]player, 0, maxPlayers),
+		// A player has at most ceil(lifetime / interval) projectiles alive, plus one fired in the tick the oldest expires.
+		projectiles: make([]projectile, 0, maxPlayers*(int(p.ProjectileLifetime/p.FireInterval)+2)),
+		nextProj:    ProjectileIDBase,
+	}
+	return a, nil
+}
+
+func setting(s map[string]string, key string) (int32, error) {
+	v, ok := s[key]
+	if !ok || v == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 32)
+	if err != nil || n < 0 || n > 1<<24 {
+		return 0, fmt.Errorf("%w: %s=%q: want an integer from 0 to %d", ErrBadSetting, key, v, 1<<24)
+	}
+	return int32(n), nil
+}
+
+func newSchema(p Params) *game.Schema {
+	return &game.Schema{
+		Kinds: []game.KindSpec{
+			{ID: KindPlayer, Name: "player", Fields: []game.FieldSpec{
+				{Name: "x", RateField: 1 + PlayerVX},
+				{Name: "y", RateField: 1 + PlayerVY},
+				{Name: "vx"},
+				{Name: "vy"},
+				{Name: "aim"},
+				{Name: "hp"},
+				{Name: "score"},
+			}},
+			{ID: KindProjectile, Name: "projectile", Fields: []game.FieldSpec{
+				{Name: "x", RateField: 1 + ProjVX},
+				{Name: "y", RateField: 1 + ProjVY},
+				{Name: "vx"},
+				{Name: "vy"},
+				{Name: "owner"},
+			}},
+		},
+		Input: []game.InputField{
+			{Name: "dx", Min: -1, Max: 1},
+			{Name: "dy", Min: -1, Max: 1},
+			{Name: "aim", Min: 0, Max: 65535},
+			{Name: "fire", Min: 0, Max: 1},
+		},
+		Params: p.Map(),
+	}
+}
+
+// Params returns the arena's constants at its tick rate.
+func (a *Arena) Params() Params { return a.params }
+
+// Schema describes the arena's entities, inputs and Params.
+func (a *Arena) Schema() *game.Schema { return a.schema }
+
+// find returns the index of player p in a.players, or -1.
+func (a *Arena) find(p game.PlayerID) int {
+	lo, hi := 0, len(a.players)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if a.players[m].id < p {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	if lo < len(a.players) && a.players[lo].id == p {
+		return lo
+	}
+	return -1
+}
+
+// Join adds player p at a random point with full hp. It fails with game.ErrFull when the arena holds MaxPlayers, and
+// with game.ErrRejected for an id already in the arena, 0, or not below ProjectileIDBase (entity ids must not clash).
+func (a *Arena) Join(p game.PlayerID) error {
+	if p == 0 || p >= ProjectileIDBase || a.find(p) >= 0 {
+		return game.ErrRejected
+	}
+	if len(a.players) >= a.maxPlayers {
+		return game.ErrFull
+	}
+	x, y := a.spawnPoint()
+	pl := player{id: p, x: x, y: y, hp: a.params.MaxHP, connected: true}
+	i := len(a.players)
+	for i > 0 && a.players[i-1].id > p {
+		i--
+	}
+	a.players = append(a.players, player{})
+	copy(a.players[i+1:], a.players[i:])
+	a.players[i] = pl
+	return nil
+}
+
+// Leave removes player p. Its projectiles in flight stay.
+func (a *Arena) Leave(p game.PlayerID) {
+	if i := a.find(p); i >= 0 {
+		a.players = append(a.players[:i], a.players[i+1:]...)
+	}
+}
+
+// Disconnected keeps player p in the world, stopped: with no inputs coming it does not move, so its velocity is zeroed
+// to keep clients from extrapolating it.
+func (a *Arena) Disconnected(p game.PlayerID) {
+	if i := a.find(p); i >= 0 {
+		pl := &a.players[i]
+		pl.connected = false
+		pl.vx, pl.vy = 0, 0
+	}
+}
+
+// Resumed marks player p connected again.
+func (a *Arena) Resumed(p game.PlayerID) {
+	if i := a.find(p); i >= 0 {
+		a.players[i].connected = true
+	}
+}
+
+// ApplyInput moves player p by one tick of its input's direction, sets its aim and, when fire is set and the player's
+// fire interval has passed, spawns a projectile at its new position. Values out of range are clamped; inputs of an
+// unknown player are ignored.
+func (a *Arena) ApplyInput(t game.Tick, p game.PlayerID, in *game.Input) {
+	i := a.find(p)
+	if i < 0 || a.ended {
+		return
+	}
+	pl := &a.players[i]
+	pl.x, pl.y, pl.vx, pl.vy = Move(pl.x, pl.y, in.Values[InputDX], in.Values[InputDY], a.params)
+	pl.aim = uint16(clamp(in.Values[InputAim], 0, 65535))
+	if in.Values[InputFire] != 0 && t >= pl.nextFire {
+		pl.nextFire = t + game.Tick(a.params.FireInterval)
+		vx, vy := ProjectileVelocity(pl.aim, a.params.ProjectileSpeed)
+		a.projectiles = append(a.projectiles, projectile{
+			id: a.nextProj, x: pl.x, y: pl.y, vx: vx, vy: vy, owner: p,
+			expires: t + game.Tick(a.params.ProjectileLifetime),
+		})
+		a.nextProj++
+	}
+}
+
+// AppendEntities appends the players then the projectiles: both lists are kept in ascending id order and every
+// player id is below every projectile id.
+func (a *Arena) AppendEntities(dst []game.Entity) []game.Entity {
+	for i := range a.players {
+		pl := &a.players[i]
+		dst = append(dst, game.Entity{ID: uint32(pl.id), Kind: KindPlayer, Fields: [game.MaxFields]int32{
+			pl.x, pl.y, pl.vx, pl.vy, int32(pl.aim >> AimShift), pl.hp, pl.score,
+		}})
+	}
+	for i := range a.projectiles {
+		pr := &a.projectiles[i]
+		dst = append(dst, game.Entity{ID: pr.id, Kind: KindProjectile, Fields: [game.MaxFields]int32{
+			pr.x, pr.y, pr.vx, pr.vy, int32(pr.owner),
+		}})
+	}
+	return dst
+}
+
+// spawnPoint returns a uniformly random point of the world, in sub-units.
+func (a *Arena) spawnPoint() (x, y int32) {
+	x = a.rng.Int32N(a.params.WorldW*a.params.Scale + 1)
+	y = a.rng.Int32N(a.params.WorldH*a.params.Scale + 1)
+	return x, y
+}
