@@ -100,15 +100,15 @@ func TestRoundTrip(t *testing.T) {
 		{name: "zero id", base: nil, cur: world(1, ent(0, 1, 1), ent(1, 2, 2))},
 		{name: "max id", base: world(1, ent(0, 1, 1)), cur: world(2, ent(0, 1, 2), ent(math.MaxUint32, 2, 3))},
 		{
-			name: "rate prediction over many ticks",
-			base: world(100, ent(65537, 2, 3200, 3200, 320, -160, 1)),
-			cur:  world(130, ent(65537, 2, 3200+30*320, 3200-30*160, 320, -160, 1)),
+			name:     "rate prediction over many ticks",
+			base:     world(100, ent(65537, 2, 3200, 3200, 320, -160, 1)),
+			cur:      world(130, ent(65537, 2, 3200+30*320, 3200-30*160, 320, -160, 1)),
 			wantBody: []byte{0, 0},
 		},
 		{
-			name: "int32 wraparound in prediction",
-			base: world(1, ent(1, 1, math.MaxInt32-1, math.MinInt32+1, 5, -5, 0, 0, 0)),
-			cur:  world(3, ent(1, 1, math.MinInt32+8, math.MaxInt32-8, 5, -5, 0, 0, 0)),
+			name:     "int32 wraparound in prediction",
+			base:     world(1, ent(1, 1, math.MaxInt32-1, math.MinInt32+1, 5, -5, 0, 0, 0)),
+			cur:      world(3, ent(1, 1, math.MinInt32+8, math.MaxInt32-8, 5, -5, 0, 0, 0)),
 			wantBody: []byte{0, 0},
 		},
 		{
@@ -117,15 +117,15 @@ func TestRoundTrip(t *testing.T) {
 			cur:  world(2, ent(1, 7, math.MaxInt32, math.MinInt32, -1, 0, math.MinInt32, math.MaxInt32, 1, math.MinInt32)),
 		},
 		{
-			name: "tick wraparound",
-			base: world(math.MaxUint32-1, ent(1, 1, 0, 0, 7, 9)),
-			cur:  world(1, ent(1, 1, 21, 27, 7, 9)), // 3 ticks later
+			name:     "tick wraparound",
+			base:     world(math.MaxUint32-1, ent(1, 1, 0, 0, 7, 9)),
+			cur:      world(1, ent(1, 1, 21, 27, 7, 9)), // 3 ticks later
 			wantBody: []byte{0, 0},
 		},
 		{
-			name: "older tick than baseline",
-			base: world(20, ent(1, 1, 100, 100, 2, 3)),
-			cur:  world(18, ent(1, 1, 96, 94, 2, 3)),
+			name:     "older tick than baseline",
+			base:     world(20, ent(1, 1, 100, 100, 2, 3)),
+			cur:      world(18, ent(1, 1, 96, 94, 2, 3)),
 			wantBody: []byte{0, 0},
 		},
 		{
