@@ -83,7 +83,7 @@ const (
 	ReasonScoreLimit = "score_limit"
 )
 
-// Errors New returns.
+// ErrBadSetting is returned by New when a setting is not an integer from 0 to 1<<24.
 var ErrBadSetting = errors.New("arena: bad setting")
 
 // Factory makes an arena for a room.

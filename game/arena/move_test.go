@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"math"
 	"os"
 	"path/filepath"
 	"testing"
@@ -213,6 +214,14 @@ func TestProjectileVelocity(t *testing.T) {
 		vx, vy := ProjectileVelocity(tt.aim, 320)
 		if vx != tt.vx || vy != tt.vy {
 			t.Errorf("ProjectileVelocity(%d, 320) = (%d, %d), want (%d, %d)", tt.aim, vx, vy, tt.vx, tt.vy)
+		}
+	}
+	// Every entry must sit well away from a rounding boundary, so that a last-bit difference in another platform's
+	// math.Sin (or a fused multiply-add) cannot change the table.
+	for i := 0; i <= 16384; i++ {
+		v := math.Sin(float64(i)*(2*math.Pi/65536)) * 65536
+		if frac := math.Abs(v - math.Floor(v) - 0.5); frac < 1e-6 {
+			t.Errorf("sin table entry %d = %v is %g from a rounding boundary", i, v, frac)
 		}
 	}
 	// The table must agree with math within rounding, and sin² + cos² stay close to 1, for every angle.

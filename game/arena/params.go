@@ -102,14 +102,21 @@ func (p Params) Map() map[string]int32 {
 //
 // Clients mirror this function exactly to predict their own movement; testdata/move_golden.json pins its results.
 func Move(x, y, dx, dy int32, p Params) (nx, ny, vx, vy int32) {
+	vx, vy = Velocity(dx, dy, p)
+	nx = clamp(x+vx, 0, p.WorldW*p.Scale)
+	ny = clamp(y+vy, 0, p.WorldH*p.Scale)
+	return nx, ny, nx - x, ny - y
+}
+
+// Velocity returns a player's displacement per tick for an input direction, before walls: (±Speed, 0), (0, ±Speed),
+// (±Diag, ±Diag) or (0, 0). Values of dx, dy outside -1..1 count as their sign.
+func Velocity(dx, dy int32, p Params) (vx, vy int32) {
 	dx, dy = sign(dx), sign(dy)
 	step := p.Speed
 	if dx != 0 && dy != 0 {
 		step = p.Diag
 	}
-	nx = clamp(x+dx*step, 0, p.WorldW*p.Scale)
-	ny = clamp(y+dy*step, 0, p.WorldH*p.Scale)
-	return nx, ny, nx - x, ny - y
+	return dx * step, dy * step
 }
 
 func sign(v int32) int32 {
