@@ -1,0 +1,45 @@
+// Package matchmaker places players into rooms.
+//
+// A client asks to play a mode by submitting a ticket (one player or a party that stays together, an optional rating,
+// optional properties such as a region, or a private-room code). A batch, Process, runs over every queued ticket:
+// it fills open rooms of the mode before it opens new ones, never exceeds a room's capacity, opens a room only when
+// at least the mode's minimum of compatible players is queued, widens each ticket's rating window the longer it
+// waits, backfills running rooms whose players left, creates private rooms and places parties into them by code, and
+// times out tickets that waited too long. A placed ticket carries the room id, the WebSocket address to connect to and
+// one single-use, expiring join token per player, bound to that player and that room.
+//
+// Process takes the time as an argument so that tests drive it with a fake clock; in production Run calls it
+// periodically (and soon after each new ticket). The matchmaker never talks to rooms directly: it goes through the
+// small Rooms and Tokens interfaces below, which the server's room directory and session table satisfy (adapters are
+// fine).
+//
+// # Seats and reservations
+//
+// A placed player holds a reservation in its room until it joins (the room reports the join through PlayerJoined)
+// or until the join token would have expired (Config.JoinTTL; keep it equal to the token issuer's lifetime). A room's
+// occupancy is the room's own player count plus its live reservations, so a burst of tickets never overfills a room
+// whose players have not connected yet.
+//
+// # HTTP
+//
+// Handler serves, under /v1/ (JSON bodies, errors as {"error": code, "message": text}):
+//
+//	POST   /v1/matchmaking/tickets          body TicketRequest → 201 Ticket
+//	GET    /v1/matchmaking/tickets/{id}     ?wait=10s long-polls until the ticket is no longer queued → 200 Ticket
+//	DELETE /v1/matchmaking/tickets/{id}     cancels a queued ticket → 200 Ticket (409 when already placed)
+//	GET    /v1/rooms                        ?mode=arena → 200 {"rooms": [RoomView...]} (private rooms hidden)
+//
+// A ticket id is 128 random bits: whoever knows it can read the join tokens, so hand it only to the ticket's owner.
+//
+// # Wiring (server)
+//
+//	mm, err := matchmaker.New(matchmaker.Config{PublicURL: "ws://host:port/ws", Logger: log}, roomsAdapter, tokensAdapter)
+//	go mm.Run(ctx)                                   // periodic Process; returns when ctx is done
+//	mux.Handle("/v1/matchmaking/", mm.Handler())
+//	mux.Handle("/v1/rooms", mm.Handler())
+//	// in every room's OnEvent (non-blocking): on "player_joined" call mm.PlayerJoined(roomID)
+//	// (service.Service.RoomEvent does this for you when the service package is wired).
+//
+// All exported methods are safe to call from several goroutines. PlayerJoined never blocks on Process, so it may be
+// called from a room goroutine.
+package matchmaker

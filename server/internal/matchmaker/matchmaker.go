@@ -1,0 +1,232 @@
+package matchmaker
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Matchmaker queues tickets and places them into rooms. See the package documentation.
+type Matchmaker struct {
+	// Static after construction.
+	cfg    Config
+	rooms  Rooms
+	tokens Tokens
+	log    *slog.Logger
+
+	// Guarded by joinsMu, which is never held while calling out, so PlayerJoined never waits for Process.
+	joinsMu sync.Mutex
+	joins   map[string]int // room id → joins reported since the last Process
+
+	// Guarded by mu.
+	mu      sync.Mutex
+	seq     uint64
+	tickets map[string]*ticket
+	queued  map[string]*ticket    // player name → its queued ticket: a player is in at most one queued ticket
+	tracks  map[string]*roomTrack // rooms the matchmaker has placed players into
+	codes   map[string]string     // private room code → room id
+}
+
+// roomTrack is what the matchmaker remembers of a room it placed players into. Guarded by Matchmaker.mu.
+type roomTrack struct {
+	id      string
+	mode    string
+	seq     uint64 // creation order among tracked rooms: older rooms are filled first
+	private bool
+	code    string
+	// Ratings of the rated players placed here (their span must fit a newcomer's window).
+	rated      int
+	rmin, rmax float64
+	props      map[string]string
+	// Seats reserved for placed players who have not joined yet: their expiry times, oldest first.
+	reserved []time.Time
+}
+
+// New makes a Matchmaker. Call Run (or Process yourself) to place tickets.
+func New(cfg Config, rooms Rooms, tokens Tokens) (*Matchmaker, error) {
+	cfg.setDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if rooms == nil || tokens == nil {
+		return nil, fmt.Errorf("matchmaker: Rooms and Tokens are required")
+	}
+	return &Matchmaker{
+		cfg:     cfg,
+		rooms:   rooms,
+		tokens:  tokens,
+		log:     cfg.Logger,
+		joins:   make(map[string]int),
+		tickets: make(map[string]*ticket),
+		queued:  make(map[string]*ticket),
+		tracks:  make(map[string]*roomTrack),
+		codes:   make(map[string]string),
+	}, nil
+}
+
+// Run calls Process every Config.Interval until ctx is done.
+func (m *Matchmaker) Run(ctx context.Context) {
+	t := time.NewTicker(m.cfg.Interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			m.Process(m.cfg.Now())
+		}
+	}
+}
+
+// PlayerJoined tells the matchmaker that a player took a seat in room roomID, which releases one of the room's
+// reservations. Cheap and never blocks on Process: safe to call from a room's event callback.
+func (m *Matchmaker) PlayerJoined(roomID string) {
+	m.joinsMu.Lock()
+	m.joins[roomID]++
+	m.joinsMu.Unlock()
+}
+
+func (m *Matchmaker) takeJoins() map[string]int {
+	m.joinsMu.Lock()
+	defer m.joinsMu.Unlock()
+	if len(m.joins) == 0 {
+		return nil
+	}
+	j := m.joins
+	m.joins = make(map[string]int)
+	return j
+}
+
+// Submit queues a ticket. Errors: ErrUnknownMode, ErrBadRequest (wrapped with the reason), ErrPlayerQueued,
+// ErrQueueFull.
+func (m *Matchmaker) Submit(req TicketRequest) (Ticket, error) {
+	capacity, ok := m.rooms.Capacity(req.Mode)
+	if !ok {
+		return Ticket{}, fmt.Errorf("%w: %q", ErrUnknownMode, req.Mode)
+	}
+	req.Players = append([]string(nil), req.Players...)
+	if err := normalize(&req, capacity); err != nil {
+		return Ticket{}, err
+	}
+	req.Code = strings.ToUpper(req.Code)
+	now := m.cfg.Now()
+
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if len(m.tickets) >= m.cfg.MaxTickets {
+		return Ticket{}, ErrQueueFull
+	}
+	for _, p := range req.Players {
+		if _, dup := m.queued[p]; dup {
+			return Ticket{}, fmt.Errorf("%w: %q", ErrPlayerQueued, p)
+		}
+	}
+	m.seq++
+	t := &ticket{seq: m.seq, req: req, created: now, done: make(chan struct{})}
+	seats := make([]Seat, len(req.Players))
+	for i, p := range req.Players {
+		seats[i] = Seat{Player: p}
+		m.queued[p] = t
+	}
+	t.view = Ticket{ID: randomHex(16), Status: StatusQueued, Mode: req.Mode, Players: seats, CreatedAt: now}
+	m.tickets[t.view.ID] = t
+	return m.viewLocked(t, now), nil
+}
+
+// Get reports a ticket.
+func (m *Matchmaker) Get(id string) (Ticket, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	t, ok := m.tickets[id]
+	if !ok {
+		return Ticket{}, ErrTicketNotFound
+	}
+	return m.viewLocked(t, m.cfg.Now()), nil
+}
+
+// Wait reports a ticket once it has left the queue, or as it is when wait has passed or ctx is done.
+func (m *Matchmaker) Wait(ctx context.Context, id string, wait time.Duration) (Ticket, error) {
+	m.mu.Lock()
+	t, ok := m.tickets[id]
+	m.mu.Unlock()
+	if !ok {
+		return Ticket{}, ErrTicketNotFound
+	}
+	if wait > 0 {
+		timer := time.NewTimer(wait)
+		select {
+		case <-t.done:
+		case <-timer.C:
+		case <-ctx.Done():
+		}
+		timer.Stop()
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.viewLocked(t, m.cfg.Now()), nil
+}
+
+// Cancel cancels a queued ticket. Canceling a canceled ticket is a no-op; any other finished ticket gives
+// ErrNotQueued (with the ticket as it is).
+func (m *Matchmaker) Cancel(id string) (Ticket, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	t, ok := m.tickets[id]
+	if !ok {
+		return Ticket{}, ErrTicketNotFound
+	}
+	now := m.cfg.Now()
+	switch t.view.Status {
+	case StatusQueued:
+		m.finishLocked(t, StatusCanceled, "", now)
+	case StatusCanceled:
+	default:
+		return m.viewLocked(t, now), ErrNotQueued
+	}
+	return m.viewLocked(t, now), nil
+}
+
+// viewLocked returns a copy of the ticket's public state.
+func (m *Matchmaker) viewLocked(t *ticket, now time.Time) Ticket {
+	v := t.view // Players is replaced, never modified in place, so sharing the slice is safe
+	end := now
+	if !t.queued() {
+		end = t.ended
+	}
+	v.WaitedMs = end.Sub(t.created).Milliseconds()
+	return v
+}
+
+// finishLocked takes a ticket out of the queue with a final status.
+func (m *Matchmaker) finishLocked(t *ticket, status, errText string, now time.Time) {
+	t.view.Status = status
+	t.view.Error = errText
+	t.ended = now
+	for _, p := range t.req.Players {
+		if m.queued[p] == t {
+			delete(m.queued, p)
+		}
+	}
+	close(t.done)
+}
+
+// codeAlphabet leaves out look-alikes (I, O, 0, 1).
+const codeAlphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+// newCodeLocked returns an unused private room code (6 characters, 30 bits).
+func (m *Matchmaker) newCodeLocked() string {
+	for {
+		var b [6]byte
+		_, _ = rand.Read(b[:])
+		for i := range b {
+			b[i] = codeAlphabet[int(b[i])%len(codeAlphabet)]
+		}
+		if _, used := m.codes[string(b[:])]; !used {
+			return string(b[:])
+		}
+	}
+}

@@ -1,0 +1,332 @@
+package matchmaker
+
+import (
+	"errors"
+	"math"
+	"sort"
+	"time"
+)
+
+// openRoom is a public room that may take players in this batch.
+type openRoom struct {
+	info     RoomInfo
+	track    *roomTrack // nil: a room the matchmaker never placed into (e.g. opened by quick play)
+	occupied int        // players + live reservations
+}
+
+func (r *openRoom) free() int { return r.info.Capacity - r.occupied }
+
+// group is the rating and property constraints of a set of players (a room's, or a new room's being formed).
+type group struct {
+	rated      int
+	rmin, rmax float64
+	window     float64 // the narrowest window among the group's rated tickets (+Inf: none)
+	props      map[string]string
+}
+
+// accepts reports whether t may join the group at now.
+func (g *group) accepts(t *ticket, c *Config, now time.Time) bool {
+	for k, v := range t.req.Properties {
+		if gv, ok := g.props[k]; ok && gv != v {
+			return false
+		}
+	}
+	if t.req.Rating == nil || g.rated == 0 {
+		return true
+	}
+	r := *t.req.Rating
+	span := math.Max(g.rmax, r) - math.Min(g.rmin, r)
+	return span <= math.Min(g.window, t.window(c, now))
+}
+
+func (g *group) add(t *ticket, c *Config, now time.Time) {
+	for k, v := range t.req.Properties {
+		if g.props == nil {
+			g.props = make(map[string]string)
+		}
+		g.props[k] = v
+	}
+	if t.req.Rating == nil {
+		return
+	}
+	r := *t.req.Rating
+	if g.rated == 0 {
+		g.rmin, g.rmax = r, r
+	} else {
+		g.rmin, g.rmax = math.Min(g.rmin, r), math.Max(g.rmax, r)
+	}
+	g.rated++
+	g.window = math.Min(g.window, t.window(c, now))
+}
+
+// roomGroup is the constraint a tracked room puts on newcomers: its players' rating span and properties. Only the
+// newcomer's window counts (the room's players are already placed).
+func roomGroup(tr *roomTrack) group {
+	g := group{window: math.Inf(1)}
+	if tr != nil {
+		g.rated, g.rmin, g.rmax, g.props = tr.rated, tr.rmin, tr.rmax, tr.props
+	}
+	return g
+}
+
+// Process runs one matchmaking batch at time now: it expires reservations and tickets, places private-room tickets,
+// fills open rooms (fullest first), and opens new rooms for compatible queued players once a mode's minimum is met.
+// Tickets are considered oldest first. Safe to call from several goroutines (batches are serialized).
+func (m *Matchmaker) Process(now time.Time) {
+	joins := m.takeJoins()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+
+	// Reservations: a join releases the oldest reservation of its room; expired ones are dropped.
+	for id, n := range joins {
+		if tr := m.tracks[id]; tr != nil {
+			tr.reserved = tr.reserved[min(n, len(tr.reserved)):]
+		}
+	}
+	for _, tr := range m.tracks {
+		i := 0
+		for i < len(tr.reserved) && !tr.reserved[i].After(now) {
+			i++
+		}
+		tr.reserved = tr.reserved[i:]
+	}
+
+	// Tickets: purge finished ones past retention, time out old ones, queue the rest oldest first.
+	var queue []*ticket
+	for id, t := range m.tickets {
+		switch {
+		case !t.queued():
+			if now.Sub(t.ended) >= m.cfg.Retention {
+				delete(m.tickets, id)
+			}
+		case now.Sub(t.created) >= m.cfg.TicketTimeout:
+			m.finishLocked(t, StatusTimedOut, "no room found in time", now)
+		default:
+			queue = append(queue, t)
+		}
+	}
+	sort.Slice(queue, func(i, j int) bool { return queue[i].seq < queue[j].seq })
+
+	// Rooms: forget ended or vanished ones; collect the public rooms that take players, per mode.
+	infos := m.rooms.List()
+	live := make(map[string]RoomInfo, len(infos))
+	for _, info := range infos {
+		live[info.ID] = info
+	}
+	for id, tr := range m.tracks {
+		info, ok := live[id]
+		if !ok {
+			info, ok = m.rooms.Get(id)
+		}
+		if !ok || info.State == StateEnded {
+			delete(m.tracks, id)
+			if tr.code != "" {
+				delete(m.codes, tr.code)
+			}
+		}
+	}
+	open := make(map[string][]*openRoom)
+	for _, info := range infos {
+		tr := m.tracks[info.ID]
+		if info.Private || (tr != nil && tr.private) || info.Capacity <= 0 || !m.takesPlayers(info) {
+			continue
+		}
+		r := &openRoom{info: info, track: tr, occupied: info.Players}
+		if tr != nil {
+			r.occupied += len(tr.reserved)
+		}
+		open[info.Mode] = append(open[info.Mode], r)
+	}
+	for _, rooms := range open {
+		sort.Slice(rooms, func(i, j int) bool { return roomOrder(rooms[i]) < roomOrder(rooms[j]) })
+	}
+
+	// Private rooms first: they never compete with public placement.
+	leftovers := make(map[string][]*ticket)
+	var modes []string
+	for _, t := range queue {
+		switch {
+		case t.req.CreatePrivate:
+			m.createPrivateLocked(t, now)
+		case t.req.Code != "":
+			m.joinPrivateLocked(t, now)
+		default:
+			if r := m.bestRoom(open[t.req.Mode], t, now); r != nil {
+				m.placeLocked(t, r.info, r.track, now)
+				r.occupied += t.size()
+				continue
+			}
+			if _, seen := leftovers[t.req.Mode]; !seen {
+				modes = append(modes, t.req.Mode)
+			}
+			leftovers[t.req.Mode] = append(leftovers[t.req.Mode], t)
+		}
+	}
+
+	// New rooms for what is left, mode by mode, in order of each mode's oldest ticket.
+	for _, mode := range modes {
+		m.openRoomsLocked(mode, leftovers[mode], now)
+	}
+}
+
+func (m *Matchmaker) takesPlayers(info RoomInfo) bool {
+	switch info.State {
+	case StateWaiting:
+		return true
+	case StateRunning:
+		return !m.cfg.Modes[info.Mode].NoBackfill
+	}
+	return false
+}
+
+// roomOrder puts rooms the matchmaker opened first, oldest first, then the others by id.
+func roomOrder(r *openRoom) uint64 {
+	if r.track != nil {
+		return r.track.seq
+	}
+	return math.MaxUint64
+}
+
+// bestRoom is the fullest open room with space for t's whole party whose players t accepts.
+func (m *Matchmaker) bestRoom(rooms []*openRoom, t *ticket, now time.Time) *openRoom {
+	var best *openRoom
+	for _, r := range rooms {
+		if r.free() < t.size() {
+			continue
+		}
+		g := roomGroup(r.track)
+		if !g.accepts(t, &m.cfg, now) {
+			continue
+		}
+		if best == nil || r.occupied > best.occupied {
+			best = r
+		}
+	}
+	return best
+}
+
+// openRoomsLocked forms new rooms from queued tickets of one mode: each still-unplaced ticket, oldest first, anchors
+// a group that takes every later compatible ticket that fits; a group that reaches the mode's minimum gets a room.
+func (m *Matchmaker) openRoomsLocked(mode string, tickets []*ticket, now time.Time) {
+	capacity, ok := m.rooms.Capacity(mode)
+	if !ok {
+		for _, t := range tickets {
+			m.finishLocked(t, StatusFailed, "unknown mode", now)
+		}
+		return
+	}
+	minPlayers := min(m.cfg.minPlayers(mode), capacity)
+	used := make([]bool, len(tickets))
+	for i, anchor := range tickets {
+		if used[i] {
+			continue
+		}
+		g := group{window: math.Inf(1)}
+		g.add(anchor, &m.cfg, now)
+		members, count, rest := []int{i}, anchor.size(), 0
+		for j := i + 1; j < len(tickets); j++ {
+			if used[j] {
+				continue
+			}
+			rest++
+			t := tickets[j]
+			if count+t.size() > capacity || !g.accepts(t, &m.cfg, now) {
+				continue
+			}
+			g.add(t, &m.cfg, now)
+			members = append(members, j)
+			count += t.size()
+		}
+		if count < minPlayers {
+			if len(members) == rest+1 {
+				return // every remaining ticket was in this group: no later anchor can do better
+			}
+			continue
+		}
+		info, err := m.rooms.Create(mode, m.cfg.Modes[mode].Settings, false)
+		if err != nil {
+			m.log.Warn("matchmaker: cannot open a room", "mode", mode, "err", err)
+			if errors.Is(err, ErrUnknownMode) {
+				for _, t := range tickets {
+					if t.queued() {
+						m.finishLocked(t, StatusFailed, "unknown mode", now)
+					}
+				}
+			}
+			return // retried next batch
+		}
+		tr := m.trackLocked(info, false)
+		for _, j := range members {
+			used[j] = true
+			m.placeLocked(tickets[j], info, tr, now)
+		}
+	}
+}
+
+func (m *Matchmaker) trackLocked(info RoomInfo, private bool) *roomTrack {
+	m.seq++
+	tr := &roomTrack{id: info.ID, mode: info.Mode, seq: m.seq, private: private}
+	m.tracks[info.ID] = tr
+	return tr
+}
+
+func (m *Matchmaker) createPrivateLocked(t *ticket, now time.Time) {
+	info, err := m.rooms.Create(t.req.Mode, t.req.Settings, true)
+	if err != nil {
+		m.log.Warn("matchmaker: cannot open a private room", "mode", t.req.Mode, "err", err)
+		m.finishLocked(t, StatusFailed, "cannot create the room: "+err.Error(), now)
+		return
+	}
+	tr := m.trackLocked(info, true)
+	tr.code = m.newCodeLocked()
+	m.codes[tr.code] = info.ID
+	m.placeLocked(t, info, tr, now)
+}
+
+func (m *Matchmaker) joinPrivateLocked(t *ticket, now time.Time) {
+	id, ok := m.codes[t.req.Code]
+	tr := m.tracks[id]
+	var info RoomInfo
+	if ok && tr != nil {
+		info, ok = m.rooms.Get(id)
+	}
+	if !ok || tr == nil || info.State == StateEnded || info.Mode != t.req.Mode {
+		m.finishLocked(t, StatusFailed, "unknown room code", now)
+		return
+	}
+	if info.Capacity-info.Players-len(tr.reserved) < t.size() {
+		m.finishLocked(t, StatusFailed, "the private room is full", now)
+		return
+	}
+	m.placeLocked(t, info, tr, now)
+}
+
+// placeLocked issues the ticket's join tokens for room info, reserves their seats and finishes the ticket as placed
+// (or as failed when a token cannot be issued).
+func (m *Matchmaker) placeLocked(t *ticket, info RoomInfo, tr *roomTrack, now time.Time) {
+	seats := make([]Seat, len(t.req.Players))
+	for i, p := range t.req.Players {
+		tok, err := m.tokens.Issue(info.ID, p)
+		if err != nil {
+			m.log.Warn("matchmaker: cannot issue a join token", "room", info.ID, "err", err)
+			m.finishLocked(t, StatusFailed, "cannot issue a join token", now)
+			return
+		}
+		seats[i] = Seat{Player: p, JoinToken: tok}
+	}
+	if tr == nil {
+		tr = m.trackLocked(info, false)
+	}
+	g := roomGroup(tr)
+	g.add(t, &m.cfg, now)
+	tr.rated, tr.rmin, tr.rmax, tr.props = g.rated, g.rmin, g.rmax, g.props
+	expires := now.Add(m.cfg.JoinTTL)
+	for range t.req.Players {
+		tr.reserved = append(tr.reserved, expires)
+	}
+	t.view.Players = seats
+	t.view.RoomID = info.ID
+	t.view.Address = m.cfg.PublicURL
+	t.view.Code = tr.code
+	m.finishLocked(t, StatusPlaced, "", now)
+}
