@@ -1,0 +1,45 @@
+/**
+ * Tickwire's browser SDK: connect to a Tickwire game server, decode snapshots, predict the local player, interpolate
+ * the others and resume after a dropped connection. Start with TickwireClient.
+ *
+ * @module
+ */
+export {
+  TickwireClient,
+  isTerminalCode,
+  type ClientEvents,
+  type ClientOptions,
+  type ConnectionState,
+  type JoinTarget,
+  type NetStats,
+  type RenderView,
+  type SnapshotInfo,
+} from "./sdk/client";
+export {
+  SnapCodec,
+  SnapDecodeError,
+  EMPTY_WORLD,
+  MAX_ENTITIES,
+  MAX_FIELDS,
+  findEntity,
+  type Entity,
+  type FieldDesc,
+  type KindDesc,
+  type World,
+} from "./sdk/snapcodec";
+export { Predictor, type PendingInput, type PredictionModel, type PredictorOptions, type Point } from "./sdk/prediction";
+export { Interpolator, type InterpolatorOptions, type RenderEntity } from "./sdk/interpolation";
+export { NetClock, RateMeter } from "./sdk/clock";
+export { Emitter, type Listener } from "./sdk/emitter";
+export {
+  browserSocket,
+  realScheduler,
+  type Scheduler,
+  type SocketCloseEvent,
+  type SocketFactory,
+  type SocketLike,
+  type SocketMessageEvent,
+  type TimerHandle,
+} from "./sdk/transport";
+export * as arena from "./arena/arena";
+export * as pb from "./gen/tickwire_pb";

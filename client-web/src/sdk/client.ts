@@ -1,0 +1,564 @@
+/**
+ * TickwireClient: one player's connection to a Tickwire room, with the netcode a player feels.
+ *
+ * It connects over WebSocket, sends Hello and Join, keeps the authoritative world from full and delta snapshots,
+ * verifies state hashes, sends the held input once per tick (each input carries the latest snapshot tick as an
+ * implicit Ack), measures RTT with Ping/Pong, predicts the local player (when given a PredictionModel) and
+ * interpolates everything else. A dropped socket is resumed automatically within the grace period with the latest
+ * resume token, resending the inputs the server has not applied; terminal close codes (4500-4999, 1002, 1003, 1007,
+ * 1009) stop it.
+ *
+ * The client is single-threaded like the page that uses it; nothing is safe to share with a worker.
+ *
+ * @module
+ */
+import { create, fromBinary, toBinary, type MessageInitShape } from "@bufbuild/protobuf";
+import {
+  ClientFrameSchema,
+  ProtocolVersion,
+  ServerFrameSchema,
+  type Event as EventMsg,
+  type MatchResult,
+  type Snapshot,
+  type Welcome,
+} from "../gen/tickwire_pb";
+import { Emitter } from "./emitter";
+import { Interpolator, type RenderEntity } from "./interpolation";
+import { NetClock, RateMeter } from "./clock";
+import { Predictor, type PredictionModel } from "./prediction";
+import { EMPTY_WORLD, SnapCodec, findEntity, type World } from "./snapcodec";
+import { SOCKET_OPEN, browserSocket, realScheduler, type Scheduler, type SocketFactory, type SocketLike, type TimerHandle } from "./transport";
+
+/** How to get a slot: quick play in a mode, a join token from a matchmaker, or a resume token from a Welcome. */
+export type JoinTarget = { readonly mode: string } | { readonly joinToken: string } | { readonly resumeToken: Uint8Array };
+
+/** The connection's state; the client emits "state" on every change. */
+export type ConnectionState =
+  | { readonly kind: "idle" }
+  | { readonly kind: "connecting" }
+  | { readonly kind: "playing"; readonly playerId: number; readonly roomId: string; readonly resumed: boolean }
+  | {
+      readonly kind: "reconnecting";
+      /** 1 for the first attempt after the drop. */
+      readonly attempt: number;
+      /** The close code that dropped the connection (1006 when the socket just died). */
+      readonly code: number;
+      readonly reason: string;
+      /** Local time (ms) when the grace period ends. */
+      readonly deadlineMs: number;
+    }
+  | {
+      readonly kind: "closed";
+      readonly code: number;
+      readonly reason: string;
+      /** Whether the code allows joining again later (a reconnectable code whose resume could not be made). */
+      readonly reconnect: boolean;
+    };
+
+/** A decoded snapshot, as the "snapshot" event delivers it. */
+export interface SnapshotInfo {
+  readonly world: World;
+  /** The highest input sequence the room has applied for this player. */
+  readonly lastInputSeq: number;
+  /** Whether it was a full snapshot (baseline 0). */
+  readonly full: boolean;
+}
+
+/** The events of a TickwireClient and their payloads. */
+export interface ClientEvents {
+  state: ConnectionState;
+  welcome: Welcome;
+  snapshot: SnapshotInfo;
+  /** A reliable room or game event (player_joined, hit, kill...). */
+  event: EventMsg;
+  matchResult: MatchResult;
+}
+
+/** Network figures for a debug panel. */
+export interface NetStats {
+  /** Smoothed round-trip time in ms (NaN before the first Pong). */
+  readonly rttMs: number;
+  readonly snapshotsPerSecond: number;
+  readonly bytesInPerSecond: number;
+  readonly bytesOutPerSecond: number;
+  /** Prediction corrections (reconciliations that moved the local player) and the largest one, in field units. */
+  readonly corrections: number;
+  readonly largestCorrection: number;
+  /** Snapshots that could not be decoded (corrupt, or not against the baseline held). */
+  readonly decodeErrors: number;
+  /** Snapshots whose state_hash differed from the decoded world's, and how many were checked. */
+  readonly hashMismatches: number;
+  readonly hashChecks: number;
+  /** Successful resumes. */
+  readonly resumes: number;
+  /** The latest snapshot's tick. */
+  readonly tick: number;
+  /** Unacknowledged inputs. */
+  readonly pendingInputs: number;
+}
+
+/** What to draw at one moment. */
+export interface RenderView {
+  /** The (fractional) server tick remote entities are drawn at; NaN before the first snapshot. */
+  readonly renderTick: number;
+  /** Remote entities (everything but the predicted local player), interpolated, ids ascending. */
+  readonly entities: readonly RenderEntity[];
+  /** The local player's entity: predicted position, other fields from the prediction; undefined when absent. */
+  readonly local: RenderEntity | undefined;
+}
+
+/** Options of a TickwireClient. */
+export interface ClientOptions {
+  /** The WebSocket URL, e.g. "ws://127.0.0.1:8080/ws". Tokens never go in it. */
+  readonly url: string;
+  readonly join: JoinTarget;
+  /** Display name (at most 32 bytes). */
+  readonly name?: string;
+  /** Hello.client (default "tickwire-web/0.1"). */
+  readonly clientName?: string;
+  /** Makes the local player's prediction model from the Welcome (e.g. arenaPrediction); none: no prediction. */
+  readonly prediction?: (welcome: Welcome) => PredictionModel | undefined;
+  /** Snapshot intervals remote entities are drawn behind the newest snapshot (default 2). */
+  readonly interpolationDelay?: number;
+  /** A jump of an interpolated field larger than this per tick is drawn as a teleport (default: none). */
+  readonly teleportPerTick?: number;
+  /** Ping period in ms (default 1000). */
+  readonly pingIntervalMs?: number;
+  /** The most unacknowledged inputs resent after a resume (default 15: within the server's input queue). */
+  readonly maxResend?: number;
+  /** Delays before successive resume attempts, in ms; the last repeats until the grace period ends. */
+  readonly reconnectDelaysMs?: readonly number[];
+  /** Injected for tests: the WebSocket constructor and the clock. */
+  readonly socket?: SocketFactory;
+  readonly scheduler?: Scheduler;
+}
+
+/** Close codes after which the client must not retry the same request. */
+export function isTerminalCode(code: number): boolean {
+  return (code >= 4500 && code <= 4999) || code === 1002 || code === 1003 || code === 1007 || code === 1009;
+}
+
+/** One player's connection to a room; see the module documentation. */
+export class TickwireClient extends Emitter<ClientEvents> {
+  // Static after construction.
+  private readonly opts: ClientOptions;
+  private readonly sched: Scheduler;
+  private readonly socketFactory: SocketFactory;
+
+  // The session, set by each Welcome.
+  private welcomeMsg: Welcome | undefined;
+  private codec: SnapCodec | undefined;
+  private predictor: Predictor | undefined;
+  private interp: Interpolator | undefined;
+  private clock: NetClock | undefined;
+  private resumeToken: Uint8Array | undefined;
+  private tickMs = 1000 / 30;
+
+  // The connection.
+  private ws: SocketLike | undefined;
+  private st: ConnectionState = { kind: "idle" };
+  private lastDisconnect: { code: number; reason: string } | undefined;
+  private stopped = false;
+  private dropAt = 0;
+  private attempt = 0;
+  private retryTimer: TimerHandle | undefined;
+  private pumpTimer: TimerHandle | undefined;
+
+  // Game state.
+  private worldState: World = EMPTY_WORLD;
+  private seq = 0;
+  private held: number[] = [];
+  private nextInputAt = NaN;
+  private nextPingAt = 0;
+  private readonly pingSent = new Map<bigint, number>();
+  private matchEnded: MatchResult | undefined;
+  private lastRenderTick = NaN;
+
+  // Figures.
+  private readonly snapMeter = new RateMeter();
+  private readonly inMeter = new RateMeter();
+  private readonly outMeter = new RateMeter();
+  private decodeErrors = 0;
+  private hashMismatches = 0;
+  private hashChecks = 0;
+  private resumes = 0;
+
+  constructor(opts: ClientOptions) {
+    super();
+    this.opts = opts;
+    this.sched = opts.scheduler ?? realScheduler;
+    this.socketFactory = opts.socket ?? browserSocket;
+    if ("resumeToken" in opts.join) this.resumeToken = opts.join.resumeToken;
+  }
+
+  /** The connection state. */
+  get state(): ConnectionState {
+    return this.st;
+  }
+
+  /** The local player's id (0 before the first Welcome). */
+  get playerId(): number {
+    return this.welcomeMsg?.playerId ?? 0;
+  }
+
+  /** The latest Welcome (game schema, params, rates). */
+  get welcome(): Welcome | undefined {
+    return this.welcomeMsg;
+  }
+
+  /** The latest authoritative world. */
+  get world(): World {
+    return this.worldState;
+  }
+
+  /** The snapshot codec of the current session (built from Welcome.kinds). */
+  get snapCodec(): SnapCodec | undefined {
+    return this.codec;
+  }
+
+  /** The match result, once the match has ended. */
+  get matchResult(): MatchResult | undefined {
+    return this.matchEnded;
+  }
+
+  /** Opens the connection. Call once. */
+  connect(): void {
+    if (this.st.kind !== "idle") throw new Error("tickwire: connect called twice");
+    this.open();
+  }
+
+  /** Sets the held input (one value per Welcome.input field); it is sent every tick until changed. */
+  setInput(values: readonly number[]): void {
+    this.held = values.slice();
+  }
+
+  /** Leaves the room at once (no grace period) and closes. */
+  leave(): void {
+    if (this.ws && this.ws.readyState === SOCKET_OPEN) this.send({ case: "leave", value: {} });
+    this.stop(4511, "left", false);
+  }
+
+  /** Closes the connection without leaving (the slot stays for the grace period) and does not reconnect. */
+  close(): void {
+    this.stop(1000, "closed by the client", false);
+  }
+
+  /**
+   * Drops the socket as a network failure would, so that the client resumes (for tests and debugging). The close is
+   * reported to the server as 4000-range "dropped" so that it starts the grace period.
+   */
+  dropConnection(): void {
+    if (!this.ws) return;
+    const ws = this.ws;
+    this.detach(ws);
+    ws.close(4000, "dropped by the client");
+    this.onDropped(1006, "connection dropped");
+  }
+
+  /** Network figures for a debug panel. */
+  stats(): NetStats {
+    const now = this.sched.now();
+    return {
+      rttMs: this.clock?.rttMs ?? NaN,
+      snapshotsPerSecond: this.snapMeter.perSecond(now),
+      bytesInPerSecond: this.inMeter.perSecond(now),
+      bytesOutPerSecond: this.outMeter.perSecond(now),
+      corrections: this.predictor?.corrections ?? 0,
+      largestCorrection: this.predictor?.largestCorrection ?? 0,
+      decodeErrors: this.decodeErrors,
+      hashMismatches: this.hashMismatches,
+      hashChecks: this.hashChecks,
+      resumes: this.resumes,
+      tick: this.worldState.tick,
+      pendingInputs: this.predictor?.unacknowledged.length ?? 0,
+    };
+  }
+
+  /** The server's estimated (fractional) tick now, from Ping/Pong; NaN before the first Pong. */
+  serverTick(): number {
+    return this.clock?.serverTick(this.sched.now()) ?? NaN;
+  }
+
+  /** What to draw now: interpolated remote entities and the predicted local player. Call once per frame. */
+  view(nowMs: number = this.sched.now()): RenderView {
+    const id = this.playerId;
+    const rt = this.interp ? this.interp.renderTick(nowMs) : NaN;
+    this.lastRenderTick = rt;
+    const predicted = this.predictor?.predicted;
+    const pos = this.predictor?.position(nowMs);
+    const entities = this.interp ? this.interp.sample(rt, pos ? id : undefined) : [];
+    let local: RenderEntity | undefined;
+    if (predicted && pos && this.predictor) {
+      const fields = Float64Array.from(predicted);
+      fields[this.predictor.model.xField] = pos.x;
+      fields[this.predictor.model.yField] = pos.y;
+      local = { id, kind: this.predictor.model.kind, fields };
+    } else {
+      local = entities.find((e) => e.id === id);
+    }
+    return { renderTick: rt, entities, local };
+  }
+
+  // --- connection ---
+
+  private setState(s: ConnectionState): void {
+    this.st = s;
+    this.emit("state", s);
+  }
+
+  private open(): void {
+    this.lastDisconnect = undefined;
+    if (this.st.kind !== "reconnecting") this.setState({ kind: "connecting" });
+    let ws: SocketLike;
+    try {
+      ws = this.socketFactory(this.opts.url);
+    } catch (err) {
+      this.onDropped(1006, err instanceof Error ? err.message : "cannot open the socket");
+      return;
+    }
+    ws.binaryType = "arraybuffer";
+    this.ws = ws;
+    ws.onopen = () => this.onOpen();
+    ws.onmessage = (ev) => this.onMessage(ev.data);
+    ws.onclose = (ev) => {
+      this.detach(ws);
+      const d = this.lastDisconnect;
+      this.onDropped(d ? d.code : ev.code, d ? d.reason : ev.reason);
+    };
+    ws.onerror = () => {}; // a close event always follows
+  }
+
+  private detach(ws: SocketLike): void {
+    ws.onopen = ws.onmessage = ws.onclose = ws.onerror = null;
+    if (this.ws === ws) this.ws = undefined;
+    if (this.pumpTimer !== undefined) this.sched.clearInterval(this.pumpTimer);
+    this.pumpTimer = undefined;
+  }
+
+  private onOpen(): void {
+    this.send({
+      case: "hello",
+      value: { protocolVersion: ProtocolVersion.PROTOCOL_VERSION_1, client: this.opts.clientName ?? "tickwire-web/0.1" },
+    });
+    const name = this.opts.name ?? "";
+    const j = this.opts.join;
+    let target: { case: "mode"; value: string } | { case: "joinToken"; value: string } | { case: "resumeToken"; value: Uint8Array };
+    if (this.resumeToken) target = { case: "resumeToken", value: this.resumeToken };
+    else if ("mode" in j) target = { case: "mode", value: j.mode };
+    else if ("joinToken" in j) target = { case: "joinToken", value: j.joinToken };
+    else throw new Error("tickwire: no way to join"); // unreachable: a resumeToken target sets this.resumeToken
+    this.send({ case: "join", value: { target, name } });
+  }
+
+  private onDropped(code: number, reason: string): void {
+    if (this.stopped) return;
+    const wasPlaying = this.st.kind === "playing";
+    if (isTerminalCode(code) || !this.resumeToken || this.matchEnded) {
+      this.stop(code, reason, !isTerminalCode(code));
+      return;
+    }
+    const now = this.sched.now();
+    if (wasPlaying || this.st.kind !== "reconnecting") {
+      this.dropAt = now;
+      this.attempt = 0;
+    }
+    const grace = this.welcomeMsg?.graceMs ?? 0;
+    const deadline = this.dropAt + grace;
+    const delays = this.opts.reconnectDelaysMs ?? [0, 250, 500, 1000, 2000];
+    const delay = delays[Math.min(this.attempt, delays.length - 1)] ?? 1000;
+    if (now + delay >= deadline) {
+      this.stop(code, reason + " (grace period over)", true);
+      return;
+    }
+    this.attempt++;
+    this.setState({ kind: "reconnecting", attempt: this.attempt, code, reason, deadlineMs: deadline });
+    this.retryTimer = this.sched.setTimeout(() => {
+      this.retryTimer = undefined;
+      if (!this.stopped) this.open();
+    }, delay);
+  }
+
+  private stop(code: number, reason: string, reconnect: boolean): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.retryTimer !== undefined) this.sched.clearTimeout(this.retryTimer);
+    const ws = this.ws;
+    if (ws) {
+      this.detach(ws);
+      if (ws.readyState <= SOCKET_OPEN) ws.close(1000, reason.slice(0, 100));
+    }
+    this.setState({ kind: "closed", code, reason, reconnect });
+  }
+
+  private send(msg: MessageInitShape<typeof ClientFrameSchema>["msg"]): void {
+    const ws = this.ws;
+    if (!ws || ws.readyState !== SOCKET_OPEN) return;
+    const bytes = toBinary(ClientFrameSchema, create(ClientFrameSchema, { msg })) as Uint8Array<ArrayBuffer>;
+    ws.send(bytes);
+    this.outMeter.add(this.sched.now(), bytes.byteLength);
+  }
+
+  // --- inbound ---
+
+  private onMessage(data: unknown): void {
+    if (!(data instanceof ArrayBuffer)) {
+      this.stop(1003, "the server sent a non-binary frame", false);
+      return;
+    }
+    const now = this.sched.now();
+    this.inMeter.add(now, data.byteLength);
+    let frame;
+    try {
+      frame = fromBinary(ServerFrameSchema, new Uint8Array(data));
+    } catch {
+      this.decodeErrors++;
+      return;
+    }
+    const m = frame.msg;
+    switch (m.case) {
+      case "welcome":
+        this.onWelcome(m.value, now);
+        break;
+      case "snapshot":
+        this.onSnapshot(m.value, frame.lastInputSeq, now);
+        break;
+      case "event":
+        this.emit("event", m.value);
+        break;
+      case "pong": {
+        const sent = this.pingSent.get(m.value.clientTimeUs);
+        this.pingSent.delete(m.value.clientTimeUs);
+        if (sent !== undefined && this.clock) this.clock.onPong(sent, Number(m.value.serverTimeUs), m.value.serverTick, now);
+        break;
+      }
+      case "disconnect":
+        this.lastDisconnect = { code: m.value.code, reason: m.value.reason };
+        break;
+      case "matchResult":
+        this.matchEnded = m.value;
+        this.emit("matchResult", m.value);
+        break;
+      default:
+        break; // a newer server's message: ignore
+    }
+    this.pump();
+  }
+
+  private onWelcome(w: Welcome, now: number): void {
+    const prev = this.welcomeMsg;
+    const sameSession = w.resumed && prev !== undefined && prev.roomId === w.roomId && prev.roomEpoch === w.roomEpoch;
+    this.welcomeMsg = w;
+    this.resumeToken = w.resumeToken.length > 0 ? w.resumeToken.slice() : undefined;
+    this.tickMs = 1000 / Math.max(1, w.tickRate);
+    this.codec = new SnapCodec(w.kinds.map((k) => ({ id: k.id, name: k.name, fields: k.fields })));
+    this.worldState = EMPTY_WORLD;
+    this.clock ??= new NetClock(w.tickRate);
+    if (!sameSession || !this.interp) {
+      const rates = new Map<number, number[]>();
+      for (const k of w.kinds) rates.set(k.id, k.fields.map((f) => f.rateField - 1));
+      this.interp = new Interpolator({
+        tickRate: w.tickRate,
+        snapshotRate: w.snapshotRate || w.tickRate,
+        delaySnapshots: this.opts.interpolationDelay,
+        rates,
+        maxStepPerTick: this.opts.teleportPerTick,
+      });
+    }
+    if (!sameSession) {
+      const model = this.opts.prediction?.(w);
+      this.predictor = model ? new Predictor(model, { tickMs: this.tickMs }) : undefined;
+      if (!w.resumed) this.seq = 0;
+      this.seq = Math.max(this.seq, w.lastInputSeq);
+    }
+    if (w.resumed) this.resumes++;
+    this.setState({ kind: "playing", playerId: w.playerId, roomId: w.roomId, resumed: w.resumed });
+    this.emit("welcome", w);
+    // Resend what the server has not applied, oldest first, then carry on at the tick rate.
+    const p = this.predictor;
+    if (p && w.resumed) {
+      p.acknowledge(w.lastInputSeq);
+      p.keepNewest(this.opts.maxResend ?? 15);
+      for (const inp of p.unacknowledged) this.sendInput(inp.seq, inp.values);
+    }
+    this.nextInputAt = now;
+    this.nextPingAt = now;
+    this.pumpTimer = this.sched.setInterval(() => this.pump(), Math.max(4, this.tickMs / 2));
+    this.pump();
+  }
+
+  private onSnapshot(s: Snapshot, lastInputSeq: number, now: number): void {
+    const codec = this.codec;
+    if (!codec || !this.interp) return;
+    const base = s.baselineTick === 0 ? EMPTY_WORLD : this.worldState;
+    if (s.baselineTick !== 0 && s.baselineTick !== this.worldState.tick) {
+      this.resync("snapshot against a baseline the client does not hold");
+      return;
+    }
+    let world: World;
+    try {
+      world = codec.apply(base, s.tick, s.entities);
+    } catch {
+      this.resync("undecodable snapshot");
+      return;
+    }
+    this.worldState = world;
+    this.snapMeter.add(now);
+    if (s.stateHash !== undefined) {
+      this.hashChecks++;
+      if (codec.hash(world) !== s.stateHash) this.hashMismatches++;
+    }
+    this.interp.push(world, now);
+    this.predictor?.reconcile(findEntity(world, this.playerId), lastInputSeq, now);
+    this.emit("snapshot", { world, lastInputSeq, full: s.baselineTick === 0 });
+  }
+
+  /** A snapshot the client cannot apply: every later delta would fail too, so resume to get a full snapshot. */
+  private resync(reason: string): void {
+    this.decodeErrors++;
+    const ws = this.ws;
+    if (!ws) return;
+    this.detach(ws);
+    ws.close(4000, reason);
+    this.onDropped(1006, reason);
+  }
+
+  // --- outbound ---
+
+  /** Sends the inputs and pings that are due; runs from a timer and after every received frame. */
+  private pump(): void {
+    if (this.st.kind !== "playing" || !this.ws) return;
+    const now = this.sched.now();
+    if (this.welcomeMsg && this.welcomeMsg.input.length > 0) {
+      let n = 0;
+      while (now >= this.nextInputAt && n < 2) {
+        this.sendInput(++this.seq, this.inputValues(), now);
+        this.nextInputAt += this.tickMs;
+        n++;
+      }
+      // Far behind (a throttled background tab): never burst, carry on from now.
+      if (now - this.nextInputAt > 2 * this.tickMs) this.nextInputAt = now + this.tickMs;
+    }
+    if (now >= this.nextPingAt) {
+      this.nextPingAt = now + (this.opts.pingIntervalMs ?? 1000);
+      const t = BigInt(Math.round(now * 1000));
+      this.pingSent.set(t, now);
+      if (this.pingSent.size > 16) this.pingSent.delete(this.pingSent.keys().next().value!);
+      this.send({ case: "ping", value: { clientTimeUs: t } });
+    }
+  }
+
+  /** The held input, fitted to Welcome.input (missing values are 0 clamped into range). */
+  private inputValues(): number[] {
+    const fields = this.welcomeMsg?.input ?? [];
+    return fields.map((f, i) => {
+      const v = Math.round(this.held[i] ?? 0);
+      return v < f.min ? f.min : v > f.max ? f.max : v;
+    });
+  }
+
+  private sendInput(seq: number, values: readonly number[], now?: number): void {
+    const rt = Number.isFinite(this.lastRenderTick) ? Math.max(0, Math.floor(this.lastRenderTick)) : 0;
+    this.send({ case: "input", value: { seq, values: values.slice(), ackTick: this.worldState.tick, renderTick: rt } });
+    if (now !== undefined) this.predictor?.applyLocal(seq, values, now);
+  }
+}
