@@ -1,0 +1,111 @@
+package room
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// Config is a room's configuration. Zero values get the defaults listed with each field.
+type Config struct {
+	ID    string // required
+	Mode  string // game mode name sent in Welcome (e.g. "arena")
+	Epoch uint64 // changes when a room with this ID is restarted
+
+	TickRate      int // simulation ticks per second (30)
+	SnapshotEvery int // a snapshot every this many ticks: snapshot rate = TickRate/SnapshotEvery (1)
+	MaxPlayers    int // slots, counting players in their grace period (16)
+
+	InboxSize        int // inputs and acks waiting for the loop; beyond it they are dropped ("inbox_full") (1024)
+	ControlQueueSize int // joins, resumes and broadcasts waiting for the loop; beyond it they fail with ErrBusy (256)
+	InputQueueSize   int // inputs queued per player; beyond it they are dropped ("queue_full") (16)
+	MaxInputsPerTick int // inputs applied per player per tick (2)
+	HistorySize      int // ticks of world history kept for baselines and lag compensation (64)
+	MaxCatchUp       int // most ticks run back to back when the loop is late; beyond it the room falls behind (5)
+	EventBufferSize  int // bytes of the slabs reliable frames are carved from (16384)
+
+	Grace        time.Duration // a disconnected player's slot is kept this long, counted in ticks (10s)
+	EmptyTimeout time.Duration // the room ends after being empty this long (30s)
+	HashInterval int           // state_hash on snapshots whose tick is a multiple of this; 0: never (30)
+	// Heartbeat is the Welcome.heartbeat_ms the room announces (the transport enforces it) (5s).
+	Heartbeat time.Duration
+
+	// Game settings passed to the Sim are the caller's business (game.Config); the room only needs the seed for logs.
+	Clock    Clock        // SystemClock
+	Logger   *slog.Logger // slog.Default()
+	Observer Observer     // no-op
+	// OnEvent receives room events. It runs on the room goroutine: it must return quickly, never block, and never
+	// call Join or Resume of this room (Info and the non-blocking methods are fine).
+	OnEvent func(Event)
+}
+
+func (c *Config) setDefaults() {
+	def := func(v *int, d int) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	def(&c.TickRate, 30)
+	def(&c.SnapshotEvery, 1)
+	def(&c.MaxPlayers, 16)
+	def(&c.InboxSize, 1024)
+	def(&c.ControlQueueSize, 256)
+	def(&c.InputQueueSize, 16)
+	def(&c.MaxInputsPerTick, 2)
+	def(&c.HistorySize, 64)
+	def(&c.MaxCatchUp, 5)
+	def(&c.EventBufferSize, 16384)
+	def(&c.HashInterval, 30)
+	if c.Grace == 0 {
+		c.Grace = 10 * time.Second
+	}
+	if c.EmptyTimeout == 0 {
+		c.EmptyTimeout = 30 * time.Second
+	}
+	if c.Heartbeat == 0 {
+		c.Heartbeat = 5 * time.Second
+	}
+	if c.Clock == nil {
+		c.Clock = SystemClock{}
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.Observer == nil {
+		c.Observer = NopObserver{}
+	}
+}
+
+// Validate reports a configuration the room cannot run, after defaults are applied.
+func (c *Config) Validate() error {
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("%w: "+format, append([]any{ErrBadConfig}, args...)...)
+	}
+	switch {
+	case c.ID == "":
+		return bad("empty ID")
+	case c.TickRate < 1 || c.TickRate > 1000:
+		return bad("TickRate %d not in 1..1000", c.TickRate)
+	case c.SnapshotEvery < 1 || c.SnapshotEvery > c.TickRate:
+		return bad("SnapshotEvery %d not in 1..TickRate", c.SnapshotEvery)
+	case c.MaxPlayers < 1 || c.MaxPlayers > 65535:
+		return bad("MaxPlayers %d not in 1..65535", c.MaxPlayers)
+	case c.InboxSize < 1, c.ControlQueueSize < 1, c.InputQueueSize < 1, c.MaxInputsPerTick < 1, c.MaxCatchUp < 1:
+		return bad("queue sizes, MaxInputsPerTick and MaxCatchUp must be positive")
+	case c.HistorySize < 2*c.SnapshotEvery:
+		return bad("HistorySize %d must hold at least two snapshots", c.HistorySize)
+	case c.EventBufferSize < 1024:
+		return bad("EventBufferSize %d below 1024", c.EventBufferSize)
+	case c.HashInterval < 0 || (c.HashInterval > 0 && c.HashInterval%c.SnapshotEvery != 0):
+		return bad("HashInterval %d must be 0 or a multiple of SnapshotEvery", c.HashInterval)
+	case c.Grace < 0 || c.EmptyTimeout < 0 || c.Heartbeat < 0:
+		return bad("negative duration")
+	}
+	return nil
+}
+
+// ticks converts a duration to whole ticks, rounding up.
+func (c *Config) ticks(d time.Duration) uint32 {
+	dt := time.Second / time.Duration(c.TickRate)
+	return uint32((d + dt - 1) / dt)
+}

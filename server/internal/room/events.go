@@ -1,0 +1,35 @@
+package room
+
+import "github.com/tickwire/tickwire/game"
+
+// Room event types, passed to Config.OnEvent (and, except created and match_ended, sent to players as Events).
+const (
+	EventCreated            = "created"
+	EventPlayerJoined       = "player_joined"
+	EventPlayerLeft         = "player_left"
+	EventPlayerDisconnected = "player_disconnected"
+	EventPlayerResumed      = "player_resumed"
+	EventMatchEnded         = "match_ended"
+	EventRoomError          = "room_error"
+)
+
+// Event is something that happened to a room, for the server (directory, matchmaker, logs, metrics).
+type Event struct {
+	Type   string
+	Room   string
+	Epoch  uint64
+	Tick   uint32
+	Player game.PlayerID // 0: none
+	Name   string        // the player's name
+	Reason string        // why a player left ("left", "grace_expired", "ended") or the match ended; error text
+	// Results is set for match_ended: every player with a slot at the end, best first.
+	Results []PlayerResult
+}
+
+// PlayerResult is one player's standing at the end.
+type PlayerResult struct {
+	Player game.PlayerID
+	Name   string
+	Score  int32
+	Rank   int
+}

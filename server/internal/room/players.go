@@ -1,0 +1,290 @@
+package room
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+
+	"github.com/tickwire/tickwire/game"
+)
+
+// player is one slot. Owned by the run loop.
+type player struct {
+	id         game.PlayerID
+	name       string
+	sink       Sink // nil while disconnected
+	connected  bool
+	graceUntil uint32 // while disconnected: the tick the slot expires at
+	sendFull   bool   // the next snapshot is full (joined or resumed)
+	lastSeq    uint32 // the highest input sequence applied
+	ackTick    uint32
+	q          inputQueue
+}
+
+// inputQueue is a bounded ring of inputs with strictly increasing sequence numbers.
+type inputQueue struct {
+	buf     []game.Input
+	head, n int
+	lastSeq uint32 // of the newest queued input
+}
+
+func (q *inputQueue) push(in *game.Input) bool {
+	if q.n == len(q.buf) {
+		return false
+	}
+	q.buf[(q.head+q.n)%len(q.buf)] = *in
+	q.n++
+	q.lastSeq = in.Seq
+	return true
+}
+
+func (q *inputQueue) pop() *game.Input {
+	in := &q.buf[q.head]
+	q.head = (q.head + 1) % len(q.buf)
+	q.n--
+	return in
+}
+
+func (q *inputQueue) reset() { q.head, q.n = 0, 0 }
+
+// handleItem files an input or ack from the inbox.
+func (r *Room) handleItem(it *inboxItem) {
+	p := r.byID[it.player]
+	if p == nil {
+		r.drop(DropUnknownPlayer)
+		return
+	}
+	if !p.connected || p.sink != it.sink {
+		r.drop(DropStaleSink)
+		return
+	}
+	if it.kind == itemAck {
+		if it.tick <= r.tick && it.tick > p.ackTick {
+			p.ackTick = it.tick
+		}
+		return
+	}
+	in := &it.in
+	if in.Seq <= p.lastSeq || (p.q.n > 0 && in.Seq <= p.q.lastSeq) {
+		r.drop(DropDuplicate)
+		return
+	}
+	// The transport range-checks values; clamp again so that no input can break the Sim's assumptions.
+	for i := range in.Values {
+		if i >= len(r.schema.Input) {
+			in.Values[i] = 0
+			continue
+		}
+		f := &r.schema.Input[i]
+		in.Values[i] = min(max(in.Values[i], f.Min), f.Max)
+	}
+	if !p.q.push(in) {
+		// Drop the newest: a client that floods loses its excess; the acked seq tells it which inputs counted.
+		r.drop(DropQueueFull)
+	}
+}
+
+func (r *Room) handleControl(c *ctlCmd) {
+	switch c.kind {
+	case ctlJoin:
+		res, err := r.join(c)
+		c.reply <- joinReply{res, err}
+	case ctlResume:
+		res, err := r.resume(c)
+		c.reply <- joinReply{res, err}
+	case ctlLeave:
+		if p := r.byID[c.player]; p != nil && p.connected && p.sink == c.sink {
+			c.sink.Close(CloseLeft, "left")
+			r.remove(p, "left")
+		}
+	case ctlDisconnected:
+		if p := r.byID[c.player]; p != nil && p.connected && p.sink == c.sink {
+			r.disconnect(p, "disconnected")
+		}
+	case ctlEnd:
+		r.end(c.reason, nil)
+	case ctlBroadcast:
+		ev := c.ev
+		n := min(int(ev.NArgs), len(ev.Args))
+		r.sendAll(r.eventFrame(r.tick, ev.Type, uint32(ev.Player), ev.Args[:n], c.text))
+	case ctlBarrier:
+		r.barriers = append(r.barriers, c.barrier)
+	}
+	r.publish()
+}
+
+func (r *Room) join(c *ctlCmd) (JoinResult, error) {
+	if c.ctx != nil && c.ctx.Err() != nil {
+		return JoinResult{}, c.ctx.Err()
+	}
+	if len(r.players) >= r.cfg.MaxPlayers {
+		return JoinResult{}, ErrFull
+	}
+	r.nextID++ // ids are never reused, even when the game refuses one
+	id := r.nextID
+	if err := r.sim.Join(id); err != nil {
+		if errors.Is(err, game.ErrFull) {
+			return JoinResult{}, fmt.Errorf("%w: %w", ErrFull, err)
+		}
+		return JoinResult{}, fmt.Errorf("%w: %w", ErrRejected, err)
+	}
+	p := &player{id: id, name: strings.ToValidUTF8(c.name, "\uFFFD"), sink: c.sink, connected: true, sendFull: true,
+		q: inputQueue{buf: make([]game.Input, r.cfg.InputQueueSize)}}
+	r.players = append(r.players, p) // ids grow: the slice stays sorted
+	r.byID[id] = p
+	r.emptySince = 0
+	res := JoinResult{Player: id, Tick: r.tick, Epoch: r.cfg.Epoch}
+	r.cfg.Logger.Debug("player joined", slog.String("room", r.cfg.ID), slog.Uint64("player", uint64(id)))
+	if !r.sendTo(p, r.welcomeFrame(p, c.token, false)) {
+		return res, nil // the slot lives on in its grace period; the client may resume
+	}
+	r.sendAll(r.eventFrame(r.tick, EventPlayerJoined, uint32(id), nil, p.name))
+	r.emit(Event{Type: EventPlayerJoined, Player: id, Name: p.name})
+	return res, nil
+}
+
+func (r *Room) resume(c *ctlCmd) (JoinResult, error) {
+	p := r.byID[c.player]
+	if p == nil {
+		if c.player >= 1 && c.player <= r.nextID {
+			return JoinResult{}, ErrResumeExpired
+		}
+		return JoinResult{}, ErrUnknownPlayer
+	}
+	if c.ctx != nil && c.ctx.Err() != nil {
+		return JoinResult{}, c.ctx.Err()
+	}
+	if p.connected {
+		if p.sink != c.sink {
+			p.sink.Close(CloseSuperseded, "superseded by a new connection")
+		}
+	} else {
+		r.nDisc--
+		r.sim.Resumed(p.id)
+	}
+	p.sink, p.connected, p.sendFull = c.sink, true, true
+	res := JoinResult{Player: p.id, Tick: r.tick, Epoch: r.cfg.Epoch, Resumed: true, LastInputSeq: p.lastSeq}
+	if !r.sendTo(p, r.welcomeFrame(p, c.token, true)) {
+		return res, nil
+	}
+	r.sendAll(r.eventFrame(r.tick, EventPlayerResumed, uint32(p.id), nil, p.name))
+	r.emit(Event{Type: EventPlayerResumed, Player: p.id, Name: p.name})
+	return res, nil
+}
+
+// disconnect starts p's grace period.
+func (r *Room) disconnect(p *player, reason string) {
+	p.connected, p.sink = false, nil
+	p.graceUntil = r.tick + r.graceTicks
+	p.q.reset() // a disconnected player stands still
+	r.nDisc++
+	r.sim.Disconnected(p.id)
+	r.sendAll(r.eventFrame(r.tick, EventPlayerDisconnected, uint32(p.id), nil, p.name))
+	r.emit(Event{Type: EventPlayerDisconnected, Player: p.id, Name: p.name, Reason: reason})
+}
+
+// remove frees p's slot for good.
+func (r *Room) remove(p *player, reason string) {
+	if !p.connected {
+		r.nDisc--
+	}
+	r.sim.Leave(p.id)
+	delete(r.byID, p.id)
+	if i := slices.Index(r.players, p); i >= 0 {
+		r.players = slices.Delete(r.players, i, i+1)
+	}
+	r.sendAll(r.eventFrame(r.tick, EventPlayerLeft, uint32(p.id), nil, reason))
+	r.emit(Event{Type: EventPlayerLeft, Player: p.id, Name: p.name, Reason: reason})
+}
+
+// expireGrace removes players whose grace period is over.
+func (r *Room) expireGrace() {
+	for i := 0; i < len(r.players) && r.nDisc > 0; {
+		p := r.players[i]
+		if !p.connected && r.tick >= p.graceUntil {
+			r.remove(p, "grace_expired")
+			continue
+		}
+		i++
+	}
+}
+
+// sendTo hands a reliable frame to p; a full queue closes the connection (CLOSE_SLOW_CONSUMER) and starts grace.
+func (r *Room) sendTo(p *player, b []byte) bool {
+	if !p.connected {
+		return false
+	}
+	if p.sink.SendReliable(b) {
+		r.cfg.Observer.ReliableSent(len(b))
+		return true
+	}
+	p.sink.Close(CloseSlowConsumer, "reliable queue full")
+	r.disconnect(p, "slow_consumer")
+	return false
+}
+
+func (r *Room) sendAll(b []byte) {
+	for i := 0; i < len(r.players); i++ {
+		r.sendTo(r.players[i], b)
+	}
+}
+
+// end finishes the match: MatchResult to every connected player, then CLOSE_ROOM_ENDED.
+func (r *Room) end(reason string, res *game.Result) {
+	if r.ended {
+		return
+	}
+	reason = strings.ToValidUTF8(reason, "\uFFFD")
+	var standings []game.PlayerResult
+	switch {
+	case res != nil:
+		standings = res.Players
+	default:
+		if s, ok := r.sim.(Standings); ok {
+			standings = s.Standings()
+		} else {
+			for _, p := range r.players {
+				standings = append(standings, game.PlayerResult{Player: p.id, Rank: 1})
+			}
+		}
+	}
+	results := make([]PlayerResult, len(standings))
+	for i, s := range standings {
+		results[i] = PlayerResult{Player: s.Player, Score: s.Score, Rank: s.Rank}
+		if p := r.byID[s.Player]; p != nil {
+			results[i].Name = p.name
+		}
+	}
+	frame := r.matchResultFrame(reason, results)
+	for _, p := range r.players {
+		if p.connected {
+			p.sink.SendReliable(frame)
+			p.sink.Close(CloseRoomEnded, "match ended: "+reason)
+		}
+	}
+	r.ended = true
+	r.publish()
+	r.emit(Event{Type: EventMatchEnded, Reason: reason, Results: results})
+}
+
+// fail ends the room after a panic: only this room stops.
+func (r *Room) fail(p any) {
+	msg := fmt.Sprint(p)
+	r.cfg.Logger.Error("room failed", slog.String("room", r.cfg.ID), slog.Uint64("tick", uint64(r.tick)), slog.String("panic", msg))
+	r.ended = true
+	r.stateA.Store(int32(StateEnded))
+	for _, pl := range r.players {
+		if pl.connected && pl.sink != nil {
+			func() {
+				defer func() { _ = recover() }()
+				pl.sink.Close(CloseRoomFailed, "room failed")
+			}()
+		}
+	}
+	func() {
+		defer func() { _ = recover() }()
+		r.emit(Event{Type: EventRoomError, Reason: msg})
+	}()
+}

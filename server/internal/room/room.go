@@ -1,0 +1,500 @@
+package room
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tickwire/tickwire/game"
+	"github.com/tickwire/tickwire/proto"
+	"github.com/tickwire/tickwire/proto/snapcodec"
+)
+
+// State is a room's lifecycle state.
+type State int32
+
+// Room states.
+const (
+	StateWaiting State = iota // running, no player holds a slot
+	StateRunning              // at least one player holds a slot (connected or in grace)
+	StateEnded                // the loop has ended (match over, closed, empty, or failed)
+)
+
+func (s State) String() string {
+	switch s {
+	case StateWaiting:
+		return "waiting"
+	case StateRunning:
+		return "running"
+	case StateEnded:
+		return "ended"
+	}
+	return fmt.Sprintf("State(%d)", int32(s))
+}
+
+// Info is a room's public summary, safe to read from any goroutine.
+type Info struct {
+	ID            string
+	Mode          string
+	Epoch         uint64
+	Players       int // slots taken, counting players in their grace period
+	Connected     int
+	Capacity      int
+	State         State
+	Tick          uint32
+	Overruns      uint64 // ticks dropped from the schedule because the loop was too late
+	InputsDropped uint64
+}
+
+// Standings is an optional interface of a Sim: the current ranking, used when the room is ended (End) before the
+// game ends the match itself. Without it, every player is reported with score 0 and rank 1.
+type Standings interface {
+	Standings() []game.PlayerResult
+}
+
+// JoinRequest asks for a new slot.
+type JoinRequest struct {
+	Sink        Sink
+	Name        string
+	ResumeToken []byte // put in the Welcome; issued by the session table
+}
+
+// JoinResult describes the slot a Join or Resume attached to.
+type JoinResult struct {
+	Player       game.PlayerID
+	Tick         uint32 // the room's tick when it answered
+	Epoch        uint64
+	Resumed      bool
+	LastInputSeq uint32 // the highest input sequence applied (resend only later ones)
+}
+
+type inboxKind uint8
+
+const (
+	itemInput inboxKind = iota
+	itemAck
+)
+
+// inboxItem is an input or ack on its way to the loop; passed by value so pushing allocates nothing.
+type inboxItem struct {
+	kind   inboxKind
+	player game.PlayerID
+	tick   uint32
+	sink   Sink
+	in     game.Input
+}
+
+type ctlKind uint8
+
+const (
+	ctlJoin ctlKind = iota
+	ctlResume
+	ctlLeave
+	ctlDisconnected
+	ctlEnd
+	ctlBroadcast
+	ctlBarrier
+)
+
+type joinReply struct {
+	res JoinResult
+	err error
+}
+
+// ctlCmd is a control command; rare, so it may carry pointers and allocate.
+type ctlCmd struct {
+	kind    ctlKind
+	ctx     context.Context
+	player  game.PlayerID
+	sink    Sink
+	name    string
+	token   []byte
+	reason  string
+	ev      game.Event
+	text    string
+	reply   chan joinReply // buffered 1
+	barrier chan struct{}
+}
+
+// Room is one running room. Its exported methods are safe to call from any goroutine.
+type Room struct {
+	// Static after New.
+	cfg           Config
+	sim           game.Sim
+	schema        *game.Schema
+	codec         *snapcodec.Codec
+	graceTicks    uint32
+	emptyTicks    uint32
+	welcomeKinds  []*proto.EntityKind
+	welcomeInput  []*proto.InputField
+	welcomeParams map[string]int32
+	inbox         chan inboxItem
+	wake          chan struct{} // capacity 1: the control queue has commands
+	done          chan struct{}
+	frames        framePool
+	started       atomic.Bool
+
+	// Guarded by ctlMu.
+	ctlMu     sync.Mutex
+	ctl       []ctlCmd
+	ctlClosed bool // the loop has ended: commands are refused
+
+	// Written by the loop (and by callers for dropped counts), read by Info.
+	tickA      atomic.Uint32
+	stateA     atomic.Int32
+	playersA   atomic.Int32
+	connectedA atomic.Int32
+	overrunsA  atomic.Uint64
+	droppedA   atomic.Uint64
+
+	// Owned by the run loop.
+	tick       uint32
+	start      time.Time // tick startTick+n is due at start + n·dt
+	startTick  uint32
+	players    []*player // ascending id: the order inputs are applied in
+	byID       map[game.PlayerID]*player
+	nextID     game.PlayerID
+	nDisc      int // players in their grace period
+	emptySince uint32
+	ended      bool
+	events     game.Events
+	hist       []histEntry // ring indexed by tick % HistorySize
+	cache      []cacheEntry
+	entBuf     []byte
+	scratch    []byte
+	slab       []byte // reliable frames are carved from it and never modified after
+	ctlSpare   []ctlCmd
+	barriers   []chan struct{}
+}
+
+// New makes a room for sim. Call Run to start it.
+func New(cfg Config, sim game.Sim) (*Room, error) {
+	cfg.setDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if sim == nil {
+		return nil, fmt.Errorf("%w: nil Sim", ErrBadConfig)
+	}
+	schema := sim.Schema()
+	codec, err := snapcodec.New(schema)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadConfig, err)
+	}
+	r := &Room{
+		cfg:        cfg,
+		sim:        sim,
+		schema:     schema,
+		codec:      codec,
+		graceTicks: max(cfg.ticks(cfg.Grace), 1),
+		emptyTicks: max(cfg.ticks(cfg.EmptyTimeout), 1),
+		inbox:      make(chan inboxItem, cfg.InboxSize),
+		wake:       make(chan struct{}, 1),
+		done:       make(chan struct{}),
+		frames:     framePool{free: make(chan *Frame, 2*cfg.MaxPlayers+8)},
+		byID:       make(map[game.PlayerID]*player, cfg.MaxPlayers),
+		hist:       make([]histEntry, cfg.HistorySize),
+		cache:      make([]cacheEntry, 0, 8),
+		entBuf:     make([]byte, 0, 4096),
+		scratch:    make([]byte, 0, 256),
+	}
+	r.welcomeKinds, r.welcomeInput, r.welcomeParams = snapcodec.SchemaToWelcome(schema)
+	return r, nil
+}
+
+// Done is closed when Run has returned.
+func (r *Room) Done() <-chan struct{} { return r.done }
+
+// ID returns the room's id.
+func (r *Room) ID() string { return r.cfg.ID }
+
+// Info returns the room's summary. Safe from any goroutine.
+func (r *Room) Info() Info {
+	return Info{
+		ID:            r.cfg.ID,
+		Mode:          r.cfg.Mode,
+		Epoch:         r.cfg.Epoch,
+		Players:       int(r.playersA.Load()),
+		Connected:     int(r.connectedA.Load()),
+		Capacity:      r.cfg.MaxPlayers,
+		State:         State(r.stateA.Load()),
+		Tick:          r.tickA.Load(),
+		Overruns:      r.overrunsA.Load(),
+		InputsDropped: r.droppedA.Load(),
+	}
+}
+
+// Run is the room's loop. It returns when the room ends: End, the game's result, the empty timeout, or a panic in the
+// Sim, which ends only this room (players are closed with CLOSE_ROOM_FAILED and a room_error event is reported).
+func (r *Room) Run() {
+	if r.started.Swap(true) {
+		panic("room: Run called twice")
+	}
+	defer close(r.done)
+	defer r.closeControl()
+	defer func() {
+		if p := recover(); p != nil {
+			r.fail(p)
+		}
+	}()
+	r.start = r.cfg.Clock.Now()
+	r.emit(Event{Type: EventCreated})
+	timer := r.cfg.Clock.NewTimer(r.dueIn(r.start))
+	defer timer.Stop()
+	for !r.ended {
+		select {
+		case it := <-r.inbox:
+			// Inputs only fill queues; the timer keeps its deadline.
+			r.handleItem(&it)
+			continue
+		case <-r.wake:
+		case <-timer.C():
+		}
+		r.poll(r.cfg.Clock.Now())
+		if !r.ended {
+			timer.Reset(r.dueIn(r.cfg.Clock.Now()))
+		}
+	}
+}
+
+// poll drains the inbox and the control queue, then runs the ticks due at now.
+func (r *Room) poll(now time.Time) {
+	r.drainInbox()
+	r.drainControl()
+	r.runDue(now)
+	for _, b := range r.barriers {
+		close(b)
+	}
+	clear(r.barriers)
+	r.barriers = r.barriers[:0]
+}
+
+// due returns when tick n is due.
+func (r *Room) due(n uint32) time.Time {
+	k := int64(n - r.startTick)
+	return r.start.Add(time.Duration(k * int64(time.Second) / int64(r.cfg.TickRate)))
+}
+
+func (r *Room) dueIn(now time.Time) time.Duration {
+	return max(r.due(r.tick+1).Sub(now), 0)
+}
+
+// runDue runs every tick due at now, at most MaxCatchUp of them; when still behind it drops the rest from the
+// schedule (the next tick is due one interval from now) and counts them as overruns.
+func (r *Room) runDue(now time.Time) {
+	for ran := 0; !r.ended && !now.Before(r.due(r.tick+1)); ran++ {
+		if ran == r.cfg.MaxCatchUp {
+			dt := time.Second / time.Duration(r.cfg.TickRate)
+			skipped := int(now.Sub(r.due(r.tick+1))/dt) + 1
+			r.overrunsA.Add(uint64(skipped))
+			r.cfg.Observer.Overrun(skipped)
+			r.start, r.startTick = now, r.tick
+			return
+		}
+		r.step()
+	}
+}
+
+func (r *Room) drainInbox() {
+	for {
+		select {
+		case it := <-r.inbox:
+			r.handleItem(&it)
+		default:
+			return
+		}
+	}
+}
+
+func (r *Room) drainControl() {
+	r.ctlMu.Lock()
+	cmds := r.ctl
+	r.ctl = r.ctlSpare[:0]
+	r.ctlMu.Unlock()
+	for i := range cmds {
+		if !r.ended {
+			r.handleControl(&cmds[i])
+		} else {
+			r.refuse(&cmds[i])
+		}
+		cmds[i] = ctlCmd{}
+	}
+	r.ctlSpare = cmds[:0]
+}
+
+// closeControl refuses every command still queued and every later one.
+func (r *Room) closeControl() {
+	r.stateA.Store(int32(StateEnded))
+	r.ctlMu.Lock()
+	r.ctlClosed = true
+	cmds := r.ctl
+	r.ctl = nil
+	r.ctlMu.Unlock()
+	for i := range cmds {
+		r.refuse(&cmds[i])
+	}
+}
+
+func (r *Room) refuse(c *ctlCmd) {
+	if c.reply != nil {
+		c.reply <- joinReply{err: ErrEnded}
+	}
+	if c.barrier != nil {
+		close(c.barrier)
+	}
+}
+
+// pushControl queues a control command; bounded is false for commands that each connection sends at most once
+// (Leave, Disconnected) or that must not be lost (End).
+func (r *Room) pushControl(c ctlCmd, bounded bool) error {
+	r.ctlMu.Lock()
+	if r.ctlClosed {
+		r.ctlMu.Unlock()
+		return ErrEnded
+	}
+	if bounded && len(r.ctl) >= r.cfg.ControlQueueSize {
+		r.ctlMu.Unlock()
+		return ErrBusy
+	}
+	r.ctl = append(r.ctl, c)
+	r.ctlMu.Unlock()
+	select {
+	case r.wake <- struct{}{}:
+	default: // a wake-up is already pending
+	}
+	return nil
+}
+
+// Join adds a new player: the room sends the sink its Welcome, then snapshots. It waits for the loop's answer or ctx.
+func (r *Room) Join(ctx context.Context, req JoinRequest) (JoinResult, error) {
+	if req.Sink == nil {
+		return JoinResult{}, fmt.Errorf("%w: nil sink", ErrRejected)
+	}
+	c := ctlCmd{kind: ctlJoin, ctx: ctx, sink: req.Sink, name: req.Name, token: req.ResumeToken, reply: make(chan joinReply, 1)}
+	return r.await(ctx, c)
+}
+
+// Resume re-attaches player to sink within its grace period, or takes over its live connection (the old sink is
+// closed with CLOSE_SUPERSEDED). The room sends a Welcome (resumed) and a full snapshot next.
+func (r *Room) Resume(ctx context.Context, player game.PlayerID, sink Sink, resumeToken []byte) (JoinResult, error) {
+	if sink == nil {
+		return JoinResult{}, fmt.Errorf("%w: nil sink", ErrRejected)
+	}
+	c := ctlCmd{kind: ctlResume, ctx: ctx, player: player, sink: sink, token: resumeToken, reply: make(chan joinReply, 1)}
+	return r.await(ctx, c)
+}
+
+func (r *Room) await(ctx context.Context, c ctlCmd) (JoinResult, error) {
+	if err := r.pushControl(c, true); err != nil {
+		return JoinResult{}, err
+	}
+	select {
+	case rep := <-c.reply:
+		return rep.res, rep.err
+	case <-r.done:
+		return JoinResult{}, ErrEnded
+	case <-ctx.Done():
+		// The loop may still attach the player: detach it again so that the slot goes through grace as usual.
+		go func() {
+			select {
+			case rep := <-c.reply:
+				if rep.err == nil {
+					r.Disconnected(rep.res.Player, c.sink)
+				}
+			case <-r.done:
+			}
+		}()
+		return JoinResult{}, ctx.Err()
+	}
+}
+
+// Input queues one input of player from sink. It never blocks; false means it was dropped (inbox full or room ended).
+func (r *Room) Input(player game.PlayerID, sink Sink, in game.Input) bool {
+	return r.push(inboxItem{kind: itemInput, player: player, sink: sink, in: in})
+}
+
+// Ack records the latest snapshot tick the player holds. It never blocks.
+func (r *Room) Ack(player game.PlayerID, sink Sink, tick uint32) {
+	r.push(inboxItem{kind: itemAck, player: player, sink: sink, tick: tick})
+}
+
+func (r *Room) push(it inboxItem) bool {
+	if State(r.stateA.Load()) == StateEnded {
+		r.drop(DropEnded)
+		return false
+	}
+	select {
+	case r.inbox <- it:
+		return true
+	default:
+		// Drop the newest: the inbox bound protects the room from a flood; the client reconciles with last_input_seq.
+		r.drop(DropInboxFull)
+		return false
+	}
+}
+
+func (r *Room) drop(reason DropReason) {
+	r.droppedA.Add(1)
+	r.cfg.Observer.InputDropped(reason)
+}
+
+// Disconnected says that sink's socket dropped: the player's grace period starts. Ignored when sink is no longer
+// the player's connection (it was superseded). Never blocks.
+func (r *Room) Disconnected(player game.PlayerID, sink Sink) {
+	_ = r.pushControl(ctlCmd{kind: ctlDisconnected, player: player, sink: sink}, false)
+}
+
+// Leave removes the player now (a Leave frame); the sink is closed with CLOSE_LEFT. Never blocks.
+func (r *Room) Leave(player game.PlayerID, sink Sink) {
+	_ = r.pushControl(ctlCmd{kind: ctlLeave, player: player, sink: sink}, false)
+}
+
+// End ends the match: every connected player gets a MatchResult, then is closed with CLOSE_ROOM_ENDED. Never blocks.
+func (r *Room) End(reason string) {
+	_ = r.pushControl(ctlCmd{kind: ctlEnd, reason: reason}, false)
+}
+
+// Broadcast sends an Event to every connected player (ev.Type, ev.Player, ev.Args[:ev.NArgs], and text). Never
+// blocks; fails with ErrBusy or ErrEnded.
+func (r *Room) Broadcast(ev game.Event, text string) error {
+	return r.pushControl(ctlCmd{kind: ctlBroadcast, ev: ev, text: text}, true)
+}
+
+// sync waits until the loop has handled every command queued before it and run the ticks due at that time.
+func (r *Room) sync() {
+	b := make(chan struct{})
+	if r.pushControl(ctlCmd{kind: ctlBarrier, barrier: b}, false) != nil {
+		return
+	}
+	select {
+	case <-b:
+	case <-r.done:
+	}
+}
+
+// emit reports a room event to OnEvent.
+func (r *Room) emit(ev Event) {
+	if r.cfg.OnEvent == nil {
+		return
+	}
+	ev.Room, ev.Epoch = r.cfg.ID, r.cfg.Epoch
+	if ev.Tick == 0 {
+		ev.Tick = r.tick
+	}
+	r.cfg.OnEvent(ev)
+}
+
+// publish updates the counts Info reads.
+func (r *Room) publish() {
+	r.playersA.Store(int32(len(r.players)))
+	r.connectedA.Store(int32(len(r.players) - r.nDisc))
+	if r.ended {
+		r.stateA.Store(int32(StateEnded))
+	} else if len(r.players) > 0 {
+		r.stateA.Store(int32(StateRunning))
+	} else {
+		r.stateA.Store(int32(StateWaiting))
+	}
+}

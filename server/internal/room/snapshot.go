@@ -1,0 +1,78 @@
+package room
+
+import (
+	"github.com/tickwire/tickwire/proto/snapcodec"
+)
+
+// histEntry is one tick of world history. Owned by the run loop.
+type histEntry struct {
+	world snapcodec.World
+}
+
+// cacheEntry is a snapshot payload encoded this tick against one baseline.
+type cacheEntry struct {
+	baseline uint32
+	frame    *Frame
+}
+
+// worldAt returns the world at tick t while it is in the history (the last HistorySize ticks), else nil. Baselines
+// come from here, and lag compensation can rewind to the tick a client was rendering. Loop only.
+func (r *Room) worldAt(t uint32) *snapcodec.World {
+	if t == 0 || t > r.tick || r.tick-t >= uint32(len(r.hist)) {
+		return nil
+	}
+	w := &r.hist[int(t%uint32(len(r.hist)))].world
+	if w.Tick != t {
+		return nil
+	}
+	return w
+}
+
+// snapshot offers the world at the current tick to every connected player: a delta against the baseline its Sink
+// reports when that baseline is still in the history, else a full snapshot. One encode per distinct baseline.
+func (r *Room) snapshot(w *snapcodec.World) {
+	var hash uint32
+	hasHash := r.cfg.HashInterval > 0 && w.Tick%uint32(r.cfg.HashInterval) == 0
+	if hasHash {
+		hash = r.codec.Hash(w)
+	}
+	for _, p := range r.players {
+		if !p.connected {
+			continue
+		}
+		var b uint32
+		if !p.sendFull {
+			b = p.sink.Baseline()
+			if b >= w.Tick || r.worldAt(b) == nil {
+				b = 0
+			}
+		}
+		f := r.frameFor(w, b, hash, hasHash)
+		f.refs.Add(1)
+		p.sink.OfferSnapshot(f, p.lastSeq)
+		p.sendFull = false
+		r.cfg.Observer.FrameOffered(b == 0, len(f.Data))
+	}
+	for i := range r.cache {
+		r.cache[i].frame.Release()
+		r.cache[i] = cacheEntry{}
+	}
+	r.cache = r.cache[:0]
+}
+
+// frameFor returns this tick's frame against baseline b, encoding it on first use. The cache holds one reference.
+func (r *Room) frameFor(w *snapcodec.World, b, hash uint32, hasHash bool) *Frame {
+	for i := range r.cache {
+		if r.cache[i].baseline == b {
+			return r.cache[i].frame
+		}
+	}
+	r.entBuf = r.codec.AppendDelta(r.entBuf[:0], r.worldAt(b), w)
+	f := r.frames.get()
+	f.Tick, f.Baseline = w.Tick, b
+	f.Data = appendSnapshotFrame(f.Data[:0], w.Tick, b, r.entBuf, hash, hasHash)
+	f.refs.Store(1)
+	r.cache = append(r.cache, cacheEntry{baseline: b, frame: f})
+	r.cfg.Observer.SnapshotEncoded(b == 0, len(f.Data))
+	return f
+}

@@ -1,0 +1,61 @@
+package room
+
+import (
+	"github.com/tickwire/tickwire/game"
+)
+
+// step runs one tick: inputs, Step, history, events, grace, snapshots, the game's result and the empty timeout.
+func (r *Room) step() {
+	t0 := r.cfg.Clock.Now()
+	r.tick++
+	t := r.tick
+
+	applied := 0
+	for _, p := range r.players {
+		if !p.connected {
+			continue
+		}
+		for k := 0; k < r.cfg.MaxInputsPerTick && p.q.n > 0; k++ {
+			in := p.q.pop()
+			r.sim.ApplyInput(game.Tick(t), p.id, in)
+			p.lastSeq = in.Seq
+			applied++
+		}
+	}
+	r.cfg.Observer.InputsApplied(applied)
+
+	r.events.Reset()
+	r.sim.Step(game.Tick(t), &r.events)
+
+	h := &r.hist[int(t%uint32(len(r.hist)))]
+	h.world.Tick = t
+	h.world.Entities = r.sim.AppendEntities(h.world.Entities[:0])
+
+	for i := range r.events.List {
+		ev := &r.events.List[i]
+		n := min(int(ev.NArgs), len(ev.Args))
+		r.sendAll(r.eventFrame(t, ev.Type, uint32(ev.Player), ev.Args[:n], ""))
+	}
+
+	if r.nDisc > 0 {
+		r.expireGrace()
+	}
+
+	if t%uint32(r.cfg.SnapshotEvery) == 0 {
+		r.snapshot(&h.world)
+	}
+
+	if res, over := r.sim.Result(); over {
+		r.end(res.Reason, &res)
+	} else if len(r.players) == 0 {
+		if r.emptySince == 0 {
+			r.emptySince = t
+		} else if t-r.emptySince >= r.emptyTicks {
+			r.end("empty", nil)
+		}
+	}
+
+	r.tickA.Store(t)
+	r.publish()
+	r.cfg.Observer.TickDone(r.cfg.Clock.Now().Sub(t0))
+}
