@@ -1,0 +1,44 @@
+// The TypeScript Move against the Go arena's golden file (game/arena/testdata/move_golden.json, written by Move).
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { aimFromAngle, arenaParams, arenaPrediction, move, PlayerField } from "../src/arena/arena";
+
+interface MoveGolden {
+  params: Record<string, number>;
+  cases: { in: { x: number; y: number; dx: number; dy: number }; want: { x: number; y: number; vx: number; vy: number } }[];
+}
+
+const golden = JSON.parse(
+  readFileSync(new URL("../../game/arena/testdata/move_golden.json", import.meta.url), "utf8"),
+) as MoveGolden;
+
+test("move matches the Go arena on every golden case", () => {
+  const p = arenaParams(golden.params);
+  assert.ok(golden.cases.length >= 100, "golden file too small");
+  for (const c of golden.cases) {
+    const got = move(c.in.x, c.in.y, c.in.dx, c.in.dy, p);
+    assert.deepEqual(got, c.want, JSON.stringify(c.in));
+  }
+});
+
+test("the prediction model applies Move and the aim", () => {
+  const m = arenaPrediction(golden.params);
+  const f = Int32Array.from([16000, 16000, 0, 0, 0, 100, 0]);
+  m.applyInput(f, [1, 1, 0x1234, 0]);
+  assert.deepEqual(Array.from(f), [16075, 16075, 75, 75, 0x12, 100, 0]);
+  m.applyInput(f, [0, 0, 65535, 1]);
+  assert.equal(f[PlayerField.VX], 0);
+  assert.equal(f[PlayerField.Aim], 255);
+});
+
+test("aimFromAngle wraps into 0..65535", () => {
+  assert.equal(aimFromAngle(0), 0);
+  assert.equal(aimFromAngle(Math.PI / 2), 16384);
+  assert.equal(aimFromAngle(-Math.PI / 2), 49152);
+  assert.equal(aimFromAngle(2 * Math.PI), 0);
+});
+
+test("arenaParams rejects a Welcome without the arena's params", () => {
+  assert.throws(() => arenaParams({ scale: 16 }), /lacks/);
+});

@@ -1,0 +1,255 @@
+// TickwireClient against a scripted server: handshake, inputs, snapshots, hashes, resume and terminal codes.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { create } from "@bufbuild/protobuf";
+import { WelcomeSchema, type Welcome } from "../src/gen/tickwire_pb";
+import { TickwireClient, type ConnectionState } from "../src/sdk/client";
+import { SnapCodec, EMPTY_WORLD, type World, type Entity } from "../src/sdk/snapcodec";
+import { arenaPrediction } from "../src/arena/arena";
+import { FakeScheduler, FakeSocket, lastInputSeqBytes } from "./fakes";
+
+const PARAMS: Record<string, number> = {
+  aim_shift: 8, damage: 10, diag: 75, fire_interval: 8, hit_radius: 20, max_hp: 100, projectile_id_base: 65536,
+  projectile_lifetime: 30, projectile_speed: 320, scale: 16, speed: 107, world_h: 2000, world_w: 2000,
+};
+const KINDS = [
+  { id: 1, name: "player", fields: ["x", "y", "vx", "vy", "aim", "hp", "score"].map((name, i) => ({ name, rateField: i < 2 ? i + 3 : 0 })) },
+  { id: 2, name: "projectile", fields: ["x", "y", "vx", "vy", "owner"].map((name, i) => ({ name, rateField: i < 2 ? i + 3 : 0 })) },
+];
+const codec = new SnapCodec(KINDS);
+
+function welcome(over: Partial<Welcome> = {}): Welcome {
+  return create(WelcomeSchema, {
+    protocolVersion: 1, playerId: 1, roomId: "r1", roomEpoch: 7n, tickRate: 30, snapshotRate: 30,
+    resumeToken: new Uint8Array([1, 2, 3]), graceMs: 10000, tick: 100, mode: "arena", kinds: KINDS,
+    input: [{ name: "dx", min: -1, max: 1 }, { name: "dy", min: -1, max: 1 }, { name: "aim", min: 0, max: 65535 }, { name: "fire", min: 0, max: 1 }],
+    params: PARAMS, heartbeatMs: 5000, hashInterval: 30, ...over,
+  });
+}
+
+function player(id: number, x: number, y: number, vx = 0, vy = 0): Entity {
+  return { id, kind: 1, fields: Int32Array.from([x, y, vx, vy, 0, 100, 0]) };
+}
+
+interface Harness {
+  client: TickwireClient;
+  sched: FakeScheduler;
+  sockets: FakeSocket[];
+  states: ConnectionState[];
+  sock(): FakeSocket;
+}
+
+function harness(): Harness {
+  const sched = new FakeScheduler();
+  const sockets: FakeSocket[] = [];
+  const states: ConnectionState[] = [];
+  const client = new TickwireClient({
+    url: "ws://test/ws",
+    join: { mode: "arena" },
+    name: "ann",
+    prediction: (w) => arenaPrediction(w.params),
+    scheduler: sched,
+    socket: (url) => {
+      const s = new FakeSocket(url);
+      sockets.push(s);
+      return s;
+    },
+  });
+  client.on("state", (s) => states.push(s));
+  return { client, sched, sockets, states, sock: () => sockets[sockets.length - 1]! };
+}
+
+/** Sends the snapshot of world against base (EMPTY_WORLD: full) with the player's last applied input. */
+function sendSnapshot(s: FakeSocket, base: World, world: World, lastInputSeq: number, hash?: number): void {
+  s.deliver(
+    { msg: { case: "snapshot", value: { tick: world.tick, baselineTick: base.tick, entities: codec.encode(base, world), stateHash: hash } } },
+    lastInputSeq > 0 ? lastInputSeqBytes(lastInputSeq) : undefined,
+  );
+}
+
+test("handshake: Hello then Join by mode; playing after Welcome; inputs every tick with increasing seq and ack", () => {
+  const h = harness();
+  h.client.connect();
+  assert.deepEqual(h.states.map((s) => s.kind), ["connecting"]);
+  const s = h.sock();
+  assert.equal(s.url, "ws://test/ws");
+  assert.equal(s.binaryType, "arraybuffer");
+  s.open();
+  assert.deepEqual(s.sent.map((f) => f.msg.case), ["hello", "join"]);
+  assert.equal(s.frames("hello")[0]!.protocolVersion, 1);
+  const join = s.frames("join")[0]!;
+  assert.deepEqual(join.target, { case: "mode", value: "arena" });
+  assert.equal(join.name, "ann");
+
+  h.client.setInput([1, 0, 100, 0]);
+  s.deliver({ msg: { case: "welcome", value: welcome() } });
+  assert.equal(h.client.state.kind, "playing");
+  assert.equal(h.client.playerId, 1);
+  const w1: World = { tick: 100, entities: [player(1, 16000, 16000)] };
+  h.client.setInput([1, 0, 100, 0]);
+  sendSnapshot(s, EMPTY_WORLD, w1, 0, codec.hash(w1));
+  h.sched.advance(1000);
+  const inputs = s.frames("input");
+  assert.ok(inputs.length >= 29 && inputs.length <= 32, `${inputs.length} inputs in one second`);
+  inputs.forEach((inp, i) => assert.equal(inp.seq, i + 1));
+  assert.equal(inputs[inputs.length - 1]!.ackTick, 100);
+  assert.deepEqual(inputs[5]!.values, [1, 0, 100, 0]);
+  assert.ok(s.frames("ping").length >= 1, "pings for RTT");
+  assert.equal(h.client.stats().hashChecks, 1);
+  assert.equal(h.client.stats().hashMismatches, 0);
+  // The snapshot applied no input (last_input_seq 0): the prediction ran ahead by every input sent.
+  const v = h.client.view(h.sched.now() + 40);
+  assert.equal(v.local?.fields[0], 16000 + 107 * inputs.length);
+});
+
+test("out-of-range held input is clamped to Welcome.input", () => {
+  const h = harness();
+  h.client.connect();
+  h.sock().open();
+  h.sock().deliver({ msg: { case: "welcome", value: welcome() } });
+  h.client.setInput([5, -9, 70000, 3]);
+  h.sched.advance(40);
+  assert.deepEqual(h.sock().frames("input")[1]!.values, [1, -1, 65535, 1]);
+});
+
+test("deltas apply to the held baseline; hash mismatches are counted; a wrong baseline resyncs by resuming", () => {
+  const h = harness();
+  h.client.connect();
+  const s = h.sock();
+  s.open();
+  s.deliver({ msg: { case: "welcome", value: welcome() } });
+  const w1: World = { tick: 100, entities: [player(1, 100, 100), player(2, 5000, 5000, 10, 0)] };
+  const w2: World = { tick: 101, entities: [player(1, 100, 100), player(2, 5010, 5000, 10, 0)] };
+  const w3: World = { tick: 103, entities: [player(1, 100, 100), player(2, 5000, 5000, -10, 0)] };
+  sendSnapshot(s, EMPTY_WORLD, w1, 0);
+  sendSnapshot(s, w1, w2, 0, codec.hash(w2));
+  assert.equal(h.client.world.tick, 101);
+  assert.deepEqual(Array.from(h.client.world.entities[1]!.fields), [5010, 5000, 10, 0, 0, 100, 0]);
+  sendSnapshot(s, w2, w3, 0, 12345);
+  assert.equal(h.client.stats().hashMismatches, 1);
+  assert.equal(h.client.stats().hashChecks, 2);
+  // A delta against tick 102, which the client does not hold.
+  sendSnapshot(s, { tick: 102, entities: w3.entities }, { tick: 104, entities: w3.entities }, 0);
+  assert.equal(h.client.stats().decodeErrors, 1);
+  assert.equal(h.client.state.kind, "reconnecting");
+  h.sched.advance(10);
+  assert.equal(h.sockets.length, 2, "resumed to get a full snapshot");
+});
+
+test("resume: a dropped socket reconnects with the resume token and resends unacknowledged inputs", () => {
+  const h = harness();
+  h.client.setInput([0, 1, 0, 0]);
+  h.client.connect();
+  let s = h.sock();
+  s.open();
+  s.deliver({ msg: { case: "welcome", value: welcome() } });
+  const w1: World = { tick: 100, entities: [player(1, 16000, 16000)] };
+  sendSnapshot(s, EMPTY_WORLD, w1, 0);
+  h.sched.advance(200); // ~6 inputs
+  const sentBefore = s.frames("input").map((i) => i.seq);
+  assert.ok(sentBefore.length >= 6);
+  // The server applied the first two, then the connection died.
+  const w2: World = { tick: 102, entities: [player(1, 16000, 16000 + 2 * 107, 0, 107)] };
+  sendSnapshot(s, w1, w2, 2);
+  s.serverClose(1006);
+  assert.equal(h.client.state.kind, "reconnecting");
+  const rec = h.client.state as Extract<ConnectionState, { kind: "reconnecting" }>;
+  assert.equal(rec.attempt, 1);
+  assert.equal(rec.deadlineMs, h.sched.now() + 10000);
+  h.sched.advance(1);
+  assert.equal(h.sockets.length, 2);
+  s = h.sock();
+  assert.equal(s.url, "ws://test/ws", "the token is never in the URL");
+  s.open();
+  const join = s.frames("join")[0]!;
+  assert.deepEqual(join.target, { case: "resumeToken", value: new Uint8Array([1, 2, 3]) });
+  // The server had applied up to 4 when the socket died; the client resends 5.. at once, before new inputs.
+  s.deliver({ msg: { case: "welcome", value: welcome({ resumed: true, lastInputSeq: 4, resumeToken: new Uint8Array([9]) }) } });
+  assert.equal(h.client.state.kind, "playing");
+  const resent = s.frames("input").map((i) => i.seq);
+  const expectResent = sentBefore.filter((q) => q > 4);
+  assert.deepEqual(resent.slice(0, expectResent.length), expectResent);
+  assert.ok(resent.length > expectResent.length, "and carries on with new inputs");
+  assert.equal(resent[expectResent.length], sentBefore[sentBefore.length - 1]! + 1, "seq keeps increasing");
+  assert.equal(h.client.stats().resumes, 1);
+  // The resumed full snapshot agrees with the prediction: no correction.
+  const lastSeq = resent[resent.length - 1]!;
+  const w3: World = { tick: 110, entities: [player(1, 16000, 16000 + lastSeq * 107, 0, 107)] };
+  sendSnapshot(s, EMPTY_WORLD, w3, lastSeq);
+  assert.equal(h.client.stats().corrections, 0);
+  // The next drop uses the rotated token.
+  s.serverClose(4001, "heartbeat timeout");
+  h.sched.advance(1);
+  h.sock().open();
+  assert.deepEqual(h.sock().frames("join")[0]!.target, { case: "resumeToken", value: new Uint8Array([9]) });
+  assert.deepEqual(h.states.map((x) => x.kind), ["connecting", "playing", "reconnecting", "playing", "reconnecting"]);
+});
+
+test("terminal close codes stop the client; Disconnect's code wins over the socket's", () => {
+  const h = harness();
+  h.client.connect();
+  const s = h.sock();
+  s.open();
+  s.deliver({ msg: { case: "welcome", value: welcome() } });
+  s.deliver({ msg: { case: "disconnect", value: { code: 4503, reason: "superseded", reconnect: false } } });
+  s.serverClose(1006);
+  assert.deepEqual(h.client.state, { kind: "closed", code: 4503, reason: "superseded", reconnect: false });
+  h.sched.advance(30000);
+  assert.equal(h.sockets.length, 1, "no retry");
+});
+
+test("resume gives up when the grace period ends", () => {
+  const h = harness();
+  h.client.connect();
+  h.sock().open();
+  h.sock().deliver({ msg: { case: "welcome", value: welcome({ graceMs: 3000 }) } });
+  h.sock().serverClose(1001, "going away");
+  for (let i = 0; i < 20 && h.client.state.kind === "reconnecting"; i++) {
+    h.sched.advance(2000);
+    h.sock().serverClose(1006); // every attempt fails before opening
+  }
+  const st = h.client.state;
+  assert.equal(st.kind, "closed");
+  assert.equal(st.kind === "closed" && st.reconnect, true);
+  assert.ok(h.sockets.length >= 3 && h.sockets.length <= 6, `${h.sockets.length} attempts`);
+  assert.ok(h.sched.now() - 1000 <= 3000 + 2000);
+});
+
+test("a refused resume (4505 expired) is terminal", () => {
+  const h = harness();
+  h.client.connect();
+  h.sock().open();
+  h.sock().deliver({ msg: { case: "welcome", value: welcome() } });
+  h.sock().serverClose(1006);
+  h.sched.advance(1);
+  h.sock().open();
+  h.sock().deliver({ msg: { case: "disconnect", value: { code: 4505, reason: "resume expired" } } });
+  h.sock().serverClose(4505, "resume expired");
+  assert.deepEqual(h.client.state, { kind: "closed", code: 4505, reason: "resume expired", reconnect: false });
+});
+
+test("Leave sends a Leave frame and closes without reconnecting", () => {
+  const h = harness();
+  h.client.connect();
+  const s = h.sock();
+  s.open();
+  s.deliver({ msg: { case: "welcome", value: welcome() } });
+  h.client.leave();
+  assert.equal(s.frames("leave").length, 1);
+  assert.equal(h.client.state.kind, "closed");
+  h.sched.advance(5000);
+  assert.equal(h.sockets.length, 1);
+});
+
+test("Pong gives RTT", () => {
+  const h = harness();
+  h.client.connect();
+  const s = h.sock();
+  s.open();
+  s.deliver({ msg: { case: "welcome", value: welcome() } });
+  const ping = s.frames("ping")[0]!;
+  h.sched.advance(80);
+  s.deliver({ msg: { case: "pong", value: { clientTimeUs: ping.clientTimeUs, serverTimeUs: 1_700_000_000_000_000n, serverTick: 200 } } });
+  assert.equal(h.client.stats().rttMs, 80);
+  assert.ok(Math.abs(h.client.serverTick() - 201.2) < 0.01, String(h.client.serverTick()));
+});
