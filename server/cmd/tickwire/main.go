@@ -1,0 +1,63 @@
+// Command tickwire runs the Tickwire game server with the arena game and the browser demo at /.
+//
+// Every setting is a flag and an environment variable (flags win); run `tickwire -h` for the list.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	clientweb "github.com/tickwire/tickwire/client-web"
+	"github.com/tickwire/tickwire/game/arena"
+	"github.com/tickwire/tickwire/server"
+)
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "tickwire:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string) error {
+	cfg := server.DefaultConfig()
+	if err := cfg.ApplyEnv(os.LookupEnv); err != nil {
+		return err
+	}
+	fs := flag.NewFlagSet("tickwire", flag.ContinueOnError)
+	cfg.Flags(fs)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: tickwire [flags]\n\n"+
+			"Runs the Tickwire game server with the arena game; the browser demo is served at /.\n"+
+			"Every flag can also be set by the environment variable named after it; flags win.\n\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			return nil
+		}
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	logger, err := server.NewLogger(os.Stderr, cfg.LogFormat, cfg.LogLevel)
+	if err != nil {
+		return err
+	}
+	cfg.Static = clientweb.Dist()
+	srv, err := server.New(cfg, logger)
+	if err != nil {
+		return err
+	}
+	if err := srv.RegisterGame(arena.Mode, arena.Factory, server.GameOptions{MaxPlayers: arena.DefaultMaxPlayers}); err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return srv.Run(ctx)
+}

@@ -1,0 +1,307 @@
+package server
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io/fs"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is every setting of a Tickwire server. The zero value of a field means "use the default" only through
+// DefaultConfig: start from DefaultConfig, change what you need, and call Validate (New does).
+//
+// Every field except Static can also be set by a command-line flag and an environment variable (see Flags and
+// ApplyEnv); the table of names lives in settings below so that -h documents all of them.
+type Config struct {
+	// Addr is the TCP address to listen on.
+	Addr string
+	// LogFormat is "text" or "json"; LogLevel is "debug", "info", "warn" or "error". Used by the tickwire binary and by
+	// NewLogger; New itself takes a ready *slog.Logger.
+	LogFormat string
+	LogLevel  string
+
+	// AllowedOrigins lists the Origin header values (scheme://host[:port]) allowed to open /ws, or "*" for any. Empty:
+	// the page's own host and localhost/127.0.0.1/[::1] on any port, and clients that send no Origin (non-browsers).
+	AllowedOrigins []string
+	// MaxConnections caps open WebSocket connections; one more is closed with 4002.
+	MaxConnections int
+	// MaxFrameBytes is the largest client frame accepted (after decompression); larger ones are closed with 1009.
+	MaxFrameBytes int
+	// ReadBufferBytes is the size of each connection's read buffer.
+	ReadBufferBytes int
+	// Compression enables permessage-deflate (negotiated only when the client offers it). Decompressed frames are still
+	// bounded by MaxFrameBytes.
+	Compression bool
+
+	// ReadHeaderTimeout, ReadTimeout and IdleTimeout bound plain HTTP requests (and the request part of the upgrade).
+	ReadHeaderTimeout time.Duration
+	ReadTimeout       time.Duration
+	IdleTimeout       time.Duration
+	// HandshakeTimeout is how long a new WebSocket may take to send Hello and Join (4502).
+	HandshakeTimeout time.Duration
+	// HeartbeatTimeout closes a session that sent no frame for this long (4001). Clients are told to send a Ping or an
+	// Input at least every HeartbeatTimeout/3.
+	HeartbeatTimeout time.Duration
+	// WriteTimeout bounds every socket write; a client that does not drain its socket within it is disconnected.
+	WriteTimeout time.Duration
+	// CloseTimeout is how long the server waits for the client's answer to its close frame.
+	CloseTimeout time.Duration
+
+	// InputRate is the sustained number of client frames per second a connection may send, InputBurst the burst above
+	// it; beyond them the connection is closed with 4508.
+	InputRate  float64
+	InputBurst int
+
+	// OutboundQueue bounds each session's queue of reliable frames (welcome, events, pongs); overflowing it closes the
+	// session with 4000.
+	OutboundQueue int
+	// MaxSkippedSnapshots is how many snapshots in a row may be replaced before the writer sent any of them (the
+	// client is not reading); one more closes the session with 4000.
+	MaxSkippedSnapshots int
+
+	// Grace is how long a dropped player's slot is kept for a resume.
+	Grace time.Duration
+	// ResumeTokenTTL is how long a resume token is remembered. It must exceed Grace so that a resume after the grace
+	// period is told 4505 (expired) rather than 4504 (unknown).
+	ResumeTokenTTL time.Duration
+	// TokenTableSize bounds the number of resume tokens and, separately, of join tokens kept in memory.
+	TokenTableSize int
+	// JoinTokenTTL is the default lifetime of an issued join token.
+	JoinTokenTTL time.Duration
+
+	// OpenJoin allows Join{mode} (quick play into any open room of a registered mode).
+	OpenJoin bool
+	// ShutdownTimeout bounds graceful shutdown: clients are told 1001 and the process returns within it.
+	ShutdownTimeout time.Duration
+
+	// Static is served at / (the browser demo). Nil: a short page that says how to connect.
+	Static fs.FS
+}
+
+// DefaultConfig returns the embedded defaults: loopback on :8080, small frames, 20 s grace.
+func DefaultConfig() Config {
+	return Config{
+		Addr:                "127.0.0.1:8080",
+		LogFormat:           "text",
+		LogLevel:            "info",
+		MaxConnections:      10000,
+		MaxFrameBytes:       4096,
+		ReadBufferBytes:     2048,
+		ReadHeaderTimeout:   5 * time.Second,
+		ReadTimeout:         10 * time.Second,
+		IdleTimeout:         60 * time.Second,
+		HandshakeTimeout:    5 * time.Second,
+		HeartbeatTimeout:    10 * time.Second,
+		WriteTimeout:        5 * time.Second,
+		CloseTimeout:        time.Second,
+		InputRate:           90,
+		InputBurst:          60,
+		OutboundQueue:       256,
+		MaxSkippedSnapshots: 60,
+		Grace:               20 * time.Second,
+		ResumeTokenTTL:      5 * time.Minute,
+		TokenTableSize:      100000,
+		JoinTokenTTL:        time.Minute,
+		OpenJoin:            true,
+		ShutdownTimeout:     10 * time.Second,
+	}
+}
+
+// Validate reports the first nonsensical setting.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf("server: config: "+format, args...)) }
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		bad("addr %q: %v", c.Addr, err)
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		bad("log format %q: want text or json", c.LogFormat)
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("log level %q: want debug, info, warn or error", c.LogLevel)
+	}
+	for _, o := range c.AllowedOrigins {
+		if o != "*" && !strings.Contains(o, "://") {
+			bad("allowed origin %q: want scheme://host[:port] or *", o)
+		}
+	}
+	if c.MaxConnections < 1 {
+		bad("max connections %d: must be at least 1", c.MaxConnections)
+	}
+	if c.MaxFrameBytes < 64 || c.MaxFrameBytes > 1<<20 {
+		bad("max frame bytes %d: must be within 64..1048576", c.MaxFrameBytes)
+	}
+	if c.ReadBufferBytes < 256 || c.ReadBufferBytes > 1<<20 {
+		bad("read buffer bytes %d: must be within 256..1048576", c.ReadBufferBytes)
+	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{
+		{"read header timeout", c.ReadHeaderTimeout}, {"read timeout", c.ReadTimeout}, {"idle timeout", c.IdleTimeout},
+		{"handshake timeout", c.HandshakeTimeout}, {"heartbeat timeout", c.HeartbeatTimeout},
+		{"write timeout", c.WriteTimeout}, {"close timeout", c.CloseTimeout}, {"grace", c.Grace},
+		{"resume token ttl", c.ResumeTokenTTL}, {"join token ttl", c.JoinTokenTTL}, {"shutdown timeout", c.ShutdownTimeout},
+	} {
+		if d.v <= 0 {
+			bad("%s %v: must be positive", d.name, d.v)
+		}
+	}
+	if c.HeartbeatTimeout > 0 && c.HeartbeatTimeout < 300*time.Millisecond {
+		bad("heartbeat timeout %v: must be at least 300ms", c.HeartbeatTimeout)
+	}
+	if c.ResumeTokenTTL <= c.Grace {
+		bad("resume token ttl %v: must exceed grace %v", c.ResumeTokenTTL, c.Grace)
+	}
+	if !(c.InputRate > 0) || c.InputRate > 100000 {
+		bad("input rate %v: must be within (0, 100000]", c.InputRate)
+	}
+	if c.InputBurst < 1 {
+		bad("input burst %d: must be at least 1", c.InputBurst)
+	}
+	if c.OutboundQueue < 4 {
+		bad("outbound queue %d: must be at least 4", c.OutboundQueue)
+	}
+	if c.MaxSkippedSnapshots < 1 {
+		bad("max skipped snapshots %d: must be at least 1", c.MaxSkippedSnapshots)
+	}
+	if c.TokenTableSize < 16 {
+		bad("token table size %d: must be at least 16", c.TokenTableSize)
+	}
+	return errors.Join(errs...)
+}
+
+// setting is one configurable field: its flag name (the environment variable is TICKWIRE_ + upper snake case) and
+// how to read and write it as text.
+type setting struct {
+	name  string
+	usage string
+	get   func(c *Config) string
+	set   func(c *Config, s string) error
+	// boolean flags may be given without a value (-compression).
+	boolean bool
+}
+
+func (s setting) env() string {
+	return "TICKWIRE_" + strings.ToUpper(strings.ReplaceAll(s.name, "-", "_"))
+}
+
+func strSetting(name, usage string, p func(*Config) *string) setting {
+	return setting{name: name, usage: usage,
+		get: func(c *Config) string { return *p(c) },
+		set: func(c *Config, s string) error { *p(c) = s; return nil }}
+}
+
+// parsed builds a setting whose text form is read by parse and written by format.
+func parsed[T any](name, usage string, p func(*Config) *T, parse func(string) (T, error), format func(T) string) setting {
+	return setting{name: name, usage: usage,
+		get: func(c *Config) string { return format(*p(c)) },
+		set: func(c *Config, s string) error {
+			v, err := parse(s)
+			if err != nil {
+				return err
+			}
+			*p(c) = v
+			return nil
+		}}
+}
+
+func intSetting(name, usage string, p func(*Config) *int) setting {
+	return parsed(name, usage, p, strconv.Atoi, strconv.Itoa)
+}
+
+func floatSetting(name, usage string, p func(*Config) *float64) setting {
+	return parsed(name, usage, p, func(s string) (float64, error) { return strconv.ParseFloat(s, 64) },
+		func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) })
+}
+
+func boolSetting(name, usage string, p func(*Config) *bool) setting {
+	s := parsed(name, usage, p, strconv.ParseBool, strconv.FormatBool)
+	s.boolean = true
+	return s
+}
+
+func durSetting(name, usage string, p func(*Config) *time.Duration) setting {
+	return parsed(name, usage, p, time.ParseDuration, time.Duration.String)
+}
+
+var settings = []setting{
+	strSetting("addr", "TCP address to listen on", func(c *Config) *string { return &c.Addr }),
+	strSetting("log-format", "log format: text or json", func(c *Config) *string { return &c.LogFormat }),
+	strSetting("log-level", "log level: debug, info, warn or error", func(c *Config) *string { return &c.LogLevel }),
+	{name: "allowed-origins", usage: "comma-separated Origin values allowed to open /ws (scheme://host[:port], or * for any); empty: same host and localhost",
+		get: func(c *Config) string { return strings.Join(c.AllowedOrigins, ",") },
+		set: func(c *Config, s string) error {
+			c.AllowedOrigins = nil
+			for _, o := range strings.Split(s, ",") {
+				if o = strings.TrimSpace(o); o != "" {
+					c.AllowedOrigins = append(c.AllowedOrigins, o)
+				}
+			}
+			return nil
+		}},
+	intSetting("max-connections", "most open WebSocket connections; more are closed with 4002", func(c *Config) *int { return &c.MaxConnections }),
+	intSetting("max-frame-bytes", "largest client frame in bytes; larger ones are closed with 1009", func(c *Config) *int { return &c.MaxFrameBytes }),
+	intSetting("read-buffer-bytes", "per-connection read buffer in bytes", func(c *Config) *int { return &c.ReadBufferBytes }),
+	boolSetting("compression", "negotiate permessage-deflate when the client offers it", func(c *Config) *bool { return &c.Compression }),
+	durSetting("read-header-timeout", "time to read an HTTP request's headers", func(c *Config) *time.Duration { return &c.ReadHeaderTimeout }),
+	durSetting("read-timeout", "time to read a whole HTTP request", func(c *Config) *time.Duration { return &c.ReadTimeout }),
+	durSetting("idle-timeout", "keep-alive idle time of plain HTTP connections", func(c *Config) *time.Duration { return &c.IdleTimeout }),
+	durSetting("handshake-timeout", "time for Hello and Join after the upgrade (4502)", func(c *Config) *time.Duration { return &c.HandshakeTimeout }),
+	durSetting("heartbeat-timeout", "silence after which a session is closed (4001)", func(c *Config) *time.Duration { return &c.HeartbeatTimeout }),
+	durSetting("write-timeout", "deadline of every socket write", func(c *Config) *time.Duration { return &c.WriteTimeout }),
+	durSetting("close-timeout", "wait for the client's close frame after ours", func(c *Config) *time.Duration { return &c.CloseTimeout }),
+	floatSetting("input-rate", "client frames per second allowed per connection (sustained); more close with 4508", func(c *Config) *float64 { return &c.InputRate }),
+	intSetting("input-burst", "client frames allowed above input-rate in a burst", func(c *Config) *int { return &c.InputBurst }),
+	intSetting("outbound-queue", "reliable frames queued per session; overflow closes with 4000", func(c *Config) *int { return &c.OutboundQueue }),
+	intSetting("max-skipped-snapshots", "snapshots replaced unsent in a row before a session is closed with 4000", func(c *Config) *int { return &c.MaxSkippedSnapshots }),
+	durSetting("grace", "how long a dropped player's slot is kept for a resume", func(c *Config) *time.Duration { return &c.Grace }),
+	durSetting("resume-token-ttl", "how long resume tokens are remembered (must exceed grace)", func(c *Config) *time.Duration { return &c.ResumeTokenTTL }),
+	intSetting("token-table-size", "most resume tokens (and most join tokens) kept in memory", func(c *Config) *int { return &c.TokenTableSize }),
+	durSetting("join-token-ttl", "default lifetime of an issued join token", func(c *Config) *time.Duration { return &c.JoinTokenTTL }),
+	boolSetting("open-join", "allow quick play (Join by mode) into any open room", func(c *Config) *bool { return &c.OpenJoin }),
+	durSetting("shutdown-timeout", "graceful shutdown deadline", func(c *Config) *time.Duration { return &c.ShutdownTimeout }),
+}
+
+// ApplyEnv sets every field whose environment variable (TICKWIRE_ADDR, TICKWIRE_GRACE, ...) is present. lookup is
+// usually os.LookupEnv.
+func (c *Config) ApplyEnv(lookup func(string) (string, bool)) error {
+	for _, s := range settings {
+		if v, ok := lookup(s.env()); ok {
+			if err := s.set(c, v); err != nil {
+				return fmt.Errorf("server: config: %s=%q: %w", s.env(), v, err)
+			}
+		}
+	}
+	return nil
+}
+
+// Flags registers one flag per setting on fs, each defaulting to c's current value and writing into c when parsed.
+// Call ApplyEnv first so that flags override environment variables, which override the defaults.
+func (c *Config) Flags(fs *flag.FlagSet) {
+	for _, s := range settings {
+		fs.Var(flagValue{c, s}, s.name, s.usage+" (env "+s.env()+")")
+	}
+}
+
+type flagValue struct {
+	c *Config
+	s setting
+}
+
+func (f flagValue) String() string {
+	if f.c == nil {
+		return ""
+	}
+	return f.s.get(f.c)
+}
+
+func (f flagValue) Set(v string) error { return f.s.set(f.c, v) }
+
+func (f flagValue) IsBoolFlag() bool { return f.s.boolean }

@@ -1,0 +1,83 @@
+// Package server is Tickwire's public Go API: a game developer registers game modes (a game.Factory each) and runs
+// the server, which puts their rooms on the network over WebSocket.
+//
+//	cfg := server.DefaultConfig()             // or: cfg.ApplyEnv(os.LookupEnv); cfg.Flags(flag.CommandLine); flag.Parse()
+//	cfg.Addr = "127.0.0.1:8080"
+//	srv, err := server.New(cfg, logger)       // validates cfg
+//	if err != nil { ... }
+//	err = srv.RegisterGame("arena", arena.Factory, server.GameOptions{MaxPlayers: 16})
+//	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+//	defer stop()
+//	err = srv.Run(ctx)                        // serves until ctx is done, then drains and returns
+//
+// The server serves /ws (the game socket), /healthz (liveness), /readyz (200 only while ready), /metrics (Prometheus
+// text format, the server's own registry) and / (Config.Static, the browser demo; without it a page that says how to
+// connect). Backends use IssueJoinToken, CreateRoom, EndRoom, Rooms and OnRoomEvent; Handle mounts extra HTTP APIs.
+//
+// # Lifecycle
+//
+// starting → ready (Serve has started) → draining (ctx done: the listener is closed, every WebSocket is told 1001,
+// rooms are ended) → stopped (Serve returns, within Config.ShutdownTimeout; connections still open at the deadline
+// are dropped). /readyz reports the state's name and answers 200 only when ready.
+//
+// # Protocol and limits
+//
+// Every client frame is one ClientFrame per binary WebSocket message (proto/tickwire.proto). A session is Hello, then
+// Join (join token, resume token or mode), both within HandshakeTimeout; then Input, Ack, Ping and Leave. The server
+// answers with Welcome, a full Snapshot, then snapshots every snapshot interval, Pong for each Ping, and Events.
+// Resume tokens are 192 random bits, single-use, rotated with every Welcome, bound to one player in one room, kept
+// ResumeTokenTTL (longer than Grace) in a size-bounded table, and only ever sent inside frames, never in a URL.
+//
+// Refusals: the server sends a Disconnect{code, reason, reconnect} frame, then closes the WebSocket with the same
+// code, and keeps reading until the client's close frame (or CloseTimeout) so that the client receives both.
+// Violations the WebSocket layer detects (marked "WS" below) are closed with a close frame only.
+//
+//	code  name                 when                                                                 client may
+//	1001  GOING_AWAY           server shutting down (SIGTERM/SIGINT)                                reconnect, resume
+//	1002  PROTOCOL_ERROR       WS: bad opcode, RSV bits without extension, unmasked or fragmented   no
+//	                           control frame, control frame > 125 bytes, bad continuation,
+//	                           invalid close code (1004-1006, 1015, <1000, 1016-2999, >=5000)
+//	1003  UNSUPPORTED_DATA     a text frame (WS: also invalid UTF-8 in a text frame or close reason) no
+//	1009  MESSAGE_TOO_BIG      WS: a frame (or a fragmented message) over MaxFrameBytes             no
+//	1011  INTERNAL_ERROR       an unexpected server error outside a room; WS: a compressed frame    reconnect
+//	                           that fails to inflate or inflates past MaxFrameBytes
+//	4000  SLOW_CONSUMER        reliable queue (OutboundQueue) full, or more than MaxSkippedSnapshots reconnect, resume
+//	                           snapshots in a row replaced unsent (a write that times out drops the socket)
+//	4001  HEARTBEAT_TIMEOUT    no frame for HeartbeatTimeout (Welcome.heartbeat_ms is half of it)   reconnect, resume
+//	4002  SERVER_BUSY          MaxConnections reached, or the room did not answer a join in time    reconnect later
+//	4500  BAD_FRAME            undecodable frame, unknown fields (at any level, which includes a    no
+//	                           known field sent with the wrong wire type), empty oneof, a message
+//	                           the session state does not expect (Hello twice, Input before Join,
+//	                           Join after Join), Input.seq 0, Input.values count not the room's
+//	                           input count, a value outside its Welcome.input [min, max],
+//	                           oversized strings (Hello.client > 64, Join.name > 32 bytes)
+//	4501  UNSUPPORTED_VERSION  Hello.protocol_version is not PROTOCOL_VERSION_1                     no
+//	4502  HANDSHAKE_TIMEOUT    Hello and Join not both received within HandshakeTimeout             no
+//	4503  SUPERSEDED           another connection resumed this player                               no
+//	4504  INVALID_TOKEN        join or resume token unknown, forged, expired (join) or already used no
+//	4505  RESUME_EXPIRED       resume after the grace period (the slot or the room is gone)         no
+//	4506  ROOM_NOT_FOUND       unknown mode, the join token's room is gone, or open join disabled   no
+//	4507  ROOM_FULL            the room has no free slot (or the game refused the player)           no
+//	4508  RATE_LIMITED         more than InputRate frames/s sustained (burst InputBurst)            no
+//	4509  ROOM_ENDED           the match ended (after MatchResult) or the room was closed           no
+//	4510  ROOM_FAILED          the room's simulation panicked; other rooms are unaffected           no
+//	4511  LEFT                 the client sent Leave                                                no
+//
+// Limits (defaults; every one is a Config field, a flag and a TICKWIRE_* environment variable):
+//
+//	client frame               MaxFrameBytes 4096 bytes (after decompression); text frames refused
+//	permessage-deflate         off (Compression); when on, no context takeover, inflated size bounded as above
+//	client frame rate          InputRate 90/s sustained, InputBurst 60 (inputs, pings, acks alike)
+//	handshake (Hello + Join)   HandshakeTimeout 5s after the upgrade
+//	heartbeat                  HeartbeatTimeout 10s without any frame; clients send one every 5s (heartbeat_ms)
+//	HTTP                       ReadHeaderTimeout 5s, ReadTimeout 10s, IdleTimeout 60s, headers <= 16 KiB
+//	origins                    same host as the request, localhost, 127.0.0.1, [::1], or no Origin; else HTTP 403
+//	connections                MaxConnections 10000 open WebSockets
+//	outbound                   one pending snapshot per session (latest wins), OutboundQueue 256 reliable frames,
+//	                           MaxSkippedSnapshots 60, WriteTimeout 5s per write, CloseTimeout 1s for the close
+//	reconnection               Grace 20s; resume tokens kept ResumeTokenTTL 5m, at most TokenTableSize 100000
+//	join tokens                single-use, JoinTokenTTL 1m, at most TokenTableSize
+//	shutdown                   ShutdownTimeout 10s
+//
+// Every exported method of Server is safe to call from several goroutines; register games and listeners before Run.
+package server

@@ -1,0 +1,54 @@
+package server
+
+import (
+	"io"
+	"net/http"
+)
+
+// routes mounts the server's endpoints.
+func (s *Server) routes() {
+	s.mux.Handle("GET /ws", s.ws)
+	s.mux.HandleFunc("GET /healthz", s.healthz)
+	s.mux.HandleFunc("GET /readyz", s.readyz)
+	s.mux.Handle("GET /metrics", s.metrics.Handler())
+	if s.cfg.Static != nil {
+		s.mux.Handle("GET /", http.FileServerFS(s.cfg.Static))
+	} else {
+		s.mux.HandleFunc("GET /{$}", s.howToConnect)
+	}
+}
+
+// healthz answers 200 while the process is alive and not stopped (a liveness probe).
+func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
+	if s.State() == StateStopped {
+		http.Error(w, "stopped", http.StatusServiceUnavailable)
+		return
+	}
+	_, _ = io.WriteString(w, "ok\n")
+}
+
+// readyz answers 200 only in StateReady (a readiness probe: take the server out of rotation while starting or
+// draining); the body is the state's name.
+func (s *Server) readyz(w http.ResponseWriter, _ *http.Request) {
+	st := s.State()
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if st != StateReady {
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}
+	_, _ = io.WriteString(w, st.String()+"\n")
+}
+
+const howToConnectPage = `<!doctype html>
+<meta charset="utf-8">
+<title>Tickwire</title>
+<h1>Tickwire game server</h1>
+<p>This server runs without the browser demo. Game clients connect with a WebSocket to <code>/ws</code> and speak the
+protobuf protocol in <code>proto/tickwire.proto</code>: send <code>Hello</code>, then <code>Join</code> (for example
+<code>{mode: "arena"}</code>), and receive a <code>Welcome</code> and snapshots.</p>
+<p>Health: <a href="/healthz">/healthz</a>, readiness: <a href="/readyz">/readyz</a>, metrics: <a href="/metrics">/metrics</a>.</p>
+`
+
+func (s *Server) howToConnect(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_, _ = io.WriteString(w, howToConnectPage)
+}

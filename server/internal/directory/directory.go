@@ -1,0 +1,348 @@
+// Package directory is the server's registry of game modes and running rooms: it creates rooms from the registered
+// factories, finds them by id, places quick-play joins into an open room of a mode (creating one when none has
+// space), lists them, and forgets each room when its loop returns.
+//
+// Rooms are found only through the directory (never through process globals), so that a shared directory across
+// processes can replace this in-memory one later. Every method is safe to call from several goroutines.
+package directory
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/tickwire/tickwire/game"
+	"github.com/tickwire/tickwire/server/internal/room"
+)
+
+// Errors of the directory.
+var (
+	ErrUnknownMode = errors.New("directory: unknown mode")
+	ErrNotFound    = errors.New("directory: room not found")
+	ErrClosed      = errors.New("directory: closed")
+	ErrDuplicate   = errors.New("directory: mode already registered")
+)
+
+// Mode is a registered game type.
+type Mode struct {
+	Name    string
+	Factory game.Factory
+	// Room is the template of every room of the mode (ID, Mode, Epoch, Logger, Observer and OnEvent are filled in).
+	Room room.Config
+	// Settings are the default game settings of the mode's rooms; CreateOptions.Settings override them per key.
+	Settings map[string]string
+}
+
+// CreateOptions are per-room choices of whoever creates it (the matchmaker, the service API).
+type CreateOptions struct {
+	Settings map[string]string
+	// Private rooms are never chosen by QuickJoin and are hidden from listings that ask so.
+	Private bool
+}
+
+// Room is a running room with what the directory knows about it.
+type Room struct {
+	*room.Room
+	Mode    string
+	Private bool
+	Created time.Time
+	// Input is the game's input schema: the transport checks every Input against it.
+	InputSchema []game.InputField
+}
+
+// Config is the directory's configuration.
+type Config struct {
+	Logger   *slog.Logger
+	Observer room.Observer
+	// OnEvent receives every room's events (on that room's goroutine: it must not block).
+	OnEvent func(room.Event)
+	// OnRoomsChanged is called with the number of rooms after one is created or removed.
+	OnRoomsChanged func(n int)
+}
+
+// Directory holds the modes and rooms.
+type Directory struct {
+	// Static after construction.
+	cfg Config
+
+	mu     sync.Mutex
+	modes  map[string]*Mode
+	rooms  map[string]*Room
+	closed bool
+	wg     sync.WaitGroup // one per running room loop
+}
+
+// New makes an empty directory.
+func New(cfg Config) *Directory {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &Directory{cfg: cfg, modes: map[string]*Mode{}, rooms: map[string]*Room{}}
+}
+
+// Register adds a game mode.
+func (d *Directory) Register(m Mode) error {
+	if m.Name == "" || m.Factory == nil {
+		return errors.New("directory: a mode needs a name and a factory")
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if _, ok := d.modes[m.Name]; ok {
+		return fmt.Errorf("%w: %q", ErrDuplicate, m.Name)
+	}
+	mm := m
+	d.modes[m.Name] = &mm
+	return nil
+}
+
+// HasMode reports whether mode is registered.
+func (d *Directory) HasMode(mode string) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	_, ok := d.modes[mode]
+	return ok
+}
+
+// Modes lists the registered mode names, sorted.
+func (d *Directory) Modes() []string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	out := make([]string, 0, len(d.modes))
+	for n := range d.modes {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Capacity returns the player capacity of a mode's rooms.
+func (d *Directory) Capacity(mode string) (int, bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	m, ok := d.modes[mode]
+	if !ok {
+		return 0, false
+	}
+	if m.Room.MaxPlayers == 0 {
+		return 16, true // the room's default
+	}
+	return m.Room.MaxPlayers, true
+}
+
+func randomUint64() uint64 {
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic("directory: crypto/rand failed: " + err.Error())
+	}
+	return binary.LittleEndian.Uint64(b[:])
+}
+
+func newRoomID() string {
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic("directory: crypto/rand failed: " + err.Error())
+	}
+	return hex.EncodeToString(b[:])
+}
+
+// Create starts a new room of mode.
+func (d *Directory) Create(mode string, opts CreateOptions) (*Room, error) {
+	d.mu.Lock()
+	m, ok := d.modes[mode]
+	closed := d.closed
+	d.mu.Unlock()
+	if closed {
+		return nil, ErrClosed
+	}
+	if !ok {
+		return nil, fmt.Errorf("%w: %q", ErrUnknownMode, mode)
+	}
+	settings := make(map[string]string, len(m.Settings)+len(opts.Settings))
+	for k, v := range m.Settings {
+		settings[k] = v
+	}
+	for k, v := range opts.Settings {
+		settings[k] = v
+	}
+	cfg := m.Room
+	cfg.ID = newRoomID()
+	cfg.Mode = mode
+	cfg.Epoch = randomUint64()
+	if cfg.Logger == nil {
+		cfg.Logger = d.cfg.Logger
+	}
+	cfg.Logger = cfg.Logger.With("room", cfg.ID, "mode", mode)
+	if d.cfg.Observer != nil {
+		cfg.Observer = d.cfg.Observer
+	}
+	cfg.OnEvent = d.cfg.OnEvent
+	maxPlayers := cfg.MaxPlayers
+	if maxPlayers == 0 {
+		maxPlayers = 16
+	}
+	tickRate := cfg.TickRate
+	if tickRate == 0 {
+		tickRate = 30
+	}
+	sim, err := m.Factory(game.Config{Seed: randomUint64(), TickRate: tickRate, MaxPlayers: maxPlayers, Settings: settings})
+	if err != nil {
+		return nil, fmt.Errorf("directory: mode %q: %w", mode, err)
+	}
+	var input []game.InputField
+	if s := sim.Schema(); s != nil {
+		input = append(input, s.Input...)
+	}
+	r, err := room.New(cfg, sim)
+	if err != nil {
+		return nil, fmt.Errorf("directory: mode %q: %w", mode, err)
+	}
+	e := &Room{Room: r, Mode: mode, Private: opts.Private, Created: time.Now(), InputSchema: input}
+	d.mu.Lock()
+	if d.closed {
+		d.mu.Unlock()
+		return nil, ErrClosed
+	}
+	d.rooms[e.ID()] = e
+	n := len(d.rooms)
+	d.wg.Add(1)
+	d.mu.Unlock()
+	d.roomsChanged(n)
+	go d.run(e)
+	return e, nil
+}
+
+func (d *Directory) roomsChanged(n int) {
+	if d.cfg.OnRoomsChanged != nil {
+		d.cfg.OnRoomsChanged(n)
+	}
+}
+
+// run runs a room's loop (which recovers a panicking Sim itself) and forgets the room when it returns.
+func (d *Directory) run(e *Room) {
+	defer d.wg.Done()
+	e.Run()
+	d.mu.Lock()
+	delete(d.rooms, e.ID())
+	n := len(d.rooms)
+	d.mu.Unlock()
+	d.roomsChanged(n)
+}
+
+// Get returns a running room by id.
+func (d *Directory) Get(id string) (*Room, bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	r, ok := d.rooms[id]
+	return r, ok
+}
+
+// QuickJoin joins req into the fullest open public room of mode, creating a room when none has space.
+func (d *Directory) QuickJoin(ctx context.Context, mode string, req room.JoinRequest) (*Room, room.JoinResult, error) {
+	if !d.HasMode(mode) {
+		return nil, room.JoinResult{}, fmt.Errorf("%w: %q", ErrUnknownMode, mode)
+	}
+	tried := map[string]bool{}
+	for attempt := 0; attempt < 4; attempt++ {
+		r := d.pickOpen(mode, tried)
+		if r == nil {
+			var err error
+			if r, err = d.Create(mode, CreateOptions{}); err != nil {
+				return nil, room.JoinResult{}, err
+			}
+		}
+		tried[r.ID()] = true
+		res, err := r.Join(ctx, req)
+		if err == nil {
+			return r, res, nil
+		}
+		if !errors.Is(err, room.ErrFull) && !errors.Is(err, room.ErrEnded) {
+			return nil, room.JoinResult{}, err
+		}
+	}
+	return nil, room.JoinResult{}, room.ErrFull
+}
+
+// pickOpen returns the public room of mode with the most players that still has space, or nil.
+func (d *Directory) pickOpen(mode string, skip map[string]bool) *Room {
+	d.mu.Lock()
+	candidates := make([]*Room, 0, 8)
+	for _, r := range d.rooms {
+		if r.Mode == mode && !r.Private && !skip[r.ID()] {
+			candidates = append(candidates, r)
+		}
+	}
+	d.mu.Unlock()
+	var best *Room
+	bestPlayers := -1
+	for _, r := range candidates {
+		info := r.Info()
+		if info.State == room.StateEnded || info.Players >= info.Capacity {
+			continue
+		}
+		if info.Players > bestPlayers {
+			best, bestPlayers = r, info.Players
+		}
+	}
+	return best
+}
+
+// List returns the info of every room (of mode, when not empty), with private rooms only when includePrivate.
+func (d *Directory) List(mode string, includePrivate bool) []Listing {
+	d.mu.Lock()
+	rooms := make([]*Room, 0, len(d.rooms))
+	for _, r := range d.rooms {
+		if (mode == "" || r.Mode == mode) && (includePrivate || !r.Private) {
+			rooms = append(rooms, r)
+		}
+	}
+	d.mu.Unlock()
+	out := make([]Listing, 0, len(rooms))
+	for _, r := range rooms {
+		out = append(out, Listing{Info: r.Info(), Private: r.Private, Created: r.Created})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Created.Before(out[j].Created) })
+	return out
+}
+
+// Listing is one room in List.
+type Listing struct {
+	room.Info
+	Private bool
+	Created time.Time
+}
+
+// Len returns the number of running rooms.
+func (d *Directory) Len() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return len(d.rooms)
+}
+
+// Close refuses new rooms, ends every room with reason and waits (until ctx is done) for their loops to return.
+func (d *Directory) Close(ctx context.Context, reason string) error {
+	d.mu.Lock()
+	d.closed = true
+	rooms := make([]*Room, 0, len(d.rooms))
+	for _, r := range d.rooms {
+		rooms = append(rooms, r)
+	}
+	d.mu.Unlock()
+	for _, r := range rooms {
+		r.End(reason)
+	}
+	done := make(chan struct{})
+	go func() { d.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

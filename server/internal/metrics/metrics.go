@@ -1,0 +1,235 @@
+// Package metrics holds the server's Prometheus metrics in its own registry (never the global one, so that several
+// servers in one process, as in tests, do not collide).
+//
+// Hot-path counters (bytes and frames written, snapshots dropped) are plain atomics exposed through CounterFunc, so
+// that a write costs one uncontended atomic add and no allocation. Every method is safe to call from any goroutine.
+package metrics
+
+import (
+	"net/http"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/tickwire/tickwire/server/internal/room"
+)
+
+// Drop reasons of snapshots and sessions on the outbound path.
+const (
+	// DropReplaced: a pending snapshot was replaced by a newer one before the writer took it (latest wins).
+	DropReplaced = "replaced"
+	// DropStaleBaseline: the writer took a delta whose baseline is not the last snapshot it wrote.
+	DropStaleBaseline = "stale_baseline"
+	// DropClosed: a snapshot offered to a session that is closing.
+	DropClosed = "closed"
+	// DropQueueFull: a reliable frame did not fit the session's bounded queue (the session is closed with 4000).
+	DropQueueFull = "queue_full"
+	// DropSkipLimit: too many snapshots in a row were replaced unsent (the session is closed with 4000).
+	DropSkipLimit = "skip_limit"
+	// DropWriteError: a write failed or timed out.
+	DropWriteError = "write_error"
+)
+
+var dropReasons = []string{DropReplaced, DropStaleBaseline, DropClosed, DropQueueFull, DropSkipLimit, DropWriteError}
+
+// Metrics is the server's set of metrics.
+type Metrics struct {
+	reg *prometheus.Registry
+
+	// Gauges and counters updated off the per-frame path.
+	Connections   prometheus.Gauge
+	Sessions      prometheus.Gauge
+	Rooms         prometheus.Gauge
+	Players       prometheus.Gauge
+	TickDuration  prometheus.Histogram
+	TickOverruns  prometheus.Counter
+	InputsApplied prometheus.Counter
+	inputsDropped *prometheus.CounterVec
+	resumes       *prometheus.CounterVec
+	disconnects   *prometheus.CounterVec
+	refusedHTTP   *prometheus.CounterVec
+
+	// Per-frame counters: atomics read by CounterFuncs.
+	bytesOut, framesOut, snapshotsOut, framesIn, bytesIn atomic.Uint64
+	encodedFull, encodedDelta                            atomic.Uint64
+	drops                                                [6]atomic.Uint64
+
+	// disconnects by code: the label values are few, cache the children.
+	mu         sync.Mutex
+	byCode     map[uint16]prometheus.Counter
+	dropIndex  map[string]int
+	inputByWhy map[room.DropReason]prometheus.Counter
+}
+
+// New makes the metrics and registers them, with the Go and process collectors, in a new registry.
+func New() *Metrics {
+	m := &Metrics{reg: prometheus.NewRegistry(), byCode: map[uint16]prometheus.Counter{},
+		dropIndex: map[string]int{}, inputByWhy: map[room.DropReason]prometheus.Counter{}}
+	for i, r := range dropReasons {
+		m.dropIndex[r] = i
+	}
+	m.Connections = prometheus.NewGauge(prometheus.GaugeOpts{Name: "tickwire_connections",
+		Help: "Open WebSocket connections (including those still in the handshake)."})
+	m.Sessions = prometheus.NewGauge(prometheus.GaugeOpts{Name: "tickwire_sessions",
+		Help: "Connections that completed the handshake and play in a room."})
+	m.Rooms = prometheus.NewGauge(prometheus.GaugeOpts{Name: "tickwire_rooms", Help: "Rooms running."})
+	m.Players = prometheus.NewGauge(prometheus.GaugeOpts{Name: "tickwire_players",
+		Help: "Players in rooms, connected or within their grace period."})
+	m.TickDuration = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "tickwire_tick_duration_seconds",
+		Help:    "Time a room spends on one tick (inputs, step, snapshots, hand-off).",
+		Buckets: []float64{25e-6, 50e-6, 100e-6, 250e-6, 500e-6, 1e-3, 2.5e-3, 5e-3, 10e-3, 25e-3, 50e-3}})
+	m.TickOverruns = prometheus.NewCounter(prometheus.CounterOpts{Name: "tickwire_tick_overruns_total",
+		Help: "Ticks that started later than the catch-up cap allows (the room fell behind)."})
+	m.InputsApplied = prometheus.NewCounter(prometheus.CounterOpts{Name: "tickwire_inputs_applied_total",
+		Help: "Inputs applied by rooms."})
+	m.inputsDropped = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tickwire_inputs_dropped_total",
+		Help: "Inputs not applied, by reason."}, []string{"reason"})
+	m.resumes = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tickwire_resumes_total",
+		Help: "Resume attempts by result (ok, expired, invalid_token, failed)."}, []string{"result"})
+	m.disconnects = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tickwire_disconnects_total",
+		Help: "Connections closed, by close code (0: the peer vanished without a close frame)."}, []string{"code"})
+	m.refusedHTTP = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tickwire_upgrades_refused_total",
+		Help: "WebSocket upgrades refused before the upgrade, by reason."}, []string{"reason"})
+	counterFunc := func(name, help string, v *atomic.Uint64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help},
+			func() float64 { return float64(v.Load()) })
+	}
+	m.reg.MustRegister(m.Connections, m.Sessions, m.Rooms, m.Players, m.TickDuration, m.TickOverruns,
+		m.InputsApplied, m.inputsDropped, m.resumes, m.disconnects, m.refusedHTTP,
+		counterFunc("tickwire_bytes_out_total", "Bytes of WebSocket payload written to clients.", &m.bytesOut),
+		counterFunc("tickwire_frames_out_total", "WebSocket frames written to clients.", &m.framesOut),
+		counterFunc("tickwire_snapshots_out_total", "Snapshot frames written to clients.", &m.snapshotsOut),
+		counterFunc("tickwire_frames_in_total", "Client frames received.", &m.framesIn),
+		counterFunc("tickwire_snapshots_encoded_full_total", "Full snapshot payloads encoded by rooms.", &m.encodedFull),
+		counterFunc("tickwire_snapshots_encoded_delta_total", "Delta snapshot payloads encoded by rooms.", &m.encodedDelta),
+		counterFunc("tickwire_bytes_in_total", "Bytes of client frame payload received.", &m.bytesIn),
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	drops := prometheus.NewDesc("tickwire_outbound_drops_total",
+		"Outbound snapshots or frames dropped (and slow sessions cut), by reason.", []string{"reason"}, nil)
+	m.reg.MustRegister(&dropCollector{m: m, desc: drops})
+	return m
+}
+
+// Registry is where the metrics live; register your own collectors here to have them on /metrics.
+func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
+
+// Handler serves the registry in the Prometheus text format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
+}
+
+// Wrote counts one frame of n payload bytes written; snapshot says whether it was a snapshot.
+func (m *Metrics) Wrote(n int, snapshot bool) {
+	m.bytesOut.Add(uint64(n))
+	m.framesOut.Add(1)
+	if snapshot {
+		m.snapshotsOut.Add(1)
+	}
+}
+
+// Read counts one client frame of n bytes.
+func (m *Metrics) Read(n int) {
+	m.bytesIn.Add(uint64(n))
+	m.framesIn.Add(1)
+}
+
+// Drop counts one outbound drop by reason (one of the Drop constants).
+func (m *Metrics) Drop(reason string) {
+	if i, ok := m.dropIndex[reason]; ok {
+		m.drops[i].Add(1)
+	}
+}
+
+// DropCount returns the count of one drop reason (for tests and logs).
+func (m *Metrics) DropCount(reason string) uint64 {
+	if i, ok := m.dropIndex[reason]; ok {
+		return m.drops[i].Load()
+	}
+	return 0
+}
+
+// Disconnect counts a closed connection by close code.
+func (m *Metrics) Disconnect(code uint16) {
+	m.mu.Lock()
+	c, ok := m.byCode[code]
+	if !ok {
+		c = m.disconnects.WithLabelValues(strconv.Itoa(int(code)))
+		m.byCode[code] = c
+	}
+	m.mu.Unlock()
+	c.Inc()
+}
+
+// Resume counts a resume attempt by result.
+func (m *Metrics) Resume(result string) { m.resumes.WithLabelValues(result).Inc() }
+
+// RefusedUpgrade counts an upgrade refused with an HTTP status (bad origin, draining).
+func (m *Metrics) RefusedUpgrade(reason string) { m.refusedHTTP.WithLabelValues(reason).Inc() }
+
+func (m *Metrics) inputDropped(reason room.DropReason) {
+	m.mu.Lock()
+	c, ok := m.inputByWhy[reason]
+	if !ok {
+		c = m.inputsDropped.WithLabelValues(string(reason))
+		m.inputByWhy[reason] = c
+	}
+	m.mu.Unlock()
+	c.Inc()
+}
+
+// ObserveTick records one tick's duration.
+func (m *Metrics) ObserveTick(d time.Duration) { m.TickDuration.Observe(d.Seconds()) }
+
+type dropCollector struct {
+	m    *Metrics
+	desc *prometheus.Desc
+}
+
+func (d *dropCollector) Describe(ch chan<- *prometheus.Desc) { ch <- d.desc }
+
+func (d *dropCollector) Collect(ch chan<- prometheus.Metric) {
+	for i, r := range dropReasons {
+		ch <- prometheus.MustNewConstMetric(d.desc, prometheus.CounterValue, float64(d.m.drops[i].Load()), r)
+	}
+}
+
+// RoomObserver adapts the metrics to room.Observer.
+type RoomObserver struct{ M *Metrics }
+
+var _ room.Observer = RoomObserver{}
+
+// TickDone records one tick's duration.
+func (o RoomObserver) TickDone(d time.Duration) { o.M.TickDuration.Observe(d.Seconds()) }
+
+// Overrun counts ticks a room dropped from its schedule.
+func (o RoomObserver) Overrun(skipped int) { o.M.TickOverruns.Add(float64(skipped)) }
+
+// InputsApplied counts applied inputs.
+func (o RoomObserver) InputsApplied(n int) {
+	if n > 0 {
+		o.M.InputsApplied.Add(float64(n))
+	}
+}
+
+// InputDropped counts one dropped input by reason.
+func (o RoomObserver) InputDropped(reason room.DropReason) { o.M.inputDropped(reason) }
+
+// SnapshotEncoded counts one encoded snapshot payload.
+func (o RoomObserver) SnapshotEncoded(full bool, bytes int) {
+	if full {
+		o.M.encodedFull.Add(1)
+	} else {
+		o.M.encodedDelta.Add(1)
+	}
+}
+
+// FrameOffered is not recorded: frames written are (Wrote).
+func (o RoomObserver) FrameOffered(bool, int) {}
+
+// ReliableSent is not recorded: frames written are (Wrote).
+func (o RoomObserver) ReliableSent(int) {}

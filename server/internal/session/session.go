@@ -1,0 +1,317 @@
+// Package session is the server side of one player's connection: the outbound slot the room hands snapshots to, the
+// bounded queue of reliable frames, the one writer goroutine that drains both to the socket, and the table of resume
+// and join tokens.
+//
+// The room never blocks on a session: OfferSnapshot replaces an unsent snapshot (latest wins), SendReliable refuses
+// when its bounded queue is full, Close only records the code and wakes the writer. The writer owns the socket's
+// write side: it writes reliable frames first, then the pending snapshot with this player's last_input_seq appended
+// (field 15, so the shared snapshot bytes are never copied per player except into the writer's own reused buffer),
+// each under a write deadline. The baseline of the next delta is the last snapshot the writer took (lastTaken): a
+// delta against anything else is dropped, never written.
+//
+// Every Session method is safe to call from any goroutine.
+package session
+
+import (
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
+
+	pb "github.com/tickwire/tickwire/proto"
+	"github.com/tickwire/tickwire/server/internal/metrics"
+	"github.com/tickwire/tickwire/server/internal/room"
+)
+
+// Close codes the session itself uses (the full table is in the server package documentation).
+const (
+	CodeGoingAway    uint16 = 1001
+	CodeInternal     uint16 = 1011
+	CodeSlowConsumer uint16 = 4000
+)
+
+// Conn is the socket as the writer sees it; the transport implements it over a WebSocket connection.
+type Conn interface {
+	// WriteBinary writes one binary message.
+	WriteBinary(p []byte) error
+	// SetWriteDeadline bounds the following writes.
+	SetWriteDeadline(t time.Time) error
+	// CloseWith sends a close frame with code and reason and ends the connection (at once or after the peer's answer,
+	// bounded by the transport's close timeout). It is called at most once, by the writer.
+	CloseWith(code uint16, reason string)
+	// Abort drops the connection without a close frame (the socket is broken).
+	Abort()
+}
+
+// Config is shared by every session of a server.
+type Config struct {
+	// OutboundQueue bounds the reliable frames queued and not yet written.
+	OutboundQueue int
+	// MaxSkipped is how many snapshots in a row may be replaced before the writer took any; one more closes the
+	// session with CodeSlowConsumer.
+	MaxSkipped int
+	// WriteTimeout bounds every write.
+	WriteTimeout time.Duration
+	// CloseTimeout bounds writing the final Disconnect and close frames.
+	CloseTimeout time.Duration
+	Metrics      *metrics.Metrics
+	Logger       *slog.Logger
+}
+
+// Session implements room.Sink for one connection.
+type Session struct {
+	// Static after construction.
+	cfg  *Config
+	conn Conn
+	wake chan struct{} // capacity 1: "there is work"
+	done chan struct{} // closed when the writer has returned
+
+	lastTaken atomic.Uint32
+
+	// Guarded by mu.
+	mu          sync.Mutex
+	pending     *room.Frame
+	pendingSeq  uint32
+	skipped     int      // snapshots replaced in a row before the writer took one
+	queue       [][]byte // reliable frames in order
+	spare       [][]byte // the writer's previous batch, reused as the next queue
+	closing     bool     // Close or Abort was called: refuse new work
+	aborted     bool     // the connection is gone: write nothing more
+	closeCode   uint16
+	closeReason string
+
+	// Owned by the writer goroutine.
+	buf        []byte
+	deadlineAt time.Time
+}
+
+var _ room.Sink = (*Session)(nil)
+
+// New starts the writer goroutine of a session on conn.
+func New(cfg *Config, conn Conn) *Session {
+	s := &Session{
+		cfg:   cfg,
+		conn:  conn,
+		wake:  make(chan struct{}, 1),
+		done:  make(chan struct{}),
+		queue: make([][]byte, 0, 8),
+		spare: make([][]byte, 0, 8),
+	}
+	go s.writer()
+	return s
+}
+
+// Done is closed when the writer has finished (after the close frame, or after Abort).
+func (s *Session) Done() <-chan struct{} { return s.done }
+
+// Baseline is the tick of the last snapshot the writer took to write.
+func (s *Session) Baseline() uint32 { return s.lastTaken.Load() }
+
+func (s *Session) signal() {
+	select {
+	case s.wake <- struct{}{}:
+	default: // already signalled: the writer will see everything under mu
+	}
+}
+
+// OfferSnapshot hands the writer a shared snapshot; an unsent one is replaced and released (latest wins). Too many
+// replacements in a row mean the client is not reading: the session is closed with CodeSlowConsumer.
+func (s *Session) OfferSnapshot(f *room.Frame, lastInputSeq uint32) {
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		s.cfg.Metrics.Drop(metrics.DropClosed)
+		f.Release()
+		return
+	}
+	old := s.pending
+	s.pending, s.pendingSeq = f, lastInputSeq
+	slow := false
+	if old != nil {
+		s.skipped++
+		if s.skipped > s.cfg.MaxSkipped {
+			slow = true
+			s.closeLocked(CodeSlowConsumer, "client is not reading its snapshots")
+		}
+	}
+	s.mu.Unlock()
+	if old != nil {
+		old.Release()
+		s.cfg.Metrics.Drop(metrics.DropReplaced)
+	}
+	if slow {
+		s.cfg.Metrics.Drop(metrics.DropSkipLimit)
+	}
+	s.signal()
+}
+
+// SendReliable queues an encoded ServerFrame that must not be dropped. It returns false when the bounded queue is
+// full (the caller closes the session with CodeSlowConsumer). The session never modifies b.
+func (s *Session) SendReliable(b []byte) bool {
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		return true // being closed anyway: nothing more will be written, and this is not the client's fault
+	}
+	if len(s.queue) >= s.cfg.OutboundQueue {
+		s.mu.Unlock()
+		s.cfg.Metrics.Drop(metrics.DropQueueFull)
+		return false
+	}
+	s.queue = append(s.queue, b)
+	s.mu.Unlock()
+	s.signal()
+	return true
+}
+
+// Close writes what is queued (except for a slow consumer), then a Disconnect{code, reason} frame, then closes the
+// WebSocket with code. Only the first Close counts. It never blocks.
+func (s *Session) Close(code uint16, reason string) {
+	s.mu.Lock()
+	s.closeLocked(code, reason)
+	s.mu.Unlock()
+	s.signal()
+}
+
+func (s *Session) closeLocked(code uint16, reason string) {
+	if s.closing {
+		return
+	}
+	s.closing, s.closeCode, s.closeReason = true, code, reason
+}
+
+// Abort stops the writer without writing anything more: the connection is already gone.
+func (s *Session) Abort() {
+	s.mu.Lock()
+	if !s.closing {
+		s.closing = true
+	}
+	s.aborted = true
+	s.mu.Unlock()
+	s.signal()
+}
+
+// writer is the session's one goroutine that writes to the socket.
+func (s *Session) writer() {
+	defer close(s.done)
+	for range s.wake {
+		s.mu.Lock()
+		clear(s.spare) // the previous batch: let the frames go
+		batch := s.queue
+		s.queue, s.spare = s.spare[:0], batch
+		f, seq := s.pending, s.pendingSeq
+		s.pending = nil
+		if f != nil {
+			s.skipped = 0
+		}
+		closing, aborted, code, reason := s.closing, s.aborted, s.closeCode, s.closeReason
+		s.mu.Unlock()
+
+		var err error
+		if aborted {
+			if f != nil {
+				f.Release()
+			}
+			s.finish()
+			return
+		}
+		if closing && code == CodeSlowConsumer {
+			batch = batch[:0] // the client is not reading: do not wait for it to drain the queue
+		}
+		for _, b := range batch {
+			if err = s.write(b, false); err != nil {
+				break
+			}
+		}
+		if f != nil {
+			if err == nil && !closing {
+				err = s.writeSnapshot(f, seq)
+			}
+			f.Release()
+		}
+		if err != nil {
+			s.cfg.Metrics.Drop(metrics.DropWriteError)
+			s.conn.Abort()
+			s.finish()
+			return
+		}
+		if closing {
+			s.writeClose(code, reason)
+			s.finish()
+			return
+		}
+	}
+}
+
+// finish releases what is still pending once the writer has stopped; later offers are released by OfferSnapshot.
+func (s *Session) finish() {
+	s.mu.Lock()
+	s.closing = true
+	f := s.pending
+	s.pending = nil
+	clear(s.queue)
+	clear(s.spare)
+	s.mu.Unlock()
+	if f != nil {
+		f.Release()
+	}
+}
+
+// writeSnapshot writes a shared snapshot with this player's last_input_seq appended, or drops it when its baseline
+// is not the last snapshot written here (the client could not decode it).
+func (s *Session) writeSnapshot(f *room.Frame, seq uint32) error {
+	if f.Baseline != 0 && f.Baseline != s.lastTaken.Load() {
+		s.cfg.Metrics.Drop(metrics.DropStaleBaseline)
+		return nil
+	}
+	s.lastTaken.Store(f.Tick)
+	b := append(s.buf[:0], f.Data...)
+	if seq != 0 {
+		b = protowire.AppendTag(b, 15, protowire.VarintType)
+		b = protowire.AppendVarint(b, uint64(seq))
+	}
+	s.buf = b
+	return s.write(b, true)
+}
+
+// write writes one frame, keeping a write deadline between WriteTimeout/2 and WriteTimeout ahead without re-arming
+// the timer on every write.
+func (s *Session) write(b []byte, snapshot bool) error {
+	now := time.Now()
+	if s.deadlineAt.Sub(now) < s.cfg.WriteTimeout/2 {
+		s.deadlineAt = now.Add(s.cfg.WriteTimeout)
+		if err := s.conn.SetWriteDeadline(s.deadlineAt); err != nil {
+			return err
+		}
+	}
+	if err := s.conn.WriteBinary(b); err != nil {
+		return err
+	}
+	s.cfg.Metrics.Wrote(len(b), snapshot)
+	return nil
+}
+
+func (s *Session) writeClose(code uint16, reason string) {
+	s.deadlineAt = time.Now().Add(s.cfg.CloseTimeout)
+	if s.conn.SetWriteDeadline(s.deadlineAt) == nil {
+		if b := DisconnectFrame(code, reason); s.conn.WriteBinary(b) == nil {
+			s.cfg.Metrics.Wrote(len(b), false)
+		}
+	}
+	s.conn.CloseWith(code, reason)
+}
+
+// Reconnectable reports whether a client closed with code may reconnect and resume.
+func Reconnectable(code uint16) bool {
+	return code == 1001 || code == 1011 || (code >= 4000 && code < 4500)
+}
+
+// DisconnectFrame encodes ServerFrame{disconnect{code, reason, reconnect}}.
+func DisconnectFrame(code uint16, reason string) []byte {
+	b, _ := proto.Marshal(&pb.ServerFrame{Msg: &pb.ServerFrame_Disconnect{Disconnect: &pb.Disconnect{
+		Code: uint32(code), Reason: reason, Reconnect: Reconnectable(code)}}})
+	return b
+}

@@ -1,0 +1,344 @@
+package transport
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+
+	"github.com/lxzan/gws"
+	"golang.org/x/time/rate"
+	"google.golang.org/protobuf/encoding/protowire"
+
+	"github.com/tickwire/tickwire/game"
+	pb "github.com/tickwire/tickwire/proto"
+	"github.com/tickwire/tickwire/server/internal/directory"
+	"github.com/tickwire/tickwire/server/internal/room"
+	"github.com/tickwire/tickwire/server/internal/session"
+)
+
+// Connection states.
+const (
+	stateHello   int32 = iota // waiting for Hello
+	stateJoin                 // waiting for Join
+	statePlaying              // in a room
+	stateDone                 // left, refused or closed
+)
+
+// ackEvery is the least time between two acks forwarded to the room (they only measure latency).
+const ackEvery = 250 * time.Millisecond
+
+// conn is one WebSocket connection. It implements session.Conn for its session's writer.
+type conn struct {
+	// Static after construction.
+	h    *Handler
+	ws   *gws.Conn
+	sess *session.Session
+
+	state       atomic.Int32
+	closing     atomic.Bool   // our close is under way: ignore further frames
+	closeCode   atomic.Uint32 // the code we closed with (0: none)
+	deadline    atomic.Int64  // unix ns: handshake deadline, then the last frame's time + heartbeat timeout
+	isAborted   atomic.Bool
+	wasLeft     atomic.Bool
+	counted     atomic.Bool // counted in the sessions gauge
+	hbInterval  int64       // heartbeat timeout in ns
+	handshakeTO int64
+
+	// Owned by the read loop (set once while joining, read after).
+	limiter   rate.Limiter
+	room      *directory.Room
+	player    game.PlayerID
+	resumeTok []byte
+	lastAck   uint32
+	lastAckAt int64
+	frame     pb.ClientFrame
+	input     game.Input
+}
+
+func newConn(h *Handler, ws *gws.Conn) *conn {
+	c := &conn{
+		h:           h,
+		ws:          ws,
+		hbInterval:  int64(h.cfg.HeartbeatTimeout),
+		handshakeTO: int64(h.cfg.HandshakeTimeout),
+	}
+	c.limiter = *rate.NewLimiter(rate.Limit(h.cfg.InputRate), h.cfg.InputBurst)
+	c.deadline.Store(time.Now().UnixNano() + c.handshakeTO)
+	c.sess = session.New(h.cfg.Session, c)
+	return c
+}
+
+// refuse closes the connection with a Disconnect frame and code (through the session's writer, after anything it
+// has queued). The first refusal wins.
+func (c *conn) refuse(code uint16, reason string) {
+	if c.closing.Swap(true) {
+		return
+	}
+	c.state.Store(stateDone)
+	c.closeCode.CompareAndSwap(0, uint32(code))
+	c.sess.Close(code, reason)
+}
+
+// checkDeadline is called by the sweeper.
+func (c *conn) checkDeadline(now int64) {
+	if c.closing.Load() || now < c.deadline.Load() {
+		return
+	}
+	switch c.state.Load() {
+	case stateHello, stateJoin:
+		c.refuse(CodeHandshakeTimeout, "hello and join did not arrive in time")
+	case statePlaying:
+		c.refuse(CodeHeartbeatTimeout, "no frame within the heartbeat timeout")
+	}
+}
+
+// message handles one client frame on the read loop.
+func (c *conn) message(op gws.Opcode, data []byte) {
+	if c.closing.Load() {
+		return // our close frame is out: drain until the peer answers
+	}
+	c.h.m.Read(len(data))
+	if op != gws.OpcodeBinary {
+		c.refuse(CodeUnsupportedData, "only binary frames are accepted")
+		return
+	}
+	if !c.limiter.Allow() {
+		c.refuse(CodeRateLimited, "frames arrive faster than the rate limit")
+		return
+	}
+	f := &c.frame
+	if err := DecodeClientFrame(data, f); err != nil {
+		c.refuse(CodeBadFrame, err.Error())
+		return
+	}
+	switch c.state.Load() {
+	case stateHello:
+		h, ok := f.Msg.(*pb.ClientFrame_Hello)
+		if !ok {
+			c.refuse(CodeBadFrame, "expected hello")
+			return
+		}
+		if err := checkHello(h.Hello); err != nil {
+			if errors.Is(err, errVersion) {
+				c.refuse(CodeUnsupportedVer, "unsupported protocol version")
+			} else {
+				c.refuse(CodeBadFrame, err.Error())
+			}
+			return
+		}
+		c.state.Store(stateJoin)
+	case stateJoin:
+		j, ok := f.Msg.(*pb.ClientFrame_Join)
+		if !ok {
+			c.refuse(CodeBadFrame, "expected join")
+			return
+		}
+		if err := checkJoin(j.Join); err != nil {
+			c.refuse(CodeBadFrame, err.Error())
+			return
+		}
+		c.join(j.Join)
+	case statePlaying:
+		c.play(f)
+	}
+}
+
+// join attaches the connection to a room, or refuses it with the code that says why.
+func (c *conn) join(j *pb.Join) {
+	ctx, cancel := context.WithTimeout(context.Background(), c.h.cfg.JoinTimeout)
+	defer cancel()
+	h := c.h
+	var (
+		r   *directory.Room
+		res room.JoinResult
+		err error
+	)
+	tok := session.NewResumeToken()
+	switch t := j.Target.(type) {
+	case *pb.Join_JoinToken:
+		g, ok := h.cfg.Tokens.TakeJoin(t.JoinToken)
+		if !ok {
+			c.refuse(CodeInvalidToken, "join token unknown, used or expired")
+			return
+		}
+		if r, ok = h.cfg.Directory.Get(g.RoomID); !ok {
+			c.refuse(CodeRoomNotFound, "the room of this join token is gone")
+			return
+		}
+		res, err = r.Join(ctx, room.JoinRequest{Sink: c.sess, Name: g.Name, ResumeToken: tok})
+	case *pb.Join_ResumeToken:
+		g, ok := h.cfg.Tokens.TakeResume(t.ResumeToken)
+		if !ok {
+			h.m.Resume("invalid_token")
+			c.refuse(CodeInvalidToken, "resume token unknown or already used")
+			return
+		}
+		if r, ok = h.cfg.Directory.Get(g.RoomID); !ok {
+			h.m.Resume("expired")
+			c.refuse(CodeResumeExpired, "the room is gone")
+			return
+		}
+		res, err = r.Resume(ctx, g.Player, c.sess, tok)
+		switch {
+		case err == nil:
+			h.m.Resume("ok")
+		case errors.Is(err, room.ErrResumeExpired):
+			h.m.Resume("expired")
+		default:
+			h.m.Resume("failed")
+		}
+	case *pb.Join_Mode:
+		if !h.cfg.OpenJoin {
+			c.refuse(CodeRoomNotFound, "open join is disabled: use matchmaking")
+			return
+		}
+		r, res, err = h.cfg.Directory.QuickJoin(ctx, t.Mode, room.JoinRequest{Sink: c.sess, Name: j.GetName(), ResumeToken: tok})
+	}
+	if err != nil {
+		code, reason := joinErrorCode(err)
+		c.refuse(code, reason)
+		return
+	}
+	h.cfg.Tokens.BindResume(tok, r.ID(), res.Player)
+	c.room, c.player, c.resumeTok = r, res.Player, tok
+	c.deadline.Store(h.now.Load() + c.hbInterval)
+	if !c.state.CompareAndSwap(stateJoin, statePlaying) {
+		return // refused while joining (shutdown, sweeper): closed tells the room when the socket is gone
+	}
+	c.counted.Store(true)
+	h.playing.Add(1)
+	h.m.Sessions.Inc()
+}
+
+// joinErrorCode maps a room or directory error to a close code.
+func joinErrorCode(err error) (uint16, string) {
+	switch {
+	case errors.Is(err, room.ErrFull):
+		return CodeRoomFull, "the room is full"
+	case errors.Is(err, room.ErrEnded):
+		return CodeRoomEnded, "the room has ended"
+	case errors.Is(err, room.ErrResumeExpired):
+		return CodeResumeExpired, "the grace period is over"
+	case errors.Is(err, room.ErrUnknownPlayer):
+		return CodeInvalidToken, "no such player in the room"
+	case errors.Is(err, room.ErrRejected):
+		return CodeRoomFull, "the game refused the player"
+	case errors.Is(err, room.ErrBusy), errors.Is(err, context.DeadlineExceeded):
+		return CodeServerBusy, "the room is busy"
+	case errors.Is(err, directory.ErrUnknownMode):
+		return CodeRoomNotFound, "no such mode"
+	case errors.Is(err, directory.ErrClosed):
+		return CodeGoingAway, "server is shutting down"
+	}
+	return CodeInternalError, "join failed"
+}
+
+// play handles a frame of a joined player.
+func (c *conn) play(f *pb.ClientFrame) {
+	now := c.h.now.Load()
+	c.deadline.Store(now + c.hbInterval)
+	r := c.room
+	switch m := f.Msg.(type) {
+	case *pb.ClientFrame_Input:
+		if err := checkInput(m.Input, r.InputSchema, &c.input); err != nil {
+			c.refuse(CodeBadFrame, err.Error())
+			return
+		}
+		r.Input(c.player, c.sess, c.input)
+		c.ack(m.Input.GetAckTick(), now)
+	case *pb.ClientFrame_Ack:
+		c.ack(m.Ack.GetTick(), now)
+	case *pb.ClientFrame_Ping:
+		if !c.sess.SendReliable(pongFrame(m.Ping.GetClientTimeUs(), r.Info().Tick)) {
+			c.refuse(session.CodeSlowConsumer, "outbound queue full")
+		}
+	case *pb.ClientFrame_Leave:
+		c.wasLeft.Store(true)
+		c.h.cfg.Tokens.DropResume(c.resumeTok)
+		r.Leave(c.player, c.sess)
+		c.refuse(CodeLeft, "left")
+	default:
+		c.refuse(CodeBadFrame, "hello or join after the handshake")
+	}
+}
+
+// ack forwards the client's latest snapshot tick, at most every ackEvery (acks only measure latency: baselines
+// follow what the writer wrote).
+func (c *conn) ack(tick uint32, now int64) {
+	if tick == 0 || tick <= c.lastAck || now-c.lastAckAt < int64(ackEvery) {
+		return
+	}
+	c.lastAck, c.lastAckAt = tick, now
+	c.room.Ack(c.player, c.sess, tick)
+}
+
+// pongFrame encodes ServerFrame{pong{client_time_us, server_time_us, server_tick}}.
+func pongFrame(clientUS uint64, tick uint32) []byte {
+	var inner [32]byte
+	p := protowire.AppendTag(inner[:0], 1, protowire.VarintType)
+	p = protowire.AppendVarint(p, clientUS)
+	p = protowire.AppendTag(p, 2, protowire.VarintType)
+	p = protowire.AppendVarint(p, uint64(time.Now().UnixMicro()))
+	if tick != 0 {
+		p = protowire.AppendTag(p, 3, protowire.VarintType)
+		p = protowire.AppendVarint(p, uint64(tick))
+	}
+	b := make([]byte, 0, len(p)+2)
+	b = protowire.AppendTag(b, 4, protowire.BytesType)
+	return protowire.AppendBytes(b, p)
+}
+
+// closed runs when the read loop has ended, whatever the reason.
+func (c *conn) closed(err error) {
+	c.state.Store(stateDone)
+	code := uint16(c.closeCode.Load())
+	if code == 0 {
+		code = closeCodeOf(err)
+	}
+	c.closing.Store(true)
+	c.sess.Abort()
+	c.h.m.Disconnect(code)
+	if c.room != nil {
+		if c.counted.Load() {
+			c.h.playing.Add(-1)
+			c.h.m.Sessions.Dec()
+		}
+		if !c.wasLeft.Load() {
+			c.room.Disconnected(c.player, c.sess)
+		}
+	}
+	c.h.forget(c)
+}
+
+// session.Conn, called by the session's writer goroutine.
+
+// WriteBinary writes one binary message.
+func (c *conn) WriteBinary(p []byte) error { return c.ws.WriteMessage(gws.OpcodeBinary, p) }
+
+// SetWriteDeadline bounds the following writes.
+func (c *conn) SetWriteDeadline(t time.Time) error { return c.ws.NetConn().SetWriteDeadline(t) }
+
+// CloseWith sends the close frame and gives the peer CloseTimeout to answer with its own before the read loop gives
+// up. Reading on (instead of closing the socket at once) lets the peer's unread frames drain, so it receives our
+// Disconnect and close frame instead of a TCP reset.
+func (c *conn) CloseWith(code uint16, reason string) {
+	c.closing.Store(true)
+	c.closeCode.CompareAndSwap(0, uint32(code))
+	for len(reason) > 120 || !utf8.ValidString(reason) {
+		reason = reason[:min(len(reason), 120)-1]
+	}
+	payload := make([]byte, 2, 2+len(reason))
+	payload[0], payload[1] = byte(code>>8), byte(code)
+	payload = append(payload, reason...)
+	_ = c.ws.WriteMessage(gws.OpcodeCloseConnection, payload)
+	_ = c.ws.NetConn().SetReadDeadline(time.Now().Add(c.h.cfg.CloseTimeout))
+}
+
+// Abort drops the connection without a close frame.
+func (c *conn) Abort() {
+	if !c.isAborted.Swap(true) {
+		_ = c.ws.NetConn().Close()
+	}
+}

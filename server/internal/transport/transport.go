@@ -1,0 +1,352 @@
+// Package transport puts rooms on the network: it is the only package that imports the WebSocket library (gws). It
+// checks the Origin and the connection cap before the upgrade, enforces the handshake deadline, the heartbeat, the
+// frame size, the per-connection rate limit and strict ClientFrame decoding, routes Hello/Join to the room directory
+// and the token table, forwards inputs, acks, pings and leaves to the player's room, and closes every refused
+// connection with a Disconnect frame followed by a WebSocket close carrying the same code.
+//
+// Files: transport.go (Handler: upgrade, tracking, sweeper, shutdown), conn.go (one connection: read path and state
+// machine), decode.go (strict decoding and validation of client frames).
+//
+// Handler's exported methods are safe to call from several goroutines. A connection's read path runs on its gws read
+// loop goroutine; its writes happen only on its session's writer goroutine (and the close frame gws itself writes on
+// WebSocket protocol errors).
+package transport
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/lxzan/gws"
+
+	"github.com/tickwire/tickwire/server/internal/directory"
+	"github.com/tickwire/tickwire/server/internal/metrics"
+	"github.com/tickwire/tickwire/server/internal/session"
+)
+
+// Close codes (values of proto.CloseCode) the transport sends.
+const (
+	CodeGoingAway        uint16 = 1001
+	CodeUnsupportedData  uint16 = 1003
+	CodeInternalError    uint16 = 1011
+	CodeHeartbeatTimeout uint16 = 4001
+	CodeServerBusy       uint16 = 4002
+	CodeBadFrame         uint16 = 4500
+	CodeUnsupportedVer   uint16 = 4501
+	CodeHandshakeTimeout uint16 = 4502
+	CodeInvalidToken     uint16 = 4504
+	CodeResumeExpired    uint16 = 4505
+	CodeRoomNotFound     uint16 = 4506
+	CodeRoomFull         uint16 = 4507
+	CodeRateLimited      uint16 = 4508
+	CodeRoomEnded        uint16 = 4509
+	CodeLeft             uint16 = 4511
+)
+
+// Config configures a Handler.
+type Config struct {
+	MaxConnections   int
+	MaxFrameBytes    int
+	ReadBufferBytes  int
+	Compression      bool
+	AllowedOrigins   []string // empty: same host and localhost; "*": any
+	HandshakeTimeout time.Duration
+	HeartbeatTimeout time.Duration
+	CloseTimeout     time.Duration
+	InputRate        float64
+	InputBurst       int
+	OpenJoin         bool
+	// JoinTimeout bounds the wait for a room to answer a Join or Resume.
+	JoinTimeout time.Duration
+
+	Session   *session.Config
+	Tokens    *session.Tokens
+	Directory *directory.Directory
+	Metrics   *metrics.Metrics
+	Logger    *slog.Logger
+}
+
+// Handler serves /ws.
+type Handler struct {
+	// Static after construction.
+	cfg      Config
+	up       *gws.Upgrader
+	log      *slog.Logger
+	m        *metrics.Metrics
+	stop     chan struct{}
+	swept    chan struct{}
+	sweepInt time.Duration
+
+	now     atomic.Int64 // coarse clock (unix nanoseconds), updated by the sweeper
+	count   atomic.Int64 // open connections, counted from the upgrade to OnClose
+	playing atomic.Int64
+
+	mu       sync.Mutex
+	live     map[*conn]struct{}
+	draining bool
+	allDone  chan struct{} // closed when draining and live is empty
+}
+
+// New makes a Handler and starts its sweeper (handshake and heartbeat deadlines, coarse clock). Call Shutdown to stop.
+func New(cfg Config) *Handler {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.JoinTimeout == 0 {
+		cfg.JoinTimeout = 5 * time.Second
+	}
+	h := &Handler{
+		cfg:     cfg,
+		log:     cfg.Logger,
+		m:       cfg.Metrics,
+		stop:    make(chan struct{}),
+		swept:   make(chan struct{}),
+		live:    map[*conn]struct{}{},
+		allDone: make(chan struct{}),
+	}
+	h.sweepInt = min(cfg.HandshakeTimeout, cfg.HeartbeatTimeout) / 4
+	h.sweepInt = max(min(h.sweepInt, 250*time.Millisecond), 10*time.Millisecond)
+	h.now.Store(time.Now().UnixNano())
+	h.up = gws.NewUpgrader(h, &gws.ServerOption{
+		ReadMaxPayloadSize:  cfg.MaxFrameBytes,
+		ReadBufferSize:      cfg.ReadBufferBytes,
+		WriteMaxPayloadSize: 1 << 20,
+		CheckUtf8Enabled:    true,
+		Recovery:            gws.Recovery,
+		Logger:              gwsLogger{cfg.Logger},
+		HandshakeTimeout:    cfg.HandshakeTimeout,
+		PermessageDeflate: gws.PermessageDeflate{
+			Enabled:               cfg.Compression,
+			ServerContextTakeover: false,
+			ClientContextTakeover: false,
+		},
+		NewSession: func() gws.SessionStorage { return &slot{} },
+	})
+	go h.sweeper()
+	return h
+}
+
+// Len returns the number of open WebSocket connections.
+func (h *Handler) Len() int { return int(h.count.Load()) }
+
+// ServeHTTP upgrades a request to a game connection.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !h.originAllowed(r) {
+		h.m.RefusedUpgrade("origin")
+		http.Error(w, "origin not allowed", http.StatusForbidden)
+		return
+	}
+	h.mu.Lock()
+	draining := h.draining
+	h.mu.Unlock()
+	if draining {
+		h.m.RefusedUpgrade("draining")
+		w.Header().Set("Retry-After", "5")
+		http.Error(w, "server is shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	ws, err := h.up.Upgrade(w, r)
+	if err != nil {
+		h.m.RefusedUpgrade("handshake")
+		h.log.Debug("upgrade failed", "remote", r.RemoteAddr, "err", err)
+		return
+	}
+	c := newConn(h, ws)
+	ws.Session().(*slot).c = c
+	n := h.count.Add(1)
+	h.m.Connections.Inc()
+	h.mu.Lock()
+	draining = h.draining
+	h.live[c] = struct{}{}
+	h.mu.Unlock()
+	switch {
+	case draining:
+		c.refuse(CodeGoingAway, "server is shutting down")
+	case n > int64(h.cfg.MaxConnections):
+		c.refuse(CodeServerBusy, "server is at its connection cap")
+	}
+	go ws.ReadLoop()
+}
+
+// originAllowed implements the Origin policy. Requests without Origin come from non-browser clients, which an
+// Origin check cannot stop anyway; the check exists to keep other web pages from using a visitor's browser.
+func (h *Handler) originAllowed(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return true
+	}
+	if len(h.cfg.AllowedOrigins) > 0 {
+		for _, o := range h.cfg.AllowedOrigins {
+			if o == "*" || strings.EqualFold(o, origin) {
+				return true
+			}
+		}
+		return false
+	}
+	u, err := url.Parse(origin)
+	if err != nil || u.Host == "" {
+		return false
+	}
+	if strings.EqualFold(u.Host, r.Host) {
+		return true
+	}
+	switch strings.ToLower(u.Hostname()) {
+	case "localhost", "127.0.0.1", "::1":
+		return true
+	}
+	return false
+}
+
+// sweeper advances the coarse clock and closes connections past their handshake or heartbeat deadline. One
+// goroutine for all connections costs far less than a timer per connection re-armed on every frame.
+func (h *Handler) sweeper() {
+	defer close(h.swept)
+	t := time.NewTicker(h.sweepInt)
+	defer t.Stop()
+	var batch []*conn
+	for {
+		select {
+		case <-h.stop:
+			return
+		case now := <-t.C:
+			h.now.Store(now.UnixNano())
+			batch = batch[:0]
+			h.mu.Lock()
+			for c := range h.live {
+				batch = append(batch, c)
+			}
+			h.mu.Unlock()
+			for _, c := range batch {
+				c.checkDeadline(now.UnixNano())
+			}
+			clear(batch)
+		}
+	}
+}
+
+// Shutdown stops accepting game connections, closes every open one with 1001 (going away: reconnect and resume
+// elsewhere or later), and waits until they are gone or ctx is done, when it drops the rest.
+func (h *Handler) Shutdown(ctx context.Context) error {
+	h.mu.Lock()
+	if !h.draining {
+		h.draining = true
+		if len(h.live) == 0 {
+			close(h.allDone)
+		}
+	}
+	conns := make([]*conn, 0, len(h.live))
+	for c := range h.live {
+		conns = append(conns, c)
+	}
+	h.mu.Unlock()
+	for _, c := range conns {
+		c.refuse(CodeGoingAway, "server is shutting down")
+	}
+	var err error
+	select {
+	case <-h.allDone:
+	case <-ctx.Done():
+		err = ctx.Err()
+		h.mu.Lock()
+		conns = conns[:0]
+		for c := range h.live {
+			conns = append(conns, c)
+		}
+		h.mu.Unlock()
+		for _, c := range conns {
+			c.Abort()
+		}
+	}
+	select {
+	case <-h.stop:
+	default:
+		close(h.stop)
+	}
+	<-h.swept
+	return err
+}
+
+// forget removes a closed connection.
+func (h *Handler) forget(c *conn) {
+	h.count.Add(-1)
+	h.m.Connections.Dec()
+	h.mu.Lock()
+	delete(h.live, c)
+	if h.draining && len(h.live) == 0 {
+		select {
+		case <-h.allDone:
+		default:
+			close(h.allDone)
+		}
+	}
+	h.mu.Unlock()
+}
+
+// gws.Event: the Handler is the event handler of every connection and dispatches to the conn in the session slot.
+
+// OnOpen is unused: connections are set up in ServeHTTP before the read loop starts.
+func (h *Handler) OnOpen(*gws.Conn) {}
+
+// OnClose ends a connection.
+func (h *Handler) OnClose(ws *gws.Conn, err error) { connOf(ws).closed(err) }
+
+// OnPing answers a WebSocket ping unless our close frame is already out.
+func (h *Handler) OnPing(ws *gws.Conn, payload []byte) {
+	if c := connOf(ws); !c.closing.Load() {
+		_ = ws.WritePong(payload)
+	}
+}
+
+// OnPong ignores pongs: the heartbeat is application-level (browsers cannot send pings).
+func (h *Handler) OnPong(*gws.Conn, []byte) {}
+
+// OnMessage handles one client frame.
+func (h *Handler) OnMessage(ws *gws.Conn, msg *gws.Message) {
+	c := connOf(ws)
+	c.message(msg.Opcode, msg.Bytes())
+	_ = msg.Close()
+}
+
+func connOf(ws *gws.Conn) *conn { return ws.Session().(*slot).c }
+
+// slot is a connection's gws session storage: one pointer instead of gws's default map.
+type slot struct{ c *conn }
+
+func (s *slot) Len() int { return 1 }
+func (s *slot) Load(string) (any, bool) {
+	return s.c, s.c != nil
+}
+func (s *slot) Delete(string) {}
+func (s *slot) Store(_ string, v any) {
+	if c, ok := v.(*conn); ok {
+		s.c = c
+	}
+}
+func (s *slot) Range(f func(string, any) bool) { f("conn", s.c) }
+
+// gwsLogger routes gws's error log (recovered panics) to slog.
+type gwsLogger struct{ l *slog.Logger }
+
+func (g gwsLogger) Error(v ...any) { g.l.Error("websocket", "detail", v) }
+
+// closeCodeOf extracts the close code from the error a gws read loop ended with.
+func closeCodeOf(err error) uint16 {
+	var ce *gws.CloseError
+	if errors.As(err, &ce) {
+		return ce.Code
+	}
+	var sc interface{ Uint16() uint16 }
+	if errors.As(err, &sc) {
+		return sc.Uint16()
+	}
+	if errors.Is(err, gws.ErrTextEncoding) {
+		return CodeUnsupportedData
+	}
+	return 0 // the peer vanished, or a read timed out
+}

@@ -1,0 +1,354 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/tickwire/tickwire/game"
+	"github.com/tickwire/tickwire/server/internal/directory"
+	"github.com/tickwire/tickwire/server/internal/metrics"
+	"github.com/tickwire/tickwire/server/internal/room"
+	"github.com/tickwire/tickwire/server/internal/session"
+	"github.com/tickwire/tickwire/server/internal/transport"
+)
+
+// State is the server's lifecycle state, reported by /readyz (an orchestrator's readiness probe).
+type State int32
+
+// Lifecycle states.
+const (
+	StateStarting State = iota // made, not yet serving
+	StateReady                 // serving: /readyz answers 200
+	StateDraining              // shutting down: no new connections, clients told 1001
+	StateStopped               // done
+)
+
+func (s State) String() string {
+	switch s {
+	case StateStarting:
+		return "starting"
+	case StateReady:
+		return "ready"
+	case StateDraining:
+		return "draining"
+	case StateStopped:
+		return "stopped"
+	}
+	return fmt.Sprintf("State(%d)", int32(s))
+}
+
+// GameOptions configures the rooms of one registered game mode. Zero values get the room engine's defaults.
+type GameOptions struct {
+	MaxPlayers    int // slots per room, counting players in their grace period (16)
+	TickRate      int // simulation ticks per second (30)
+	SnapshotEvery int // a snapshot every this many ticks (1)
+	// Settings are the game's default settings for new rooms (for the arena: "time_limit_s", "score_limit").
+	Settings map[string]string
+	// EmptyTimeout ends a room that has had no player for this long (30s).
+	EmptyTimeout time.Duration
+	// HashInterval puts a world hash on snapshots whose tick is a multiple of it (30).
+	HashInterval int
+	// InputQueueSize bounds each player's queued inputs (16); MaxInputsPerTick is how many of them a tick applies (2).
+	InputQueueSize   int
+	MaxInputsPerTick int
+	// HistorySize is the number of ticks of world history kept for delta baselines (64).
+	HistorySize int
+}
+
+// Server is a Tickwire game server: register game modes, then Run.
+type Server struct {
+	// Static after New.
+	cfg     Config
+	log     *slog.Logger
+	metrics *metrics.Metrics
+	tokens  *session.Tokens
+	dir     *directory.Directory
+	ws      *transport.Handler
+	mux     *http.ServeMux
+	sessCfg session.Config
+
+	state atomic.Int32
+
+	mu        sync.Mutex
+	listeners []func(room.Event)
+	addr      net.Addr
+	stopOnce  sync.Once
+}
+
+// New makes a server from cfg (validated here) that logs to logger (nil: slog.Default()).
+func New(cfg Config, logger *slog.Logger) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if logger == nil {
+		logger = slog.Default()
+	}
+	cfg.AllowedOrigins = append([]string(nil), cfg.AllowedOrigins...)
+	s := &Server{cfg: cfg, log: logger, metrics: metrics.New(), mux: http.NewServeMux()}
+	s.tokens = session.NewTokens(cfg.TokenTableSize, cfg.ResumeTokenTTL, cfg.JoinTokenTTL)
+	s.dir = directory.New(directory.Config{
+		Logger:         logger,
+		Observer:       metrics.RoomObserver{M: s.metrics},
+		OnEvent:        s.roomEvent,
+		OnRoomsChanged: func(n int) { s.metrics.Rooms.Set(float64(n)) },
+	})
+	s.sessCfg = session.Config{
+		OutboundQueue: cfg.OutboundQueue,
+		MaxSkipped:    cfg.MaxSkippedSnapshots,
+		WriteTimeout:  cfg.WriteTimeout,
+		CloseTimeout:  cfg.CloseTimeout,
+		Metrics:       s.metrics,
+		Logger:        logger,
+	}
+	s.ws = transport.New(transport.Config{
+		MaxConnections:   cfg.MaxConnections,
+		MaxFrameBytes:    cfg.MaxFrameBytes,
+		ReadBufferBytes:  cfg.ReadBufferBytes,
+		Compression:      cfg.Compression,
+		AllowedOrigins:   cfg.AllowedOrigins,
+		HandshakeTimeout: cfg.HandshakeTimeout,
+		HeartbeatTimeout: cfg.HeartbeatTimeout,
+		CloseTimeout:     cfg.CloseTimeout,
+		InputRate:        cfg.InputRate,
+		InputBurst:       cfg.InputBurst,
+		OpenJoin:         cfg.OpenJoin,
+		Session:          &s.sessCfg,
+		Tokens:           s.tokens,
+		Directory:        s.dir,
+		Metrics:          s.metrics,
+		Logger:           logger,
+	})
+	s.routes()
+	return s, nil
+}
+
+// RegisterGame adds a game mode: rooms of mode are made by factory with opts. Register before Run.
+func (s *Server) RegisterGame(mode string, factory game.Factory, opts GameOptions) error {
+	rc := room.Config{
+		TickRate:         opts.TickRate,
+		SnapshotEvery:    opts.SnapshotEvery,
+		MaxPlayers:       opts.MaxPlayers,
+		InputQueueSize:   opts.InputQueueSize,
+		MaxInputsPerTick: opts.MaxInputsPerTick,
+		HistorySize:      opts.HistorySize,
+		Grace:            s.cfg.Grace,
+		EmptyTimeout:     opts.EmptyTimeout,
+		HashInterval:     opts.HashInterval,
+		// Clients are told to send something twice per heartbeat timeout.
+		Heartbeat: s.cfg.HeartbeatTimeout / 2,
+	}
+	return s.dir.Register(directory.Mode{Name: mode, Factory: factory, Room: rc, Settings: opts.Settings})
+}
+
+// Handle mounts an extra HTTP handler (the matchmaking or service API) on the server's mux.
+func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
+
+// Handler is the server's HTTP handler: /ws, /healthz, /readyz, /metrics and the static files at /.
+func (s *Server) Handler() http.Handler { return s.mux }
+
+// Registry is the server's Prometheus registry (served at /metrics); register your own collectors on it.
+func (s *Server) Registry() *prometheus.Registry { return s.metrics.Registry() }
+
+// State returns the lifecycle state.
+func (s *Server) State() State { return State(s.state.Load()) }
+
+// Addr returns the address the server listens on, once Run or Serve has started (nil before).
+func (s *Server) Addr() net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.addr
+}
+
+// IssueJoinToken returns a single-use token that lets one client join room roomID as playerName within ttl (0: the
+// configured JoinTokenTTL). The client sends it in Join.join_token.
+func (s *Server) IssueJoinToken(roomID, playerName string, ttl time.Duration) string {
+	return s.tokens.IssueJoinToken(roomID, playerName, ttl)
+}
+
+// RoomInfo is a room's public summary.
+type RoomInfo struct {
+	ID       string `json:"id"`
+	Mode     string `json:"mode"`
+	Players  int    `json:"players"`
+	Capacity int    `json:"capacity"`
+	State    string `json:"state"`
+	Tick     uint32 `json:"tick"`
+	Private  bool   `json:"private,omitempty"`
+}
+
+// CreateRoom starts a room of a registered mode with game settings that override the mode's defaults.
+func (s *Server) CreateRoom(mode string, settings map[string]string, private bool) (RoomInfo, error) {
+	r, err := s.dir.Create(mode, directory.CreateOptions{Settings: settings, Private: private})
+	if err != nil {
+		return RoomInfo{}, err
+	}
+	return roomInfo(directory.Listing{Info: r.Info(), Private: r.Private}), nil
+}
+
+// EndRoom ends a room's match (every player gets the MatchResult, then 4509).
+func (s *Server) EndRoom(id, reason string) bool {
+	r, ok := s.dir.Get(id)
+	if ok {
+		r.End(reason)
+	}
+	return ok
+}
+
+// Rooms lists the running rooms (of mode, when not empty), private ones only when includePrivate.
+func (s *Server) Rooms(mode string, includePrivate bool) []RoomInfo {
+	ls := s.dir.List(mode, includePrivate)
+	out := make([]RoomInfo, len(ls))
+	for i, l := range ls {
+		out[i] = roomInfo(l)
+	}
+	return out
+}
+
+func roomInfo(l directory.Listing) RoomInfo {
+	return RoomInfo{ID: l.ID, Mode: l.Mode, Players: l.Players, Capacity: l.Capacity, State: l.State.String(),
+		Tick: l.Tick, Private: l.Private}
+}
+
+// OnRoomEvent adds a listener of every room's events. It runs on the room's goroutine: it must return quickly and
+// never block. Add listeners before Run.
+func (s *Server) OnRoomEvent(f func(RoomEvent)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.listeners = append(s.listeners, func(ev room.Event) { f(publicEvent(ev)) })
+}
+
+// RoomEvent is something that happened to a room: "created", "player_joined", "player_left",
+// "player_disconnected", "player_resumed", "match_ended", "room_error".
+type RoomEvent struct {
+	Type    string
+	Room    string
+	Tick    uint32
+	Player  uint32
+	Name    string
+	Reason  string
+	Results []PlayerResult // match_ended
+}
+
+// PlayerResult is one player's standing at the end of a match.
+type PlayerResult struct {
+	Player uint32
+	Name   string
+	Score  int32
+	Rank   int
+}
+
+func publicEvent(ev room.Event) RoomEvent {
+	out := RoomEvent{Type: ev.Type, Room: ev.Room, Tick: ev.Tick, Player: uint32(ev.Player), Name: ev.Name, Reason: ev.Reason}
+	for _, r := range ev.Results {
+		out.Results = append(out.Results, PlayerResult{Player: uint32(r.Player), Name: r.Name, Score: r.Score, Rank: r.Rank})
+	}
+	return out
+}
+
+// roomEvent runs on a room goroutine for each of its events.
+func (s *Server) roomEvent(ev room.Event) {
+	switch ev.Type {
+	case room.EventPlayerJoined:
+		s.metrics.Players.Inc()
+	case room.EventPlayerLeft:
+		s.metrics.Players.Dec()
+	case room.EventRoomError:
+		s.log.Error("room failed", "room", ev.Room, "err", ev.Reason)
+	}
+	s.mu.Lock()
+	ls := s.listeners
+	s.mu.Unlock()
+	for _, f := range ls {
+		f(ev)
+	}
+}
+
+// Run listens on Config.Addr and serves until ctx is done, then shuts down gracefully (see Serve).
+func (s *Server) Run(ctx context.Context) error {
+	ln, err := net.Listen("tcp", s.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("server: %w", err)
+	}
+	return s.Serve(ctx, ln)
+}
+
+// Serve serves on ln until ctx is done, then drains: it stops accepting, tells every client 1001 (going away, may
+// resume), ends the rooms and returns within Config.ShutdownTimeout.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	if !s.state.CompareAndSwap(int32(StateStarting), int32(StateReady)) {
+		return errors.New("server: Serve called twice")
+	}
+	s.mu.Lock()
+	s.addr = ln.Addr()
+	s.mu.Unlock()
+	hs := &http.Server{
+		Handler:           s.mux,
+		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
+		ReadTimeout:       s.cfg.ReadTimeout,
+		IdleTimeout:       s.cfg.IdleTimeout,
+		MaxHeaderBytes:    16 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+	}
+	s.log.Info("tickwire listening", "addr", ln.Addr().String(), "modes", s.dir.Modes())
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	var serveErr error
+	select {
+	case <-ctx.Done():
+	case serveErr = <-errc:
+	}
+	s.shutdown(hs)
+	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
+		return fmt.Errorf("server: %w", serveErr)
+	}
+	return nil
+}
+
+// shutdown drains within the shutdown timeout: http.Server.Shutdown closes the listener and idle connections but
+// neither closes nor waits for hijacked WebSockets, which the transport tracks and closes itself.
+func (s *Server) shutdown(hs *http.Server) {
+	s.state.Store(int32(StateDraining))
+	start := time.Now()
+	s.log.Info("draining", "connections", s.ws.Len(), "rooms", s.dir.Len())
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	defer cancel()
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); _ = hs.Shutdown(ctx) }()
+	if err := s.ws.Shutdown(ctx); err != nil {
+		s.log.Warn("connections still open at the shutdown deadline were dropped", "err", err)
+	}
+	if err := s.dir.Close(ctx, "server_shutdown"); err != nil {
+		s.log.Warn("rooms still running at the shutdown deadline", "err", err)
+	}
+	wg.Wait()
+	_ = hs.Close()
+	s.state.Store(int32(StateStopped))
+	s.log.Info("stopped", "took", time.Since(start).Round(time.Millisecond))
+}
+
+// NewLogger makes the slog logger the tickwire binary uses: format "text" or "json", level "debug".."error".
+func NewLogger(w io.Writer, format, level string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("server: log level %q: %w", level, err)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("server: log format %q: want text or json", format)
+}
