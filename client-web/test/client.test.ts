@@ -1,7 +1,7 @@
 // TickwireClient against a scripted server: handshake, inputs, snapshots, hashes, resume and terminal codes.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { create } from "@bufbuild/protobuf";
+import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { WelcomeSchema, type Welcome } from "../src/gen/tickwire_pb";
 import { TickwireClient, type ConnectionState } from "../src/sdk/client";
 import { SnapCodec, EMPTY_WORLD, type World, type Entity } from "../src/sdk/snapcodec";
@@ -18,7 +18,7 @@ const KINDS = [
 ];
 const codec = new SnapCodec(KINDS);
 
-function welcome(over: Partial<Welcome> = {}): Welcome {
+function welcome(over: MessageInitShape<typeof WelcomeSchema> = {}): Welcome {
   return create(WelcomeSchema, {
     protocolVersion: 1, playerId: 1, roomId: "r1", roomEpoch: 7n, tickRate: 30, snapshotRate: 30,
     resumeToken: new Uint8Array([1, 2, 3]), graceMs: 10000, tick: 100, mode: "arena", kinds: KINDS,

@@ -10,6 +10,9 @@ interface Timer {
   fn: () => void;
 }
 
+type FrameCase = NonNullable<ClientFrame["msg"]["case"]>;
+type FrameValue<K extends FrameCase> = Extract<ClientFrame["msg"], { case: K }>["value"];
+
 /** A Scheduler whose time only moves when advance is called; timers fire in time order. */
 export class FakeScheduler implements Scheduler {
   t = 1000;
@@ -92,9 +95,9 @@ export class FakeSocket implements SocketLike {
     this.onclose?.({ code, reason });
   }
   /** The frames of one kind the client sent. */
-  frames<K extends NonNullable<ClientFrame["msg"]["case"]>>(kind: K): Extract<ClientFrame["msg"], { case: K }>["value"][] {
-    const out: Extract<ClientFrame["msg"], { case: K }>["value"][] = [];
-    for (const f of this.sent) if (f.msg.case === kind) out.push(f.msg.value as Extract<ClientFrame["msg"], { case: K }>["value"]);
+  frames<K extends FrameCase>(kind: K): FrameValue<K>[] {
+    const out: FrameValue<K>[] = [];
+    for (const f of this.sent) if (f.msg.case === kind) out.push(f.msg.value as unknown as FrameValue<K>);
     return out;
   }
 }
