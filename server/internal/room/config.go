@@ -106,6 +106,5 @@ func (c *Config) Validate() error {
 
 // ticks converts a duration to whole ticks, rounding up.
 func (c *Config) ticks(d time.Duration) uint32 {
-	dt := time.Second / time.Duration(c.TickRate)
-	return uint32((d + dt - 1) / dt)
+	return uint32((int64(d)*int64(c.TickRate) + int64(time.Second) - 1) / int64(time.Second))
 }

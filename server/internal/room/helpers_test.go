@@ -333,8 +333,8 @@ func newLineSim() *lineSim {
 
 func (s *lineSim) Schema() *game.Schema {
 	return &game.Schema{
-		Kinds: []game.KindSpec{{ID: 1, Name: "dot", Fields: []game.FieldSpec{{Name: "x", RateField: 2}, {Name: "vx"}}}},
-		Input: []game.InputField{{Name: "dx", Min: -5, Max: 5}},
+		Kinds:  []game.KindSpec{{ID: 1, Name: "dot", Fields: []game.FieldSpec{{Name: "x", RateField: 2}, {Name: "vx"}}}},
+		Input:  []game.InputField{{Name: "dx", Min: -5, Max: 5}},
 		Params: map[string]int32{"len": 1000},
 	}
 }
@@ -465,4 +465,56 @@ func (h *harness) drainEvents() []Event {
 			return out
 		}
 	}
+}
+
+// countObserver counts what the room reports.
+type countObserver struct {
+	mu       sync.Mutex
+	ticks    int
+	overruns int
+	applied  int
+	dropped  map[DropReason]int
+	encoded  map[bool]int
+	offered  map[bool]int
+	reliable int
+}
+
+func newCountObserver() *countObserver {
+	return &countObserver{dropped: map[DropReason]int{}, encoded: map[bool]int{}, offered: map[bool]int{}}
+}
+
+func (o *countObserver) TickDone(time.Duration) { o.mu.Lock(); o.ticks++; o.mu.Unlock() }
+func (o *countObserver) Overrun(n int)          { o.mu.Lock(); o.overruns += n; o.mu.Unlock() }
+func (o *countObserver) InputsApplied(n int)    { o.mu.Lock(); o.applied += n; o.mu.Unlock() }
+func (o *countObserver) InputDropped(r DropReason) {
+	o.mu.Lock()
+	o.dropped[r]++
+	o.mu.Unlock()
+}
+func (o *countObserver) SnapshotEncoded(full bool, _ int) { o.mu.Lock(); o.encoded[full]++; o.mu.Unlock() }
+func (o *countObserver) FrameOffered(full bool, _ int)    { o.mu.Lock(); o.offered[full]++; o.mu.Unlock() }
+func (o *countObserver) ReliableSent(int)                 { o.mu.Lock(); o.reliable++; o.mu.Unlock() }
+
+func (o *countObserver) drops(r DropReason) int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.dropped[r]
+}
+
+// directJoin joins through the loop's handler on the caller's goroutine: for rooms driven without Run.
+func directJoin(t testing.TB, r *Room, s Sink, name string) game.PlayerID {
+	t.Helper()
+	c := ctlCmd{kind: ctlJoin, sink: s, name: name, reply: make(chan joinReply, 1)}
+	r.handleControl(&c)
+	rep := <-c.reply
+	if rep.err != nil {
+		t.Fatalf("join: %v", rep.err)
+	}
+	return rep.res.Player
+}
+
+// directInput files an input as the loop does when it drains the inbox.
+func directInput(r *Room, p game.PlayerID, s Sink, in game.Input) {
+	it := inboxItem{kind: itemInput, player: p, sink: s, in: in}
+	r.handleItem(&it)
 }

@@ -1,0 +1,80 @@
+package room
+
+import (
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/tickwire/tickwire/game"
+)
+
+// benchSink is a session's outbound slot without a socket: the latest snapshot wins, and a writer that keeps up takes
+// it at once (recording it as the baseline, dropping stale ones) and releases it.
+type benchSink struct {
+	lastTaken atomic.Uint32
+	bytes     int // snapshot payload + last_input_seq tail + WebSocket header
+	frames    int
+	reliable  int
+}
+
+func (s *benchSink) OfferSnapshot(f *Frame, seq uint32) {
+	if f.Baseline == 0 || f.Baseline == s.lastTaken.Load() {
+		s.lastTaken.Store(f.Tick)
+		n := len(f.Data) + 1 + uvarintLen(seq)
+		s.bytes += n + wsHeader(n)
+		s.frames++
+	}
+	f.Release()
+}
+
+func (s *benchSink) SendReliable(b []byte) bool { s.reliable += len(b) + wsHeader(len(b)); return true }
+func (s *benchSink) Baseline() uint32           { return s.lastTaken.Load() }
+func (s *benchSink) Close(uint16, string)       {}
+
+func uvarintLen(v uint32) int {
+	n := 1
+	for v >= 0x80 {
+		v >>= 7
+		n++
+	}
+	return n
+}
+
+// benchRoom is an arena room of n players driven without its goroutine, with one bot per player.
+func benchRoom(tb testing.TB, n int) (*Room, []game.PlayerID, []*benchSink, []*bot) {
+	r, err := New(Config{ID: "bench", Clock: newFakeClock(), EmptyTimeout: time.Hour}, newArena(tb, 3, nil))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ids := make([]game.PlayerID, n)
+	sinks := make([]*benchSink, n)
+	bots := make([]*bot, n)
+	for i := range n {
+		sinks[i] = &benchSink{}
+		ids[i] = directJoin(tb, r, sinks[i], "bot")
+		bots[i] = newBot(uint64(i + 1))
+	}
+	return r, ids, sinks, bots
+}
+
+// BenchmarkRoomTick is one tick of a 16-player arena room under the standard workload: inputs filed and applied,
+// Step, world snapshot, hash when due, delta encoding, hand-off to 16 sinks and events.
+func BenchmarkRoomTick(b *testing.B) {
+	const players = 16
+	r, ids, sinks, bots := benchRoom(b, players)
+	tick := func() {
+		for i, bt := range bots {
+			directInput(r, ids[i], sinks[i], bt.next())
+		}
+		r.step()
+	}
+	for range 300 { // warm up: pools, history and projectile counts reach steady state
+		tick()
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		tick()
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/players, "ns/player-tick")
+}
