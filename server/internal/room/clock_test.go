@@ -20,7 +20,7 @@ func TestTickClock(t *testing.T) {
 	step("before the first tick", dt-1, 0, 0)
 	step("on time", 1, 1, 0)
 	step("on time again", dt, 2, 0)
-	step("late", dt*5/2, 4, 0)        // now 4.5 dt: ticks 3 and 4 run back to back
+	step("late", dt*5/2, 4, 0) // now 4.5 dt: ticks 3 and 4 run back to back
 	step("schedule kept after lateness", dt/2, 5, 0)
 	// Very late: 10 ticks due at once, the cap runs 3, the other 7 are dropped from the schedule.
 	step("very late", 10*dt, 8, 7)

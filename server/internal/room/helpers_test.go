@@ -491,9 +491,13 @@ func (o *countObserver) InputDropped(r DropReason) {
 	o.dropped[r]++
 	o.mu.Unlock()
 }
-func (o *countObserver) SnapshotEncoded(full bool, _ int) { o.mu.Lock(); o.encoded[full]++; o.mu.Unlock() }
-func (o *countObserver) FrameOffered(full bool, _ int)    { o.mu.Lock(); o.offered[full]++; o.mu.Unlock() }
-func (o *countObserver) ReliableSent(int)                 { o.mu.Lock(); o.reliable++; o.mu.Unlock() }
+func (o *countObserver) SnapshotEncoded(full bool, _ int) {
+	o.mu.Lock()
+	o.encoded[full]++
+	o.mu.Unlock()
+}
+func (o *countObserver) FrameOffered(full bool, _ int) { o.mu.Lock(); o.offered[full]++; o.mu.Unlock() }
+func (o *countObserver) ReliableSent(int)              { o.mu.Lock(); o.reliable++; o.mu.Unlock() }
 
 func (o *countObserver) drops(r DropReason) int {
 	o.mu.Lock()
