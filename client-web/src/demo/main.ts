@@ -1,0 +1,225 @@
+// The arena demo: quick play into an "arena" room on the server that serves this page, drawn on a canvas.
+// WASD or arrows move, the mouse aims, a held button fires. window.tickwire is a small read-only view for tests.
+import { TickwireClient, type ConnectionState, type RenderView } from "../sdk/client";
+import { KIND_PLAYER, PlayerField, aimFromAngle, arenaParams, arenaPrediction, type ArenaParams } from "../arena/arena";
+import { draw, fitCanvas, playerColor, type Camera } from "./render";
+
+const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
+const canvas = $<HTMLCanvasElement>("arena");
+const ctx = canvas.getContext("2d")!;
+const overlay = $<HTMLDivElement>("overlay");
+
+const client = new TickwireClient({
+  url: `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws`,
+  join: { mode: "arena" },
+  prediction: (w) => arenaPrediction(w.params),
+  teleportPerTick: 1000,
+});
+
+let params: ArenaParams | undefined;
+let cam: Camera | undefined;
+let lastView: RenderView | undefined;
+
+// --- input ---
+const keys = new Set<string>();
+let mouse: { x: number; y: number } | undefined;
+let firing = false;
+
+function axis(neg: string[], pos: string[]): number {
+  return (pos.some((k) => keys.has(k)) ? 1 : 0) - (neg.some((k) => keys.has(k)) ? 1 : 0);
+}
+
+const MOVE_KEYS = new Set(["KeyW", "KeyA", "KeyS", "KeyD", "ArrowUp", "ArrowDown", "ArrowLeft", "ArrowRight"]);
+addEventListener("keydown", (e) => {
+  if (!MOVE_KEYS.has(e.code)) return;
+  keys.add(e.code);
+  e.preventDefault();
+});
+addEventListener("keyup", (e) => keys.delete(e.code));
+addEventListener("blur", () => {
+  keys.clear();
+  firing = false;
+});
+canvas.addEventListener("mousemove", (e) => {
+  const r = canvas.getBoundingClientRect();
+  mouse = { x: e.clientX - r.left, y: e.clientY - r.top };
+});
+canvas.addEventListener("mousedown", (e) => {
+  if (e.button === 0) firing = true;
+});
+addEventListener("mouseup", () => (firing = false));
+canvas.addEventListener("contextmenu", (e) => e.preventDefault());
+
+let aim = 0;
+function updateInput(localX: number | undefined, localY: number | undefined): void {
+  if (mouse && cam && localX !== undefined && localY !== undefined) {
+    aim = aimFromAngle(Math.atan2(mouse.y - localY * cam.k, mouse.x - localX * cam.k));
+  }
+  client.setInput([axis(["KeyA", "ArrowLeft"], ["KeyD", "ArrowRight"]), axis(["KeyW", "ArrowUp"], ["KeyS", "ArrowDown"]), aim, firing ? 1 : 0]);
+}
+
+// --- connection state ---
+function showOverlay(title: string, text: string, button?: string): void {
+  $("overlay-title").textContent = title;
+  const t = $("overlay-text");
+  t.textContent = text;
+  if (button) {
+    const b = document.createElement("button");
+    b.textContent = button;
+    b.addEventListener("click", () => location.reload());
+    t.append(document.createElement("br"), b);
+  }
+  overlay.hidden = false;
+}
+
+client.on("state", (s: ConnectionState) => {
+  document.body.dataset["state"] = s.kind;
+  switch (s.kind) {
+    case "connecting":
+      showOverlay("Connecting…", "");
+      break;
+    case "playing":
+      overlay.hidden = true;
+      break;
+    case "reconnecting":
+      showOverlay("Reconnecting…", `connection lost (${s.code}); attempt ${s.attempt}`);
+      break;
+    case "closed":
+      if (!client.matchResult) showOverlay("Disconnected", `${s.reason || "connection closed"} (${s.code})`, "Play again");
+      break;
+    default:
+      break;
+  }
+});
+client.on("welcome", (w) => {
+  params = arenaParams(w.params);
+});
+client.on("matchResult", (m) => {
+  const lines = m.players.map((p) => `${p.rank}. ${p.name || "P" + p.playerId}: ${p.score}`).join("  ");
+  showOverlay("Match over", `${m.reason.replace("_", " ")} — ${lines}`, "Play again");
+});
+
+// --- feed ---
+const feed: string[] = [];
+client.on("event", (ev) => {
+  const who = (id: number) => (id === client.playerId ? "you" : `P${id}`);
+  let line: string | undefined;
+  if (ev.type === "kill") line = `${who(ev.args[0] ?? 0)} ✕ ${who(ev.playerId)}`;
+  else if (ev.type === "player_joined") line = `${who(ev.playerId)} joined`;
+  else if (ev.type === "player_left") line = `${who(ev.playerId)} left`;
+  else if (ev.type === "player_disconnected") line = `${who(ev.playerId)} lost connection`;
+  else if (ev.type === "player_resumed") line = `${who(ev.playerId)} is back`;
+  if (!line) return;
+  feed.unshift(line);
+  feed.length = Math.min(feed.length, 5);
+  $("feed").replaceChildren(...feed.map((l) => Object.assign(document.createElement("div"), { textContent: l })));
+});
+
+// --- panels ---
+function renderScoreboard(): void {
+  const players = client.world.entities.filter((e) => e.kind === KIND_PLAYER);
+  players.sort((a, b) => b.fields[PlayerField.Score]! - a.fields[PlayerField.Score]! || a.id - b.id);
+  $("scoreboard").replaceChildren(
+    ...players.map((e) => {
+      const li = document.createElement("li");
+      if (e.id === client.playerId) li.className = "me";
+      const dot = Object.assign(document.createElement("span"), { className: "dot" });
+      dot.style.background = playerColor(e.id);
+      li.append(
+        dot,
+        Object.assign(document.createElement("span"), { className: "name", textContent: e.id === client.playerId ? `P${e.id} (you)` : `P${e.id}` }),
+        Object.assign(document.createElement("span"), { className: "hp", textContent: `${e.fields[PlayerField.HP]} hp` }),
+        Object.assign(document.createElement("span"), { className: "score", textContent: String(e.fields[PlayerField.Score]) }),
+      );
+      return li;
+    }),
+  );
+}
+
+function renderNet(): void {
+  const s = client.stats();
+  const rows: [string, string][] = [
+    ["RTT", Number.isNaN(s.rttMs) ? "–" : `${s.rttMs.toFixed(0)} ms`],
+    ["Snapshots", `${s.snapshotsPerSecond}/s`],
+    ["Down", `${(s.bytesInPerSecond / 1024).toFixed(1)} KB/s`],
+    ["Up", `${(s.bytesOutPerSecond / 1024).toFixed(1)} KB/s`],
+    ["Corrections", `${s.corrections}${s.corrections ? ` (max ${(s.largestCorrection / (params?.scale ?? 16)).toFixed(1)} u)` : ""}`],
+    ["Pending inputs", String(s.pendingInputs)],
+    ["Hash checks", `${s.hashChecks}${s.hashMismatches ? `, ${s.hashMismatches} bad` : " ok"}`],
+    ["Decode errors", String(s.decodeErrors)],
+    ["Resumes", String(s.resumes)],
+    ["Tick", String(s.tick)],
+  ];
+  $("net").replaceChildren(
+    ...rows.flatMap(([k, v]) => [Object.assign(document.createElement("dt"), { textContent: k }), Object.assign(document.createElement("dd"), { textContent: v })]),
+  );
+}
+
+// --- frame loop ---
+let lastPanels = 0;
+function frame(now: number): void {
+  requestAnimationFrame(frame);
+  if (!params) return;
+  cam = fitCanvas(canvas, params);
+  const view = client.view(now);
+  lastView = view;
+  updateInput(view.local?.fields[PlayerField.X], view.local?.fields[PlayerField.Y]);
+  draw(ctx, cam, params, view);
+  if (now - lastPanels > 250) {
+    lastPanels = now;
+    renderScoreboard();
+    renderNet();
+  }
+}
+requestAnimationFrame(frame);
+
+// --- read-only debug view for tests and the console ---
+declare global {
+  interface Window {
+    tickwire: TickwireDebug;
+  }
+}
+
+/** What tests may read (and the one action they may take: drop the socket to exercise resume). */
+interface TickwireDebug {
+  readonly state: ConnectionState["kind"];
+  readonly playerId: number;
+  readonly tick: number;
+  /** Authoritative player positions (world units) by player id, from the latest snapshot. */
+  players(): Record<number, { x: number; y: number; hp: number; score: number }>;
+  /** The locally predicted position of this player (world units). */
+  predicted(): { x: number; y: number } | undefined;
+  stats(): ReturnType<TickwireClient["stats"]>;
+  /** Drops the socket as a network failure would; the client resumes. */
+  drop(): void;
+}
+
+window.tickwire = Object.freeze({
+  get state() {
+    return client.state.kind;
+  },
+  get playerId() {
+    return client.playerId;
+  },
+  get tick() {
+    return client.world.tick;
+  },
+  players() {
+    const scale = params?.scale ?? 16;
+    const out: Record<number, { x: number; y: number; hp: number; score: number }> = {};
+    for (const e of client.world.entities) {
+      if (e.kind !== KIND_PLAYER) continue;
+      out[e.id] = { x: e.fields[PlayerField.X]! / scale, y: e.fields[PlayerField.Y]! / scale, hp: e.fields[PlayerField.HP]!, score: e.fields[PlayerField.Score]! };
+    }
+    return out;
+  },
+  predicted() {
+    const l = lastView?.local;
+    const scale = params?.scale ?? 16;
+    return l ? { x: l.fields[PlayerField.X]! / scale, y: l.fields[PlayerField.Y]! / scale } : undefined;
+  },
+  stats: () => client.stats(),
+  drop: () => client.dropConnection(),
+});
+
+client.connect();
