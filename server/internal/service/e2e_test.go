@@ -1,0 +1,419 @@
+package service_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/lxzan/gws"
+
+	"github.com/tickwire/tickwire/game/arena"
+	"github.com/tickwire/tickwire/server"
+	"github.com/tickwire/tickwire/server/internal/matchmaker"
+	"github.com/tickwire/tickwire/server/internal/service"
+	"github.com/tickwire/tickwire/tools/client"
+)
+
+// serverRooms adapts a running server's public API to service.Rooms.
+type serverRooms struct {
+	srv      *server.Server
+	capacity map[string]int
+}
+
+func convert(i server.RoomInfo) matchmaker.RoomInfo {
+	return matchmaker.RoomInfo{ID: i.ID, Mode: i.Mode, Players: i.Players, Capacity: i.Capacity, State: i.State, Private: i.Private}
+}
+
+func (r serverRooms) Capacity(mode string) (int, bool) { c, ok := r.capacity[mode]; return c, ok }
+
+func (r serverRooms) Create(mode string, settings map[string]string, private bool) (matchmaker.RoomInfo, error) {
+	if _, ok := r.capacity[mode]; !ok {
+		return matchmaker.RoomInfo{}, matchmaker.ErrUnknownMode
+	}
+	info, err := r.srv.CreateRoom(mode, settings, private)
+	return convert(info), err
+}
+
+func (r serverRooms) Get(id string) (matchmaker.RoomInfo, bool) {
+	for _, i := range r.srv.Rooms("", true) {
+		if i.ID == id {
+			return convert(i), true
+		}
+	}
+	return matchmaker.RoomInfo{}, false
+}
+
+func (r serverRooms) List() []matchmaker.RoomInfo {
+	var out []matchmaker.RoomInfo
+	for _, i := range r.srv.Rooms("", true) {
+		out = append(out, convert(i))
+	}
+	return out
+}
+
+func (r serverRooms) End(id, reason string) error {
+	if !r.srv.EndRoom(id, reason) {
+		return matchmaker.ErrRoomNotFound
+	}
+	return nil
+}
+
+func (r serverRooms) Broadcast(string, service.ServerEvent) error {
+	return errors.New("not available through the server's public API")
+}
+
+type serverTokens struct{ srv *server.Server }
+
+func (t serverTokens) Issue(roomID, player string) (string, error) {
+	return t.srv.IssueJoinToken(roomID, player, 0), nil
+}
+
+// stack is a game server on loopback plus the matchmaking and service APIs in front of it.
+type stack struct {
+	srv   *server.Server
+	wsURL string
+	mm    *matchmaker.Matchmaker
+	svc   *service.Service
+	api   *httptest.Server
+}
+
+const apiKey = "e2e-key"
+
+func startStack(t *testing.T, mmCfg matchmaker.Config) *stack {
+	t.Helper()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	cfg := server.DefaultConfig()
+	cfg.Addr = "127.0.0.1:0"
+	cfg.ShutdownTimeout = 3 * time.Second
+	srv, err := server.New(cfg, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.RegisterGame(arena.Mode, arena.Factory, server.GameOptions{MaxPlayers: 16}); err != nil {
+		t.Fatal(err)
+	}
+	rooms := serverRooms{srv: srv, capacity: map[string]int{arena.Mode: 16}}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := &stack{srv: srv, wsURL: "ws://" + ln.Addr().String() + "/ws"}
+	mmCfg.PublicURL = st.wsURL
+	mmCfg.Logger = log
+	if st.mm, err = matchmaker.New(mmCfg, rooms, serverTokens{srv}); err != nil {
+		t.Fatal(err)
+	}
+	if st.svc, err = service.New(service.Config{APIKey: apiKey, PublicURL: st.wsURL, Matchmaker: st.mm, Logger: log}, rooms, serverTokens{srv}); err != nil {
+		t.Fatal(err)
+	}
+	srv.OnRoomEvent(func(ev server.RoomEvent) {
+		out := service.Event{Type: ev.Type, RoomID: ev.Room, Tick: ev.Tick, PlayerID: ev.Player, Player: ev.Name, Reason: ev.Reason}
+		if ev.Type == "created" {
+			out.Type = service.EventRoomCreated
+		}
+		if info, ok := rooms.Get(ev.Room); ok {
+			out.Mode = info.Mode
+		}
+		for _, r := range ev.Results {
+			out.Results = append(out.Results, service.PlayerScore{PlayerID: r.Player, Name: r.Name, Score: r.Score, Rank: r.Rank})
+		}
+		st.svc.Publish(out)
+	})
+	mux := http.NewServeMux()
+	mux.Handle("/v1/service/", st.svc.Handler())
+	mux.Handle("/v1/", st.mm.Handler())
+	st.api = httptest.NewServer(mux)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ctx, ln) }()
+	mmCtx, mmCancel := context.WithCancel(context.Background())
+	go st.mm.Run(mmCtx)
+	t.Cleanup(func() {
+		mmCancel()
+		st.svc.Close()
+		st.api.Close()
+		cancel()
+		select {
+		case <-served:
+		case <-time.After(5 * time.Second):
+			t.Error("server did not shut down")
+		}
+	})
+	return st
+}
+
+// httpMatchmaker is a client.Matchmaker over the matchmaking HTTP API; it remembers the ticket it got.
+type httpMatchmaker struct {
+	base, name string
+	ticket     matchmaker.Ticket
+}
+
+func (m *httpMatchmaker) Match(ctx context.Context, mode string) (client.Assignment, error) {
+	body, _ := json.Marshal(matchmaker.TicketRequest{Mode: mode, Players: []string{m.name}})
+	req, _ := http.NewRequestWithContext(ctx, "POST", m.base+"/v1/matchmaking/tickets", bytes.NewReader(body))
+	if err := doJSON(req, 201, &m.ticket); err != nil {
+		return client.Assignment{}, err
+	}
+	for m.ticket.Status == matchmaker.StatusQueued {
+		req, _ := http.NewRequestWithContext(ctx, "GET", m.base+"/v1/matchmaking/tickets/"+m.ticket.ID+"?wait=5s", nil)
+		if err := doJSON(req, 200, &m.ticket); err != nil {
+			return client.Assignment{}, err
+		}
+	}
+	if m.ticket.Status != matchmaker.StatusPlaced {
+		return client.Assignment{}, fmt.Errorf("ticket %s: %s %s", m.ticket.ID, m.ticket.Status, m.ticket.Error)
+	}
+	return client.Assignment{URL: m.ticket.Address, JoinToken: m.ticket.Players[0].JoinToken}, nil
+}
+
+func doJSON(req *http.Request, want int, out any) error {
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != want {
+		return fmt.Errorf("%s %s: %d %s", req.Method, req.URL.Path, resp.StatusCode, b)
+	}
+	return json.Unmarshal(b, out)
+}
+
+// TestMatchmakingE2E: 200 bots ask for the arena at once; each is placed exactly once, rooms of 16 are full before
+// the next opens (12 full rooms and one of 8), and nobody waits anywhere near the ticket timeout.
+func TestMatchmakingE2E(t *testing.T) {
+	if testing.Short() {
+		t.Skip("200 connections")
+	}
+	const bots, timeout = 200, 10 * time.Second
+	st := startStack(t, matchmaker.Config{MinPlayers: 2, Interval: 50 * time.Millisecond, TicketTimeout: timeout})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+
+	var wg sync.WaitGroup
+	mms := make([]*httpMatchmaker, bots)
+	clients := make([]*client.Client, bots)
+	errs := make([]error, bots)
+	start := make(chan struct{})
+	for i := range bots {
+		mms[i] = &httpMatchmaker{base: st.api.URL, name: fmt.Sprintf("bot%03d", i)}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			clients[i], errs[i] = client.Dial(ctx, client.Config{Matchmaker: mms[i], Mode: arena.Mode, Name: mms[i].name,
+				NoResume: true, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		}()
+	}
+	close(start)
+	wg.Wait()
+	defer func() {
+		for _, c := range clients {
+			if c != nil {
+				_ = c.Close()
+			}
+		}
+	}()
+
+	perRoom := map[string]map[uint32]string{}
+	for i := range bots {
+		if errs[i] != nil {
+			t.Fatalf("bot %d: %v", i, errs[i])
+		}
+		tk := mms[i].ticket
+		if tk.Status != matchmaker.StatusPlaced || tk.WaitedMs >= timeout.Milliseconds() {
+			t.Fatalf("bot %d ticket %+v", i, tk)
+		}
+		w := clients[i].Welcome()
+		if w.RoomId != tk.RoomID {
+			t.Fatalf("bot %d welcomed into %s, ticket says %s", i, w.RoomId, tk.RoomID)
+		}
+		if perRoom[w.RoomId] == nil {
+			perRoom[w.RoomId] = map[uint32]string{}
+		}
+		if prev, dup := perRoom[w.RoomId][w.PlayerId]; dup {
+			t.Fatalf("player %d of room %s is both %s and %s", w.PlayerId, w.RoomId, prev, mms[i].name)
+		}
+		perRoom[w.RoomId][w.PlayerId] = mms[i].name
+	}
+	var sizes []int
+	total := 0
+	for _, info := range st.srv.Rooms(arena.Mode, true) { // in creation order
+		sizes = append(sizes, info.Players)
+		total += info.Players
+		if len(perRoom[info.ID]) != info.Players {
+			t.Errorf("room %s has %d players, %d bots were welcomed there", info.ID, info.Players, len(perRoom[info.ID]))
+		}
+	}
+	want := []int{16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 8}
+	if fmt.Sprint(sizes) != fmt.Sprint(want) || total != bots {
+		t.Fatalf("room sizes in creation order %v (total %d), want %v", sizes, total, want)
+	}
+	waits := make([]int64, bots)
+	for i, m := range mms {
+		waits[i] = m.ticket.WaitedMs
+	}
+	sort.Slice(waits, func(i, j int) bool { return waits[i] < waits[j] })
+	t.Logf("%d bots in %d rooms; ticket wait p50 %d ms, max %d ms", bots, len(sizes), waits[bots/2], waits[bots-1])
+}
+
+// streamClient reads the service event stream.
+type streamClient struct {
+	gws.BuiltinEventHandler
+	events chan service.Event
+	closed chan struct{}
+}
+
+func (s *streamClient) OnMessage(_ *gws.Conn, m *gws.Message) {
+	var ev service.Event
+	_ = json.Unmarshal(m.Bytes(), &ev)
+	m.Close()
+	s.events <- ev
+}
+
+func (s *streamClient) OnClose(*gws.Conn, error) { close(s.closed) }
+
+// TestServiceAPIE2E: a backend creates a room with settings and tokens for named players, follows its events over
+// the stream, bots play it to the time limit, and the stream delivers the joins and the match result.
+func TestServiceAPIE2E(t *testing.T) {
+	st := startStack(t, matchmaker.Config{})
+	names := []string{"alice", "bob", "carol"}
+	body, _ := json.Marshal(service.CreateRoomRequest{Mode: arena.Mode, Settings: map[string]string{"time_limit_s": "2"}, Players: names})
+
+	// A wrong key is refused.
+	req, _ := http.NewRequest("POST", st.api.URL+"/v1/service/rooms", bytes.NewReader(body))
+	req.Header.Set("X-API-Key", "wrong")
+	var e matchmaker.ErrorBody
+	if err := doJSON(req, 401, &e); err != nil || e.Error != "unauthorized" {
+		t.Fatalf("wrong key: %v %+v", err, e)
+	}
+	req, _ = http.NewRequest("POST", st.api.URL+"/v1/service/rooms", strings.NewReader(`{"mode":"chess"}`))
+	req.Header.Set("X-API-Key", apiKey)
+	if err := doJSON(req, 400, &e); err != nil || e.Error != "unknown_mode" {
+		t.Fatalf("unknown mode: %v %+v", err, e)
+	}
+
+	req, _ = http.NewRequest("POST", st.api.URL+"/v1/service/rooms", bytes.NewReader(body))
+	req.Header.Set("X-API-Key", apiKey)
+	var g service.RoomGrant
+	if err := doJSON(req, 201, &g); err != nil {
+		t.Fatal(err)
+	}
+	if g.Address != st.wsURL || len(g.Seats) != 3 || !g.Private {
+		t.Fatalf("grant %+v", g)
+	}
+
+	// Subscribe to this room's events.
+	sc := &streamClient{events: make(chan service.Event, 256), closed: make(chan struct{})}
+	conn, _, err := gws.NewClient(sc, &gws.ClientOption{
+		Addr:          "ws" + strings.TrimPrefix(st.api.URL, "http") + "/v1/service/events?room=" + g.RoomID,
+		RequestHeader: http.Header{"X-Api-Key": {apiKey}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go conn.ReadLoop()
+	defer conn.WriteClose(1000, nil)
+	next := func() service.Event {
+		t.Helper()
+		select {
+		case ev := <-sc.events:
+			return ev
+		case <-time.After(10 * time.Second):
+			t.Fatal("no event on the stream")
+		}
+		return service.Event{}
+	}
+	if ev := next(); ev.Type != service.EventSubscribed {
+		t.Fatalf("first frame %+v", ev)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	bots := make([]*client.Client, len(g.Seats))
+	for i, seat := range g.Seats {
+		if bots[i], err = client.Dial(ctx, client.Config{URL: g.Address, JoinToken: seat.JoinToken, Name: seat.Player, NoResume: true, Logger: quiet}); err != nil {
+			t.Fatalf("%s: %v", seat.Player, err)
+		}
+		defer bots[i].Close()
+	}
+	// A join token is single-use.
+	if _, err := client.Dial(ctx, client.Config{URL: g.Address, JoinToken: g.Seats[0].JoinToken, NoResume: true, Logger: quiet}); !errors.Is(err, client.ErrInvalidToken) {
+		t.Fatalf("reused join token: %v, want 4504", err)
+	}
+
+	// Play until the room ends the match: everyone moves and fires.
+	ended := make(chan struct{})
+	go func() {
+		tick := time.NewTicker(33 * time.Millisecond)
+		defer tick.Stop()
+		for n := 0; ; n++ {
+			select {
+			case <-ended:
+				return
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+			for i, b := range bots {
+				_, _ = b.SendInput([]int32{int32(i%3 - 1), 1, int32(n * 997 % 65536), int32(n % 2)})
+			}
+		}
+	}()
+	joined := map[string]bool{}
+	var result service.Event
+	for result.Type == "" {
+		switch ev := next(); ev.Type {
+		case service.EventPlayerJoined:
+			if ev.RoomID != g.RoomID || ev.Mode != arena.Mode {
+				t.Fatalf("join event %+v", ev)
+			}
+			joined[ev.Player] = true
+		case service.EventMatchEnded:
+			result = ev
+		}
+	}
+	close(ended)
+	if len(joined) != 3 || !joined["alice"] || !joined["bob"] || !joined["carol"] {
+		t.Fatalf("joins seen on the stream: %v", joined)
+	}
+	if result.Reason != "time_limit" || len(result.Results) != 3 || result.Results[0].Rank != 1 {
+		t.Fatalf("match_ended %+v", result)
+	}
+	got := map[string]bool{}
+	for _, r := range result.Results {
+		got[r.Name] = true
+	}
+	if !got["alice"] || !got["bob"] || !got["carol"] {
+		t.Fatalf("results %+v, want every named player", result.Results)
+	}
+	// The bots got the same result in the game protocol.
+	for _, b := range bots {
+		select {
+		case <-b.Done():
+		case <-time.After(5 * time.Second):
+			t.Fatal("bot not ended with the room")
+		}
+		mr := b.MatchResult()
+		if mr == nil || mr.Reason != "time_limit" || len(mr.Players) != 3 {
+			t.Fatalf("bot's match result %v", mr)
+		}
+		if !errors.Is(b.Err(), client.ErrRoomEnded) {
+			t.Fatalf("bot ended with %v, want 4509", b.Err())
+		}
+	}
+}
