@@ -102,13 +102,14 @@ client.on("matchResult", (m) => {
 // --- feed ---
 const feed: string[] = [];
 client.on("event", (ev) => {
+  const me = ev.playerId === client.playerId;
   const who = (id: number) => (id === client.playerId ? "you" : `P${id}`);
   let line: string | undefined;
   if (ev.type === "kill") line = `${who(ev.args[0] ?? 0)} ✕ ${who(ev.playerId)}`;
-  else if (ev.type === "player_joined") line = `${who(ev.playerId)} joined`;
-  else if (ev.type === "player_left") line = `${who(ev.playerId)} left`;
-  else if (ev.type === "player_disconnected") line = `${who(ev.playerId)} lost connection`;
-  else if (ev.type === "player_resumed") line = `${who(ev.playerId)} is back`;
+  else if (ev.type === "player_joined") line = me ? "you joined" : `P${ev.playerId} joined`;
+  else if (ev.type === "player_left") line = `P${ev.playerId} left`;
+  else if (ev.type === "player_disconnected") line = `P${ev.playerId} lost connection`;
+  else if (ev.type === "player_resumed") line = me ? "you reconnected" : `P${ev.playerId} reconnected`;
   if (!line) return;
   feed.unshift(line);
   feed.length = Math.min(feed.length, 5);

@@ -1,0 +1,180 @@
+// End-to-end: the real tickwire server (built from this checkout, demo embedded) and the demo in Debian's chromium.
+// Two pages join the arena, each sees the other move, one page's socket is dropped and it resumes as the same player.
+// Screenshots go to e2e/out/ (ignored by git).
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium, type Browser, type Page } from "playwright-core";
+
+const WEB = fileURLToPath(new URL("..", import.meta.url));
+const ROOT = join(WEB, "..");
+const OUT = join(WEB, "e2e", "out");
+const CHROMIUM = "/usr/bin/chromium";
+const ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+  "--disable-component-update", "--disable-sync"];
+
+let tmp = "";
+let server: ChildProcess | undefined;
+let serverLog = "";
+let browser: Browser | undefined;
+let base = "";
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const addr = s.address();
+      s.close(() => (addr && typeof addr === "object" ? resolve(addr.port) : reject(new Error("no port"))));
+    });
+  });
+}
+
+async function waitHTTP(url: string, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  for (;;) {
+    try {
+      const r = await fetch(url, { signal: AbortSignal.timeout(1000) });
+      if (r.ok) return;
+    } catch {
+      // not listening yet
+    }
+    if (server?.exitCode !== null) throw new Error(`server exited: ${serverLog}`);
+    if (Date.now() > end) throw new Error(`server not ready at ${url} after ${ms} ms: ${serverLog}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+before(async () => {
+  if (!existsSync(CHROMIUM)) {
+    // The Makefile's deps-browser target normally does this; CI runs as root.
+    execFileSync("apt-get", ["install", "-y", "-o", "DPkg::Lock::Timeout=120", "chromium"], { stdio: "inherit", timeout: 240_000 });
+  }
+  tmp = mkdtempSync(join(tmpdir(), "tw-e2e-"));
+  mkdirSync(OUT, { recursive: true });
+  execFileSync("npm", ["run", "--silent", "build"], { cwd: WEB, stdio: "ignore", timeout: 30_000 });
+  const bin = join(tmp, "tickwire");
+  execFileSync("go", ["build", "-o", bin, "./server/cmd/tickwire"], { cwd: ROOT, stdio: "inherit", timeout: 180_000 });
+  const port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  server = spawn(bin, ["-addr", `127.0.0.1:${port}`, "-log-level", "warn"], { stdio: ["ignore", "pipe", "pipe"] });
+  server.stdout!.on("data", (b: Buffer) => (serverLog += b.toString()));
+  server.stderr!.on("data", (b: Buffer) => (serverLog += b.toString()));
+  await waitHTTP(base + "/", 10_000);
+  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS, timeout: 20_000 });
+});
+
+after(async () => {
+  await browser?.close().catch(() => {});
+  if (server && server.exitCode === null) {
+    server.kill("SIGTERM");
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(() => {
+        server!.kill("SIGKILL");
+        resolve();
+      }, 5000);
+      server!.once("exit", () => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
+  }
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
+
+interface PlayerView {
+  x: number;
+  y: number;
+  hp: number;
+  score: number;
+}
+
+/** Opens the demo in a new page, collecting console errors and warnings, and waits until it plays. */
+async function openPlayer(name: string, problems: string[]): Promise<Page> {
+  const page = await browser!.newPage({ viewport: { width: 900, height: 640 } });
+  page.setDefaultTimeout(10_000);
+  page.on("console", (m) => {
+    if (m.type() === "error" || m.type() === "warning") problems.push(`${name} console ${m.type()}: ${m.text()}`);
+  });
+  page.on("pageerror", (e) => problems.push(`${name} page error: ${e.message}`));
+  page.on("requestfailed", (r) => problems.push(`${name} request failed: ${r.url()} ${r.failure()?.errorText}`));
+  await page.goto(base + "/", { waitUntil: "load" });
+  await page.waitForFunction(() => window.tickwire?.state === "playing" && window.tickwire.tick > 0);
+  return page;
+}
+
+const playerId = (p: Page) => p.evaluate(() => window.tickwire.playerId);
+const seenBy = (p: Page, id: number) => p.evaluate((i) => window.tickwire.players()[i] as PlayerView | undefined, id);
+
+/** Holds a movement key on `mover` until `watcher` sees the mover's entity travel at least 60 world units. */
+async function moveAndWatch(mover: Page, watcher: Page, id: number, axis: "x" | "y"): Promise<void> {
+  const start = await seenBy(watcher, id);
+  assert.ok(start, `player ${id} is in the watcher's world`);
+  const key = axis === "x" ? (start.x > 1000 ? "KeyA" : "KeyD") : start.y > 1000 ? "KeyW" : "KeyS";
+  await mover.bringToFront();
+  await mover.keyboard.down(key);
+  try {
+    await watcher.waitForFunction(
+      ([i, ax, from]) => {
+        const p = window.tickwire.players()[i as number] as { x: number; y: number } | undefined;
+        return p !== undefined && Math.abs(p[ax as "x" | "y"] - (from as number)) >= 60;
+      },
+      [id, axis, start[axis]] as const,
+      { timeout: 5_000 },
+    );
+  } finally {
+    await mover.keyboard.up(key);
+  }
+}
+
+test("two players see each other move; a dropped socket resumes as the same player", { timeout: 90_000 }, async () => {
+  const problems: string[] = [];
+  const a = await openPlayer("A", problems);
+  const b = await openPlayer("B", problems);
+  const idA = await playerId(a);
+  const idB = await playerId(b);
+  assert.ok(idA > 0 && idB > 0 && idA !== idB, `distinct players ${idA} ${idB}`);
+  // Both joined the same open arena room: each sees the other.
+  await a.waitForFunction((i) => window.tickwire.players()[i] !== undefined, idB);
+  await b.waitForFunction((i) => window.tickwire.players()[i] !== undefined, idA);
+
+  await moveAndWatch(a, b, idA, "x");
+  await moveAndWatch(b, a, idB, "y");
+  await a.screenshot({ path: join(OUT, "a-playing.png") });
+  await b.screenshot({ path: join(OUT, "b-playing.png") });
+
+  // Drop A's socket; record the connection states its page goes through.
+  await a.evaluate(() => {
+    const seen: string[] = [];
+    (window as unknown as { __states: string[] }).__states = seen;
+    new MutationObserver(() => seen.push(document.body.dataset["state"] ?? "")).observe(document.body, { attributes: true, attributeFilter: ["data-state"] });
+    window.tickwire.drop();
+  });
+  await a.waitForFunction(() => window.tickwire.state === "playing" && window.tickwire.stats().resumes === 1, undefined, { timeout: 10_000 });
+  const states = await a.evaluate(() => (window as unknown as { __states: string[] }).__states);
+  assert.deepEqual(states.slice(0, 2), ["reconnecting", "playing"], `states ${states.join(",")}`);
+  assert.equal(await playerId(a), idA, "resumed as the same player");
+  // The resumed session works both ways.
+  await moveAndWatch(a, b, idA, "y");
+  await moveAndWatch(b, a, idB, "x");
+  await a.screenshot({ path: join(OUT, "a-resumed.png") });
+  await b.screenshot({ path: join(OUT, "b-after-resume.png") });
+
+  for (const [name, page] of [["A", a], ["B", b]] as const) {
+    const s = await page.evaluate(() => window.tickwire.stats());
+    assert.equal(s.decodeErrors, 0, `${name} decode errors`);
+    assert.ok(s.hashChecks > 0, `${name} verified state hashes`);
+    assert.equal(s.hashMismatches, 0, `${name} hash mismatches`);
+    assert.equal(s.corrections, 0, `${name}: the server agreed with every prediction`);
+    assert.ok(s.rttMs >= 0 && s.rttMs < 500, `${name} rtt ${s.rttMs}`);
+    assert.ok(s.snapshotsPerSecond >= 20, `${name} snapshot rate ${s.snapshotsPerSecond}`);
+  }
+  const title = await a.title();
+  assert.equal(title, "Tickwire arena");
+  assert.deepEqual(problems, [], "clean console");
+});
