@@ -8,7 +8,6 @@ import (
 
 	"github.com/tickwire/tickwire/game"
 	"github.com/tickwire/tickwire/game/arena"
-	"github.com/tickwire/tickwire/proto/snapcodec"
 )
 
 // TestDeltasReproduceWorld plays an arena with players joining, leaving, dropping and resuming, fighting under the
@@ -497,5 +496,3 @@ func TestPanicEndsOnlyItsRoom(t *testing.T) {
 		t.Fatalf("healthy room %+v", hg.r.Info())
 	}
 }
-
-var _ = snapcodec.MaxEntities

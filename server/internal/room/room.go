@@ -3,6 +3,7 @@ package room
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -459,6 +460,7 @@ func (r *Room) End(reason string) {
 // Broadcast sends an Event to every connected player (ev.Type, ev.Player, ev.Args[:ev.NArgs], and text). Never
 // blocks; fails with ErrBusy or ErrEnded.
 func (r *Room) Broadcast(ev game.Event, text string) error {
+	ev.Type, text = strings.ToValidUTF8(ev.Type, "\uFFFD"), strings.ToValidUTF8(text, "\uFFFD")
 	return r.pushControl(ctlCmd{kind: ctlBroadcast, ev: ev, text: text}, true)
 }
 
