@@ -17,8 +17,10 @@
 //
 // A placed player holds a reservation in its room until it joins (the room reports the join through PlayerJoined)
 // or until the join token would have expired (Config.JoinTTL; keep it equal to the token issuer's lifetime). A room's
-// occupancy is the room's own player count plus its live reservations, so a burst of tickets never overfills a room
-// whose players have not connected yet.
+// occupancy is its player count plus its live reservations, so a burst of tickets never overfills a room whose
+// players have not connected yet. The player count is the larger of the room's own count and the count its events
+// give (PlayerJoined minus PlayerLeft): the two may disagree for a moment around a join or a leave, and the larger one
+// never promises a seat twice.
 //
 // # HTTP
 //
@@ -37,8 +39,8 @@
 //	go mm.Run(ctx)                                   // periodic Process; returns when ctx is done
 //	mux.Handle("/v1/matchmaking/", mm.Handler())
 //	mux.Handle("/v1/rooms", mm.Handler())
-//	// in every room's OnEvent (non-blocking): on "player_joined" call mm.PlayerJoined(roomID)
-//	// (service.Service.RoomEvent does this for you when the service package is wired).
+//	// in every room's OnEvent (non-blocking): "player_joined" → mm.PlayerJoined(roomID), "player_left" →
+//	// mm.PlayerLeft(roomID) (service.Service.Publish/OnRoomEvent do this when the service is given the matchmaker).
 //
 // All exported methods are safe to call from several goroutines. PlayerJoined never blocks on Process, so it may be
 // called from a room goroutine.

@@ -156,6 +156,14 @@ func (h *harness) join(id string, n int) {
 	}
 }
 
+// leave makes n players of room id leave for good, as the server would report them.
+func (h *harness) leave(id string, n int) {
+	h.rooms.set(id, func(r *RoomInfo) { r.Players -= n })
+	for range n {
+		h.mm.PlayerLeft(id)
+	}
+}
+
 func solo(mode, name string) TicketRequest { return TicketRequest{Mode: mode, Players: []string{name}} }
 
 func rated(mode, name string, r float64) TicketRequest {

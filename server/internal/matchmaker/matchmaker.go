@@ -18,9 +18,10 @@ type Matchmaker struct {
 	tokens Tokens
 	log    *slog.Logger
 
-	// Guarded by joinsMu, which is never held while calling out, so PlayerJoined never waits for Process.
+	// Guarded by joinsMu, which is never held while calling out, so PlayerJoined and PlayerLeft never wait for
+	// Process.
 	joinsMu sync.Mutex
-	joins   map[string]int // room id → joins reported since the last Process
+	deltas  map[string]presence // room id → joins and leaves reported since the last Process
 
 	// Guarded by mu.
 	mu      sync.Mutex
@@ -44,7 +45,14 @@ type roomTrack struct {
 	props      map[string]string
 	// Seats reserved for placed players who have not joined yet: their expiry times, oldest first.
 	reserved []time.Time
+	// present counts the room's players as its events tell (joins minus leaves since the room was tracked). The room's
+	// own count (RoomInfo.Players) and its events are two views that may briefly disagree; occupancy takes the larger,
+	// so a seat is never promised twice.
+	present int
 }
+
+// presence is a room's joins and leaves reported between two batches.
+type presence struct{ joined, left int }
 
 // New makes a Matchmaker. Call Run (or Process yourself) to place tickets.
 func New(cfg Config, rooms Rooms, tokens Tokens) (*Matchmaker, error) {
@@ -60,7 +68,7 @@ func New(cfg Config, rooms Rooms, tokens Tokens) (*Matchmaker, error) {
 		rooms:   rooms,
 		tokens:  tokens,
 		log:     cfg.Logger,
-		joins:   make(map[string]int),
+		deltas:  make(map[string]presence),
 		tickets: make(map[string]*ticket),
 		queued:  make(map[string]*ticket),
 		tracks:  make(map[string]*roomTrack),
@@ -82,23 +90,36 @@ func (m *Matchmaker) Run(ctx context.Context) {
 	}
 }
 
-// PlayerJoined tells the matchmaker that a player took a seat in room roomID, which releases one of the room's
-// reservations. Cheap and never blocks on Process: safe to call from a room's event callback.
+// PlayerJoined tells the matchmaker that a player took a seat in room roomID (the room's player_joined event), which
+// releases one of the room's reservations. Cheap and never blocks on Process: safe to call from a room's event
+// callback.
 func (m *Matchmaker) PlayerJoined(roomID string) {
 	m.joinsMu.Lock()
-	m.joins[roomID]++
+	d := m.deltas[roomID]
+	d.joined++
+	m.deltas[roomID] = d
 	m.joinsMu.Unlock()
 }
 
-func (m *Matchmaker) takeJoins() map[string]int {
+// PlayerLeft tells the matchmaker that a player gave up its seat in room roomID for good (the room's player_left
+// event). Like PlayerJoined, safe to call from a room's event callback.
+func (m *Matchmaker) PlayerLeft(roomID string) {
+	m.joinsMu.Lock()
+	d := m.deltas[roomID]
+	d.left++
+	m.deltas[roomID] = d
+	m.joinsMu.Unlock()
+}
+
+func (m *Matchmaker) takeDeltas() map[string]presence {
 	m.joinsMu.Lock()
 	defer m.joinsMu.Unlock()
-	if len(m.joins) == 0 {
+	if len(m.deltas) == 0 {
 		return nil
 	}
-	j := m.joins
-	m.joins = make(map[string]int)
-	return j
+	d := m.deltas
+	m.deltas = make(map[string]presence)
+	return d
 }
 
 // Submit queues a ticket. Errors: ErrUnknownMode, ErrBadRequest (wrapped with the reason), ErrPlayerQueued,

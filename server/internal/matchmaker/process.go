@@ -73,14 +73,15 @@ func roomGroup(tr *roomTrack) group {
 // fills open rooms (fullest first), and opens new rooms for compatible queued players once a mode's minimum is met.
 // Tickets are considered oldest first. Safe to call from several goroutines (batches are serialized).
 func (m *Matchmaker) Process(now time.Time) {
-	joins := m.takeJoins()
+	deltas := m.takeDeltas()
 	m.mu.Lock()
 	defer m.mu.Unlock()
 
 	// Reservations: a join releases the oldest reservation of its room; expired ones are dropped.
-	for id, n := range joins {
+	for id, d := range deltas {
 		if tr := m.tracks[id]; tr != nil {
-			tr.reserved = tr.reserved[min(n, len(tr.reserved)):]
+			tr.reserved = tr.reserved[min(d.joined, len(tr.reserved)):]
+			tr.present = max(0, tr.present+d.joined-d.left)
 		}
 	}
 	for _, tr := range m.tracks {
@@ -133,7 +134,7 @@ func (m *Matchmaker) Process(now time.Time) {
 		}
 		r := &openRoom{info: info, track: tr, occupied: info.Players}
 		if tr != nil {
-			r.occupied += len(tr.reserved)
+			r.occupied = max(info.Players, tr.present) + len(tr.reserved)
 		}
 		open[info.Mode] = append(open[info.Mode], r)
 	}
@@ -294,7 +295,7 @@ func (m *Matchmaker) joinPrivateLocked(t *ticket, now time.Time) {
 		m.finishLocked(t, StatusFailed, "unknown room code", now)
 		return
 	}
-	if info.Capacity-info.Players-len(tr.reserved) < t.size() {
+	if info.Capacity-max(info.Players, tr.present)-len(tr.reserved) < t.size() {
 		m.finishLocked(t, StatusFailed, "the private room is full", now)
 		return
 	}

@@ -247,7 +247,7 @@ func TestBackfillRunningRooms(t *testing.T) {
 	h.process()
 	// One player of each room leaves.
 	for _, id := range []string{"r001", "r002"} {
-		h.rooms.set(id, func(r *RoomInfo) { r.Players-- })
+		h.leave(id, 1)
 	}
 	a := h.submit(solo("arena", "arena3"))
 	d := h.submit(solo("duel", "duel3"))
@@ -478,7 +478,7 @@ func TestNoPlayerPlacedTwice(t *testing.T) {
 			if info.State == StateEnded {
 				continue
 			}
-			seats := info.Players + len(h.mm.tracks[info.ID].reservedCopy())
+			seats := info.Players + len(h.mm.tracks[info.ID].reservedCopy()) // the room's own count: the truth here
 			if seats > info.Capacity {
 				t.Fatalf("round %d: room %s promised %d seats of %d", round, info.ID, seats, info.Capacity)
 			}
@@ -491,7 +491,8 @@ func TestNoPlayerPlacedTwice(t *testing.T) {
 			}
 			pending[info.ID] = nil
 			if info.Players > 0 && rng.IntN(8) == 0 {
-				h.rooms.set(info.ID, func(r *RoomInfo) { r.Players--; r.State = StateRunning })
+				h.leave(info.ID, 1)
+				h.rooms.set(info.ID, func(r *RoomInfo) { r.State = StateRunning })
 			}
 			if rng.IntN(40) == 0 {
 				h.rooms.set(info.ID, func(r *RoomInfo) { r.State = StateEnded; r.Players = 0 })
@@ -515,4 +516,32 @@ func (tr *roomTrack) reservedCopy() []time.Time {
 		return nil
 	}
 	return append([]time.Time(nil), tr.reserved...)
+}
+
+// TestJoinEventBeforeRoomCount: a room reports a join event a moment before its own player count includes it; the
+// seat must not be handed out again in that moment.
+func TestJoinEventBeforeRoomCount(t *testing.T) {
+	h := newHarness(t, Config{MinPlayers: 2}, map[string]int{"arena": 2})
+	h.submit(solo("arena", "a"))
+	h.submit(solo("arena", "b"))
+	h.process()
+	h.mm.PlayerJoined("r001") // events seen, RoomInfo.Players still 0
+	h.mm.PlayerJoined("r001")
+	c := h.submit(solo("arena", "c"))
+	d := h.submit(solo("arena", "d"))
+	h.process()
+	if got := h.get(c.ID).RoomID; got == "r001" {
+		t.Fatal("c was given a seat of r001 that a joined player holds")
+	}
+	if h.get(c.ID).RoomID != h.get(d.ID).RoomID {
+		t.Fatalf("c and d should open r002 together: %+v %+v", h.get(c.ID), h.get(d.ID))
+	}
+	// Once the room's count catches up and one player leaves, the seat is free again.
+	h.rooms.set("r001", func(r *RoomInfo) { r.Players = 2 })
+	h.leave("r001", 1)
+	e := h.submit(solo("arena", "e"))
+	h.process()
+	if got := h.get(e.ID).RoomID; got != "r001" {
+		t.Fatalf("e in %q, want the freed seat of r001", got)
+	}
 }

@@ -47,7 +47,7 @@ type Config struct {
 	APIKey string
 	// PublicURL is the WebSocket address players connect to (empty: ws://<request host>/ws).
 	PublicURL string
-	// Matchmaker, when set, is told about player joins seen in Publish (it releases their seat reservations).
+	// Matchmaker, when set, is told about the joins and leaves seen in Publish (joins release seat reservations).
 	Matchmaker *matchmaker.Matchmaker
 	// Hub bounds the event hub.
 	Hub HubConfig
@@ -114,13 +114,18 @@ func New(cfg Config, rooms Rooms, tokens matchmaker.Tokens) (*Service, error) {
 // Hub is the service's event hub.
 func (s *Service) Hub() *Hub { return s.hub }
 
-// Publish sends a room event to the subscribers (and a join to the matchmaker). It never blocks.
+// Publish sends a room event to the subscribers (and joins and leaves to the matchmaker). It never blocks.
 func (s *Service) Publish(ev Event) {
 	if ev.Time.IsZero() {
 		ev.Time = time.Now().UTC()
 	}
-	if ev.Type == EventPlayerJoined && s.cfg.Matchmaker != nil {
-		s.cfg.Matchmaker.PlayerJoined(ev.RoomID)
+	if mm := s.cfg.Matchmaker; mm != nil {
+		switch ev.Type {
+		case EventPlayerJoined:
+			mm.PlayerJoined(ev.RoomID)
+		case EventPlayerLeft:
+			mm.PlayerLeft(ev.RoomID)
+		}
 	}
 	s.hub.Publish(ev)
 }
