@@ -30,6 +30,7 @@ export {
 export { Predictor, type PendingInput, type PredictionModel, type PredictorOptions, type Point } from "./sdk/prediction";
 export { Interpolator, type InterpolatorOptions, type RenderEntity } from "./sdk/interpolation";
 export { NetClock, RateMeter } from "./sdk/clock";
+export { matchmake, MatchmakingError, type MatchmakeOptions, type Placement, type Ticket, type TicketRequest } from "./sdk/matchmaking";
 export { Emitter, type Listener } from "./sdk/emitter";
 export {
   browserSocket,

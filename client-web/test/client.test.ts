@@ -252,4 +252,6 @@ test("Pong gives RTT", () => {
   s.deliver({ msg: { case: "pong", value: { clientTimeUs: ping.clientTimeUs, serverTimeUs: 1_700_000_000_000_000n, serverTick: 200 } } });
   assert.equal(h.client.stats().rttMs, 80);
   assert.ok(Math.abs(h.client.serverTick() - 201.2) < 0.01, String(h.client.serverTick()));
+  // The server read its clock mid-way through the round trip, 40 ms ago.
+  assert.equal(h.client.serverTimeMs(), 1_700_000_000_000 + 40);
 });

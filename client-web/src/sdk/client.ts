@@ -279,6 +279,11 @@ export class TickwireClient extends Emitter<ClientEvents> {
     return this.clock?.serverTick(this.sched.now()) ?? NaN;
   }
 
+  /** The server's estimated clock now (Unix milliseconds), from Ping/Pong; NaN before the first Pong. */
+  serverTimeMs(): number {
+    return this.clock?.serverTimeMs(this.sched.now()) ?? NaN;
+  }
+
   /** What to draw now: interpolated remote entities and the predicted local player. Call once per frame. */
   view(nowMs: number = this.sched.now()): RenderView {
     const id = this.playerId;

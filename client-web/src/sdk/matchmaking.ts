@@ -1,0 +1,115 @@
+/**
+ * Matchmaking over the server's HTTP API: submit a ticket, long-poll it until it is placed, and get the WebSocket
+ * address and the single-use join token to give TickwireClient (`join: { joinToken }`).
+ *
+ *     POST   /v1/matchmaking/tickets         {mode, players?, rating?, properties?, create_private?, settings?, code?}
+ *     GET    /v1/matchmaking/tickets/{id}?wait=10s
+ *     DELETE /v1/matchmaking/tickets/{id}    (when the caller aborts)
+ *
+ * @module
+ */
+
+/** What to ask the matchmaker for (the body of POST /v1/matchmaking/tickets). */
+export interface TicketRequest {
+  /** The game mode, e.g. "arena". */
+  readonly mode: string;
+  /** Player names: one, or a party placed together. Empty: one player with a generated name. */
+  readonly players?: readonly string[];
+  readonly rating?: number;
+  readonly properties?: Readonly<Record<string, string>>;
+  /** Open a new private room for this party; the placed ticket carries its code. */
+  readonly create_private?: boolean;
+  readonly settings?: Readonly<Record<string, string>>;
+  /** Join the private room with this code. */
+  readonly code?: string;
+}
+
+/** A ticket as the matchmaker reports it. */
+export interface Ticket {
+  readonly ticket_id: string;
+  readonly status: "queued" | "placed" | "canceled" | "timed_out" | "failed";
+  readonly mode: string;
+  readonly players: readonly { readonly player: string; readonly join_token?: string }[];
+  readonly room_id?: string;
+  readonly address?: string;
+  readonly code?: string;
+  readonly error?: string;
+  readonly waited_ms: number;
+}
+
+/** A placed ticket: where to connect and with which token (the first player's; a party has one per player). */
+export interface Placement {
+  readonly ticket: Ticket;
+  readonly roomId: string;
+  /** The WebSocket URL to connect to. */
+  readonly address: string;
+  readonly joinToken: string;
+}
+
+/** Matchmaking failed: the ticket ended without a room, or the server refused the request. */
+export class MatchmakingError extends Error {
+  constructor(
+    /** The error code ("unknown_mode", "queue_full", ...) or the ticket's final status ("timed_out", "failed"...). */
+    readonly code: string,
+    message: string,
+  ) {
+    super(`matchmaking: ${code}: ${message}`);
+    this.name = "MatchmakingError";
+  }
+}
+
+/** Options of matchmake. */
+export interface MatchmakeOptions {
+  /** Cancels the ticket and rejects. */
+  readonly signal?: AbortSignal;
+  /** Long-poll duration per request in seconds (default 10). */
+  readonly waitSeconds?: number;
+  /** The fetch function (default the global one; injected in tests). */
+  readonly fetch?: typeof fetch;
+}
+
+async function readTicket(r: Response): Promise<Ticket> {
+  const body = (await r.json()) as Partial<Ticket> & { error?: string; message?: string };
+  if (!r.ok) throw new MatchmakingError(body.error ?? String(r.status), body.message ?? r.statusText);
+  if (typeof body.ticket_id !== "string" || typeof body.status !== "string") {
+    throw new MatchmakingError("bad_response", "the server's answer is not a ticket");
+  }
+  return body as Ticket;
+}
+
+/**
+ * Submits a ticket to the matchmaker at baseUrl (e.g. "http://127.0.0.1:8080") and waits until it is placed.
+ * Rejects with MatchmakingError when the ticket fails, times out or is canceled, and with the signal's reason when
+ * aborted (after asking the server to cancel the ticket).
+ */
+export async function matchmake(baseUrl: string, req: TicketRequest, opts: MatchmakeOptions = {}): Promise<Placement> {
+  const f = opts.fetch ?? fetch;
+  const base = baseUrl.replace(/\/+$/, "");
+  const wait = opts.waitSeconds ?? 10;
+  let ticket = await readTicket(
+    await f(`${base}/v1/matchmaking/tickets`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(req),
+      signal: opts.signal,
+    }),
+  );
+  try {
+    while (ticket.status === "queued") {
+      ticket = await readTicket(
+        await f(`${base}/v1/matchmaking/tickets/${encodeURIComponent(ticket.ticket_id)}?wait=${wait}s`, { signal: opts.signal }),
+      );
+    }
+  } catch (err) {
+    if (opts.signal?.aborted) {
+      // Best effort: free the place in the queue.
+      await f(`${base}/v1/matchmaking/tickets/${encodeURIComponent(ticket.ticket_id)}`, { method: "DELETE" }).catch(() => undefined);
+    }
+    throw err;
+  }
+  const token = ticket.players[0]?.join_token;
+  if (ticket.status !== "placed" || !ticket.address || !token || !ticket.room_id) {
+    throw new MatchmakingError(ticket.status, ticket.error ?? `the ticket ended ${ticket.status}`);
+  }
+  return { ticket, roomId: ticket.room_id, address: ticket.address, joinToken: token };
+}
