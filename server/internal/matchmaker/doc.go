@@ -35,6 +35,8 @@
 //
 // # Wiring (server)
 //
+// service.NewStack does all of this for the server's directory and token table. By hand:
+//
 //	mm, err := matchmaker.New(matchmaker.Config{PublicURL: "ws://host:port/ws", Logger: log}, roomsAdapter, tokensAdapter)
 //	go mm.Run(ctx)                                   // periodic Process; returns when ctx is done
 //	mux.Handle("/v1/matchmaking/", mm.Handler())

@@ -2,9 +2,13 @@ package service
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -102,5 +106,77 @@ func TestDirectoryAdapters(t *testing.T) {
 			t.Fatalf("room still %+v after End", got)
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestStack wires the stack as the server does and drives it over HTTP.
+func TestStack(t *testing.T) {
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	var st *Stack
+	dir := directory.New(directory.Config{Logger: quiet, OnEvent: func(ev room.Event) { st.OnRoomEvent(ev) }})
+	if err := dir.Register(directory.Mode{Name: arena.Mode, Factory: arena.Factory, Room: room.Config{MaxPlayers: 4}}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = dir.Close(ctx, "test_over")
+	})
+	tokens := session.NewTokens(100, time.Minute, time.Minute)
+	var err error
+	st, err = NewStack(StackConfig{PublicURL: "ws://game.example/ws", JoinTokenTTL: 20 * time.Second,
+		Matchmaker: matchmaker.Config{MinPlayers: 2}, Service: Config{APIKey: "k", Logger: quiet}}, dir, tokens)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	st.Mount(mux)
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	defer st.Close()
+
+	post := func(name string) matchmaker.Ticket {
+		resp, err := http.Post(srv.URL+"/v1/matchmaking/tickets", "application/json", strings.NewReader(`{"mode":"arena","players":["`+name+`"]}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var tk matchmaker.Ticket
+		if err := json.NewDecoder(resp.Body).Decode(&tk); err != nil || resp.StatusCode != 201 {
+			t.Fatalf("submit %s: %d %v", name, resp.StatusCode, err)
+		}
+		return tk
+	}
+	a, b := post("alice"), post("bob")
+	st.Matchmaker.Process(time.Now())
+	for _, id := range []string{a.ID, b.ID} {
+		tk, err := st.Matchmaker.Get(id)
+		if err != nil || tk.Status != matchmaker.StatusPlaced || tk.Address != "ws://game.example/ws" {
+			t.Fatalf("ticket %+v %v", tk, err)
+		}
+		g, ok := tokens.TakeJoin(tk.Players[0].JoinToken)
+		if !ok || g.RoomID != tk.RoomID || g.Name != tk.Players[0].Player || time.Until(g.Expires) > 20*time.Second {
+			t.Fatalf("grant %+v %v for %+v", g, ok, tk)
+		}
+	}
+	resp, err := http.Get(srv.URL + "/v1/rooms")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var list matchmaker.RoomList
+	_ = json.NewDecoder(resp.Body).Decode(&list)
+	resp.Body.Close()
+	if len(list.Rooms) != 1 || list.Rooms[0].Mode != arena.Mode || list.Rooms[0].Capacity != 4 {
+		t.Fatalf("rooms %+v", list)
+	}
+	req, _ := http.NewRequest("POST", srv.URL+"/v1/service/rooms", strings.NewReader(`{"mode":"arena"}`))
+	req.Header.Set("X-API-Key", "k")
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 201 {
+		t.Fatalf("service create through the stack: %d", resp.StatusCode)
 	}
 }

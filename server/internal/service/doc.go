@@ -37,11 +37,22 @@
 //
 // # Wiring (server)
 //
-//	svc, err := service.New(service.Config{APIKey: cfg.ServiceAPIKey, Matchmaker: mm, Logger: log}, roomsAdapter, tokensAdapter)
-//	mux.Handle("/v1/service/", svc.Handler())
-//	// every room event (directory.Config.OnEvent) → svc.Publish(event converted to service.Event); Publish never blocks
-//	// and also tells the matchmaker about joins.
-//	// on shutdown: svc.Close() (hijacked WebSockets are not closed by http.Server.Shutdown).
+// NewStack builds the matchmaker and this API over the server's directory and token table (adapters.go holds the
+// adapters: DirectoryRooms, SessionTokens). In server.New:
+//
+//	st, err := service.NewStack(service.StackConfig{
+//		PublicURL:    cfg.PublicURL,    // players' ws(s)://host/ws; empty: each request's host
+//		JoinTokenTTL: cfg.JoinTokenTTL, // also the matchmaker's seat reservation time
+//		Matchmaker:   matchmaker.Config{MinPlayers: 2},
+//		Service:      service.Config{APIKey: cfg.ServiceAPIKey, Logger: logger}, // empty key: service API off (404)
+//	}, s.dir, s.tokens)
+//	st.Mount(s.mux)                 // /v1/matchmaking/, GET /v1/rooms, /v1/service/
+//	// in Server.roomEvent (every room event, on the room goroutine): st.OnRoomEvent(ev)  — never blocks
+//	// in Serve: go st.Run(ctx)        — the matchmaker's periodic Process, until ctx is done
+//	// in shutdown: st.Close()         — event streams get 1001 (http.Server.Shutdown does not close them)
+//
+// Without the stack: service.New(Config{..., Matchmaker: mm}, rooms, tokens), mount Handler() at /v1/service/, and
+// feed every room event to Publish (or OnRoomEvent), which also tells the matchmaker about joins and leaves.
 //
 // Every exported method is safe to call from several goroutines; Publish may be called from a room goroutine.
 package service
