@@ -255,3 +255,15 @@ test("Pong gives RTT", () => {
   // The server read its clock mid-way through the round trip, 40 ms ago.
   assert.equal(h.client.serverTimeMs(), 1_700_000_000_000 + 40);
 });
+
+test("a game without inputs is kept alive by pings within the heartbeat interval", () => {
+  const h = harness();
+  h.client.connect();
+  const s = h.sock();
+  s.open();
+  s.deliver({ msg: { case: "welcome", value: welcome({ input: [], heartbeatMs: 900 }) } });
+  h.sched.advance(3000);
+  assert.equal(s.frames("input").length, 0);
+  const pings = s.frames("ping").length;
+  assert.ok(pings >= 10 && pings <= 11, `${pings} pings in 3 s`);
+});

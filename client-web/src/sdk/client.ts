@@ -122,7 +122,7 @@ export interface ClientOptions {
   readonly interpolationDelay?: number;
   /** A jump of an interpolated field larger than this per tick is drawn as a teleport (default: none). */
   readonly teleportPerTick?: number;
-  /** Ping period in ms (default 1000). */
+  /** Ping period in ms (default 1000; shorter when Welcome.heartbeat_ms requires it). */
   readonly pingIntervalMs?: number;
   /** The most unacknowledged inputs resent after a resume (default 15: within the server's input queue). */
   readonly maxResend?: number;
@@ -544,7 +544,10 @@ export class TickwireClient extends Emitter<ClientEvents> {
       if (now - this.nextInputAt > 2 * this.tickMs) this.nextInputAt = now + this.tickMs;
     }
     if (now >= this.nextPingAt) {
-      this.nextPingAt = now + (this.opts.pingIntervalMs ?? 1000);
+      // Pings measure RTT and double as the heartbeat when there are no inputs to send.
+      const hb = this.welcomeMsg?.heartbeatMs ?? 0;
+      const period = this.opts.pingIntervalMs ?? 1000;
+      this.nextPingAt = now + (hb > 0 ? Math.min(period, hb / 3) : period);
       const t = BigInt(Math.round(now * 1000));
       this.pingSent.set(t, now);
       if (this.pingSent.size > 16) this.pingSent.delete(this.pingSent.keys().next().value!);
