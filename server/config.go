@@ -33,6 +33,9 @@ type Config struct {
 	MaxFrameBytes int
 	// ReadBufferBytes is the size of each connection's read buffer.
 	ReadBufferBytes int
+	// WriteBufferBytes sets each WebSocket's kernel send buffer (SO_SNDBUF); 0 keeps the system's default. A small
+	// buffer bounds the memory a stalled client pins in the kernel and makes the slow-consumer cut come sooner.
+	WriteBufferBytes int
 	// Compression enables permessage-deflate (negotiated only when the client offers it). Decompressed frames are still
 	// bounded by MaxFrameBytes.
 	Compression bool
@@ -136,6 +139,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxFrameBytes < 64 || c.MaxFrameBytes > 1<<20 {
 		bad("max frame bytes %d: must be within 64..1048576", c.MaxFrameBytes)
+	}
+	if c.WriteBufferBytes < 0 {
+		bad("write buffer bytes %d: must not be negative", c.WriteBufferBytes)
 	}
 	if c.ReadBufferBytes < 256 || c.ReadBufferBytes > 1<<20 {
 		bad("read buffer bytes %d: must be within 256..1048576", c.ReadBufferBytes)
@@ -249,6 +255,7 @@ var settings = []setting{
 	intSetting("max-connections", "most open WebSocket connections; more are closed with 4002", func(c *Config) *int { return &c.MaxConnections }),
 	intSetting("max-frame-bytes", "largest client frame in bytes; larger ones are closed with 1009", func(c *Config) *int { return &c.MaxFrameBytes }),
 	intSetting("read-buffer-bytes", "per-connection read buffer in bytes", func(c *Config) *int { return &c.ReadBufferBytes }),
+	intSetting("write-buffer-bytes", "per-connection kernel send buffer in bytes (0: system default)", func(c *Config) *int { return &c.WriteBufferBytes }),
 	boolSetting("compression", "negotiate permessage-deflate when the client offers it", func(c *Config) *bool { return &c.Compression }),
 	durSetting("read-header-timeout", "time to read an HTTP request's headers", func(c *Config) *time.Duration { return &c.ReadHeaderTimeout }),
 	durSetting("read-timeout", "time to read a whole HTTP request", func(c *Config) *time.Duration { return &c.ReadTimeout }),

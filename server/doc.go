@@ -36,8 +36,10 @@
 //	1001  GOING_AWAY           server shutting down (SIGTERM/SIGINT)                                reconnect, resume
 //	1002  PROTOCOL_ERROR       WS: bad opcode, RSV bits without extension, unmasked or fragmented   no
 //	                           control frame, control frame > 125 bytes, bad continuation,
-//	                           invalid close code (1004-1006, 1015, <1000, 1016-2999, >=5000)
-//	1003  UNSUPPORTED_DATA     a text frame (WS: also invalid UTF-8 in a text frame or close reason) no
+//	                           invalid close code (1004-1006, 1015, <1000, 1016-2999, >=5000),
+//	                           a close frame with a 1-byte payload, an unmasked client frame
+//	1003  UNSUPPORTED_DATA     a text frame                                                         no
+//	1007  INVALID_PAYLOAD      WS: invalid UTF-8 in a text frame or in a close frame's reason       no
 //	1009  MESSAGE_TOO_BIG      WS: a frame (or a fragmented message) over MaxFrameBytes             no
 //	1011  INTERNAL_ERROR       an unexpected server error outside a room; WS: a compressed frame    reconnect
 //	                           that fails to inflate or inflates past MaxFrameBytes

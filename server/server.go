@@ -114,6 +114,7 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 		MaxConnections:   cfg.MaxConnections,
 		MaxFrameBytes:    cfg.MaxFrameBytes,
 		ReadBufferBytes:  cfg.ReadBufferBytes,
+		WriteBufferBytes: cfg.WriteBufferBytes,
 		Compression:      cfg.Compression,
 		AllowedOrigins:   cfg.AllowedOrigins,
 		HandshakeTimeout: cfg.HandshakeTimeout,

@@ -144,6 +144,8 @@ func (s *Session) OfferSnapshot(f *room.Frame, lastInputSeq uint32) {
 	}
 	if slow {
 		s.cfg.Metrics.Drop(metrics.DropSkipLimit)
+		// The writer is stuck in a write the client does not drain: end that write now rather than at its deadline.
+		_ = s.conn.SetWriteDeadline(time.Now())
 	}
 	s.signal()
 }
@@ -181,6 +183,13 @@ func (s *Session) closeLocked(code uint16, reason string) {
 		return
 	}
 	s.closing, s.closeCode, s.closeReason = true, code, reason
+}
+
+// CloseCode returns the code the session was closed with (0: not closed, or only aborted).
+func (s *Session) CloseCode() uint16 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closeCode
 }
 
 // Abort stops the writer without writing anything more: the connection is already gone.

@@ -3,6 +3,7 @@ package transport
 import (
 	"context"
 	"errors"
+	"net"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
@@ -295,6 +296,9 @@ func (c *conn) closed(err error) {
 	c.state.Store(stateDone)
 	code := uint16(c.closeCode.Load())
 	if code == 0 {
+		code = c.sess.CloseCode() // decided, but the socket failed before the close frame (slow consumer)
+	}
+	if code == 0 {
 		code = closeCodeOf(err)
 	}
 	c.closing.Store(true)
@@ -333,6 +337,11 @@ func (c *conn) CloseWith(code uint16, reason string) {
 	payload[0], payload[1] = byte(code>>8), byte(code)
 	payload = append(payload, reason...)
 	_ = c.ws.WriteMessage(gws.OpcodeCloseConnection, payload)
+	// Half-close: the peer sees the end of the stream after our close frame, and the close frame gws writes back
+	// when the peer's answer arrives goes nowhere instead of reaching the peer as a second close.
+	if tc, ok := c.ws.NetConn().(*net.TCPConn); ok {
+		_ = tc.CloseWrite()
+	}
 	_ = c.ws.NetConn().SetReadDeadline(time.Now().Add(c.h.cfg.CloseTimeout))
 }
 

@@ -16,6 +16,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -34,6 +35,7 @@ import (
 const (
 	CodeGoingAway        uint16 = 1001
 	CodeUnsupportedData  uint16 = 1003
+	CodeInvalidPayload   uint16 = 1007
 	CodeInternalError    uint16 = 1011
 	CodeHeartbeatTimeout uint16 = 4001
 	CodeServerBusy       uint16 = 4002
@@ -54,6 +56,7 @@ type Config struct {
 	MaxConnections   int
 	MaxFrameBytes    int
 	ReadBufferBytes  int
+	WriteBufferBytes int // SO_SNDBUF; 0: system default
 	Compression      bool
 	AllowedOrigins   []string // empty: same host and localhost; "*": any
 	HandshakeTimeout time.Duration
@@ -156,6 +159,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.m.RefusedUpgrade("handshake")
 		h.log.Debug("upgrade failed", "remote", r.RemoteAddr, "err", err)
 		return
+	}
+	if n := h.cfg.WriteBufferBytes; n > 0 {
+		if tc, ok := ws.NetConn().(*net.TCPConn); ok {
+			_ = tc.SetWriteBuffer(n)
+		}
 	}
 	c := newConn(h, ws)
 	ws.Session().(*slot).c = c
@@ -346,7 +354,7 @@ func closeCodeOf(err error) uint16 {
 		return sc.Uint16()
 	}
 	if errors.Is(err, gws.ErrTextEncoding) {
-		return CodeUnsupportedData
+		return CodeInvalidPayload
 	}
 	return 0 // the peer vanished, or a read timed out
 }
