@@ -208,6 +208,8 @@ func (m *Matchmaker) bestRoom(rooms []*openRoom, t *ticket, now time.Time) *open
 
 // openRoomsLocked forms new rooms from queued tickets of one mode: each still-unplaced ticket, oldest first, anchors
 // a group that takes every later compatible ticket that fits; a group that reaches the mode's minimum gets a room.
+// A rated anchor only looks at tickets within its rating window (found by binary search) and at unrated ones, so a
+// large queue of players who cannot be matched yet costs about n·log n, not n².
 func (m *Matchmaker) openRoomsLocked(mode string, tickets []*ticket, now time.Time) {
 	capacity, ok := m.rooms.Capacity(mode)
 	if !ok {
@@ -217,19 +219,55 @@ func (m *Matchmaker) openRoomsLocked(mode string, tickets []*ticket, now time.Ti
 		return
 	}
 	minPlayers := min(m.cfg.minPlayers(mode), capacity)
+	type rated struct {
+		r float64
+		i int
+	}
+	var byRating []rated
+	var unrated []int
+	for i, t := range tickets {
+		if t.req.Rating != nil {
+			byRating = append(byRating, rated{*t.req.Rating, i})
+		} else {
+			unrated = append(unrated, i)
+		}
+	}
+	sort.Slice(byRating, func(a, b int) bool { return byRating[a].r < byRating[b].r })
+
 	used := make([]bool, len(tickets))
+	unused, failedBefore := len(tickets), 0
+	var cand []int
 	for i, anchor := range tickets {
 		if used[i] {
 			continue
 		}
+		rest := unused - failedBefore - 1 // unplaced tickets after the anchor
+		cand = cand[:0]
+		if anchor.req.Rating != nil {
+			r, w := *anchor.req.Rating, anchor.window(&m.cfg, now)
+			k := sort.Search(len(byRating), func(k int) bool { return byRating[k].r >= r-w })
+			for ; k < len(byRating) && byRating[k].r <= r+w; k++ {
+				if j := byRating[k].i; j > i && !used[j] {
+					cand = append(cand, j)
+				}
+			}
+			for _, j := range unrated {
+				if j > i && !used[j] {
+					cand = append(cand, j)
+				}
+			}
+			sort.Ints(cand) // oldest first
+		} else {
+			for j := i + 1; j < len(tickets); j++ {
+				if !used[j] {
+					cand = append(cand, j)
+				}
+			}
+		}
 		g := group{window: math.Inf(1)}
 		g.add(anchor, &m.cfg, now)
-		members, count, rest := []int{i}, anchor.size(), 0
-		for j := i + 1; j < len(tickets); j++ {
-			if used[j] {
-				continue
-			}
-			rest++
+		members, count := []int{i}, anchor.size()
+		for _, j := range cand {
 			t := tickets[j]
 			if count+t.size() > capacity || !g.accepts(t, &m.cfg, now) {
 				continue
@@ -239,9 +277,10 @@ func (m *Matchmaker) openRoomsLocked(mode string, tickets []*ticket, now time.Ti
 			count += t.size()
 		}
 		if count < minPlayers {
-			if len(members) == rest+1 {
+			if len(members)-1 == rest {
 				return // every remaining ticket was in this group: no later anchor can do better
 			}
+			failedBefore++
 			continue
 		}
 		info, err := m.rooms.Create(mode, m.cfg.Modes[mode].Settings, false)
@@ -261,6 +300,7 @@ func (m *Matchmaker) openRoomsLocked(mode string, tickets []*ticket, now time.Ti
 			used[j] = true
 			m.placeLocked(tickets[j], info, tr, now)
 		}
+		unused -= len(members)
 	}
 }
 

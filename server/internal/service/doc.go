@@ -23,7 +23,8 @@
 // After the upgrade the server sends JSON text frames, one Event each. The first is {"type":"subscribed","seq":N}:
 // every event published after it is delivered, in order, with increasing seq (seq is global, so a filtered stream
 // has gaps). Event types: room_created, player_joined, player_left, player_disconnected, player_resumed,
-// match_ended (with results, best first), room_error, server_event (pushed through this API). Fields:
+// match_ended (with results, best first), room_error, server_event (pushed through this API; its reason is the
+// pushed event's type). Fields:
 //
 //	{"seq": 42, "type": "match_ended", "time": "2026-01-02T15:04:05.123Z", "room_id": "r-7f3a", "mode": "arena",
 //	 "epoch": 1, "tick": 1800, "player_id": 0, "player": "", "reason": "time_limit", "text": "", "args": [],
