@@ -132,6 +132,40 @@ async function moveAndWatch(mover: Page, watcher: Page, id: number, axis: "x" | 
   }
 }
 
+/** Samples, on every animation frame for ms, where `watcher` draws player id. */
+function sampleDrawn(watcher: Page, id: number, ms: number): Promise<{ t: number; x: number; y: number }[]> {
+  // A string, not a function: the TypeScript loader would wrap a named closure in a helper the page does not have.
+  return watcher.evaluate(`new Promise((resolve) => {
+    const out = [];
+    const t0 = performance.now();
+    const step = (now) => {
+      const r = window.tickwire.rendered();
+      const p = r.players[${Number(id)}];
+      if (p && (out.length === 0 || out[out.length - 1].t !== r.t)) out.push({ t: r.t, x: p.x, y: p.y });
+      if (now - t0 < ${Number(ms)}) requestAnimationFrame(step);
+      else resolve(out);
+    };
+    requestAnimationFrame(step);
+  })`);
+}
+
+/**
+ * Checks drawn motion is smooth: no frame moves further than the player's speed allows over that frame's duration
+ * (plus slack for the interpolation clock's slew), or, for the predicted local player, one tick's step.
+ */
+function assertSmooth(name: string, frames: { t: number; x: number; y: number }[], maxStep: (dtMs: number) => number): void {
+  assert.ok(frames.length >= 20, `${name}: ${frames.length} frames drawn`);
+  let moved = 0;
+  for (let i = 1; i < frames.length; i++) {
+    const a = frames[i - 1]!;
+    const b = frames[i]!;
+    const d = Math.hypot(b.x - a.x, b.y - a.y);
+    moved += d;
+    assert.ok(d <= maxStep(b.t - a.t), `${name}: frame ${i} moved ${d.toFixed(2)} units in ${(b.t - a.t).toFixed(1)} ms`);
+  }
+  assert.ok(moved > 50, `${name}: moved ${moved.toFixed(1)} units`);
+}
+
 test("two players see each other move; a dropped socket resumes as the same player", { timeout: 90_000 }, async () => {
   const problems: string[] = [];
   const a = await openPlayer("A", problems);
@@ -145,6 +179,15 @@ test("two players see each other move; a dropped socket resumes as the same play
 
   await moveAndWatch(a, b, idA, "x");
   await moveAndWatch(b, a, idB, "y");
+  // Smooth drawing while A runs: interpolated on B's screen, predicted on A's.
+  const startA = (await seenBy(b, idA))!;
+  const key = startA.y > 1000 ? "KeyW" : "KeyS";
+  await a.keyboard.down(key);
+  const [remote, local] = await Promise.all([sampleDrawn(b, idA, 1200), sampleDrawn(a, idA, 1200)]);
+  await a.keyboard.up(key);
+  const speed = 200 / 1000; // world units per ms
+  assertSmooth("B drawing A", remote.slice(5), (dt) => speed * dt * 1.2 + 0.5);
+  assertSmooth("A drawing itself", local.slice(5), (dt) => speed * Math.max(dt, 1000 / 30) * 1.05 + 0.5);
   await a.screenshot({ path: join(OUT, "a-playing.png") });
   await b.screenshot({ path: join(OUT, "b-playing.png") });
 

@@ -19,6 +19,7 @@ const client = new TickwireClient({
 let params: ArenaParams | undefined;
 let cam: Camera | undefined;
 let lastView: RenderView | undefined;
+let lastViewAt = 0;
 
 // --- input ---
 const keys = new Set<string>();
@@ -164,6 +165,7 @@ function frame(now: number): void {
   cam = fitCanvas(canvas, params);
   const view = client.view(now);
   lastView = view;
+  lastViewAt = now;
   updateInput(view.local?.fields[PlayerField.X], view.local?.fields[PlayerField.Y]);
   draw(ctx, cam, params, view);
   if (now - lastPanels > 250) {
@@ -190,6 +192,8 @@ interface TickwireDebug {
   players(): Record<number, { x: number; y: number; hp: number; score: number }>;
   /** The locally predicted position of this player (world units). */
   predicted(): { x: number; y: number } | undefined;
+  /** Where each player was drawn in the latest frame (world units), and that frame's time. */
+  rendered(): { t: number; players: Record<number, { x: number; y: number }> };
   stats(): ReturnType<TickwireClient["stats"]>;
   /** Drops the socket as a network failure would; the client resumes. */
   drop(): void;
@@ -218,6 +222,15 @@ window.tickwire = Object.freeze({
     const l = lastView?.local;
     const scale = params?.scale ?? 16;
     return l ? { x: l.fields[PlayerField.X]! / scale, y: l.fields[PlayerField.Y]! / scale } : undefined;
+  },
+  rendered() {
+    const scale = params?.scale ?? 16;
+    const players: Record<number, { x: number; y: number }> = {};
+    const all = lastView ? [...lastView.entities, ...(lastView.local ? [lastView.local] : [])] : [];
+    for (const e of all) {
+      if (e.kind === KIND_PLAYER) players[e.id] = { x: e.fields[PlayerField.X]! / scale, y: e.fields[PlayerField.Y]! / scale };
+    }
+    return { t: lastViewAt, players };
   },
   stats: () => client.stats(),
   drop: () => client.dropConnection(),
