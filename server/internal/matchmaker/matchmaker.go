@@ -30,6 +30,24 @@ type Matchmaker struct {
 	queued  map[string]*ticket    // player name → its queued ticket: a player is in at most one queued ticket
 	tracks  map[string]*roomTrack // rooms the matchmaker has placed players into
 	codes   map[string]string     // private room code → room id
+	stats   Stats
+}
+
+// Stats are the matchmaker's counters, for metrics.
+type Stats struct {
+	Queued      int    // tickets waiting now
+	Placed      uint64 // tickets placed (since start)
+	Canceled    uint64
+	TimedOut    uint64
+	Failed      uint64
+	RoomsOpened uint64 // rooms the matchmaker created (public and private)
+}
+
+// Stats returns the current counters.
+func (m *Matchmaker) Stats() Stats {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.stats
 }
 
 // roomTrack is what the matchmaker remembers of a room it placed players into. Guarded by Matchmaker.mu.
@@ -155,6 +173,7 @@ func (m *Matchmaker) Submit(req TicketRequest) (Ticket, error) {
 	}
 	t.view = Ticket{ID: randomHex(16), Status: StatusQueued, Mode: req.Mode, Players: seats, CreatedAt: now}
 	m.tickets[t.view.ID] = t
+	m.stats.Queued++
 	return m.viewLocked(t, now), nil
 }
 
@@ -227,6 +246,17 @@ func (m *Matchmaker) finishLocked(t *ticket, status, errText string, now time.Ti
 	t.view.Status = status
 	t.view.Error = errText
 	t.ended = now
+	m.stats.Queued--
+	switch status {
+	case StatusPlaced:
+		m.stats.Placed++
+	case StatusCanceled:
+		m.stats.Canceled++
+	case StatusTimedOut:
+		m.stats.TimedOut++
+	case StatusFailed:
+		m.stats.Failed++
+	}
 	for _, p := range t.req.Players {
 		if m.queued[p] == t {
 			delete(m.queued, p)

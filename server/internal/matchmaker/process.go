@@ -295,6 +295,7 @@ func (m *Matchmaker) openRoomsLocked(mode string, tickets []*ticket, now time.Ti
 			}
 			return // retried next batch
 		}
+		m.stats.RoomsOpened++
 		tr := m.trackLocked(info, false)
 		for _, j := range members {
 			used[j] = true
@@ -318,6 +319,7 @@ func (m *Matchmaker) createPrivateLocked(t *ticket, now time.Time) {
 		m.finishLocked(t, StatusFailed, "cannot create the room: "+err.Error(), now)
 		return
 	}
+	m.stats.RoomsOpened++
 	tr := m.trackLocked(info, true)
 	tr.code = m.newCodeLocked()
 	m.codes[tr.code] = info.ID

@@ -46,6 +46,9 @@ func TestFillsOpenRoomsBeforeOpeningNew(t *testing.T) {
 	if n := h.rooms.count(); n != 2 {
 		t.Fatalf("%d rooms, want 2", n)
 	}
+	if st := h.mm.Stats(); st != (Stats{Placed: 6, RoomsOpened: 2}) {
+		t.Fatalf("stats %+v", st)
+	}
 }
 
 func TestCapacityAndFullRoomsFirst(t *testing.T) {
@@ -319,6 +322,9 @@ func TestTimeoutAndCancel(t *testing.T) {
 	}
 	if _, err := h.mm.Cancel(a.ID); !errors.Is(err, ErrNotQueued) {
 		t.Fatalf("cancel of a timed-out ticket: %v, want ErrNotQueued", err)
+	}
+	if st := h.mm.Stats(); st != (Stats{Queued: 1, Canceled: 1, TimedOut: 1}) {
+		t.Fatalf("stats %+v", st)
 	}
 	// Finished tickets are forgotten after the retention.
 	h.advance(10 * time.Second)
