@@ -253,18 +253,19 @@ func (r *Room) Run() {
 		case <-r.wake:
 		case <-timer.C():
 		}
-		r.poll(r.cfg.Clock.Now())
+		r.poll()
 		if !r.ended {
 			timer.Reset(r.dueIn(r.cfg.Clock.Now()))
 		}
 	}
 }
 
-// poll drains the inbox and the control queue, then runs the ticks due at now.
-func (r *Room) poll(now time.Time) {
+// poll drains the inbox and the control queue, then runs the ticks due. The time is read after draining, so a
+// command queued after the clock moved sees the ticks due by then run before it is acknowledged.
+func (r *Room) poll() {
 	r.drainInbox()
 	r.drainControl()
-	r.runDue(now)
+	r.runDue(r.cfg.Clock.Now())
 	for _, b := range r.barriers {
 		close(b)
 	}
@@ -292,6 +293,12 @@ func (r *Room) runDue(now time.Time) {
 			r.overrunsA.Add(uint64(skipped))
 			r.cfg.Observer.Overrun(skipped)
 			r.start, r.startTick = now, r.tick
+			return
+		}
+		// Inputs and commands that arrived while the loop was busy count for this tick.
+		r.drainInbox()
+		r.drainControl()
+		if r.ended {
 			return
 		}
 		r.step()
