@@ -351,7 +351,10 @@ func TestServiceAPIE2E(t *testing.T) {
 		}
 		defer bots[i].Close()
 	}
-	// A join token is single-use.
+	// A forged token is refused; a join token is single-use.
+	if _, err := client.Dial(ctx, client.Config{URL: g.Address, JoinToken: "forged-token", NoResume: true, Logger: quiet}); !errors.Is(err, client.ErrInvalidToken) {
+		t.Fatalf("forged join token: %v, want 4504", err)
+	}
 	if _, err := client.Dial(ctx, client.Config{URL: g.Address, JoinToken: g.Seats[0].JoinToken, NoResume: true, Logger: quiet}); !errors.Is(err, client.ErrInvalidToken) {
 		t.Fatalf("reused join token: %v, want 4504", err)
 	}
