@@ -91,7 +91,9 @@ type stack struct {
 
 const apiKey = "e2e-key"
 
-func startStack(t *testing.T, mmCfg matchmaker.Config) *stack {
+func startStack(t *testing.T, mmCfg matchmaker.Config) *stack { return startStackCap(t, mmCfg, 16) }
+
+func startStackCap(t *testing.T, mmCfg matchmaker.Config, capacity int) *stack {
 	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	cfg := server.DefaultConfig()
@@ -101,10 +103,10 @@ func startStack(t *testing.T, mmCfg matchmaker.Config) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := srv.RegisterGame(arena.Mode, arena.Factory, server.GameOptions{MaxPlayers: 16}); err != nil {
+	if err := srv.RegisterGame(arena.Mode, arena.Factory, server.GameOptions{MaxPlayers: capacity}); err != nil {
 		t.Fatal(err)
 	}
-	rooms := serverRooms{srv: srv, capacity: map[string]int{arena.Mode: 16}}
+	rooms := serverRooms{srv: srv, capacity: map[string]int{arena.Mode: capacity}}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -418,5 +420,70 @@ func TestServiceAPIE2E(t *testing.T) {
 		if !errors.Is(b.Err(), client.ErrRoomEnded) {
 			t.Fatalf("bot ended with %v, want 4509", b.Err())
 		}
+	}
+}
+
+// TestBackfillE2E: a full running room is not offered to a newcomer until one of its players leaves; then the
+// newcomer is placed into that room rather than waiting for a new one.
+func TestBackfillE2E(t *testing.T) {
+	st := startStackCap(t, matchmaker.Config{MinPlayers: 2, Interval: 20 * time.Millisecond}, 4)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	dial := func(name string) (*client.Client, *httpMatchmaker) {
+		m := &httpMatchmaker{base: st.api.URL, name: name}
+		c, err := client.Dial(ctx, client.Config{Matchmaker: m, Mode: arena.Mode, Name: name, NoResume: true, Logger: quiet})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		t.Cleanup(func() { _ = c.Close() })
+		return c, m
+	}
+	var first []*client.Client
+	var done sync.WaitGroup
+	var mu sync.Mutex
+	for i := range 4 {
+		done.Add(1)
+		go func() {
+			defer done.Done()
+			c, _ := dial(fmt.Sprint("p", i))
+			mu.Lock()
+			first = append(first, c)
+			mu.Unlock()
+		}()
+	}
+	done.Wait()
+	roomID := first[0].Welcome().RoomId
+	for _, c := range first {
+		if c.Welcome().RoomId != roomID {
+			t.Fatalf("the first four were split: %s and %s", roomID, c.Welcome().RoomId)
+		}
+	}
+	// The newcomer waits: the only room is full and one player is below the minimum for a new one.
+	late := make(chan *httpMatchmaker, 1)
+	go func() {
+		c, m := dial("late")
+		_ = c
+		late <- m
+	}()
+	time.Sleep(300 * time.Millisecond)
+	select {
+	case m := <-late:
+		t.Fatalf("the newcomer was placed into %s while every room was full", m.ticket.RoomID)
+	default:
+	}
+	if err := first[0].Close(); err != nil && !errors.Is(err, client.ErrLeft) {
+		t.Fatalf("leave: %v", err)
+	}
+	select {
+	case m := <-late:
+		if m.ticket.RoomID != roomID {
+			t.Fatalf("newcomer placed into %s, want the backfilled %s", m.ticket.RoomID, roomID)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the newcomer was not backfilled after a player left")
+	}
+	if rooms := st.srv.Rooms(arena.Mode, true); len(rooms) != 1 || rooms[0].Players != 4 {
+		t.Fatalf("rooms %+v, want the one room full again", rooms)
 	}
 }
