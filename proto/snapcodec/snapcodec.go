@@ -53,6 +53,11 @@
 // order: the ID as 4 bytes little-endian, the kind as 1 byte, then each of the kind's fields (only as many as the kind
 // has) as 4 bytes little-endian (two's complement).
 //
+// # Use
+//
+// A server encodes with AppendDelta (no allocation) and computes Hash; a client builds the Codec from its Welcome
+// (SchemaFromWelcome) and keeps a Replica, which checks baselines and double-buffers the world.
+//
 // # Concurrency
 //
 // A Codec is immutable after New and safe for use by several goroutines at once. Worlds are not synchronized.

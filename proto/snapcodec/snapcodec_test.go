@@ -379,3 +379,37 @@ func BenchmarkApply(b *testing.B) {
 		}
 	}
 }
+
+func TestReplica(t *testing.T) {
+	c := mustCodec(t)
+	base, cur := benchWorlds()
+	rep := NewReplica(c)
+	if err := rep.Apply(cur.Tick, base.Tick, c.AppendDelta(nil, base, cur)); !errors.Is(err, ErrBaseline) {
+		t.Fatalf("delta without a baseline: %v", err)
+	}
+	if err := rep.Apply(base.Tick, 0, c.AppendDelta(nil, nil, base)); err != nil {
+		t.Fatal(err)
+	}
+	delta := c.AppendDelta(nil, base, cur)
+	if err := rep.Apply(cur.Tick, base.Tick, delta[:len(delta)-1]); !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("truncated delta: %v", err)
+	}
+	if !slices.Equal(rep.World().Entities, base.Entities) || rep.World().Tick != base.Tick {
+		t.Fatal("a failed Apply changed the world")
+	}
+	if err := rep.Apply(cur.Tick, base.Tick, delta); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(rep.World().Entities, cur.Entities) || rep.Hash() != c.Hash(cur) {
+		t.Fatal("replica differs from the world")
+	}
+	full := c.AppendDelta(nil, nil, cur)
+	allocs := testing.AllocsPerRun(50, func() {
+		if err := rep.Apply(cur.Tick, 0, full); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("Replica.Apply allocated %v times", allocs)
+	}
+}

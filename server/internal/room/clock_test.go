@@ -38,11 +38,14 @@ func TestSystemClockRoomTicks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	start := time.Now()
 	go r.Run()
 	time.Sleep(60 * time.Millisecond)
 	r.End("done")
 	<-r.Done()
-	if tick := r.Info().Tick; tick < 5 || tick > 20 {
-		t.Errorf("after 60 ms at 200 Hz the room is at tick %d", tick)
+	elapsed := time.Since(start)
+	// Never ahead of the wall clock; on a loaded machine it may fall behind, but it must run.
+	if tick, most := r.Info().Tick, uint32(elapsed*200/time.Second); tick < 3 || tick > most {
+		t.Errorf("after %v at 200 Hz the room is at tick %d (at most %d)", elapsed, tick, most)
 	}
 }

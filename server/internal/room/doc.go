@@ -8,8 +8,13 @@
 // reference-counted Frame to every Sink without blocking.
 //
 // Files: config.go (Config and defaults), clock.go (time source), room.go (the loop and the goroutine-safe API),
-// players.go (presence, input queues, grace), tick.go (one tick), snapshot.go (history, frames, encoding),
-// frames.go (reliable ServerFrames: welcome, events, results), observer.go (metrics hooks), events.go (room events).
+// players.go (presence, input queues, grace, end), tick.go (one tick), snapshot.go (history, per-baseline encoding,
+// fan-out), sink.go (the Sink interface and pooled Frames), frames.go (ServerFrame encoding: snapshot, welcome,
+// events, results), observer.go (metrics hooks), events.go (room events for the server), errors.go.
+//
+// The clock: tick n is due at start + n·dt. A late loop runs the due ticks back to back, at most MaxCatchUp of them;
+// beyond that it drops the rest from the schedule (counted as overruns) and continues one interval later, in slow
+// motion rather than in a burst. Inputs and commands that arrive before a tick starts count for that tick.
 //
 // Concurrency: New, Run and the methods of Room documented as goroutine-safe may be called from any goroutine; they
 // only hand commands to the loop (non-blocking, except Join and Resume which wait for the answer). A Sink is called
