@@ -13,6 +13,11 @@
 // small Rooms and Tokens interfaces below, which the server's room directory and session table satisfy (adapters are
 // fine).
 //
+// The minimum to start is the matchmaker's: a new public room opens only when ModeConfig.MinPlayers (default 2)
+// compatible players are queued; rooms already open take players one ticket at a time. Room states are the room's own
+// (RoomInfo.State: waiting while nobody holds a slot, running, ended): waiting and running rooms with free seats are
+// filled (running ones unless ModeConfig.NoBackfill), ended ones never.
+//
 // # Seats and reservations
 //
 // A placed player holds a reservation in its room until it joins (the room reports the join through PlayerJoined)
