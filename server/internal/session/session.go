@@ -33,10 +33,15 @@ const (
 	CodeSlowConsumer uint16 = 4000
 )
 
+// Headroom is the free space the writer leaves in front of every message it hands to Conn.WriteBinary: enough for
+// the largest WebSocket frame header a server writes (2 + 8 bytes), so that the transport can frame the message in
+// place and write it with one system call and no copy.
+const Headroom = 10
+
 // Conn is the socket as the writer sees it; the transport implements it over a WebSocket connection.
 type Conn interface {
-	// WriteBinary writes one binary message.
-	WriteBinary(p []byte) error
+	// WriteBinary writes b[Headroom:] as one binary message; b[:Headroom] is scratch space for the frame header.
+	WriteBinary(b []byte) error
 	// SetWriteDeadline bounds the following writes.
 	SetWriteDeadline(t time.Time) error
 	// CloseWith sends a close frame with code and reason and ends the connection (at once or after the peer's answer,
@@ -98,6 +103,7 @@ func New(cfg *Config, conn Conn) *Session {
 		wake:  make(chan struct{}, 1),
 		done:  make(chan struct{}),
 		queue: make([][]byte, 0, 8),
+		buf:   make([]byte, Headroom, 512),
 		spare: make([][]byte, 0, 8),
 	}
 	go s.writer()
@@ -231,7 +237,7 @@ func (s *Session) writer() {
 			batch = batch[:0] // the client is not reading: do not wait for it to drain the queue
 		}
 		for _, b := range batch {
-			if err = s.write(b, false); err != nil {
+			if err = s.writeReliable(b); err != nil {
 				break
 			}
 		}
@@ -277,7 +283,7 @@ func (s *Session) writeSnapshot(f *room.Frame, seq uint32) error {
 		return nil
 	}
 	s.lastTaken.Store(f.Tick)
-	b := append(s.buf[:0], f.Data...)
+	b := append(s.buf[:Headroom], f.Data...)
 	if seq != 0 {
 		b = protowire.AppendTag(b, 15, protowire.VarintType)
 		b = protowire.AppendVarint(b, uint64(seq))
@@ -286,7 +292,13 @@ func (s *Session) writeSnapshot(f *room.Frame, seq uint32) error {
 	return s.write(b, true)
 }
 
-// write writes one frame, keeping a write deadline between WriteTimeout/2 and WriteTimeout ahead without re-arming
+// writeReliable copies a shared, immutable frame behind the headroom and writes it.
+func (s *Session) writeReliable(p []byte) error {
+	s.buf = append(s.buf[:Headroom], p...)
+	return s.write(s.buf, false)
+}
+
+// write writes one message (b after the headroom), keeping a write deadline between WriteTimeout/2 and WriteTimeout ahead without re-arming
 // the timer on every write.
 func (s *Session) write(b []byte, snapshot bool) error {
 	now := time.Now()
@@ -299,15 +311,16 @@ func (s *Session) write(b []byte, snapshot bool) error {
 	if err := s.conn.WriteBinary(b); err != nil {
 		return err
 	}
-	s.cfg.Metrics.Wrote(len(b), snapshot)
+	s.cfg.Metrics.Wrote(len(b)-Headroom, snapshot)
 	return nil
 }
 
 func (s *Session) writeClose(code uint16, reason string) {
 	s.deadlineAt = time.Now().Add(s.cfg.CloseTimeout)
 	if s.conn.SetWriteDeadline(s.deadlineAt) == nil {
-		if b := DisconnectFrame(code, reason); s.conn.WriteBinary(b) == nil {
-			s.cfg.Metrics.Wrote(len(b), false)
+		s.buf = append(s.buf[:Headroom], DisconnectFrame(code, reason)...)
+		if s.conn.WriteBinary(s.buf) == nil {
+			s.cfg.Metrics.Wrote(len(s.buf)-Headroom, false)
 		}
 	}
 	s.conn.CloseWith(code, reason)

@@ -2,6 +2,7 @@ package transport
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"net"
 	"sync/atomic"
@@ -318,8 +319,35 @@ func (c *conn) closed(err error) {
 
 // session.Conn, called by the session's writer goroutine.
 
-// WriteBinary writes one binary message.
-func (c *conn) WriteBinary(p []byte) error { return c.ws.WriteMessage(gws.OpcodeBinary, p) }
+// WriteBinary writes b[session.Headroom:] as one binary message. Without compression it frames the message in the
+// headroom and writes it to the socket itself: one write system call, no copy and no allocation. That is safe next
+// to gws's own writes (pongs, close frames) because a net.Conn writes each Write call's bytes whole, under its
+// write lock, and a server frame needs nothing from gws's per-connection state when it is not compressed.
+func (c *conn) WriteBinary(b []byte) error {
+	const hr = session.Headroom
+	p := b[hr:]
+	if c.h.cfg.Compression {
+		return c.ws.WriteMessage(gws.OpcodeBinary, p)
+	}
+	n := len(p)
+	var start int
+	switch {
+	case n <= 125:
+		start = hr - 2
+		b[start+1] = byte(n)
+	case n <= 65535:
+		start = hr - 4
+		b[start+1] = 126
+		binary.BigEndian.PutUint16(b[start+2:], uint16(n))
+	default:
+		start = hr - 10
+		b[start+1] = 127
+		binary.BigEndian.PutUint64(b[start+2:], uint64(n))
+	}
+	b[start] = 0x80 | byte(gws.OpcodeBinary) // FIN, binary
+	_, err := c.ws.NetConn().Write(b[start:])
+	return err
+}
 
 // SetWriteDeadline bounds the following writes.
 func (c *conn) SetWriteDeadline(t time.Time) error { return c.ws.NetConn().SetWriteDeadline(t) }

@@ -1,0 +1,293 @@
+package session
+
+import (
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	pb "github.com/tickwire/tickwire/proto"
+	"github.com/tickwire/tickwire/server/internal/metrics"
+	"github.com/tickwire/tickwire/server/internal/room"
+)
+
+// fakeConn records what the writer writes. A write blocks while gate is held.
+type fakeConn struct {
+	gate    sync.Mutex
+	mu      sync.Mutex
+	msgs    [][]byte
+	closed  uint16
+	aborted bool
+	wrote   chan struct{}
+	failAt  int // the nth write fails (0: never)
+}
+
+func newFakeConn() *fakeConn { return &fakeConn{wrote: make(chan struct{}, 1024)} }
+
+func (c *fakeConn) WriteBinary(b []byte) error {
+	c.gate.Lock()
+	c.gate.Unlock()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.failAt > 0 && len(c.msgs)+1 == c.failAt {
+		return errors.New("broken pipe")
+	}
+	c.msgs = append(c.msgs, append([]byte(nil), b[Headroom:]...))
+	select {
+	case c.wrote <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+func (c *fakeConn) SetWriteDeadline(time.Time) error { return nil }
+func (c *fakeConn) CloseWith(code uint16, _ string) {
+	c.mu.Lock()
+	c.closed = code
+	c.mu.Unlock()
+}
+func (c *fakeConn) Abort() {
+	c.mu.Lock()
+	c.aborted = true
+	c.mu.Unlock()
+}
+
+func (c *fakeConn) snapshot() ([][]byte, uint16, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([][]byte(nil), c.msgs...), c.closed, c.aborted
+}
+
+func testSession(t *testing.T, conn *fakeConn) (*Session, *metrics.Metrics) {
+	m := metrics.New()
+	cfg := &Config{OutboundQueue: 4, MaxSkipped: 3, WriteTimeout: time.Second, CloseTimeout: time.Second, Metrics: m}
+	s := New(cfg, conn)
+	t.Cleanup(s.Abort)
+	return s, m
+}
+
+func snapFrame(tick, base uint32) *room.Frame {
+	b, _ := proto.Marshal(&pb.ServerFrame{Msg: &pb.ServerFrame_Snapshot{Snapshot: &pb.Snapshot{Tick: tick, BaselineTick: base}}})
+	return &room.Frame{Tick: tick, Baseline: base, Data: b}
+}
+
+func waitWrites(t *testing.T, c *fakeConn, n int) [][]byte {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		msgs, _, _ := c.snapshot()
+		if len(msgs) >= n {
+			return msgs
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d writes, want %d", len(msgs), n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func decode(t *testing.T, b []byte) *pb.ServerFrame {
+	t.Helper()
+	var f pb.ServerFrame
+	if err := proto.Unmarshal(b, &f); err != nil {
+		t.Fatalf("written frame does not decode: %v", err)
+	}
+	return &f
+}
+
+func TestWriterAppendsLastInputSeqAndTracksBaseline(t *testing.T) {
+	conn := newFakeConn()
+	s, m := testSession(t, conn)
+	s.OfferSnapshot(snapFrame(1, 0), 0)
+	waitWrites(t, conn, 1)
+	if s.Baseline() != 1 {
+		t.Fatalf("baseline %d after writing tick 1", s.Baseline())
+	}
+	s.OfferSnapshot(snapFrame(2, 1), 300)
+	msgs := waitWrites(t, conn, 2)
+	f := decode(t, msgs[1])
+	if f.GetSnapshot().GetTick() != 2 || f.LastInputSeq != 300 {
+		t.Fatalf("tick %d last_input_seq %d, want 2, 300", f.GetSnapshot().GetTick(), f.LastInputSeq)
+	}
+	if f0 := decode(t, msgs[0]); f0.LastInputSeq != 0 {
+		t.Fatalf("seq 0 written as %d", f0.LastInputSeq)
+	}
+	// A delta against a tick this connection never got is dropped, not written.
+	s.OfferSnapshot(snapFrame(3, 1), 301)
+	deadline := time.Now().Add(2 * time.Second)
+	for m.DropCount(metrics.DropStaleBaseline) == 0 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	if s.Baseline() != 2 {
+		t.Fatalf("baseline %d after a dropped stale delta, want 2", s.Baseline())
+	}
+	s.OfferSnapshot(snapFrame(4, 2), 302)
+	waitWrites(t, conn, 3)
+	msgs, _, _ = conn.snapshot()
+	if len(msgs) != 3 || decode(t, msgs[2]).GetSnapshot().GetTick() != 4 {
+		t.Fatalf("%d writes; want the stale tick 3 dropped and tick 4 written", len(msgs))
+	}
+	if m.DropCount(metrics.DropStaleBaseline) != 1 {
+		t.Errorf("stale_baseline drops %d, want 1", m.DropCount(metrics.DropStaleBaseline))
+	}
+}
+
+func TestLatestSnapshotWinsAndReliableGoesFirst(t *testing.T) {
+	conn := newFakeConn()
+	s, m := testSession(t, conn)
+	conn.gate.Lock() // the writer stalls in its first write
+	s.OfferSnapshot(snapFrame(1, 0), 1)
+	time.Sleep(20 * time.Millisecond) // the writer has taken tick 1 and is stuck writing it
+	s.OfferSnapshot(snapFrame(2, 1), 2)
+	s.OfferSnapshot(snapFrame(3, 1), 3) // replaces tick 2
+	ev, _ := proto.Marshal(&pb.ServerFrame{Msg: &pb.ServerFrame_Event{Event: &pb.Event{Type: "hit"}}})
+	if !s.SendReliable(ev) {
+		t.Fatal("reliable refused")
+	}
+	conn.gate.Unlock()
+	msgs := waitWrites(t, conn, 3)
+	if decode(t, msgs[1]).GetEvent() == nil {
+		t.Fatal("the reliable frame was not written before the pending snapshot")
+	}
+	if tick := decode(t, msgs[2]).GetSnapshot().GetTick(); tick != 3 {
+		t.Fatalf("pending snapshot tick %d written, want the latest (3)", tick)
+	}
+	if m.DropCount(metrics.DropReplaced) != 1 {
+		t.Errorf("replaced drops %d, want 1", m.DropCount(metrics.DropReplaced))
+	}
+}
+
+func TestSlowConsumerBounds(t *testing.T) {
+	t.Run("skipped snapshots", func(t *testing.T) {
+		conn := newFakeConn()
+		s, m := testSession(t, conn)
+		conn.gate.Lock()
+		s.OfferSnapshot(snapFrame(1, 0), 0)
+		time.Sleep(20 * time.Millisecond)
+		for tick := uint32(2); tick <= 6; tick++ { // 1 pending + 4 replacements > MaxSkipped 3
+			s.OfferSnapshot(snapFrame(tick, 1), 0)
+		}
+		if s.CloseCode() != CodeSlowConsumer {
+			t.Fatalf("close code %d, want %d", s.CloseCode(), CodeSlowConsumer)
+		}
+		conn.gate.Unlock()
+		<-s.Done()
+		if _, code, _ := conn.snapshot(); code != CodeSlowConsumer {
+			t.Fatalf("closed with %d", code)
+		}
+		if m.DropCount(metrics.DropSkipLimit) != 1 {
+			t.Errorf("skip_limit drops %d", m.DropCount(metrics.DropSkipLimit))
+		}
+	})
+	t.Run("reliable queue", func(t *testing.T) {
+		conn := newFakeConn()
+		s, _ := testSession(t, conn)
+		conn.gate.Lock()
+		defer conn.gate.Unlock()
+		s.OfferSnapshot(snapFrame(1, 0), 0)
+		time.Sleep(20 * time.Millisecond)
+		for i := 0; i < 4; i++ {
+			if !s.SendReliable([]byte{0x1a, 0}) {
+				t.Fatalf("frame %d refused below the bound", i)
+			}
+		}
+		if s.SendReliable([]byte{0x1a, 0}) {
+			t.Fatal("frame over the bound accepted")
+		}
+	})
+}
+
+func TestCloseWritesQueueThenDisconnect(t *testing.T) {
+	conn := newFakeConn()
+	s, _ := testSession(t, conn)
+	res, _ := proto.Marshal(&pb.ServerFrame{Msg: &pb.ServerFrame_MatchResult{MatchResult: &pb.MatchResult{Reason: "time_limit"}}})
+	s.SendReliable(res)
+	s.Close(4509, "match over")
+	s.Close(4000, "ignored: the first close wins")
+	<-s.Done()
+	msgs, code, _ := conn.snapshot()
+	if code != 4509 || len(msgs) != 2 {
+		t.Fatalf("close %d after %d writes, want 4509 after 2", code, len(msgs))
+	}
+	if decode(t, msgs[0]).GetMatchResult() == nil {
+		t.Fatal("match result not written first")
+	}
+	d := decode(t, msgs[1]).GetDisconnect()
+	if d.GetCode() != 4509 || d.GetReconnect() {
+		t.Fatalf("disconnect %+v", d)
+	}
+	// After the writer has stopped, offers are released and refused quietly.
+	s.OfferSnapshot(snapFrame(9, 0), 0)
+	if !s.SendReliable(res) {
+		t.Fatal("SendReliable on a closed session must not report a full queue")
+	}
+}
+
+func TestWriteErrorAborts(t *testing.T) {
+	conn := newFakeConn()
+	conn.failAt = 1
+	s, m := testSession(t, conn)
+	s.OfferSnapshot(snapFrame(1, 0), 0)
+	<-s.Done()
+	if _, _, aborted := conn.snapshot(); !aborted {
+		t.Fatal("connection not aborted after a failed write")
+	}
+	if m.DropCount(metrics.DropWriteError) != 1 {
+		t.Errorf("write_error drops %d", m.DropCount(metrics.DropWriteError))
+	}
+}
+
+func TestReconnectable(t *testing.T) {
+	for code, want := range map[uint16]bool{1001: true, 1011: true, 4000: true, 4001: true, 4002: true, 4499: true,
+		1002: false, 1009: false, 4500: false, 4503: false, 4509: false} {
+		if Reconnectable(code) != want {
+			t.Errorf("Reconnectable(%d) = %v", code, !want)
+		}
+	}
+}
+
+// TestWritePathAllocatesNothing: offering a snapshot and writing it with its per-player tail allocates nothing in
+// steady state.
+func TestWritePathAllocatesNothing(t *testing.T) {
+	conn := &countConn{done: make(chan struct{}, 1)}
+	m := metrics.New()
+	s := New(&Config{OutboundQueue: 4, MaxSkipped: 3, WriteTimeout: time.Second, CloseTimeout: time.Second, Metrics: m}, conn)
+	defer s.Abort()
+	f := snapFrame(1, 0)
+	f.Data = append(f.Data, make([]byte, 180)...)
+	tick := uint32(1)
+	s.OfferSnapshot(f, 0) // tick 1, full
+	<-conn.done
+	allocs := testing.AllocsPerRun(500, func() {
+		tick++
+		f.Tick, f.Baseline = tick, tick-1 // a delta against the previous write
+		s.OfferSnapshot(f, tick)
+		<-conn.done
+	})
+	if allocs != 0 {
+		t.Fatalf("%v allocations per snapshot written, want 0", allocs)
+	}
+}
+
+type countConn struct{ done chan struct{} }
+
+func (c *countConn) WriteBinary([]byte) error         { c.done <- struct{}{}; return nil }
+func (c *countConn) SetWriteDeadline(time.Time) error { return nil }
+func (c *countConn) CloseWith(uint16, string)         {}
+func (c *countConn) Abort()                           {}
+
+// BenchmarkOfferAndWrite measures the cost of handing one snapshot to a session and writing it (without the socket).
+func BenchmarkOfferAndWrite(b *testing.B) {
+	conn := &countConn{done: make(chan struct{}, 1)}
+	s := New(&Config{OutboundQueue: 4, MaxSkipped: 3, WriteTimeout: time.Second, CloseTimeout: time.Second, Metrics: metrics.New()}, conn)
+	defer s.Abort()
+	f := &room.Frame{Data: make([]byte, 200)}
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		f.Tick = uint32(i + 1) // full snapshots: always written
+		s.OfferSnapshot(f, uint32(i))
+		<-conn.done
+	}
+}
