@@ -53,6 +53,7 @@ async function waitHTTP(url: string, ms: number): Promise<void> {
 before(async () => {
   if (!existsSync(CHROMIUM)) {
     // The Makefile's deps-browser target normally does this; CI runs as root.
+    execFileSync("apt-get", ["update"], { stdio: "inherit", timeout: 120_000 });
     execFileSync("apt-get", ["install", "-y", "-o", "DPkg::Lock::Timeout=120", "chromium"], { stdio: "inherit", timeout: 240_000 });
   }
   tmp = mkdtempSync(join(tmpdir(), "tw-e2e-"));

@@ -267,3 +267,17 @@ test("a game without inputs is kept alive by pings within the heartbeat interval
   const pings = s.frames("ping").length;
   assert.ok(pings >= 10 && pings <= 11, `${pings} pings in 3 s`);
 });
+
+test("without a prediction model the local player is drawn interpolated, once", () => {
+  const sched = new FakeScheduler();
+  let sock: FakeSocket | undefined;
+  const client = new TickwireClient({ url: "ws://t/ws", join: { joinToken: "jt" }, scheduler: sched, socket: (u) => (sock = new FakeSocket(u)) });
+  client.connect();
+  sock!.open();
+  assert.deepEqual(sock!.frames("join")[0]!.target, { case: "joinToken", value: "jt" });
+  sock!.deliver({ msg: { case: "welcome", value: welcome() } });
+  sendSnapshot(sock!, EMPTY_WORLD, { tick: 100, entities: [player(1, 10, 10), player(2, 20, 20)] }, 0);
+  const v = client.view(sched.now());
+  assert.equal(v.local?.id, 1);
+  assert.deepEqual(v.entities.map((e) => e.id), [2]);
+});

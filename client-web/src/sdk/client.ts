@@ -101,9 +101,9 @@ export interface NetStats {
 export interface RenderView {
   /** The (fractional) server tick remote entities are drawn at; NaN before the first snapshot. */
   readonly renderTick: number;
-  /** Remote entities (everything but the predicted local player), interpolated, ids ascending. */
+  /** Every entity but the local player's, interpolated, ids ascending. */
   readonly entities: readonly RenderEntity[];
-  /** The local player's entity: predicted position, other fields from the prediction; undefined when absent. */
+  /** The local player's entity: predicted when a PredictionModel is set (else interpolated); undefined when absent. */
   readonly local: RenderEntity | undefined;
 }
 
@@ -291,7 +291,7 @@ export class TickwireClient extends Emitter<ClientEvents> {
     this.lastRenderTick = rt;
     const predicted = this.predictor?.predicted;
     const pos = this.predictor?.position(nowMs);
-    const entities = this.interp ? this.interp.sample(rt, pos ? id : undefined) : [];
+    let entities = this.interp ? this.interp.sample(rt, pos ? id : undefined) : [];
     let local: RenderEntity | undefined;
     if (predicted && pos && this.predictor) {
       const fields = Float64Array.from(predicted);
@@ -299,7 +299,9 @@ export class TickwireClient extends Emitter<ClientEvents> {
       fields[this.predictor.model.yField] = pos.y;
       local = { id, kind: this.predictor.model.kind, fields };
     } else {
+      // No prediction (none configured, or not yet): the local player is drawn interpolated like the others.
       local = entities.find((e) => e.id === id);
+      if (local) entities = entities.filter((e) => e !== local);
     }
     return { renderTick: rt, entities, local };
   }
