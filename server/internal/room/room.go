@@ -3,6 +3,7 @@ package room
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -231,7 +232,8 @@ func (r *Room) Info() Info {
 // Sim, which ends only this room (players are closed with CLOSE_ROOM_FAILED and a room_error event is reported).
 func (r *Room) Run() {
 	if r.started.Swap(true) {
-		panic("room: Run called twice")
+		r.cfg.Logger.Error("room: Run called twice", slog.String("room", r.cfg.ID))
+		return
 	}
 	defer close(r.done)
 	defer r.closeControl()

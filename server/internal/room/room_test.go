@@ -1,11 +1,13 @@
 package room
 
 import (
+	"context"
 	"errors"
 	"slices"
 	"testing"
 
 	"github.com/tickwire/tickwire/game"
+	"github.com/tickwire/tickwire/proto"
 )
 
 func TestJoinSnapshotsAndInputs(t *testing.T) {
@@ -67,5 +69,58 @@ func TestRoomFull(t *testing.T) {
 	_, err := h.r.Join(t.Context(), JoinRequest{Sink: newFakeSink(t)})
 	if !errors.Is(err, ErrFull) {
 		t.Fatalf("third join: %v, want ErrFull", err)
+	}
+}
+
+func TestJoinCancelled(t *testing.T) {
+	h := startRoom(t, Config{}, newLineSim())
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if _, err := h.r.Join(ctx, JoinRequest{Sink: newFakeSink(t)}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Join with a cancelled context: %v", err)
+	}
+	h.ticks(1)
+	if n := h.r.Info().Players; n != 0 {
+		t.Fatalf("%d players after a cancelled join", n)
+	}
+}
+
+func TestBroadcast(t *testing.T) {
+	h := startRoom(t, Config{}, newLineSim())
+	a, _ := h.join("a")
+	if err := h.r.Broadcast(game.Event{Type: "notice", Player: 7, Args: [4]int32{-1, 2}, NArgs: 2}, "server restarts soon \xff"); err != nil {
+		t.Fatal(err)
+	}
+	h.ticks(1)
+	a.check(t)
+	var got *proto.Event
+	for _, f := range a.reliable {
+		if e := f.GetEvent(); e != nil && e.GetType() == "notice" {
+			got = e
+		}
+	}
+	if got == nil || got.GetPlayerId() != 7 || !slices.Equal(got.GetArgs(), []int32{-1, 2}) || got.GetText() != "server restarts soon \uFFFD" {
+		t.Fatalf("broadcast event %v", got)
+	}
+}
+
+// TestRoomTickAllocs: a 16-player arena tick allocates nothing in steady state (reliable frames come from slabs, so
+// fewer than one allocation per tick on average).
+func TestRoomTickAllocs(t *testing.T) {
+	if testing.CoverMode() != "" || raceEnabled {
+		t.Skip("instrumented build")
+	}
+	r, ids, sinks, bots := benchRoom(t, 16)
+	tick := func() {
+		for i, bt := range bots {
+			directInput(r, ids[i], sinks[i], bt.next())
+		}
+		r.step()
+	}
+	for range 300 {
+		tick()
+	}
+	if a := testing.AllocsPerRun(300, tick); a != 0 {
+		t.Errorf("%v allocations per tick", a)
 	}
 }
