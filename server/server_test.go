@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lxzan/gws"
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 
@@ -359,4 +360,27 @@ func TestShutdownClosesClientsWithGoingAway(t *testing.T) {
 	if ts.srv.State() != server.StateStopped {
 		t.Errorf("state %v after shutdown, want stopped", ts.srv.State())
 	}
+}
+
+func TestCompressionBoundsInflatedSize(t *testing.T) {
+	cfg := testConfig()
+	cfg.Compression = true
+	ts := startServer(t, cfg)
+	c := &client{t: t, in: make(chan *pb.ServerFrame, 1<<14), done: make(chan struct{})}
+	ws, resp, err := gws.NewClient(clientHandler{c: c}, &gws.ClientOption{Addr: "ws://" + ts.addr + "/ws",
+		PermessageDeflate: gws.PermessageDeflate{Enabled: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ext := resp.Header.Get("Sec-WebSocket-Extensions"); !strings.Contains(ext, "permessage-deflate") {
+		t.Fatalf("deflate not negotiated: %q", ext)
+	}
+	c.ws = ws
+	go ws.ReadLoop()
+	t.Cleanup(func() { _ = ws.NetConn().Close() })
+	c.handshake("squeezed")
+	c.waitFor("snapshot", 2*time.Second, isSnapshot)
+	// 200 KB of zeros deflate to a few hundred bytes on the wire, far under MaxFrameBytes; inflating stops at the limit.
+	c.sendRaw(make([]byte, 200_000))
+	c.expectClose(1011, false, 3*time.Second)
 }
