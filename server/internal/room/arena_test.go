@@ -496,3 +496,23 @@ func TestPanicEndsOnlyItsRoom(t *testing.T) {
 		t.Fatalf("healthy room %+v", hg.r.Info())
 	}
 }
+
+// unsortedSim breaks the entity order contract.
+type unsortedSim struct{ *lineSim }
+
+func (s unsortedSim) AppendEntities(dst []game.Entity) []game.Entity {
+	dst = s.lineSim.AppendEntities(dst)
+	slices.Reverse(dst)
+	return dst
+}
+
+func TestBadWorldFailsRoom(t *testing.T) {
+	h := startRoom(t, Config{}, unsortedSim{newLineSim()})
+	a, _ := h.join("a")
+	h.join("b")
+	h.ticks(1)
+	<-h.r.Done()
+	if closed, code := a.state(); !closed || code != CloseRoomFailed {
+		t.Fatalf("closed=%v code=%d", closed, code)
+	}
+}

@@ -3,6 +3,7 @@ package room
 import (
 	"bytes"
 	"fmt"
+	"log/slog"
 	"slices"
 	"sync"
 	"testing"
@@ -406,6 +407,9 @@ func startRoom(t *testing.T, cfg Config, sim game.Sim) *harness {
 	clk := newFakeClock()
 	h := &harness{t: t, clk: clk, evs: make(chan Event, 1024), t0: clk.Now()}
 	cfg.Clock = clk
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
 	if cfg.ID == "" {
 		cfg.ID = "r1"
 	}

@@ -1,7 +1,10 @@
 package room
 
 import (
+	"fmt"
+
 	"github.com/tickwire/tickwire/game"
+	"github.com/tickwire/tickwire/proto/snapcodec"
 )
 
 // step runs one tick: inputs, Step, history, events, grace, snapshots, the game's result and the empty timeout.
@@ -30,6 +33,7 @@ func (r *Room) step() {
 	h := &r.hist[int(t%uint32(len(r.hist)))]
 	h.world.Tick = t
 	h.world.Entities = r.sim.AppendEntities(h.world.Entities[:0])
+	r.checkWorld(&h.world)
 
 	for i := range r.events.List {
 		ev := &r.events.List[i]
@@ -58,4 +62,18 @@ func (r *Room) step() {
 	r.tickA.Store(t)
 	r.publish()
 	r.cfg.Observer.TickDone(r.cfg.Clock.Now().Sub(t0))
+}
+
+// checkWorld enforces the Sim's side of the contract the codec relies on: ids strictly ascending, kinds from the
+// schema. A violation is a bug in the game: the room fails (as for a panic) rather than send undecodable snapshots.
+func (r *Room) checkWorld(w *snapcodec.World) {
+	for i := range w.Entities {
+		e := &w.Entities[i]
+		if i > 0 && w.Entities[i-1].ID >= e.ID {
+			panic(fmt.Sprintf("room: Sim.AppendEntities: id %d after %d (ids must ascend)", e.ID, w.Entities[i-1].ID))
+		}
+		if !r.codec.KnownKind(e.Kind) {
+			panic(fmt.Sprintf("room: Sim.AppendEntities: entity %d has unknown kind %d", e.ID, e.Kind))
+		}
+	}
 }
