@@ -81,9 +81,11 @@ export interface NetStats {
   readonly snapshotsPerSecond: number;
   readonly bytesInPerSecond: number;
   readonly bytesOutPerSecond: number;
-  /** Prediction corrections (reconciliations that moved the local player) and the largest one, in field units. */
+  /** Prediction corrections (mispredictions of the local player, smoothed) and the largest one, in field units. */
   readonly corrections: number;
   readonly largestCorrection: number;
+  /** Server moves of the local player too large to smooth (respawns), applied at once. */
+  readonly teleports: number;
   /** Snapshots that could not be decoded (corrupt, or not against the baseline held). */
   readonly decodeErrors: number;
   /** Snapshots whose state_hash differed from the decoded world's, and how many were checked. */
@@ -265,6 +267,7 @@ export class TickwireClient extends Emitter<ClientEvents> {
       bytesOutPerSecond: this.outMeter.perSecond(now),
       corrections: this.predictor?.corrections ?? 0,
       largestCorrection: this.predictor?.largestCorrection ?? 0,
+      teleports: this.predictor?.teleports ?? 0,
       decodeErrors: this.decodeErrors,
       hashMismatches: this.hashMismatches,
       hashChecks: this.hashChecks,

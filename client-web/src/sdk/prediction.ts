@@ -48,12 +48,14 @@ export interface Point {
 
 /** Predicts the local player's entity; see the module documentation. Not tied to any network code. */
 export class Predictor {
-  /** Number of reconciliations that moved the predicted position. */
+  /** Reconciliations that moved the predicted position (mispredictions), each smoothed away. */
   corrections = 0;
   /** The length of the largest correction so far (field units). */
   largestCorrection = 0;
-  /** The length of the most recent non-zero correction. */
+  /** The length of the most recent correction. */
   lastCorrection = 0;
+  /** Reconciliations that moved the position further than snapDistance (a respawn): applied at once, not counted above. */
+  teleports = 0;
 
   private readonly tickMs: number;
   private readonly smoothingMs: number;
@@ -137,16 +139,17 @@ export class Predictor {
     const ey = old[yf]! - next[yf]!;
     if (ex === 0 && ey === 0) return;
     const len = Math.hypot(ex, ey);
-    this.corrections++;
-    this.lastCorrection = len;
-    this.largestCorrection = Math.max(this.largestCorrection, len);
     if (len > this.model.snapDistance) {
+      this.teleports++;
       this.offX = this.offY = 0;
       this.prevX = next[xf]!;
       this.prevY = next[yf]!;
       this.lastInputAt = -Infinity;
       return;
     }
+    this.corrections++;
+    this.lastCorrection = len;
+    this.largestCorrection = Math.max(this.largestCorrection, len);
     // Keep what is drawn continuous: shift the in-between segment with the state and absorb the jump in the offset.
     const o = this.offsetNow(nowMs);
     this.offX = o.x + ex;
