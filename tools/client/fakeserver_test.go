@@ -1,0 +1,344 @@
+package client
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/lxzan/gws"
+	"google.golang.org/protobuf/encoding/protowire"
+	gproto "google.golang.org/protobuf/proto"
+
+	"github.com/tickwire/tickwire/game"
+	"github.com/tickwire/tickwire/proto"
+	"github.com/tickwire/tickwire/proto/snapcodec"
+)
+
+// fakeServer speaks just enough of the protocol to exercise the client: quick play into one room, inputs applied in
+// sequence order, delta snapshots against the last snapshot written to each connection (snapcodec), state hashes,
+// Ping/Pong, resume by token within a grace period, and refusals with Disconnect frames.
+//
+// Players are kind 1 [x, y, vx, vy] (x rate vx, y rate vy); input [dx, dy] in -1..1 sets the velocity to 3·(dx, dy)
+// sub-units per tick. Every 5th tick a projectile (kind 2 [x, vx], x rate vx) appears and lives 7 ticks, so snapshots
+// carry new, moving and removed entities.
+type fakeServer struct {
+	t     *testing.T
+	url   string
+	codec *snapcodec.Codec
+	ln    net.Listener
+	quit  chan struct{}
+	wg    sync.WaitGroup
+
+	// Fault injection, set before clients connect.
+	badHash     bool // every hashed snapshot carries a wrong hash
+	ignoreInput bool // never apply inputs (so nothing is acknowledged)
+	maxPlayers  int  // 0: no limit
+
+	mu      sync.Mutex // guards the room below
+	tick    uint32
+	players map[uint32]*fakePlayer
+	byToken map[string]*fakePlayer
+	nextID  uint32
+	projN   uint32
+	projs   []game.Entity
+	history map[uint32]*snapcodec.World
+	conns   map[*gws.Conn]*fakePlayer
+	pending map[*gws.Conn]bool // saw Hello
+}
+
+type fakePlayer struct {
+	id       uint32
+	x, y     int32
+	vx, vy   int32
+	applied  uint32
+	inputs   []*proto.Input
+	conn     *gws.Conn
+	lastSent uint32 // tick of the last snapshot written to conn (0: none)
+	token    string
+	tokenN   int
+}
+
+var fakeSchema = &game.Schema{
+	Kinds: []game.KindSpec{
+		{ID: 1, Name: "player", Fields: []game.FieldSpec{{Name: "x", RateField: 3}, {Name: "y", RateField: 4}, {Name: "vx"}, {Name: "vy"}}},
+		{ID: 2, Name: "projectile", Fields: []game.FieldSpec{{Name: "x", RateField: 2}, {Name: "vx"}}},
+	},
+	Input:  []game.InputField{{Name: "dx", Min: -1, Max: 1}, {Name: "dy", Min: -1, Max: 1}},
+	Params: map[string]int32{"speed": 3},
+}
+
+func startFakeServer(t *testing.T, tickRate int, setup func(*fakeServer)) *fakeServer {
+	t.Helper()
+	codec, err := snapcodec.New(fakeSchema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &fakeServer{t: t, codec: codec, quit: make(chan struct{}), players: map[uint32]*fakePlayer{},
+		byToken: map[string]*fakePlayer{}, history: map[uint32]*snapcodec.World{}, conns: map[*gws.Conn]*fakePlayer{},
+		pending: map[*gws.Conn]bool{}}
+	if setup != nil {
+		setup(s)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.ln = ln
+	s.url = "ws://" + ln.Addr().String()
+	up := gws.NewUpgrader(s, &gws.ServerOption{})
+	mux := http.NewServeMux()
+	mux.HandleFunc("/ws", func(w http.ResponseWriter, r *http.Request) {
+		c, err := up.Upgrade(w, r)
+		if err != nil {
+			return
+		}
+		go c.ReadLoop()
+	})
+	hs := &http.Server{Handler: mux}
+	go func() { _ = hs.Serve(ln) }()
+	s.wg.Add(1)
+	go s.run(time.Second / time.Duration(tickRate))
+	t.Cleanup(func() {
+		close(s.quit)
+		s.wg.Wait()
+		_ = hs.Close()
+		s.mu.Lock()
+		for c := range s.conns {
+			_ = c.NetConn().Close()
+		}
+		s.mu.Unlock()
+	})
+	return s
+}
+
+func (s *fakeServer) OnOpen(*gws.Conn)             {}
+func (s *fakeServer) OnPing(c *gws.Conn, _ []byte) { _ = c.WritePong(nil) }
+func (s *fakeServer) OnPong(*gws.Conn, []byte)     {}
+
+func (s *fakeServer) OnClose(c *gws.Conn, _ error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if p := s.conns[c]; p != nil && p.conn == c {
+		p.conn = nil
+	}
+	delete(s.conns, c)
+	delete(s.pending, c)
+}
+
+func (s *fakeServer) send(c *gws.Conn, f *proto.ServerFrame) {
+	b, err := gproto.Marshal(f)
+	if err != nil {
+		s.t.Error(err)
+		return
+	}
+	_ = c.WriteMessage(gws.OpcodeBinary, b)
+}
+
+func (s *fakeServer) refuse(c *gws.Conn, code proto.CloseCode, reason string) {
+	s.send(c, &proto.ServerFrame{Msg: &proto.ServerFrame_Disconnect{Disconnect: &proto.Disconnect{
+		Code: uint32(code), Reason: reason, Reconnect: Reconnectable(uint16(code))}}})
+	_ = c.WriteClose(uint16(code), []byte(reason))
+}
+
+func (s *fakeServer) OnMessage(c *gws.Conn, m *gws.Message) {
+	defer m.Close()
+	var f proto.ClientFrame
+	if err := gproto.Unmarshal(m.Bytes(), &f); err != nil {
+		s.refuse(c, proto.CloseCode_CLOSE_BAD_FRAME, "undecodable")
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch msg := f.Msg.(type) {
+	case *proto.ClientFrame_Hello:
+		if msg.Hello.GetProtocolVersion() != proto.ProtocolVersion_PROTOCOL_VERSION_1 {
+			s.refuse(c, proto.CloseCode_CLOSE_UNSUPPORTED_VERSION, "version")
+			return
+		}
+		s.pending[c] = true
+	case *proto.ClientFrame_Join:
+		if !s.pending[c] {
+			s.refuse(c, proto.CloseCode_CLOSE_BAD_FRAME, "join before hello")
+			return
+		}
+		delete(s.pending, c)
+		s.joinLocked(c, msg.Join)
+	case *proto.ClientFrame_Input:
+		p := s.conns[c]
+		if p == nil {
+			s.refuse(c, proto.CloseCode_CLOSE_BAD_FRAME, "input before join")
+			return
+		}
+		if v := msg.Input.GetValues(); len(v) != 2 || v[0] < -1 || v[0] > 1 || v[1] < -1 || v[1] > 1 {
+			s.refuse(c, proto.CloseCode_CLOSE_BAD_FRAME, "input values")
+			return
+		}
+		p.inputs = append(p.inputs, msg.Input)
+	case *proto.ClientFrame_Ping:
+		s.send(c, &proto.ServerFrame{Msg: &proto.ServerFrame_Pong{Pong: &proto.Pong{
+			ClientTimeUs: msg.Ping.GetClientTimeUs(), ServerTimeUs: uint64(time.Now().UnixMicro()), ServerTick: s.tick}}})
+	case *proto.ClientFrame_Ack:
+	case *proto.ClientFrame_Leave:
+		if p := s.conns[c]; p != nil {
+			delete(s.players, p.id)
+			delete(s.byToken, p.token)
+		}
+		s.refuse(c, proto.CloseCode_CLOSE_LEFT, "left")
+	}
+}
+
+func (s *fakeServer) joinLocked(c *gws.Conn, j *proto.Join) {
+	var p *fakePlayer
+	resumed := false
+	switch tgt := j.Target.(type) {
+	case *proto.Join_Mode:
+		if tgt.Mode != "arena" {
+			s.refuse(c, proto.CloseCode_CLOSE_ROOM_NOT_FOUND, "no such mode")
+			return
+		}
+		if s.maxPlayers > 0 && len(s.players) >= s.maxPlayers {
+			s.refuse(c, proto.CloseCode_CLOSE_ROOM_FULL, "full")
+			return
+		}
+		s.nextID++
+		p = &fakePlayer{id: s.nextID, x: int32(s.nextID) * 100, y: 50}
+		s.players[p.id] = p
+	case *proto.Join_ResumeToken:
+		p = s.byToken[string(tgt.ResumeToken)]
+		if p == nil {
+			s.refuse(c, proto.CloseCode_CLOSE_INVALID_TOKEN, "unknown token")
+			return
+		}
+		delete(s.byToken, p.token)
+		if p.conn != nil {
+			s.refuse(p.conn, proto.CloseCode_CLOSE_SUPERSEDED, "superseded")
+			delete(s.conns, p.conn)
+		}
+		resumed = true
+	default:
+		s.refuse(c, proto.CloseCode_CLOSE_INVALID_TOKEN, "join tokens are not supported here")
+		return
+	}
+	p.tokenN++
+	p.token = fmt.Sprintf("tok-%d-%d", p.id, p.tokenN)
+	s.byToken[p.token] = p
+	p.conn, p.lastSent = c, 0
+	s.conns[c] = p
+	kinds, input, params := snapcodec.SchemaToWelcome(fakeSchema)
+	s.send(c, &proto.ServerFrame{Msg: &proto.ServerFrame_Welcome{Welcome: &proto.Welcome{
+		ProtocolVersion: proto.ProtocolVersion_PROTOCOL_VERSION_1, PlayerId: p.id, RoomId: "r1", RoomEpoch: 7,
+		TickRate: 30, SnapshotRate: 30, ResumeToken: []byte(p.token), GraceMs: 3000, Tick: s.tick, Resumed: resumed,
+		LastInputSeq: p.applied, Mode: "arena", Kinds: kinds, Input: input, Params: params, HeartbeatMs: 5000,
+		HashInterval: 3}}})
+}
+
+func (s *fakeServer) run(dt time.Duration) {
+	defer s.wg.Done()
+	t := time.NewTicker(dt)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.quit:
+			return
+		case <-t.C:
+			s.step()
+		}
+	}
+}
+
+func (s *fakeServer) step() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.tick++
+	for _, p := range s.players {
+		for _, in := range p.inputs {
+			if s.ignoreInput || in.GetSeq() <= p.applied {
+				continue
+			}
+			p.applied = in.GetSeq()
+			v := in.GetValues()
+			p.vx, p.vy = 3*v[0], 3*v[1]
+			p.x += p.vx
+			p.y += p.vy
+		}
+		p.inputs = p.inputs[:0]
+	}
+	live := s.projs[:0]
+	for _, e := range s.projs {
+		if s.tick-uint32(e.Fields[2]) < 7 {
+			e.Fields[0] += e.Fields[1]
+			live = append(live, e)
+		}
+	}
+	s.projs = live
+	if s.tick%5 == 0 {
+		s.projN++
+		s.projs = append(s.projs, game.Entity{ID: 65536 + s.projN, Kind: 2, Fields: [8]int32{0, 9, int32(s.tick)}})
+	}
+	w := &snapcodec.World{Tick: s.tick}
+	ids := make([]uint32, 0, len(s.players))
+	for id := range s.players {
+		ids = append(ids, id)
+	}
+	for i := 1; i < len(ids); i++ {
+		for j := i; j > 0 && ids[j] < ids[j-1]; j-- {
+			ids[j], ids[j-1] = ids[j-1], ids[j]
+		}
+	}
+	for _, id := range ids {
+		p := s.players[id]
+		w.Entities = append(w.Entities, game.Entity{ID: id, Kind: 1, Fields: [8]int32{p.x, p.y, p.vx, p.vy}})
+	}
+	for _, e := range s.projs {
+		e.Fields[2] = 0 // the birth tick is server-private
+		w.Entities = append(w.Entities, e)
+	}
+	s.history[s.tick] = w
+	delete(s.history, s.tick-60)
+	for _, p := range s.players {
+		if p.conn == nil {
+			continue
+		}
+		base := s.history[p.lastSent]
+		baseline := p.lastSent
+		if base == nil {
+			baseline = 0
+		}
+		snap := &proto.Snapshot{Tick: s.tick, BaselineTick: baseline, Entities: s.codec.AppendDelta(nil, base, w)}
+		if s.tick%3 == 0 {
+			h := s.codec.Hash(w)
+			if s.badHash {
+				h++
+			}
+			snap.StateHash = &h
+		}
+		b, _ := gproto.Marshal(&proto.ServerFrame{Msg: &proto.ServerFrame_Snapshot{Snapshot: snap}})
+		b = protowire.AppendTag(b, 15, protowire.VarintType)
+		b = protowire.AppendVarint(b, uint64(p.applied))
+		if p.conn.WriteMessage(gws.OpcodeBinary, b) == nil {
+			p.lastSent = s.tick
+		}
+	}
+}
+
+// kick closes a player's connection with a code (what a server does to a slow consumer, for example).
+func (s *fakeServer) kick(id uint32, code proto.CloseCode) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if p := s.players[id]; p != nil && p.conn != nil {
+		s.refuse(p.conn, code, "kicked")
+	}
+}
+
+func (s *fakeServer) player(id uint32) (x, y int32, applied uint32) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.players[id]
+	if p == nil {
+		return 0, 0, 0
+	}
+	return p.x, p.y, p.applied
+}

@@ -1,0 +1,104 @@
+package client
+
+import (
+	"net"
+	"sync"
+	"time"
+)
+
+// gateConn is the client's socket. It lets a test or load tool stop reading (a slow consumer) without losing what
+// the server sent meanwhile: while stalled, Read waits, and a Close (gws closes the socket when a write fails) is
+// postponed until the reader has drained what the kernel buffered, so the server's Disconnect frame is still seen.
+type gateConn struct {
+	net.Conn
+
+	mu        sync.Mutex
+	cond      *sync.Cond
+	stalled   bool
+	drain     bool // a write failed while stalled: a Close must let the reader drain first
+	closeWant bool // Close was called while stalled; the socket closes when a Read fails or after lingerClose
+	closed    bool
+}
+
+// lingerClose bounds how long a postponed Close lets the reader drain.
+const lingerClose = 2 * time.Second
+
+func newGateConn(c net.Conn) *gateConn {
+	g := &gateConn{Conn: c}
+	g.cond = sync.NewCond(&g.mu)
+	return g
+}
+
+func (g *gateConn) Read(p []byte) (int, error) {
+	g.mu.Lock()
+	for g.stalled && !g.closed {
+		g.cond.Wait()
+	}
+	g.mu.Unlock()
+	n, err := g.Conn.Read(p)
+	if err != nil {
+		g.mu.Lock()
+		want := g.closeWant
+		g.mu.Unlock()
+		if want {
+			g.closeNow()
+		}
+	}
+	return n, err
+}
+
+func (g *gateConn) Write(p []byte) (int, error) {
+	n, err := g.Conn.Write(p)
+	if err != nil {
+		// The server is gone: read what it said before it left (its Disconnect frame).
+		g.mu.Lock()
+		if g.stalled {
+			g.stalled, g.drain = false, true
+			g.cond.Broadcast()
+		}
+		g.mu.Unlock()
+	}
+	return n, err
+}
+
+// Close closes the socket, or, while stalled, resumes reading and closes once the buffered data is read.
+func (g *gateConn) Close() error {
+	g.mu.Lock()
+	if (g.stalled || g.drain) && !g.closed && !g.closeWant {
+		g.stalled = false
+		g.closeWant = true
+		g.cond.Broadcast()
+		g.mu.Unlock()
+		time.AfterFunc(lingerClose, func() { g.closeNow() })
+		return nil
+	}
+	want := g.closeWant
+	g.mu.Unlock()
+	if want {
+		return nil
+	}
+	return g.closeNow()
+}
+
+// closeNow closes the socket at once (a dropped connection, as far as the server can tell).
+func (g *gateConn) closeNow() error {
+	g.mu.Lock()
+	if g.closed {
+		g.mu.Unlock()
+		return nil
+	}
+	g.closed = true
+	g.stalled = false
+	g.cond.Broadcast()
+	g.mu.Unlock()
+	return g.Conn.Close()
+}
+
+func (g *gateConn) setStalled(on bool) {
+	g.mu.Lock()
+	if !g.closed {
+		g.stalled = on
+		g.cond.Broadcast()
+	}
+	g.mu.Unlock()
+}
