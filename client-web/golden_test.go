@@ -49,9 +49,20 @@ type goldenKind struct {
 	Fields []goldenKindField `json:"fields"`
 }
 
+// goldenMutation is a valid body with one byte changed, decoded against the same baseline as the case it comes from:
+// the TypeScript decoder must accept exactly what the Go decoder accepts, with the same resulting world (by hash).
+type goldenMutation struct {
+	Of        string `json:"of"`
+	Body      string `json:"body"`
+	WantError bool   `json:"want_error,omitempty"`
+	WantHash  uint32 `json:"want_hash,omitempty"`
+	WantCount int    `json:"want_count,omitempty"`
+}
+
 type goldenFile struct {
-	Kinds []goldenKind `json:"kinds"`
-	Cases []goldenCase `json:"cases"`
+	Kinds     []goldenKind     `json:"kinds"`
+	Cases     []goldenCase     `json:"cases"`
+	Mutations []goldenMutation `json:"mutations"`
 }
 
 // schema is the arena's entity layout plus a kind whose rate field is not a position, to keep the test generic.
@@ -166,6 +177,31 @@ func buildGolden(t *testing.T) goldenFile {
 			Name: s.name, BaseTick: s.base.Tick, Base: toGolden(c, s.base.Entities), Tick: s.cur.Tick,
 			Body: hex.EncodeToString(body), Want: toGolden(c, out.Entities), WantHash: c.Hash(&out),
 		})
+	}
+
+	// One-byte mutations of some valid bodies, with the Go decoder's verdict.
+	for _, s := range steps {
+		if s.name != "delta_multi_tick_removed_and_new" && s.name != "delta_kind_change" && s.name != "wraparound_delta" {
+			continue
+		}
+		body := c.AppendDelta(nil, s.base, s.cur)
+		for i := range body {
+			for _, v := range []byte{body[i] ^ 0x01, body[i] ^ 0x02, body[i] ^ 0x80, 0x00, 0x7f, 0xff} {
+				if v == body[i] {
+					continue
+				}
+				mut := append([]byte(nil), body...)
+				mut[i] = v
+				var out snapcodec.World
+				m := goldenMutation{Of: s.name, Body: hex.EncodeToString(mut)}
+				if err := c.Apply(s.base, s.cur.Tick, mut, &out); err != nil {
+					m.WantError = true
+				} else {
+					m.WantHash, m.WantCount = c.Hash(&out), len(out.Entities)
+				}
+				f.Mutations = append(f.Mutations, m)
+			}
+		}
 	}
 
 	// Bodies every decoder must reject.

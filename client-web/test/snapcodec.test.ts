@@ -19,9 +19,17 @@ interface GoldenCase {
   want_hash?: number;
   want_error?: boolean;
 }
+interface GoldenMutation {
+  of: string;
+  body: string;
+  want_error?: boolean;
+  want_hash?: number;
+  want_count?: number;
+}
 interface GoldenFile {
   kinds: { id: number; name: string; fields: { name: string; rate_field: number }[] }[];
   cases: GoldenCase[];
+  mutations: GoldenMutation[];
 }
 
 const golden = JSON.parse(
@@ -65,6 +73,30 @@ for (const c of golden.cases) {
     assert.equal(Buffer.from(codec.encode(base, got)).toString("hex"), c.body);
   });
 }
+
+test("one-byte mutations: accepted and rejected exactly as by the Go decoder, with the same world", () => {
+  assert.ok(golden.mutations.length > 100);
+  let accepted = 0;
+  for (const m of golden.mutations) {
+    const c = golden.cases.find((x) => x.name === m.of)!;
+    const base = toWorld(c.base_tick, c.base);
+    let got: World | undefined;
+    try {
+      got = codec.apply(base, c.tick, hexBytes(m.body));
+    } catch (err) {
+      assert.ok(err instanceof SnapDecodeError, `${m.of} ${m.body}: ${String(err)}`);
+    }
+    if (m.want_error) {
+      assert.equal(got, undefined, `${m.of} ${m.body}: Go rejects it`);
+      continue;
+    }
+    assert.ok(got, `${m.of} ${m.body}: Go accepts it`);
+    assert.equal(got.entities.length, m.want_count ?? 0, `${m.of} ${m.body}: entity count`);
+    assert.equal(codec.hash(got), m.want_hash ?? 0, `${m.of} ${m.body}: hash`);
+    accepted++;
+  }
+  assert.ok(accepted > 20, `${accepted} accepted mutations`);
+});
 
 test("zigzag round-trips int32 extremes", () => {
   for (const v of [0, 1, -1, 2147483647, -2147483648, 123456, -654321]) {
