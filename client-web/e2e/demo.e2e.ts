@@ -64,6 +64,7 @@ before(async () => {
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
   server = spawn(bin, ["-addr", `127.0.0.1:${port}`, "-log-level", "warn"], { stdio: ["ignore", "pipe", "pipe"] });
+  process.once("exit", () => server?.kill("SIGKILL")); // never leave the server behind, even if the runner is cut short
   server.stdout!.on("data", (b: Buffer) => (serverLog += b.toString()));
   server.stderr!.on("data", (b: Buffer) => (serverLog += b.toString()));
   await waitHTTP(base + "/", 10_000);
