@@ -8,7 +8,7 @@
 // vy are the displacement its last input applied, and a projectile's vx, vy are its constant velocity, so the codec's
 // rate prediction makes straight-line motion free after an entity appears.
 //
-// Entities: kind 1 "player" [x, y, vx, vy, aim, hp, score] with id = player id; kind 2 "projectile"
+// Entities: kind 1 "player" [x, y, vx, vy, aim, hp, score, aim_rate] with id = player id; kind 2 "projectile"
 // [x, y, vx, vy, owner] with ids from ProjectileIDBase upward, never reused. Input: [dx, dy, aim, fire].
 //
 // Events reported by Step (Event.Player is always the player who was hit):
@@ -51,6 +51,7 @@ const (
 	PlayerAim
 	PlayerHP
 	PlayerScore
+	PlayerAimRate
 )
 
 // Field indexes of a projectile entity.
@@ -102,6 +103,7 @@ type player struct {
 	x, y      int32
 	vx, vy    int32
 	aim       uint16 // full precision; the entity carries aim >> AimShift
+	aimRate   int32  // the change of the aim field its last input applied, wrapped to the shortest turn
 	hp, score int32
 	nextFire  game.Tick // the first tick this player may fire again
 	connected bool
@@ -188,9 +190,10 @@ func newSchema(p Params) *game.Schema {
 				{Name: "y", RateField: 1 + PlayerVY},
 				{Name: "vx"},
 				{Name: "vy"},
-				{Name: "aim"},
+				{Name: "aim", RateField: 1 + PlayerAimRate},
 				{Name: "hp"},
 				{Name: "score"},
+				{Name: "aim_rate"},
 			}},
 			{ID: KindProjectile, Name: "projectile", Fields: []game.FieldSpec{
 				{Name: "x", RateField: 1 + ProjVX},
@@ -267,7 +270,7 @@ func (a *Arena) Disconnected(p game.PlayerID) {
 	if i := a.find(p); i >= 0 {
 		pl := &a.players[i]
 		pl.connected = false
-		pl.vx, pl.vy = 0, 0
+		pl.vx, pl.vy, pl.aimRate = 0, 0, 0
 	}
 }
 
@@ -288,7 +291,9 @@ func (a *Arena) ApplyInput(t game.Tick, p game.PlayerID, in *game.Input) {
 	}
 	pl := &a.players[i]
 	pl.x, pl.y, pl.vx, pl.vy = Move(pl.x, pl.y, in.Values[InputDX], in.Values[InputDY], a.params)
-	pl.aim = uint16(clamp(in.Values[InputAim], 0, 65535))
+	aim := uint16(clamp(in.Values[InputAim], 0, 65535))
+	pl.aimRate = aimTurn(int32(pl.aim>>AimShift), int32(aim>>AimShift))
+	pl.aim = aim
 	if in.Values[InputFire] != 0 && t >= pl.nextFire {
 		pl.nextFire = t + game.Tick(a.params.FireInterval)
 		vx, vy := ProjectileVelocity(pl.aim, a.params.ProjectileSpeed)
@@ -306,7 +311,7 @@ func (a *Arena) AppendEntities(dst []game.Entity) []game.Entity {
 	for i := range a.players {
 		pl := &a.players[i]
 		dst = append(dst, game.Entity{ID: uint32(pl.id), Kind: KindPlayer, Fields: [game.MaxFields]int32{
-			pl.x, pl.y, pl.vx, pl.vy, int32(pl.aim >> AimShift), pl.hp, pl.score,
+			pl.x, pl.y, pl.vx, pl.vy, int32(pl.aim >> AimShift), pl.hp, pl.score, pl.aimRate,
 		}})
 	}
 	for i := range a.projectiles {
@@ -323,4 +328,15 @@ func (a *Arena) spawnPoint() (x, y int32) {
 	x = a.rng.Int32N(a.params.WorldW*a.params.Scale + 1)
 	y = a.rng.Int32N(a.params.WorldH*a.params.Scale + 1)
 	return x, y
+}
+
+// aimTurn returns the change from aim field value prev to next along the shorter way round the circle, in aim field
+// units. Stored as the aim's rate, it lets a steadily turning aim cost nothing in deltas.
+func aimTurn(prev, next int32) int32 {
+	const span = int32(1) << (16 - AimShift)
+	d := (next - prev) & (span - 1)
+	if d >= span/2 {
+		d -= span
+	}
+	return d
 }

@@ -49,7 +49,7 @@ func TestSchema(t *testing.T) {
 		t.Fatalf("%d kinds, want 2", len(s.Kinds))
 	}
 	player, proj := s.Kinds[0], s.Kinds[1]
-	if player.ID != KindPlayer || player.Name != "player" || len(player.Fields) != 7 {
+	if player.ID != KindPlayer || player.Name != "player" || len(player.Fields) != 8 {
 		t.Errorf("player kind = %+v", player)
 	}
 	if proj.ID != KindProjectile || proj.Name != "projectile" || len(proj.Fields) != 5 {
@@ -108,6 +108,16 @@ func TestJoin(t *testing.T) {
 	}
 }
 
+func TestAimTurn(t *testing.T) {
+	for _, c := range []struct{ prev, next, want int32 }{
+		{0, 100, 100}, {100, 0, -100}, {65500, 36, 72}, {36, 65500, -72}, {0, 32768, -32768}, {5, 5, 0},
+	} {
+		if got := aimTurn(c.prev, c.next); got != c.want {
+			t.Errorf("aimTurn(%d, %d) = %d, want %d", c.prev, c.next, got, c.want)
+		}
+	}
+}
+
 func TestApplyInput(t *testing.T) {
 	a := newTestArena(t, 1, 2)
 	place(t, a, 1, 1000, 1000)
@@ -117,7 +127,7 @@ func TestApplyInput(t *testing.T) {
 	var ev game.Events
 	a.Step(1, &ev)
 	p1, _ := entity(a, 1)
-	want := [game.MaxFields]int32{16000 + 75, 16000 + 75, 75, 75, 0x12, MaxHP, 0}
+	want := [game.MaxFields]int32{16000 + 75, 16000 + 75, 75, 75, 0x1234, MaxHP, 0, 0x1234}
 	if p1.Fields != want {
 		t.Errorf("player 1 after one input = %v, want %v", p1.Fields, want)
 	}

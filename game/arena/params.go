@@ -18,8 +18,9 @@ const (
 
 	// ProjectileIDBase is the entity id of the first projectile; player entity ids equal player ids, which are below it.
 	ProjectileIDBase = 65536
-	// AimShift is how far the 16-bit input aim is shifted right to make the player's aim field (0..255).
-	AimShift = 8
+	// AimShift is how far the 16-bit input aim is shifted right to make the player's aim field. 0 keeps full
+	// precision: with the aim_rate field a steadily turning aim is predicted exactly by clients, so precision is free.
+	AimShift = 0
 
 	// DefaultTickRate is used when the room does not say (game.Config.TickRate 0).
 	DefaultTickRate = 30
