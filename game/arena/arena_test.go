@@ -472,3 +472,21 @@ func TestNoLimits(t *testing.T) {
 		t.Errorf("match without limits ended: %+v", res)
 	}
 }
+
+func TestStandingsBeforeTheEnd(t *testing.T) {
+	a := newTestArena(t, 1, 3)
+	a.players[0].score, a.players[1].score, a.players[2].score = 1, 3, 1
+	got := a.Standings()
+	want := []game.PlayerResult{{Player: 2, Score: 3, Rank: 1}, {Player: 1, Score: 1, Rank: 2}, {Player: 3, Score: 1, Rank: 2}}
+	if len(got) != len(want) {
+		t.Fatalf("Standings() = %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("Standings()[%d] = %+v, want %+v", i, got[i], want[i])
+		}
+	}
+	if _, ended := a.Result(); ended {
+		t.Error("Standings ended the match")
+	}
+}

@@ -97,6 +97,12 @@ func (a *Arena) topScore() int32 {
 
 func (a *Arena) end(reason string) {
 	a.ended = true
+	a.result = game.Result{Reason: reason, Players: a.Standings()}
+}
+
+// Standings ranks every player still in the arena, best score first (ascending id among equals), equal scores
+// sharing a rank (1, 1, 3, ...). The room uses it when a match is ended from outside before a limit is reached.
+func (a *Arena) Standings() []game.PlayerResult {
 	res := make([]game.PlayerResult, len(a.players))
 	for i, pl := range a.players {
 		res[i] = game.PlayerResult{Player: pl.id, Score: pl.score}
@@ -109,7 +115,7 @@ func (a *Arena) end(reason string) {
 			res[i].Rank = i + 1
 		}
 	}
-	a.result = game.Result{Reason: reason, Players: res}
+	return res
 }
 
 // Result reports the end of the match once the score or time limit is reached: every player still in the arena
