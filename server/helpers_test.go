@@ -13,6 +13,7 @@ import (
 	"github.com/lxzan/gws"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/tickwire/tickwire/game"
 	"github.com/tickwire/tickwire/game/arena"
 	pb "github.com/tickwire/tickwire/proto"
 	"github.com/tickwire/tickwire/proto/snapcodec"
@@ -38,6 +39,11 @@ type testServer struct {
 
 // startServer runs a server with the arena registered, on a random loopback port, until the test ends.
 func startServer(t testing.TB, cfg server.Config) *testServer {
+	return startServerWith(t, cfg, nil)
+}
+
+// startServerWith also registers the modes extra adds.
+func startServerWith(t testing.TB, cfg server.Config, extra func(register func(string, game.Factory))) *testServer {
 	t.Helper()
 	logger := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	srv, err := server.New(cfg, logger)
@@ -46,6 +52,13 @@ func startServer(t testing.TB, cfg server.Config) *testServer {
 	}
 	if err := srv.RegisterGame(arena.Mode, arena.Factory, server.GameOptions{MaxPlayers: 16}); err != nil {
 		t.Fatal(err)
+	}
+	if extra != nil {
+		extra(func(mode string, f game.Factory) {
+			if err := srv.RegisterGame(mode, f, server.GameOptions{}); err != nil {
+				t.Fatal(err)
+			}
+		})
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
