@@ -108,7 +108,6 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 		WriteTimeout:  cfg.WriteTimeout,
 		CloseTimeout:  cfg.CloseTimeout,
 		Metrics:       s.metrics,
-		Logger:        logger,
 	}
 	s.ws = transport.New(transport.Config{
 		MaxConnections:   cfg.MaxConnections,

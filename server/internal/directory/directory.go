@@ -178,7 +178,6 @@ func (d *Directory) Create(mode string, opts CreateOptions) (*Room, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = d.cfg.Logger
 	}
-	cfg.Logger = cfg.Logger.With("room", cfg.ID, "mode", mode)
 	if d.cfg.Observer != nil {
 		cfg.Observer = d.cfg.Observer
 	}

@@ -182,9 +182,6 @@ func (m *Metrics) inputDropped(reason room.DropReason) {
 	c.Inc()
 }
 
-// ObserveTick records one tick's duration.
-func (m *Metrics) ObserveTick(d time.Duration) { m.TickDuration.Observe(d.Seconds()) }
-
 type dropCollector struct {
 	m    *Metrics
 	desc *prometheus.Desc

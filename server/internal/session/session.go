@@ -13,7 +13,6 @@
 package session
 
 import (
-	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -63,7 +62,6 @@ type Config struct {
 	// CloseTimeout bounds writing the final Disconnect and close frames.
 	CloseTimeout time.Duration
 	Metrics      *metrics.Metrics
-	Logger       *slog.Logger
 }
 
 // Session implements room.Sink for one connection.

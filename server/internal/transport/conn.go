@@ -210,7 +210,6 @@ func (c *conn) join(j *pb.Join) {
 		return // refused while joining (shutdown, sweeper): closed tells the room when the socket is gone
 	}
 	c.counted.Store(true)
-	h.playing.Add(1)
 	h.m.Sessions.Inc()
 }
 
@@ -307,7 +306,6 @@ func (c *conn) closed(err error) {
 	c.h.m.Disconnect(code)
 	if c.room != nil {
 		if c.counted.Load() {
-			c.h.playing.Add(-1)
 			c.h.m.Sessions.Dec()
 		}
 		if !c.wasLeft.Load() {

@@ -86,9 +86,8 @@ type Handler struct {
 	swept    chan struct{}
 	sweepInt time.Duration
 
-	now     atomic.Int64 // coarse clock (unix nanoseconds), updated by the sweeper
-	count   atomic.Int64 // open connections, counted from the upgrade to OnClose
-	playing atomic.Int64
+	now   atomic.Int64 // coarse clock (unix nanoseconds), updated by the sweeper
+	count atomic.Int64 // open connections, counted from the upgrade to OnClose
 
 	mu       sync.Mutex
 	live     map[*conn]struct{}
