@@ -222,6 +222,8 @@ type Client struct {
 	// Clock.
 	rtt, offset time.Duration
 
+	resumes int // successful resumes of this client
+
 	// Read side scratch, owned by the read goroutine.
 	snap snapshotFrame
 	sf   proto.ServerFrame
@@ -648,6 +650,9 @@ func (c *Client) resumeLoop(cause *DisconnectError) {
 		cancel()
 		if err == nil {
 			c.stats.Resumed.Add(1)
+			c.mu.Lock()
+			c.resumes++
+			c.mu.Unlock()
 			return
 		}
 		last = err
@@ -884,6 +889,13 @@ func (c *Client) Inputs() (sent, acked uint32) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.sent, c.acked
+}
+
+// Resumes is how many times this client resumed after a dropped connection.
+func (c *Client) Resumes() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.resumes
 }
 
 // Tick is the tick of the client's world (0 before the first snapshot of a connection).

@@ -1,0 +1,124 @@
+package main
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/tickwire/tickwire/game/arena"
+	"github.com/tickwire/tickwire/server"
+)
+
+// startServer runs a real Tickwire server with the arena on a loopback port until the test ends.
+func startServer(t *testing.T, tune func(*server.Config)) (url string, srv *server.Server) {
+	t.Helper()
+	cfg := server.DefaultConfig()
+	cfg.Addr = "127.0.0.1:0"
+	cfg.ShutdownTimeout = 3 * time.Second
+	if tune != nil {
+		tune(&cfg)
+	}
+	srv, err := server.New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.RegisterGame(arena.Mode, arena.Factory, server.GameOptions{MaxPlayers: arena.DefaultMaxPlayers}); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, ln) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Error("server did not stop")
+		}
+	})
+	return "ws://" + ln.Addr().String(), srv
+}
+
+func window(long, short time.Duration) time.Duration {
+	if testing.Short() {
+		return short
+	}
+	return long
+}
+
+func runBots(t *testing.T, cfg Config) *Report {
+	t.Helper()
+	if testing.Verbose() {
+		cfg.Progress = testLog{t}
+	}
+	r, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("report: %+v", *r)
+	return r
+}
+
+type testLog struct{ t *testing.T }
+
+func (l testLog) Write(p []byte) (int, error) { l.t.Log(string(p)); return len(p), nil }
+
+// checkClean asserts what every healthy run must show.
+func checkClean(t *testing.T, r *Report, n int) {
+	t.Helper()
+	if r.Failed != 0 || r.Connected != n {
+		t.Errorf("failed %d (%v), connected %d of %d", r.Failed, r.FailuresByReason, r.Connected, n)
+	}
+	if r.InputsLost != 0 || r.InputsSent == 0 || r.InputsAcked != r.InputsSent {
+		t.Errorf("inputs sent %d acked %d lost %d", r.InputsSent, r.InputsAcked, r.InputsLost)
+	}
+	if r.WorldMismatches != 0 || r.HashChecks == 0 || r.DecodeErrors != 0 {
+		t.Errorf("world mismatches %d of %d hash checks, decode errors %d", r.WorldMismatches, r.HashChecks, r.DecodeErrors)
+	}
+	if r.AckRegress != 0 || r.AckBeyondSent != 0 {
+		t.Errorf("inconsistent acknowledgements: %d regressions, %d beyond sent", r.AckRegress, r.AckBeyondSent)
+	}
+	if !r.OK() {
+		t.Errorf("report not OK")
+	}
+}
+
+// Fifty bots play the standard workload against a real server: nobody fails, no input is lost, every rebuilt world
+// matches the server's hash.
+func TestFiftyBots(t *testing.T) {
+	url, _ := startServer(t, nil)
+	r := runBots(t, Config{URL: url, N: 50, Ramp: time.Second, Duration: window(9*time.Second, 3*time.Second),
+		Behavior: "wander", InputRate: 30, Ping: time.Second, Seed: 1})
+	checkClean(t, r, 50)
+	if r.Resumed != 0 || len(r.DisconnectsByCode) != 0 {
+		t.Errorf("unexpected disconnects: %v", r.DisconnectsByCode)
+	}
+	if r.SnapshotsPerBotPerS < 25 || r.SnapshotIntervalMS.P50 < 25 || r.SnapshotIntervalMS.P50 > 45 {
+		t.Errorf("snapshots: %.1f/s per bot, interval p50 %.1f ms; want about 30/s", r.SnapshotsPerBotPerS, r.SnapshotIntervalMS.P50)
+	}
+	if r.AckLatencyMS.N == 0 || r.AckLatencyMS.P50 <= 0 || r.RTTMS.N == 0 {
+		t.Errorf("latency not measured: ack %+v rtt %+v", r.AckLatencyMS, r.RTTMS)
+	}
+}
+
+// The same with every bot's socket killed about every 2 s: every bot resumes and nothing is lost.
+func TestFiftyBotsDropEvery2s(t *testing.T) {
+	url, _ := startServer(t, nil)
+	r := runBots(t, Config{URL: url, N: 50, Ramp: time.Second, Duration: window(9*time.Second, 4*time.Second),
+		Behavior: "aggressive", InputRate: 30, DropEvery: 2 * time.Second, Seed: 2})
+	checkClean(t, r, 50)
+	if r.BotsResumed != 50 || r.ResumeFailed != 0 {
+		t.Errorf("%d of 50 bots resumed, %d resumes failed", r.BotsResumed, r.ResumeFailed)
+	}
+	// Every kill is one resume, except a kill so close to the end that its resume was cut short by the run's end.
+	if d := r.DisconnectsByCode["1006"] - r.Resumed; d < 0 || d > 50 || len(r.DisconnectsByCode) != 1 {
+		t.Errorf("disconnects %v, resumed %d: every kill should be one resume", r.DisconnectsByCode, r.Resumed)
+	}
+}

@@ -1,0 +1,76 @@
+// Command bots runs many headless Tickwire players in one process: a load generator and an end-to-end checker.
+//
+//	go run ./tools/bots -url ws://127.0.0.1:8080 -n 500 -ramp 5s -duration 30s
+//
+// Bots join by quick play, start evenly over -ramp, then play -duration more (the measured window) with the arena's
+// standard workload (ARENA.md): one input per tick, direction changes about once a second, the aim rotates, fire on
+// 20% of inputs, each bot with its own seeded generator. They decode every snapshot into a world, check it against
+// the server's state hash, and measure input acknowledgement latency. Chaos: -drop-every kills each bot's socket at
+// random about that often (the bot resumes with its token), -stall K makes K bots stop reading.
+//
+// It prints a live progress line to stderr and, at the end, a summary (or one JSON object with -json). The exit
+// status is 1 when a bot failed unexpectedly or an input was lost, 2 on bad flags.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:]))
+}
+
+func run(args []string) int {
+	fs := flag.NewFlagSet("bots", flag.ContinueOnError)
+	var cfg Config
+	fs.StringVar(&cfg.URL, "url", "ws://127.0.0.1:8080", "server WebSocket URL (path /ws is added when missing)")
+	fs.IntVar(&cfg.N, "n", 100, "number of bots")
+	fs.DurationVar(&cfg.Ramp, "ramp", 5*time.Second, "bots start evenly over this time")
+	fs.DurationVar(&cfg.Duration, "duration", 30*time.Second, "how long all bots play after the ramp (the measured window)")
+	fs.StringVar(&cfg.Behavior, "behavior", "wander", "wander (the standard workload) or aggressive (chase and shoot the nearest player)")
+	fs.IntVar(&cfg.InputRate, "input-rate", 30, "inputs per bot per second (0: none, pings keep the bots alive)")
+	fs.DurationVar(&cfg.DropEvery, "drop-every", 0, "kill each bot's socket at a random time about this often; it resumes (0: never)")
+	fs.IntVar(&cfg.Stall, "stall", 0, "this many bots stop reading (slow consumers)")
+	fs.DurationVar(&cfg.StallAfter, "stall-after", time.Second, "a stalled bot stops reading this long after it joined")
+	fs.DurationVar(&cfg.Ping, "ping", 2*time.Second, "each bot pings this often to measure RTT (0: never)")
+	fs.Uint64Var(&cfg.Seed, "seed", 1, "seed of the bots' random behaviour")
+	fs.StringVar(&cfg.Mode, "mode", "arena", "game mode to quick-play")
+	fs.IntVar(&cfg.Drivers, "drivers", 0, "goroutines sending inputs (0: n/100, at most 16)")
+	jsonOut := fs.Bool("json", false, "print one JSON object instead of the summary")
+	progress := fs.Duration("progress", 2*time.Second, "progress line interval on stderr (0: none)")
+	verbose := fs.Bool("v", false, "log client warnings to stderr")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *progress > 0 {
+		cfg.Progress, cfg.ProgressEvery = os.Stderr, *progress
+	}
+	if *verbose {
+		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	r, err := Run(ctx, cfg)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	if *jsonOut {
+		enc := json.NewEncoder(os.Stdout)
+		_ = enc.Encode(r)
+	} else {
+		r.printHuman(os.Stdout)
+	}
+	if !r.OK() {
+		return 1
+	}
+	return 0
+}

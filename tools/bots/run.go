@@ -1,0 +1,303 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tickwire/tickwire/tools/client"
+)
+
+// Config is one load run.
+type Config struct {
+	URL        string
+	N          int           // bots
+	Ramp       time.Duration // bots start evenly over this time
+	Duration   time.Duration // how long all bots play after the ramp (the measured window)
+	Behavior   string        // "wander" or "aggressive"
+	InputRate  int           // inputs per bot per second
+	DropEvery  time.Duration // each bot's socket is killed at a random time about this often (0: never)
+	Stall      int           // this many bots stop reading
+	StallAfter time.Duration // a stalled bot stops reading this long after it joined
+	Ping       time.Duration // each bot pings this often (0: never)
+	Seed       uint64
+	Mode       string
+	Dialers    int // concurrent connection attempts during the ramp
+	Drivers    int // goroutines sending inputs (each drives every Drivers-th bot)
+
+	Progress      io.Writer // live progress lines; nil: none
+	ProgressEvery time.Duration
+	Logger        *slog.Logger
+}
+
+func (c *Config) validate() error {
+	switch {
+	case c.URL == "":
+		return errors.New("bots: -url is required")
+	case c.N <= 0:
+		return errors.New("bots: -n must be positive")
+	case c.Behavior != "wander" && c.Behavior != "aggressive":
+		return fmt.Errorf("bots: unknown behavior %q (wander, aggressive)", c.Behavior)
+	case c.InputRate < 0 || c.InputRate > 90:
+		return errors.New("bots: -input-rate must be 0..90 (the server's frame rate limit)")
+	case c.Stall < 0 || c.Stall > c.N:
+		return errors.New("bots: -stall must be 0..n")
+	case c.Duration <= 0:
+		return errors.New("bots: -duration must be positive")
+	}
+	if c.Mode == "" {
+		c.Mode = "arena"
+	}
+	if c.Dialers <= 0 {
+		c.Dialers = 32
+	}
+	if c.Drivers <= 0 {
+		c.Drivers = max(1, min(16, c.N/100))
+	}
+	if c.StallAfter <= 0 {
+		c.StallAfter = time.Second
+	}
+	if c.ProgressEvery <= 0 {
+		c.ProgressEvery = 2 * time.Second
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	return nil
+}
+
+// bot is one simulated player. The fields below c are owned by the bot's driver goroutine.
+type bot struct {
+	idx     int
+	stalled bool // chosen to stop reading
+	c       atomic.Pointer[client.Client]
+	dialErr atomic.Pointer[error]
+
+	beh      *behavior
+	joinedAt time.Time
+	nextDrop time.Time
+	stalling bool
+	pos, tgt [2]int32
+}
+
+// Run plays a load run and reports it.
+func Run(ctx context.Context, cfg Config) (*Report, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	stats := client.NewStats()      // bots that read normally
+	stallStats := client.NewStats() // slow consumers: their latencies would only blur the figures
+	bots := make([]*bot, cfg.N)
+	stallEvery := 0
+	if cfg.Stall > 0 {
+		stallEvery = cfg.N / cfg.Stall
+	}
+	nStalled := 0
+	for i := range bots {
+		b := &bot{idx: i, beh: newBehavior(cfg.Behavior, cfg.Seed, i, max(cfg.InputRate, 1))}
+		if stallEvery > 0 && i%stallEvery == 0 && nStalled < cfg.Stall {
+			b.stalled = true
+			nStalled++
+		}
+		bots[i] = b
+	}
+
+	start := time.Now()
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	// Ramp: bot i dials at start + i·ramp/n, at most cfg.Dialers at a time.
+	var dialWG sync.WaitGroup
+	dialWG.Add(1)
+	go func() {
+		defer dialWG.Done()
+		sem := make(chan struct{}, cfg.Dialers)
+		for i, b := range bots {
+			at := start.Add(time.Duration(int64(cfg.Ramp) * int64(i) / int64(cfg.N)))
+			select {
+			case <-time.After(time.Until(at)):
+			case <-runCtx.Done():
+				return
+			}
+			select {
+			case sem <- struct{}{}:
+			case <-runCtx.Done():
+				return
+			}
+			dialWG.Add(1)
+			go func(b *bot) {
+				defer dialWG.Done()
+				defer func() { <-sem }()
+				st := stats
+				ccfg := client.Config{URL: cfg.URL, Mode: cfg.Mode, Name: fmt.Sprintf("bot%d", b.idx),
+					ClientName: "tickwire-bots/1", Stats: st, PingInterval: cfg.Ping, Logger: cfg.Logger,
+					DialTimeout: 10 * time.Second}
+				if b.stalled {
+					ccfg.Stats = stallStats
+					ccfg.SocketReadBuffer = 4096
+				}
+				c, err := client.Dial(runCtx, ccfg)
+				if err != nil {
+					b.dialErr.Store(&err)
+					cfg.Logger.Warn("bot failed to join", "bot", b.idx, "err", err)
+					return
+				}
+				b.c.Store(c)
+			}(b)
+		}
+	}()
+
+	// Drivers: a few goroutines, each with one ticker, send the inputs of every Drivers-th bot, staggered so that
+	// input traffic is spread over the tick.
+	var driveWG sync.WaitGroup
+	if cfg.InputRate > 0 {
+		period := time.Second / time.Duration(cfg.InputRate)
+		for g := 0; g < cfg.Drivers; g++ {
+			driveWG.Add(1)
+			go func(g int) {
+				defer driveWG.Done()
+				select {
+				case <-time.After(period * time.Duration(g) / time.Duration(cfg.Drivers)):
+				case <-runCtx.Done():
+					return
+				}
+				t := time.NewTicker(period)
+				defer t.Stop()
+				for {
+					select {
+					case <-runCtx.Done():
+						return
+					case now := <-t.C:
+						for i := g; i < len(bots); i += cfg.Drivers {
+							drive(bots[i], now, &cfg)
+						}
+					}
+				}
+			}(g)
+		}
+	} else if cfg.Ping <= 0 {
+		cfg.Ping = 2 * time.Second // keep idle bots within the heartbeat
+	}
+
+	// Progress and the measured window.
+	rampEnd := start.Add(cfg.Ramp)
+	end := rampEnd.Add(cfg.Duration)
+	var atRampEnd windowMark
+	markTaken := false
+	var prevLat, prevInt client.HistogramSnapshot
+	prevSnaps, prevAt := int64(0), start
+	tick := time.NewTicker(cfg.ProgressEvery)
+	defer tick.Stop()
+	timer := time.NewTimer(time.Until(rampEnd))
+loop:
+	for {
+		select {
+		case <-ctx.Done():
+			break loop
+		case <-timer.C:
+			if !markTaken {
+				atRampEnd = mark(stats)
+				markTaken = true
+				timer.Reset(time.Until(end))
+				continue
+			}
+			break loop
+		case now := <-tick.C:
+			if cfg.Progress == nil {
+				continue
+			}
+			lat, iv := stats.AckLatency.Snapshot(), stats.SnapshotInterval.Snapshot()
+			dl, di := lat.Sub(&prevLat), iv.Sub(&prevInt)
+			snaps := stats.Snapshots.Load()
+			connected := stats.Connected.Load() + stallStats.Connected.Load()
+			failed := 0
+			for _, b := range bots {
+				if b.dialErr.Load() != nil {
+					failed++
+				} else if c := b.c.Load(); c != nil && c.Err() != nil {
+					failed++
+				}
+			}
+			fmt.Fprintf(cfg.Progress, "[%6.1fs] connected %d/%d  resumed %d  failed %d  ack p50 %.1f p99 %.1f ms  snap p99 %.1f ms  %.1f snap/s/bot  decode_err %d  mismatch %d\n",
+				now.Sub(start).Seconds(), connected, cfg.N, stats.Resumed.Load()+stallStats.Resumed.Load(), failed,
+				dl.Quantile(0.5), dl.Quantile(0.99), di.Quantile(0.99),
+				float64(snaps-prevSnaps)/now.Sub(prevAt).Seconds()/float64(max(stats.Connected.Load(), 1)),
+				stats.DecodeErrors.Load()+stallStats.DecodeErrors.Load(), stats.WorldMismatches.Load()+stallStats.WorldMismatches.Load())
+			prevLat, prevInt, prevSnaps, prevAt = lat, iv, snaps, now
+		}
+	}
+	if !markTaken {
+		atRampEnd = mark(stats)
+	}
+	atEnd := mark(stats)
+	connectedAtEnd := 0
+	for _, b := range bots {
+		if c := b.c.Load(); c != nil && c.Connected() {
+			connectedAtEnd++
+		}
+	}
+
+	// Stop: no more inputs or dials; let stalled bots read again so that their inputs can be acknowledged; close
+	// every bot (each waits for its inputs in flight) in parallel.
+	cancel()
+	driveWG.Wait()
+	dialWG.Wait()
+	var closeWG sync.WaitGroup
+	endErrs := make([]error, len(bots))
+	for i, b := range bots {
+		c := b.c.Load()
+		if c == nil {
+			continue
+		}
+		c.Stall(false)
+		closeWG.Add(1)
+		go func(i int, c *client.Client) {
+			defer closeWG.Done()
+			endErrs[i] = c.Close()
+		}(i, c)
+	}
+	closeWG.Wait()
+
+	r := buildReport(&cfg, bots, endErrs, stats, stallStats, atRampEnd, atEnd, connectedAtEnd)
+	r.ElapsedS = time.Since(start).Seconds()
+	return r, nil
+}
+
+// drive sends one bot's input for this tick and applies its chaos schedule.
+func drive(b *bot, now time.Time, cfg *Config) {
+	c := b.c.Load()
+	if c == nil {
+		return
+	}
+	if b.joinedAt.IsZero() {
+		b.joinedAt = now
+		if cfg.DropEvery > 0 {
+			b.nextDrop = now.Add(jitter(b, cfg.DropEvery))
+		}
+	}
+	if b.stalled && !b.stalling && now.Sub(b.joinedAt) >= cfg.StallAfter {
+		b.stalling = true
+		c.Stall(true)
+	}
+	if cfg.DropEvery > 0 && now.After(b.nextDrop) {
+		b.nextDrop = now.Add(jitter(b, cfg.DropEvery))
+		c.Drop()
+		return
+	}
+	have := false
+	if b.beh.kind == "aggressive" {
+		me := c.PlayerID()
+		c.WithWorld(func(w *worldT) { have = nearest(w, me, &b.pos, &b.tgt) })
+	}
+	_, _ = c.SendInput(b.beh.next(&b.pos, &b.tgt, have)) // refused while resuming: that tick's input is skipped
+}
+
+// jitter returns a random duration in [d/2, 3d/2).
+func jitter(b *bot, d time.Duration) time.Duration {
+	return d/2 + time.Duration(b.beh.rng.Int64N(int64(d)))
+}
