@@ -97,10 +97,16 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 	s := &Server{cfg: cfg, log: logger, metrics: metrics.New(), mux: http.NewServeMux()}
 	s.tokens = session.NewTokens(cfg.TokenTableSize, cfg.ResumeTokenTTL, cfg.JoinTokenTTL)
 	s.dir = directory.New(directory.Config{
-		Logger:         logger,
-		Observer:       metrics.RoomObserver{M: s.metrics},
-		OnEvent:        s.roomEvent,
-		OnRoomsChanged: func(n int) { s.metrics.Rooms.Set(float64(n)) },
+		Logger:   logger,
+		Observer: metrics.RoomObserver{M: s.metrics},
+		OnEvent:  s.roomEvent,
+	})
+	s.metrics.RegisterRoomGauges(func() float64 { return float64(s.dir.Len()) }, func() float64 {
+		n := 0
+		for _, l := range s.dir.List("", true) {
+			n += l.Players
+		}
+		return float64(n)
 	})
 	s.sessCfg = session.Config{
 		OutboundQueue: cfg.OutboundQueue,
@@ -257,12 +263,7 @@ func publicEvent(ev room.Event) RoomEvent {
 
 // roomEvent runs on a room goroutine for each of its events.
 func (s *Server) roomEvent(ev room.Event) {
-	switch ev.Type {
-	case room.EventPlayerJoined:
-		s.metrics.Players.Inc()
-	case room.EventPlayerLeft:
-		s.metrics.Players.Dec()
-	case room.EventRoomError:
+	if ev.Type == room.EventRoomError {
 		s.log.Error("room failed", "room", ev.Room, "err", ev.Reason)
 	}
 	s.mu.Lock()

@@ -63,8 +63,6 @@ type Config struct {
 	Observer room.Observer
 	// OnEvent receives every room's events (on that room's goroutine: it must not block).
 	OnEvent func(room.Event)
-	// OnRoomsChanged is called with the number of rooms after one is created or removed.
-	OnRoomsChanged func(n int)
 }
 
 // Directory holds the modes and rooms.
@@ -209,18 +207,10 @@ func (d *Directory) Create(mode string, opts CreateOptions) (*Room, error) {
 		return nil, ErrClosed
 	}
 	d.rooms[e.ID()] = e
-	n := len(d.rooms)
 	d.wg.Add(1)
 	d.mu.Unlock()
-	d.roomsChanged(n)
 	go d.run(e)
 	return e, nil
-}
-
-func (d *Directory) roomsChanged(n int) {
-	if d.cfg.OnRoomsChanged != nil {
-		d.cfg.OnRoomsChanged(n)
-	}
 }
 
 // run runs a room's loop (which recovers a panicking Sim itself) and forgets the room when it returns.
@@ -229,9 +219,7 @@ func (d *Directory) run(e *Room) {
 	e.Run()
 	d.mu.Lock()
 	delete(d.rooms, e.ID())
-	n := len(d.rooms)
 	d.mu.Unlock()
-	d.roomsChanged(n)
 }
 
 // Get returns a running room by id.

@@ -44,8 +44,6 @@ type Metrics struct {
 	// Gauges and counters updated off the per-frame path.
 	Connections   prometheus.Gauge
 	Sessions      prometheus.Gauge
-	Rooms         prometheus.Gauge
-	Players       prometheus.Gauge
 	TickDuration  prometheus.Histogram
 	TickOverruns  prometheus.Counter
 	InputsApplied prometheus.Counter
@@ -77,9 +75,6 @@ func New() *Metrics {
 		Help: "Open WebSocket connections (including those still in the handshake)."})
 	m.Sessions = prometheus.NewGauge(prometheus.GaugeOpts{Name: "tickwire_sessions",
 		Help: "Connections that completed the handshake and play in a room."})
-	m.Rooms = prometheus.NewGauge(prometheus.GaugeOpts{Name: "tickwire_rooms", Help: "Rooms running."})
-	m.Players = prometheus.NewGauge(prometheus.GaugeOpts{Name: "tickwire_players",
-		Help: "Players in rooms, connected or within their grace period."})
 	m.TickDuration = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "tickwire_tick_duration_seconds",
 		Help:    "Time a room spends on one tick (inputs, step, snapshots, hand-off).",
 		Buckets: []float64{25e-6, 50e-6, 100e-6, 250e-6, 500e-6, 1e-3, 2.5e-3, 5e-3, 10e-3, 25e-3, 50e-3}})
@@ -99,7 +94,7 @@ func New() *Metrics {
 		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help},
 			func() float64 { return float64(v.Load()) })
 	}
-	m.reg.MustRegister(m.Connections, m.Sessions, m.Rooms, m.Players, m.TickDuration, m.TickOverruns,
+	m.reg.MustRegister(m.Connections, m.Sessions, m.TickDuration, m.TickOverruns,
 		m.InputsApplied, m.inputsDropped, m.resumes, m.disconnects, m.refusedHTTP,
 		counterFunc("tickwire_bytes_out_total", "Bytes of WebSocket payload written to clients.", &m.bytesOut),
 		counterFunc("tickwire_frames_out_total", "WebSocket frames written to clients.", &m.framesOut),
@@ -113,6 +108,15 @@ func New() *Metrics {
 		"Outbound snapshots or frames dropped (and slow sessions cut), by reason.", []string{"reason"}, nil)
 	m.reg.MustRegister(&dropCollector{m: m, desc: drops})
 	return m
+}
+
+// RegisterRoomGauges adds the room and player counts, read from the room directory at each scrape (so they cannot
+// drift from the truth, however rooms end).
+func (m *Metrics) RegisterRoomGauges(rooms, players func() float64) {
+	m.reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tickwire_rooms", Help: "Rooms running."}, rooms),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tickwire_players",
+			Help: "Players holding a slot in a room, connected or within their grace period."}, players))
 }
 
 // Registry is where the metrics live; register your own collectors here to have them on /metrics.

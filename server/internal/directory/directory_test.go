@@ -1,0 +1,102 @@
+package directory
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/tickwire/tickwire/game/arena"
+	"github.com/tickwire/tickwire/server/internal/room"
+)
+
+// nopSink is a connection that accepts everything and keeps nothing.
+type nopSink struct{}
+
+func (nopSink) OfferSnapshot(f *room.Frame, _ uint32) { f.Release() }
+func (nopSink) SendReliable([]byte) bool              { return true }
+func (nopSink) Baseline() uint32                      { return 0 }
+func (nopSink) Close(uint16, string)                  {}
+
+func newDir(t *testing.T, maxPlayers int) *Directory {
+	d := New(Config{})
+	if err := d.Register(Mode{Name: arena.Mode, Factory: arena.Factory, Room: room.Config{MaxPlayers: maxPlayers}}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := d.Close(ctx, "test over"); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	return d
+}
+
+func TestQuickJoinFillsRoomsBeforeOpeningNew(t *testing.T) {
+	d := newDir(t, 3)
+	ctx := context.Background()
+	seen := map[string]int{}
+	for i := 0; i < 7; i++ {
+		r, res, err := d.QuickJoin(ctx, arena.Mode, room.JoinRequest{Sink: nopSink{}, Name: "p", ResumeToken: []byte("t")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Player == 0 {
+			t.Fatal("no player id")
+		}
+		seen[r.ID()]++
+	}
+	if len(seen) != 3 || d.Len() != 3 {
+		t.Fatalf("7 players in %d rooms (%v), want 3 rooms of at most 3", len(seen), seen)
+	}
+	for id, n := range seen {
+		if n > 3 {
+			t.Errorf("room %s got %d players, capacity 3", id, n)
+		}
+	}
+	if _, _, err := d.QuickJoin(ctx, "chess", room.JoinRequest{Sink: nopSink{}}); !errors.Is(err, ErrUnknownMode) {
+		t.Fatalf("unknown mode: %v", err)
+	}
+}
+
+func TestPrivateRoomsAndRemoval(t *testing.T) {
+	d := newDir(t, 4)
+	priv, err := d.Create(arena.Mode, CreateOptions{Private: true, Settings: map[string]string{"score_limit": "3"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, _, err := d.QuickJoin(context.Background(), arena.Mode, room.JoinRequest{Sink: nopSink{}, Name: "p", ResumeToken: []byte("t")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.ID() == priv.ID() {
+		t.Fatal("quick play chose a private room")
+	}
+	if n := len(d.List("", false)); n != 1 {
+		t.Fatalf("%d public rooms listed, want 1", n)
+	}
+	if n := len(d.List(arena.Mode, true)); n != 2 {
+		t.Fatalf("%d rooms listed with private ones, want 2", n)
+	}
+	priv.End("test")
+	select {
+	case <-priv.Done():
+	case <-time.After(3 * time.Second):
+		t.Fatal("room did not end")
+	}
+	for end := time.Now().Add(time.Second); d.Len() != 1; time.Sleep(time.Millisecond) {
+		if time.Now().After(end) {
+			t.Fatalf("ended room still listed: %d rooms", d.Len())
+		}
+	}
+	if _, ok := d.Get(priv.ID()); ok {
+		t.Fatal("ended room still found")
+	}
+	if _, err := d.Create("chess", CreateOptions{}); !errors.Is(err, ErrUnknownMode) {
+		t.Fatalf("create unknown mode: %v", err)
+	}
+	if err := d.Register(Mode{Name: arena.Mode, Factory: arena.Factory}); !errors.Is(err, ErrDuplicate) {
+		t.Fatalf("duplicate mode: %v", err)
+	}
+}
