@@ -20,6 +20,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 	"time"
 )
@@ -47,6 +48,7 @@ func run(args []string) int {
 	jsonOut := fs.Bool("json", false, "print one JSON object instead of the summary")
 	progress := fs.Duration("progress", 2*time.Second, "progress line interval on stderr (0: none)")
 	verbose := fs.Bool("v", false, "log client warnings to stderr")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the bots to this file")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -55,6 +57,18 @@ func run(args []string) int {
 	}
 	if *verbose {
 		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 2
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 2
+		}
+		defer func() { pprof.StopCPUProfile(); _ = f.Close() }()
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# loadrun.sh: Tickwire's documented load run (make load).
+#
+#   tools/loadrun.sh [--floor] [--ramp S] [--window S] [N ...]      (default N: 500 1000 2000)
+#
+# For each N: builds and starts the tickwire server pinned to CPU 0 and N bots (tools/bots, standard arena workload,
+# quick play into rooms of 16) pinned to CPU 1; after the bots' ramp and a settle second it measures, over --window
+# seconds, the server's CPU time (user + system from /proc/<pid>/stat), the bots' CPU time (how much of a core N bots
+# need), and the server's /metrics (tick duration p99 from the histogram's buckets, tick overruns, bytes written).
+# Latency and bytes per player come from the bots' JSON report (their window covers the server's); bytes are counted
+# by the bots as received, WebSocket headers included. With --floor it also runs ../shared/floor/measure.sh N (a bare
+# gws server writing 200-byte frames at 30 Hz: the least a WebSocket game server can spend) in the same sitting and
+# prints the ratio. Environment: PORT (default 18080), FLOOR_SCRIPT, BOTS_FLAGS (extra flags for the bots).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+FLOOR=0; RAMP=10; WINDOW=10; SETTLE=2; NS=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --floor) FLOOR=1 ;;
+    --ramp) RAMP=$2; shift ;;
+    --window) WINDOW=$2; shift ;;
+    -h|--help) sed -n 2,14p "$0"; exit 0 ;;
+    *) NS+=("$1") ;;
+  esac
+  shift
+done
+[ ${#NS[@]} -gt 0 ] || NS=(500 1000 2000)
+PORT=${PORT:-18080}
+FLOOR_SCRIPT=${FLOOR_SCRIPT:-$ROOT/../shared/floor/measure.sh}
+TMP=$(mktemp -d)
+SP=; BP=
+cleanup() {
+  for p in $BP $SP; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+go build -o "$TMP/tickwire" ./server/cmd/tickwire
+go build -o "$TMP/bots" ./tools/bots
+TCK=$(getconf CLK_TCK)
+cpu() { awk '{print $14+$15}' "/proc/$1/stat"; }
+
+for N in "${NS[@]}"; do
+  echo "== $N bots: ramp ${RAMP}s, window ${WINDOW}s" >&2
+  taskset -c 0 "$TMP/tickwire" -addr "127.0.0.1:$PORT" -log-level warn >"$TMP/server-$N.log" 2>&1 & SP=$!
+  for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done
+  # shellcheck disable=SC2086
+  taskset -c 1 "$TMP/bots" -url "ws://127.0.0.1:$PORT" -n "$N" -ramp "${RAMP}s" -duration "$((SETTLE + WINDOW + 1))s" \
+    -json -progress 0 ${BOTS_FLAGS:-} >"$TMP/bots-$N.json" 2>"$TMP/bots-$N.err" & BP=$!
+  sleep $((RAMP + SETTLE))
+  s0=$(cpu "$SP"); b0=$(cpu "$BP"); curl -s "http://127.0.0.1:$PORT/metrics" >"$TMP/m0-$N"
+  sleep "$WINDOW"
+  s1=$(cpu "$SP"); b1=$(cpu "$BP"); curl -s "http://127.0.0.1:$PORT/metrics" >"$TMP/m1-$N"
+  rc=0; wait "$BP" || rc=$?; BP=
+  kill "$SP"; wait "$SP" 2>/dev/null || true; SP=
+  floor='null'
+  if [ "$FLOOR" = 1 ]; then
+    floor=$("$FLOOR_SCRIPT" "$N" "$WINDOW" | tail -1)
+  fi
+  python3 - "$N" "$WINDOW" "$TCK" "$s0" "$s1" "$b0" "$b1" "$rc" "$TMP/m0-$N" "$TMP/m1-$N" "$TMP/bots-$N.json" "$floor" >>"$TMP/rows" <<'PY'
+import json, sys
+n, win, tck = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3])
+s0, s1, b0, b1, rc = (float(x) for x in sys.argv[4:9])
+def metrics(path):
+    m = {}
+    for line in open(path):
+        if line.startswith('#') or not line.strip():
+            continue
+        name, _, val = line.rpartition(' ')
+        m[name] = float(val)
+    return m
+m0, m1 = metrics(sys.argv[9]), metrics(sys.argv[10])
+d = lambda k: m1.get(k, 0) - m0.get(k, 0)
+buckets = sorted((float(k.split('le="')[1].split('"')[0]), d(k)) for k in m1
+                 if k.startswith('tickwire_tick_duration_seconds_bucket'))
+total = d('tickwire_tick_duration_seconds_count')
+p99 = None
+if total > 0:
+    prev_le, prev_c = 0.0, 0.0
+    for le, c in buckets:
+        if c >= 0.99 * total:
+            if le == float('inf'):
+                p99 = prev_le
+            else:  # linear within the bucket
+                p99 = prev_le + (le - prev_le) * ((0.99 * total - prev_c) / max(c - prev_c, 1e-9))
+            break
+        prev_le, prev_c = le, c
+bots = json.load(open(sys.argv[11]))
+floor = json.loads(sys.argv[12])
+server_cpu = (s1 - s0) / tck / win
+row = dict(players=n, server_us_per_player_s=server_cpu / n * 1e6, server_cores=server_cpu,
+           bots_cores=(b1 - b0) / tck / win, bytes_per_player_s=bots['bytes_in_per_bot_per_s'],
+           server_payload_bytes_per_player_s=d('tickwire_bytes_out_total') / win / n,
+           ack_p50_ms=bots['ack_latency_ms']['p50'], ack_p99_ms=bots['ack_latency_ms']['p99'],
+           tick_p99_ms=None if p99 is None else p99 * 1e3, ticks=total, overruns=d('tickwire_tick_overruns_total'),
+           bots_connected=bots['connected'], bots_failed=bots['failed'], inputs_lost=bots['inputs_lost'],
+           world_mismatches=bots['world_mismatches'], bots_exit=int(rc),
+           floor_us_per_player_s=floor and floor['us_per_player_second'])
+row['ratio'] = row['floor_us_per_player_s'] and row['server_us_per_player_s'] / row['floor_us_per_player_s']
+print(json.dumps(row))
+PY
+  tail -1 "$TMP/rows" >&2
+done
+
+python3 - "$TMP/rows" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+f = lambda v, fmt: '-' if v is None else fmt % v
+print('| players | server CPU µs/player-s | floor µs | ratio | bytes/player-s | ack p50 ms | ack p99 ms | tick p99 ms | overruns | bots cores | bots ok |')
+print('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|')
+for r in rows:
+    ok = r['bots_failed'] == 0 and r['inputs_lost'] == 0 and r['world_mismatches'] == 0 and r['bots_connected'] == r['players']
+    print('| %d | %.0f | %s | %s | %.0f | %.1f | %.1f | %s | %d | %.2f | %s |' % (
+        r['players'], r['server_us_per_player_s'], f(r['floor_us_per_player_s'], '%.0f'), f(r['ratio'], '%.2f'),
+        r['bytes_per_player_s'], r['ack_p50_ms'], r['ack_p99_ms'], f(r['tick_p99_ms'], '%.2f'), r['overruns'],
+        r['bots_cores'], 'yes' if ok else 'NO (%d connected, %d failed, %d lost, %d mismatches)' % (
+            r['bots_connected'], r['bots_failed'], r['inputs_lost'], r['world_mismatches'])))
+PY
