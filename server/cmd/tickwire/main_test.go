@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -91,6 +92,15 @@ func TestSIGTERMWithPlayers(t *testing.T) {
 	}
 	if !ready {
 		t.Fatal("server never became ready")
+	}
+	resp, err := http.Get("http://" + addr + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(page), "<script") {
+		t.Fatalf("GET / = %d, want the demo page: %.200s", resp.StatusCode, page)
 	}
 	var recs []*closeRecorder
 	for i := 0; i < 3; i++ {

@@ -177,8 +177,13 @@ func (s *Session) SendReliable(b []byte) bool {
 // WebSocket with code. Only the first Close counts. It never blocks.
 func (s *Session) Close(code uint16, reason string) {
 	s.mu.Lock()
+	first := !s.closing
 	s.closeLocked(code, reason)
 	s.mu.Unlock()
+	if first && code == CodeSlowConsumer {
+		// The writer may be stuck in a write the client does not drain: end it now rather than at its deadline.
+		_ = s.conn.SetWriteDeadline(time.Now())
+	}
 	s.signal()
 }
 
