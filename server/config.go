@@ -78,6 +78,14 @@ type Config struct {
 
 	// OpenJoin allows Join{mode} (quick play into any open room of a registered mode).
 	OpenJoin bool
+	// PublicURL is the WebSocket address the matchmaker hands players (ws(s)://host/ws). Empty: ws://<the request's
+	// host>/ws.
+	PublicURL string
+	// MatchMinPlayers is the fewest compatible players the matchmaker needs to open a new room.
+	MatchMinPlayers int
+	// ServiceAPIKey authenticates trusted backends on /v1/service/ (X-API-Key or Authorization: Bearer). Empty: the
+	// service API is off. Prefer the environment variable to the flag, which other local users can see.
+	ServiceAPIKey string
 	// ShutdownTimeout bounds graceful shutdown: clients are told 1001 and the process returns within it.
 	ShutdownTimeout time.Duration
 
@@ -110,6 +118,7 @@ func DefaultConfig() Config {
 		TokenTableSize:      100000,
 		JoinTokenTTL:        time.Minute,
 		OpenJoin:            true,
+		MatchMinPlayers:     2,
 		ShutdownTimeout:     10 * time.Second,
 	}
 }
@@ -176,6 +185,12 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxSkippedSnapshots < 1 {
 		bad("max skipped snapshots %d: must be at least 1", c.MaxSkippedSnapshots)
+	}
+	if c.PublicURL != "" && !strings.HasPrefix(c.PublicURL, "ws://") && !strings.HasPrefix(c.PublicURL, "wss://") {
+		bad("public url %q: want ws://... or wss://...", c.PublicURL)
+	}
+	if c.MatchMinPlayers < 1 {
+		bad("match min players %d: must be at least 1", c.MatchMinPlayers)
 	}
 	if c.TokenTableSize < 16 {
 		bad("token table size %d: must be at least 16", c.TokenTableSize)
@@ -273,6 +288,9 @@ var settings = []setting{
 	intSetting("token-table-size", "most resume tokens (and most join tokens) kept in memory", func(c *Config) *int { return &c.TokenTableSize }),
 	durSetting("join-token-ttl", "default lifetime of an issued join token", func(c *Config) *time.Duration { return &c.JoinTokenTTL }),
 	boolSetting("open-join", "allow quick play (Join by mode) into any open room", func(c *Config) *bool { return &c.OpenJoin }),
+	strSetting("public-url", "WebSocket address the matchmaker hands players (ws(s)://host/ws); empty: the request's host", func(c *Config) *string { return &c.PublicURL }),
+	intSetting("match-min-players", "fewest players the matchmaker needs to open a new room", func(c *Config) *int { return &c.MatchMinPlayers }),
+	strSetting("service-api-key", "API key of the service API for trusted backends; empty: off (prefer the env variable)", func(c *Config) *string { return &c.ServiceAPIKey }),
 	durSetting("shutdown-timeout", "graceful shutdown deadline", func(c *Config) *time.Duration { return &c.ShutdownTimeout }),
 }
 

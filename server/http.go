@@ -11,10 +11,13 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /readyz", s.readyz)
 	s.mux.Handle("GET /metrics", s.metrics.Handler())
+	s.stack.Mount(s.mux) // /v1/matchmaking/, GET /v1/rooms, /v1/service/
+	// "/" without a method, so that it never conflicts with the method-less API prefixes above; getOnly answers
+	// other methods.
 	if s.cfg.Static != nil {
-		s.mux.Handle("GET /", http.FileServerFS(s.cfg.Static))
+		s.mux.Handle("/", getOnly(http.FileServerFS(s.cfg.Static)))
 	} else {
-		s.mux.HandleFunc("GET /{$}", s.howToConnect)
+		s.mux.Handle("/{$}", getOnly(http.HandlerFunc(s.howToConnect)))
 	}
 }
 
@@ -51,4 +54,16 @@ protobuf protocol in <code>proto/tickwire.proto</code>: send <code>Hello</code>,
 func (s *Server) howToConnect(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	_, _ = io.WriteString(w, howToConnectPage)
+}
+
+// getOnly refuses methods other than GET and HEAD with 405.
+func getOnly(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }

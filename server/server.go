@@ -16,8 +16,10 @@ import (
 
 	"github.com/tickwire/tickwire/game"
 	"github.com/tickwire/tickwire/server/internal/directory"
+	"github.com/tickwire/tickwire/server/internal/matchmaker"
 	"github.com/tickwire/tickwire/server/internal/metrics"
 	"github.com/tickwire/tickwire/server/internal/room"
+	"github.com/tickwire/tickwire/server/internal/service"
 	"github.com/tickwire/tickwire/server/internal/session"
 	"github.com/tickwire/tickwire/server/internal/transport"
 )
@@ -76,6 +78,7 @@ type Server struct {
 	ws      *transport.Handler
 	mux     *http.ServeMux
 	sessCfg session.Config
+	stack   *service.Stack // matchmaking and the service API
 
 	state atomic.Int32
 
@@ -134,6 +137,16 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 		Metrics:          s.metrics,
 		Logger:           logger,
 	})
+	st, err := service.NewStack(service.StackConfig{
+		PublicURL:    cfg.PublicURL,
+		JoinTokenTTL: cfg.JoinTokenTTL,
+		Matchmaker:   matchmaker.Config{MinPlayers: cfg.MatchMinPlayers, Logger: logger},
+		Service:      service.Config{APIKey: cfg.ServiceAPIKey, Logger: logger},
+	}, s.dir, s.tokens)
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	s.stack = st
 	s.routes()
 	return s, nil
 }
@@ -266,6 +279,7 @@ func (s *Server) roomEvent(ev room.Event) {
 	if ev.Type == room.EventRoomError {
 		s.log.Error("room failed", "room", ev.Room, "err", ev.Reason)
 	}
+	s.stack.OnRoomEvent(ev)
 	s.mu.Lock()
 	ls := s.listeners
 	s.mu.Unlock()
@@ -303,11 +317,16 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	s.log.Info("tickwire listening", "addr", ln.Addr().String(), "modes", s.dir.Modes())
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
+	mmCtx, stopMM := context.WithCancel(context.Background())
+	mmDone := make(chan struct{})
+	go func() { defer close(mmDone); s.stack.Run(mmCtx) }()
 	var serveErr error
 	select {
 	case <-ctx.Done():
 	case serveErr = <-errc:
 	}
+	stopMM()
+	<-mmDone
 	s.shutdown(hs)
 	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
 		return fmt.Errorf("server: %w", serveErr)
@@ -326,6 +345,7 @@ func (s *Server) shutdown(hs *http.Server) {
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { defer wg.Done(); _ = hs.Shutdown(ctx) }()
+	s.stack.Close() // event streams are hijacked connections too: they get 1001
 	if err := s.ws.Shutdown(ctx); err != nil {
 		s.log.Warn("connections still open at the shutdown deadline were dropped", "err", err)
 	}

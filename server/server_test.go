@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/lxzan/gws"
@@ -338,6 +339,40 @@ func TestHTTPEndpoints(t *testing.T) {
 	}
 	if ts.srv.State() != server.StateReady {
 		t.Errorf("state %v", ts.srv.State())
+	}
+	if code, body := get("/v1/rooms"); code != 200 || !strings.Contains(body, `"rooms"`) {
+		t.Errorf("/v1/rooms: %d %q", code, body)
+	}
+}
+
+func TestStaticFilesBesideTheAPIs(t *testing.T) {
+	cfg := testConfig()
+	cfg.Static = fstest.MapFS{"index.html": {Data: []byte("<!doctype html><script src=app.js></script>")}}
+	ts := startServer(t, cfg)
+	resp, err := http.Get("http://" + ts.addr + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(b), "app.js") {
+		t.Fatalf("GET /: %d %q", resp.StatusCode, b)
+	}
+	resp, err = http.Post("http://"+ts.addr+"/", "text/plain", strings.NewReader("x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusMethodNotAllowed {
+		t.Fatalf("POST /: %d, want 405", resp.StatusCode)
+	}
+	resp, err = http.Post("http://"+ts.addr+"/v1/matchmaking/tickets", "application/json", strings.NewReader(`{"mode":"arena"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("POST /v1/matchmaking/tickets: %d, want 201", resp.StatusCode)
 	}
 }
 
