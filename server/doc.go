@@ -11,13 +11,15 @@
 //	err = srv.Run(ctx)                        // serves until ctx is done, then drains and returns
 //
 // The server serves /ws (the game socket), /healthz (liveness), /readyz (200 only while ready), /metrics (Prometheus
-// text format, the server's own registry) and / (Config.Static, the browser demo; without it a page that says how to
-// connect). Backends use IssueJoinToken, CreateRoom, EndRoom, Rooms and OnRoomEvent; Handle mounts extra HTTP APIs.
+// text format, the server's own registry), matchmaking under /v1/matchmaking/ and GET /v1/rooms, the service API for
+// trusted backends under /v1/service/ (off unless Config.ServiceAPIKey is set), and / (Config.Static, the browser
+// demo; without it a page that says how to connect). In-process backends use IssueJoinToken, CreateRoom, EndRoom,
+// Rooms and OnRoomEvent; Handle mounts extra HTTP APIs.
 //
 // # Lifecycle
 //
-// starting → ready (Serve has started) → draining (ctx done: the listener is closed, every WebSocket is told 1001,
-// rooms are ended) → stopped (Serve returns, within Config.ShutdownTimeout; connections still open at the deadline
+// starting → ready (Serve has started) → draining (ctx done: the listener is closed, every game WebSocket and event
+// stream is told 1001, rooms are ended) → stopped (Serve returns, within Config.ShutdownTimeout; connections still open at the deadline
 // are dropped). /readyz reports the state's name and answers 200 only when ready.
 //
 // # Protocol and limits

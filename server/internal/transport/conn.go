@@ -130,7 +130,7 @@ func (c *conn) message(op gws.Opcode, data []byte) {
 			}
 			return
 		}
-		c.state.Store(stateJoin)
+		c.state.CompareAndSwap(stateHello, stateJoin) // unless refused meanwhile
 	case stateJoin:
 		j, ok := f.Msg.(*pb.ClientFrame_Join)
 		if !ok {
