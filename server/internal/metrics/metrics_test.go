@@ -1,0 +1,49 @@
+package metrics
+
+import (
+	"io"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tickwire/tickwire/server/internal/room"
+)
+
+func TestExposition(t *testing.T) {
+	m := New()
+	m.RegisterRoomGauges(func() float64 { return 3 }, func() float64 { return 17 })
+	m.Wrote(100, true)
+	m.Wrote(20, false)
+	m.Read(12)
+	m.Drop(DropReplaced)
+	m.Drop(DropReplaced)
+	m.Drop("no such reason")
+	m.Disconnect(4000)
+	m.Disconnect(4000)
+	m.Resume("ok")
+	o := RoomObserver{M: m}
+	o.TickDone(300 * time.Microsecond)
+	o.Overrun(2)
+	o.InputsApplied(5)
+	o.InputDropped(room.DropDuplicate)
+	o.SnapshotEncoded(true, 50)
+	rec := httptest.NewRecorder()
+	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	body, _ := io.ReadAll(rec.Body)
+	for _, want := range []string{
+		"tickwire_rooms 3", "tickwire_players 17", "tickwire_bytes_out_total 120", "tickwire_frames_out_total 2",
+		"tickwire_snapshots_out_total 1", "tickwire_bytes_in_total 12", `tickwire_outbound_drops_total{reason="replaced"} 2`,
+		`tickwire_outbound_drops_total{reason="skip_limit"} 0`, `tickwire_disconnects_total{code="4000"} 2`,
+		`tickwire_resumes_total{result="ok"} 1`, "tickwire_tick_duration_seconds_count 1", "tickwire_tick_overruns_total 2",
+		"tickwire_inputs_applied_total 5", `tickwire_inputs_dropped_total{reason="duplicate"} 1`,
+		"tickwire_snapshots_encoded_full_total 1", "go_goroutines", "process_cpu_seconds_total",
+	} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("exposition lacks %q", want)
+		}
+	}
+	if m.DropCount(DropReplaced) != 2 {
+		t.Errorf("DropCount = %d", m.DropCount(DropReplaced))
+	}
+}
