@@ -56,6 +56,7 @@ type conn struct {
 	lastAck   uint32
 	lastAckAt int64
 	frame     pb.ClientFrame
+	raw       rawInput
 	input     game.Input
 }
 
@@ -108,6 +109,11 @@ func (c *conn) message(op gws.Opcode, data []byte) {
 	}
 	if !c.limiter.Allow() {
 		c.refuse(CodeRateLimited, "frames arrive faster than the rate limit")
+		return
+	}
+	if c.state.Load() == statePlaying && decodeInputFast(data, &c.raw) {
+		c.deadline.Store(c.h.now.Load() + c.hbInterval)
+		c.applyInput(c.raw.seq, c.raw.values[:c.raw.n], c.raw.render, c.raw.ack)
 		return
 	}
 	f := &c.frame
@@ -243,12 +249,8 @@ func (c *conn) play(f *pb.ClientFrame) {
 	r := c.room
 	switch m := f.Msg.(type) {
 	case *pb.ClientFrame_Input:
-		if err := checkInput(m.Input, r.InputSchema, &c.input); err != nil {
-			c.refuse(CodeBadFrame, err.Error())
-			return
-		}
-		r.Input(c.player, c.sess, c.input)
-		c.ack(m.Input.GetAckTick(), now)
+		in := m.Input
+		c.applyInput(in.GetSeq(), in.GetValues(), in.GetRenderTick(), in.GetAckTick())
 	case *pb.ClientFrame_Ack:
 		c.ack(m.Ack.GetTick(), now)
 	case *pb.ClientFrame_Ping:
@@ -263,6 +265,16 @@ func (c *conn) play(f *pb.ClientFrame) {
 	default:
 		c.refuse(CodeBadFrame, "hello or join after the handshake")
 	}
+}
+
+// applyInput validates an input and hands it to the room.
+func (c *conn) applyInput(seq uint32, vals []int32, render, ack uint32) {
+	if err := checkInputValues(seq, vals, render, c.room.InputSchema, &c.input); err != nil {
+		c.refuse(CodeBadFrame, err.Error())
+		return
+	}
+	c.room.Input(c.player, c.sess, c.input)
+	c.ack(ack, c.h.now.Load())
 }
 
 // ack forwards the client's latest snapshot tick, at most every ackEvery (acks only measure latency: baselines

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"unicode/utf8"
 
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/tickwire/tickwire/game"
@@ -62,6 +63,14 @@ func DecodeClientFrame(b []byte, f *pb.ClientFrame) error {
 	return nil
 }
 
+// Input errors, preallocated: a client that sends them is closed, but building a message per bad input would let
+// it make the server allocate.
+var (
+	errSeqZero    = badFrame("input seq 0")
+	errValueCount = badFrame("input has the wrong number of values")
+	errValueRange = badFrame("input value outside its bounds")
+)
+
 // errVersion: Hello names a protocol version this server does not speak (4501).
 var errVersion = errors.New("transport: unsupported protocol version")
 
@@ -102,19 +111,93 @@ func checkJoin(j *pb.Join) error {
 
 // checkInput validates an Input against the room's input schema and copies it into out.
 func checkInput(in *pb.Input, schema []game.InputField, out *game.Input) error {
-	if in.GetSeq() == 0 {
-		return badFrame("input seq 0")
+	return checkInputValues(in.GetSeq(), in.GetValues(), in.GetRenderTick(), schema, out)
+}
+
+// checkInputValues validates an input's parts against the room's input schema and copies them into out.
+func checkInputValues(seq uint32, vals []int32, render uint32, schema []game.InputField, out *game.Input) error {
+	if seq == 0 {
+		return errSeqZero
 	}
-	vals := in.GetValues()
 	if len(vals) != len(schema) {
-		return badFrame("input has %d values, want %d", len(vals), len(schema))
+		return errValueCount
 	}
-	*out = game.Input{Seq: in.GetSeq(), RenderTick: game.Tick(in.GetRenderTick())}
+	*out = game.Input{Seq: seq, RenderTick: game.Tick(render)}
 	for i, v := range vals {
 		if v < schema[i].Min || v > schema[i].Max {
-			return badFrame("input value %s=%d outside [%d, %d]", schema[i].Name, v, schema[i].Min, schema[i].Max)
+			return errValueRange
 		}
 		out.Values[i] = v
 	}
 	return nil
+}
+
+// decodeInputFast decodes the common frame, ClientFrame{input: Input{...}} in canonical layout (one input field
+// spanning the frame; seq, ack_tick and render_tick at most once each; values at most once, packed), without
+// allocating. ok is false for anything else, including every malformed frame: the caller then takes the general
+// path (DecodeClientFrame), which decides. FuzzInputFastPath checks that whatever this accepts, the general path
+// decodes to the same values.
+func decodeInputFast(b []byte, in *rawInput) bool {
+	*in = rawInput{}
+	num, typ, l := protowire.ConsumeTag(b)
+	if l < 0 || num != 3 || typ != protowire.BytesType {
+		return false
+	}
+	body, m := protowire.ConsumeBytes(b[l:])
+	if m < 0 || l+m != len(b) {
+		return false
+	}
+	var seen [5]bool
+	for len(body) > 0 {
+		num, typ, l := protowire.ConsumeTag(body)
+		if l < 0 || num < 1 || num > 4 || seen[num] {
+			return false
+		}
+		seen[num] = true
+		body = body[l:]
+		if num == 2 {
+			if typ != protowire.BytesType {
+				return false
+			}
+			packed, m := protowire.ConsumeBytes(body)
+			if m < 0 {
+				return false
+			}
+			body = body[m:]
+			for len(packed) > 0 {
+				v, k := protowire.ConsumeVarint(packed)
+				if k < 0 || v > 0xffffffff || in.n == len(in.values) {
+					return false
+				}
+				in.values[in.n] = int32(protowire.DecodeZigZag(v))
+				in.n++
+				packed = packed[k:]
+			}
+			continue
+		}
+		if typ != protowire.VarintType {
+			return false
+		}
+		v, k := protowire.ConsumeVarint(body)
+		if k < 0 || v > 0xffffffff {
+			return false
+		}
+		body = body[k:]
+		switch num {
+		case 1:
+			in.seq = uint32(v)
+		case 3:
+			in.ack = uint32(v)
+		case 4:
+			in.render = uint32(v)
+		}
+	}
+	return true
+}
+
+// rawInput is an Input decoded by decodeInputFast.
+type rawInput struct {
+	seq, ack, render uint32
+	values           [game.MaxInputValues]int32
+	n                int
 }

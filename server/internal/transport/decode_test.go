@@ -173,3 +173,75 @@ func BenchmarkDecodeInput(b *testing.B) {
 		}
 	}
 }
+
+// FuzzInputFastPath: the allocation-free Input decoder accepts nothing the general decoder would not, and agrees
+// with it on every field of what it accepts.
+func FuzzInputFastPath(f *testing.F) {
+	for _, b := range realFrames(f) {
+		f.Add(b)
+	}
+	f.Add(append(marshal(f, &pb.ClientFrame{Msg: &pb.ClientFrame_Input{Input: &pb.Input{Seq: 3}}}), 0x1a, 0x02, 0x08, 0x05))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var raw rawInput
+		if !decodeInputFast(b, &raw) {
+			return
+		}
+		var fr pb.ClientFrame
+		if err := DecodeClientFrame(b, &fr); err != nil {
+			t.Fatalf("fast path accepted what the general decoder refuses: %v", err)
+		}
+		in := fr.GetInput()
+		if in == nil {
+			t.Fatalf("fast path accepted a %T", fr.Msg)
+		}
+		if in.Seq != raw.seq || in.AckTick != raw.ack || in.RenderTick != raw.render || len(in.Values) != raw.n {
+			t.Fatalf("fast %+v, general %v", raw, in)
+		}
+		for i, v := range in.Values {
+			if raw.values[i] != v {
+				t.Fatalf("value %d: fast %d, general %d", i, raw.values[i], v)
+			}
+		}
+	})
+}
+
+func TestInputFastPath(t *testing.T) {
+	frames := realFrames(t)
+	var raw rawInput
+	if !decodeInputFast(frames[4], &raw) || raw.seq != 7 || raw.ack != 99 || raw.render != 97 || raw.n != 4 ||
+		raw.values != [8]int32{1, -1, 40000, 1} {
+		t.Fatalf("decoded %+v", raw)
+	}
+	for i, b := range frames {
+		if i != 4 && i != 5 && decodeInputFast(b, &raw) {
+			t.Errorf("frame %d is not an input but took the fast path", i)
+		}
+	}
+	var in game.Input
+	allocs := testing.AllocsPerRun(1000, func() {
+		if !decodeInputFast(frames[4], &raw) {
+			t.Fatal("fast path refused")
+		}
+		if err := checkInputValues(raw.seq, raw.values[:raw.n], raw.render, arenaInput, &in); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs != 0 {
+		t.Fatalf("%v allocations per input", allocs)
+	}
+}
+
+func BenchmarkDecodeInputFast(b *testing.B) {
+	frame := realFrames(b)[4]
+	var raw rawInput
+	var in game.Input
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if !decodeInputFast(frame, &raw) {
+			b.Fatal("refused")
+		}
+		if err := checkInputValues(raw.seq, raw.values[:raw.n], raw.render, arenaInput, &in); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
