@@ -69,6 +69,7 @@ type Report struct {
 	WorldMismatches    int64            `json:"world_mismatches"`
 	DisconnectsByCode  map[string]int64 `json:"disconnects_by_code"`
 	FailuresByReason   map[string]int   `json:"failures_by_reason,omitempty"`
+	LostByBot          map[string]int64 `json:"lost_by_bot,omitempty"` // bot index (s: stalled) → inputs lost
 	StalledDisconnects int64            `json:"stalled_disconnects"`
 }
 
@@ -85,8 +86,20 @@ func buildReport(cfg *Config, bots []*bot, endErrs []error, s, ss *client.Stats,
 		if bt.stalled {
 			r.Stalled++
 		}
-		if c := bt.c.Load(); c != nil && c.Resumes() > 0 {
-			r.BotsResumed++
+		if c := bt.c.Load(); c != nil {
+			if c.Resumes() > 0 {
+				r.BotsResumed++
+			}
+			if sent, acked := c.Inputs(); sent != acked {
+				if r.LostByBot == nil {
+					r.LostByBot = map[string]int64{}
+				}
+				key := strconv.Itoa(bt.idx)
+				if bt.stalled {
+					key += "s"
+				}
+				r.LostByBot[key] = int64(sent - acked)
+			}
 		}
 		var err error
 		if p := bt.dialErr.Load(); p != nil {

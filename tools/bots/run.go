@@ -27,8 +27,9 @@ type Config struct {
 	Ping       time.Duration // each bot pings this often (0: never)
 	Seed       uint64
 	Mode       string
-	Dialers    int // concurrent connection attempts during the ramp
-	Drivers    int // goroutines sending inputs (each drives every Drivers-th bot)
+	Matchmaker string // base URL of a matchmaking service; empty: quick play by Mode
+	Dialers    int    // concurrent connection attempts during the ramp
+	Drivers    int    // goroutines sending inputs (each drives every Drivers-th bot)
 
 	Progress      io.Writer // live progress lines; nil: none
 	ProgressEvery time.Duration
@@ -37,8 +38,8 @@ type Config struct {
 
 func (c *Config) validate() error {
 	switch {
-	case c.URL == "":
-		return errors.New("bots: -url is required")
+	case c.URL == "" && c.Matchmaker == "":
+		return errors.New("bots: -url or -matchmaker is required")
 	case c.N <= 0:
 		return errors.New("bots: -n must be positive")
 	case c.Behavior != "wander" && c.Behavior != "aggressive":
@@ -137,6 +138,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 				ccfg := client.Config{URL: cfg.URL, Mode: cfg.Mode, Name: fmt.Sprintf("bot%d", b.idx),
 					ClientName: "tickwire-bots/1", Stats: st, PingInterval: cfg.Ping, Logger: cfg.Logger,
 					DialTimeout: 10 * time.Second}
+				if cfg.Matchmaker != "" {
+					ccfg.URL, ccfg.Matchmaker = "", &client.HTTPMatchmaker{BaseURL: cfg.Matchmaker}
+				}
 				if b.stalled {
 					ccfg.Stats = stallStats
 					ccfg.SocketReadBuffer = 4096

@@ -36,7 +36,7 @@ import (
 // Matchmaker finds a room for a mode and says where to connect. It is the seam for a matchmaking service: the
 // client asks it for an Assignment before connecting when Config.Matchmaker is set and no token is given.
 type Matchmaker interface {
-	Match(ctx context.Context, mode string) (Assignment, error)
+	Match(ctx context.Context, mode, name string) (Assignment, error)
 }
 
 // Assignment is a matchmaker's answer: the server's WebSocket URL and the single-use token that admits the player.
@@ -243,7 +243,7 @@ func Dial(ctx context.Context, cfg Config) (*Client, error) {
 	case len(cfg.ResumeToken) > 0:
 		join.Target = &proto.Join_ResumeToken{ResumeToken: cfg.ResumeToken}
 	case cfg.Matchmaker != nil:
-		a, err := cfg.Matchmaker.Match(ctx, cfg.Mode)
+		a, err := cfg.Matchmaker.Match(ctx, cfg.Mode, cfg.Name)
 		if err != nil {
 			return nil, fmt.Errorf("client: matchmaking: %w", err)
 		}
@@ -709,6 +709,11 @@ func (c *Client) SendInput(values []int32) (uint32, error) {
 	case c.state != stateJoined || c.conn == nil:
 		return 0, ErrNotConnected
 	case c.count == len(c.ring):
+		// Nothing acknowledged for a while: the client may not be reading, or the server may be gone. Keep pinging
+		// (once a second) so that the heartbeat holds and a dead connection shows up as a failed write.
+		if now.Sub(c.lastPing) >= time.Second {
+			_ = c.pingLocked(now)
+		}
 		return 0, ErrInputBacklog
 	}
 	seq := c.sent + 1

@@ -2,7 +2,12 @@ package client
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -236,5 +241,41 @@ func TestHistogramQuantiles(t *testing.T) {
 		if v := histValue(i); v < float64(us)*0.96 || v > float64(us)*1.04+1 {
 			t.Fatalf("value of bucket of %d us = %.0f", us, v)
 		}
+	}
+}
+
+// A fake matchmaking service: the first poll still finds the ticket queued, the second finds it placed in the fake
+// server's room. The fake server refuses join tokens, which proves the client used the matchmaker's token and URL.
+func TestHTTPMatchmakerSeam(t *testing.T) {
+	s := startFakeServer(t, 100, nil)
+	polls := 0
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /v1/matchmaking/tickets", func(w http.ResponseWriter, r *http.Request) {
+		var req mmTicketRequest
+		if err := json.NewDecoder(r.Body).Decode(&req); err != nil || req.Mode != "arena" || len(req.Players) != 1 || req.Players[0] != "zed" {
+			http.Error(w, "bad ticket", 400)
+			return
+		}
+		w.WriteHeader(201)
+		_, _ = io.WriteString(w, `{"ticket_id":"t1","status":"queued","players":[{"player":"zed"}]}`)
+	})
+	mux.HandleFunc("GET /v1/matchmaking/tickets/t1", func(w http.ResponseWriter, r *http.Request) {
+		polls++
+		if polls == 1 {
+			_, _ = io.WriteString(w, `{"ticket_id":"t1","status":"queued","players":[{"player":"zed"}]}`)
+			return
+		}
+		fmt.Fprintf(w, `{"ticket_id":"t1","status":"placed","address":%q,"players":[{"player":"zed","join_token":"jt"}]}`, s.url+"/ws")
+	})
+	hs := httptest.NewServer(mux)
+	defer hs.Close()
+	mm := &HTTPMatchmaker{BaseURL: hs.URL}
+	a, err := mm.Match(context.Background(), "arena", "zed")
+	if err != nil || a.JoinToken != "jt" || a.URL != s.url+"/ws" || polls != 2 {
+		t.Fatalf("Match = %+v, %v after %d polls", a, err, polls)
+	}
+	_, err = Dial(context.Background(), Config{Matchmaker: mm, Name: "zed"})
+	if !errors.Is(err, ErrInvalidToken) {
+		t.Fatalf("Dial through the matchmaker: %v, want the fake server's refusal of join tokens", err)
 	}
 }
