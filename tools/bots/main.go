@@ -41,6 +41,7 @@ func run(args []string) int {
 	fs.DurationVar(&cfg.DropEvery, "drop-every", 0, "kill each bot's socket at a random time about this often; it resumes (0: never)")
 	fs.IntVar(&cfg.Stall, "stall", 0, "this many bots stop reading (slow consumers)")
 	fs.DurationVar(&cfg.StallAfter, "stall-after", time.Second, "a stalled bot stops reading this long after it joined")
+	fs.DurationVar(&cfg.StallFor, "stall-for", 0, "a stalled bot reads again after this long (0: not before the end of the run)")
 	fs.DurationVar(&cfg.Ping, "ping", 2*time.Second, "each bot pings this often to measure RTT (0: never)")
 	fs.Uint64Var(&cfg.Seed, "seed", 1, "seed of the bots' random behaviour")
 	fs.StringVar(&cfg.Mode, "mode", "arena", "game mode to play")

@@ -24,6 +24,7 @@ type Config struct {
 	DropEvery  time.Duration // each bot's socket is killed at a random time about this often (0: never)
 	Stall      int           // this many bots stop reading
 	StallAfter time.Duration // a stalled bot stops reading this long after it joined
+	StallFor   time.Duration // and reads again after this long (0: until the end of the run)
 	Ping       time.Duration // each bot pings this often (0: never)
 	Seed       uint64
 	Mode       string
@@ -83,6 +84,7 @@ type bot struct {
 	joinedAt time.Time
 	nextDrop time.Time
 	stalling bool
+	stallEnd time.Time
 	pos, tgt [2]int32
 }
 
@@ -144,6 +146,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 				if b.stalled {
 					ccfg.Stats = stallStats
 					ccfg.SocketReadBuffer = 4096
+					// A cut-off slow consumer learns of it only by silence once it reads again: give it time to
+					// notice and resume before its inputs count as lost.
+					ccfg.DrainTimeout = 8 * time.Second
 				}
 				c, err := client.Dial(runCtx, ccfg)
 				if err != nil {
@@ -284,9 +289,14 @@ func drive(b *bot, now time.Time, cfg *Config) {
 			b.nextDrop = now.Add(jitter(b, cfg.DropEvery))
 		}
 	}
-	if b.stalled && !b.stalling && now.Sub(b.joinedAt) >= cfg.StallAfter {
+	if b.stalled && !b.stalling && b.stallEnd.IsZero() && now.Sub(b.joinedAt) >= cfg.StallAfter {
 		b.stalling = true
+		b.stallEnd = now.Add(cfg.StallFor)
 		c.Stall(true)
+	}
+	if b.stalling && cfg.StallFor > 0 && now.After(b.stallEnd) {
+		b.stalling = false
+		c.Stall(false)
 	}
 	if cfg.DropEvery > 0 && now.After(b.nextDrop) {
 		b.nextDrop = now.Add(jitter(b, cfg.DropEvery))

@@ -23,6 +23,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/lxzan/gws"
@@ -94,6 +95,10 @@ type Config struct {
 	PingInterval time.Duration
 	// WriteTimeout bounds a blocked write before the connection is considered dead. Default 5s.
 	WriteTimeout time.Duration
+	// SilenceTimeout: a joined, reading connection that receives nothing for this long is considered dead and dropped
+	// (then resumed), as when a server cut it off without the client seeing the close. Checked when inputs are sent
+	// and while Close drains. Default 3s; negative: never.
+	SilenceTimeout time.Duration
 	// SocketReadBuffer sets the socket's kernel receive buffer (SO_RCVBUF) when > 0; small values make a stalled
 	// client's backlog reach the server quickly.
 	SocketReadBuffer int
@@ -143,6 +148,9 @@ func (cfg *Config) setDefaults() {
 	if cfg.DrainTimeout <= 0 {
 		cfg.DrainTimeout = 2 * time.Second
 	}
+	if cfg.SilenceTimeout == 0 {
+		cfg.SilenceTimeout = 3 * time.Second
+	}
 	if cfg.WriteTimeout <= 0 {
 		cfg.WriteTimeout = 5 * time.Second
 	}
@@ -185,6 +193,8 @@ type Client struct {
 	address string // host:port to dial
 	done    chan struct{}
 
+	lastRecv atomic.Int64 // UnixNano of the last frame received on the current connection
+
 	mu sync.Mutex // guards everything below
 
 	// Connection.
@@ -198,6 +208,7 @@ type Client struct {
 	dropAt       time.Time
 	lastResync   time.Time
 	err          error
+	stalled      bool // Stall(true): not reading, so silence means nothing
 
 	// Room, from the latest Welcome.
 	welcome      *proto.Welcome
@@ -330,7 +341,8 @@ func (c *Client) connect(ctx context.Context, join *proto.Join) error {
 		return ErrClosed
 	}
 	c.conn, c.gate, c.handshake = conn, gc, ch
-	c.pendingClose, c.killed = nil, false
+	c.pendingClose, c.killed, c.stalled = nil, false, false
+	c.lastRecv.Store(time.Now().UnixNano())
 	c.lastSnapAt = time.Time{}
 	c.lastDeadline = time.Time{}
 	c.mu.Unlock()
@@ -364,6 +376,7 @@ func (h *connHandler) OnPong(*gws.Conn, []byte)           {}
 func (h *connHandler) OnClose(s *gws.Conn, err error)     { h.c.onClose(s, err) }
 func (h *connHandler) OnMessage(s *gws.Conn, m *gws.Message) {
 	b := m.Bytes()
+	h.c.lastRecv.Store(time.Now().UnixNano())
 	h.c.stats.BytesIn.Add(int64(len(b) + wsHeaderLen(len(b), false)))
 	if m.Opcode == gws.OpcodeBinary {
 		h.c.onFrame(s, b)
@@ -693,6 +706,12 @@ func (c *Client) writeLocked(b []byte, now time.Time) error {
 	return err
 }
 
+// silentLocked reports whether the current connection has been silent past Config.SilenceTimeout.
+func (c *Client) silentLocked(now time.Time) bool {
+	return c.cfg.SilenceTimeout > 0 && c.state == stateJoined && c.conn != nil && !c.stalled &&
+		now.UnixNano()-c.lastRecv.Load() > int64(c.cfg.SilenceTimeout)
+}
+
 // SendInput sends the next input with the given values (one per Welcome.input field) and returns its sequence
 // number. It returns ErrNotConnected while the client is resuming (the input is not sent and takes no sequence
 // number) and ErrInputBacklog when Config.InputHistory inputs are unacknowledged.
@@ -702,6 +721,13 @@ func (c *Client) SendInput(values []int32) (uint32, error) {
 	}
 	now := time.Now()
 	c.mu.Lock()
+	if c.silentLocked(now) {
+		conn := c.conn
+		c.mu.Unlock()
+		c.log.Debug("client: connection silent, dropping it", "client", c.cfg.Name)
+		c.killConn(conn)
+		return 0, ErrNotConnected
+	}
 	defer c.mu.Unlock()
 	switch {
 	case c.state == stateClosed || c.state == stateClosing || c.draining:
@@ -785,9 +811,16 @@ func (c *Client) Close() error {
 	for time.Now().Before(deadline) {
 		c.mu.Lock()
 		settled := c.acked == c.sent || c.state == stateClosed
+		var silent *gws.Conn
+		if c.silentLocked(time.Now()) {
+			silent = c.conn
+		}
 		c.mu.Unlock()
 		if settled {
 			break
+		}
+		if silent != nil {
+			c.killConn(silent) // resume: the Welcome acknowledges what the server applied
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
@@ -841,6 +874,10 @@ func (c *Client) killConn(s *gws.Conn) {
 func (c *Client) Stall(on bool) {
 	c.mu.Lock()
 	g := c.gate
+	c.stalled = on
+	if !on {
+		c.lastRecv.Store(time.Now().UnixNano()) // silence is measured from when reading restarts
+	}
 	c.mu.Unlock()
 	if g != nil {
 		g.setStalled(on)

@@ -222,6 +222,26 @@ func TestStalledClientSeesSlowConsumerAndResumes(t *testing.T) {
 	}
 }
 
+// A connection that goes silent (the server stopped writing, and no close reached the client) is dropped after
+// SilenceTimeout and resumed; nothing is lost.
+func TestSilentConnectionIsResumed(t *testing.T) {
+	s := startFakeServer(t, 100, nil)
+	c := dial(t, s, Config{SilenceTimeout: 200 * time.Millisecond})
+	drive(t, c, 80, 5*time.Millisecond, func(i int) {
+		if i == 10 {
+			s.mute(c.PlayerID())
+		}
+	})
+	_ = c.Close()
+	st := c.Stats()
+	if c.Resumes() != 1 || st.Disconnects()[CodeConnectionLost] != 1 {
+		t.Errorf("resumes %d, disconnects %v", c.Resumes(), st.Disconnects())
+	}
+	if st.InputsLost.Load() != 0 || st.InputsAcked.Load() != 80 {
+		t.Errorf("acked %d lost %d", st.InputsAcked.Load(), st.InputsLost.Load())
+	}
+}
+
 func TestHistogramQuantiles(t *testing.T) {
 	var h Histogram
 	for i := 1; i <= 1000; i++ {

@@ -57,6 +57,7 @@ type fakePlayer struct {
 	inputs   []*proto.Input
 	conn     *gws.Conn
 	lastSent uint32 // tick of the last snapshot written to conn (0: none)
+	muted    bool   // stop writing to conn (a cut-off the client never hears of)
 	token    string
 	tokenN   int
 }
@@ -225,7 +226,7 @@ func (s *fakeServer) joinLocked(c *gws.Conn, j *proto.Join) {
 	p.tokenN++
 	p.token = fmt.Sprintf("tok-%d-%d", p.id, p.tokenN)
 	s.byToken[p.token] = p
-	p.conn, p.lastSent = c, 0
+	p.conn, p.lastSent, p.muted = c, 0, false
 	s.conns[c] = p
 	kinds, input, params := snapcodec.SchemaToWelcome(fakeSchema)
 	s.send(c, &proto.ServerFrame{Msg: &proto.ServerFrame_Welcome{Welcome: &proto.Welcome{
@@ -299,7 +300,7 @@ func (s *fakeServer) step() {
 	s.history[s.tick] = w
 	delete(s.history, s.tick-60)
 	for _, p := range s.players {
-		if p.conn == nil {
+		if p.conn == nil || p.muted {
 			continue
 		}
 		base := s.history[p.lastSent]
@@ -330,6 +331,15 @@ func (s *fakeServer) kick(id uint32, code proto.CloseCode) {
 	defer s.mu.Unlock()
 	if p := s.players[id]; p != nil && p.conn != nil {
 		s.refuse(p.conn, code, "kicked")
+	}
+}
+
+// mute stops writing to a player's connection while keeping it open and reading.
+func (s *fakeServer) mute(id uint32) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if p := s.players[id]; p != nil {
+		p.muted = true
 	}
 }
 
