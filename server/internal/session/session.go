@@ -32,15 +32,15 @@ const (
 	CodeSlowConsumer uint16 = 4000
 )
 
-// Headroom is the free space the writer leaves in front of every message it hands to Conn.WriteBinary: enough for
-// the largest WebSocket frame header a server writes (2 + 8 bytes), so that the transport can frame the message in
-// place and write it with one system call and no copy.
-const Headroom = 10
-
 // Conn is the socket as the writer sees it; the transport implements it over a WebSocket connection.
 type Conn interface {
-	// WriteBinary writes b[Headroom:] as one binary message; b[:Headroom] is scratch space for the frame header.
-	WriteBinary(b []byte) error
+	// AppendHeader appends the WebSocket header of one binary message of n bytes to dst. ok is false when the
+	// connection must frame messages itself (permessage-deflate): the writer then uses WriteMessage.
+	AppendHeader(dst []byte, n int) (out []byte, ok bool)
+	// Write writes b, a run of messages framed with AppendHeader, with one write.
+	Write(b []byte) error
+	// WriteMessage frames and writes one binary message.
+	WriteMessage(p []byte) error
 	// SetWriteDeadline bounds the following writes.
 	SetWriteDeadline(t time.Time) error
 	// CloseWith sends a close frame with code and reason and ends the connection (at once or after the peer's answer,
@@ -101,7 +101,7 @@ func New(cfg *Config, conn Conn) *Session {
 		wake:  make(chan struct{}, 1),
 		done:  make(chan struct{}),
 		queue: make([][]byte, 0, 8),
-		buf:   make([]byte, Headroom, 512),
+		buf:   make([]byte, 0, 512),
 		spare: make([][]byte, 0, 8),
 	}
 	go s.writer()
@@ -228,7 +228,6 @@ func (s *Session) writer() {
 		closing, aborted, code, reason := s.closing, s.aborted, s.closeCode, s.closeReason
 		s.mu.Unlock()
 
-		var err error
 		if aborted {
 			if f != nil {
 				f.Release()
@@ -239,15 +238,12 @@ func (s *Session) writer() {
 		if closing && code == CodeSlowConsumer {
 			batch = batch[:0] // the client is not reading: do not wait for it to drain the queue
 		}
-		for _, b := range batch {
-			if err = s.writeReliable(b); err != nil {
-				break
-			}
+		if f != nil && closing {
+			f.Release()
+			f = nil
 		}
+		err := s.flush(batch, f, seq)
 		if f != nil {
-			if err == nil && !closing {
-				err = s.writeSnapshot(f, seq)
-			}
 			f.Release()
 		}
 		if err != nil {
@@ -278,52 +274,96 @@ func (s *Session) finish() {
 	}
 }
 
-// writeSnapshot writes a shared snapshot with this player's last_input_seq appended, or drops it when its baseline
-// is not the last snapshot written here (the client could not decode it).
-func (s *Session) writeSnapshot(f *room.Frame, seq uint32) error {
-	if f.Baseline != 0 && f.Baseline != s.lastTaken.Load() {
+// maxKeptBuf is the largest write buffer a session keeps between writes; a burst beyond it is written from a
+// buffer that is let go afterwards, so that one burst does not pin memory for the session's lifetime.
+const maxKeptBuf = 16 << 10
+
+// flush writes the reliable frames of batch, then the snapshot f (unless its baseline is not the last snapshot
+// written here: the client could not decode it), with this player's last_input_seq appended. When the connection
+// lets the writer frame messages, everything goes out in one write system call.
+func (s *Session) flush(batch [][]byte, f *room.Frame, seq uint32) error {
+	if f != nil && f.Baseline != 0 && f.Baseline != s.lastTaken.Load() {
 		s.cfg.Metrics.Drop(metrics.DropStaleBaseline)
+		f = nil
+	}
+	if f != nil {
+		s.lastTaken.Store(f.Tick)
+	}
+	if len(batch) == 0 && f == nil {
 		return nil
 	}
-	s.lastTaken.Store(f.Tick)
-	b := append(s.buf[:Headroom], f.Data...)
-	if seq != 0 {
-		b = protowire.AppendTag(b, 15, protowire.VarintType)
-		b = protowire.AppendVarint(b, uint64(seq))
+	var tail [6]byte
+	t := tail[:0]
+	if f != nil && seq != 0 {
+		t = protowire.AppendTag(t, 15, protowire.VarintType)
+		t = protowire.AppendVarint(t, uint64(seq))
 	}
-	s.buf = b
-	return s.write(b, true)
+	b, raw := s.buf[:0], true
+	for _, p := range batch {
+		if b, raw = s.conn.AppendHeader(b, len(p)); !raw {
+			break
+		}
+		b = append(b, p...)
+	}
+	if raw && f != nil {
+		b, raw = s.conn.AppendHeader(b, len(f.Data)+len(t))
+		b = append(append(b, f.Data...), t...)
+	}
+	if cap(b) <= maxKeptBuf {
+		s.buf = b[:0]
+	}
+	if err := s.armDeadline(); err != nil {
+		return err
+	}
+	if !raw {
+		return s.writeMessages(batch, f, t)
+	}
+	if err := s.conn.Write(b); err != nil {
+		return err
+	}
+	for _, p := range batch {
+		s.cfg.Metrics.Wrote(len(p), false)
+	}
+	if f != nil {
+		s.cfg.Metrics.Wrote(len(f.Data)+len(t), true)
+	}
+	return nil
 }
 
-// writeReliable copies a shared, immutable frame behind the headroom and writes it.
-func (s *Session) writeReliable(p []byte) error {
-	s.buf = append(s.buf[:Headroom], p...)
-	return s.write(s.buf, false)
+// writeMessages writes one message at a time, for connections that frame messages themselves.
+func (s *Session) writeMessages(batch [][]byte, f *room.Frame, tail []byte) error {
+	for _, p := range batch {
+		if err := s.conn.WriteMessage(p); err != nil {
+			return err
+		}
+		s.cfg.Metrics.Wrote(len(p), false)
+	}
+	if f != nil {
+		s.buf = append(append(s.buf[:0], f.Data...), tail...)
+		if err := s.conn.WriteMessage(s.buf); err != nil {
+			return err
+		}
+		s.cfg.Metrics.Wrote(len(s.buf), true)
+	}
+	return nil
 }
 
-// write writes one message (b after the headroom), keeping a write deadline between WriteTimeout/2 and WriteTimeout ahead without re-arming
-// the timer on every write.
-func (s *Session) write(b []byte, snapshot bool) error {
+// armDeadline keeps the write deadline between WriteTimeout/2 and WriteTimeout ahead without re-arming the timer
+// on every write.
+func (s *Session) armDeadline() error {
 	now := time.Now()
 	if s.deadlineAt.Sub(now) < s.cfg.WriteTimeout/2 {
 		s.deadlineAt = now.Add(s.cfg.WriteTimeout)
-		if err := s.conn.SetWriteDeadline(s.deadlineAt); err != nil {
-			return err
-		}
+		return s.conn.SetWriteDeadline(s.deadlineAt)
 	}
-	if err := s.conn.WriteBinary(b); err != nil {
-		return err
-	}
-	s.cfg.Metrics.Wrote(len(b)-Headroom, snapshot)
 	return nil
 }
 
 func (s *Session) writeClose(code uint16, reason string) {
 	s.deadlineAt = time.Now().Add(s.cfg.CloseTimeout)
 	if s.conn.SetWriteDeadline(s.deadlineAt) == nil {
-		s.buf = append(s.buf[:Headroom], DisconnectFrame(code, reason)...)
-		if s.conn.WriteBinary(s.buf) == nil {
-			s.cfg.Metrics.Wrote(len(s.buf)-Headroom, false)
+		if d := DisconnectFrame(code, reason); s.conn.WriteMessage(d) == nil {
+			s.cfg.Metrics.Wrote(len(d), false)
 		}
 	}
 	s.conn.CloseWith(code, reason)

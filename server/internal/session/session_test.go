@@ -1,6 +1,7 @@
 package session
 
 import (
+	"encoding/binary"
 	"errors"
 	"sync"
 	"testing"
@@ -20,26 +21,37 @@ type fakeConn struct {
 	msgs    [][]byte
 	closed  uint16
 	aborted bool
-	wrote   chan struct{}
+	writes  int
 	failAt  int // the nth write fails (0: never)
 }
 
-func newFakeConn() *fakeConn { return &fakeConn{wrote: make(chan struct{}, 1024)} }
+func newFakeConn() *fakeConn { return &fakeConn{} }
 
-func (c *fakeConn) WriteBinary(b []byte) error {
+// AppendHeader frames a message as a 4-byte big-endian length (the fake's own framing).
+func (c *fakeConn) AppendHeader(dst []byte, n int) ([]byte, bool) {
+	return binary.BigEndian.AppendUint32(dst, uint32(n)), true
+}
+
+// Write splits a batch into its messages.
+func (c *fakeConn) Write(b []byte) error {
 	c.gate.Lock()
 	c.gate.Unlock()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.failAt > 0 && len(c.msgs)+1 == c.failAt {
+	c.writes++
+	if c.failAt > 0 && c.writes == c.failAt {
 		return errors.New("broken pipe")
 	}
-	c.msgs = append(c.msgs, append([]byte(nil), b[Headroom:]...))
-	select {
-	case c.wrote <- struct{}{}:
-	default:
+	for len(b) > 0 {
+		n := binary.BigEndian.Uint32(b)
+		c.msgs = append(c.msgs, append([]byte(nil), b[4:4+n]...))
+		b = b[4+n:]
 	}
 	return nil
+}
+
+func (c *fakeConn) WriteMessage(p []byte) error {
+	return c.Write(append(binary.BigEndian.AppendUint32(nil, uint32(len(p))), p...))
 }
 
 func (c *fakeConn) SetWriteDeadline(time.Time) error { return nil }
@@ -157,6 +169,12 @@ func TestLatestSnapshotWinsAndReliableGoesFirst(t *testing.T) {
 	if m.DropCount(metrics.DropReplaced) != 1 {
 		t.Errorf("replaced drops %d, want 1", m.DropCount(metrics.DropReplaced))
 	}
+	conn.mu.Lock()
+	writes := conn.writes
+	conn.mu.Unlock()
+	if writes != 2 {
+		t.Errorf("%d writes for tick 1 and then the event with tick 3, want 2 (one per batch)", writes)
+	}
 }
 
 func TestSlowConsumerBounds(t *testing.T) {
@@ -273,7 +291,11 @@ func TestWritePathAllocatesNothing(t *testing.T) {
 
 type countConn struct{ done chan struct{} }
 
-func (c *countConn) WriteBinary([]byte) error         { c.done <- struct{}{}; return nil }
+func (c *countConn) AppendHeader(dst []byte, n int) ([]byte, bool) {
+	return append(dst, 0x82, byte(n)), true
+}
+func (c *countConn) Write([]byte) error               { c.done <- struct{}{}; return nil }
+func (c *countConn) WriteMessage([]byte) error        { c.done <- struct{}{}; return nil }
 func (c *countConn) SetWriteDeadline(time.Time) error { return nil }
 func (c *countConn) CloseWith(uint16, string)         {}
 func (c *countConn) Abort()                           {}

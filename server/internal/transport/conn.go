@@ -329,35 +329,34 @@ func (c *conn) closed(err error) {
 
 // session.Conn, called by the session's writer goroutine.
 
-// WriteBinary writes b[session.Headroom:] as one binary message. Without compression it frames the message in the
-// headroom and writes it to the socket itself: one write system call, no copy and no allocation. That is safe next
-// to gws's own writes (pongs, close frames) because a net.Conn writes each Write call's bytes whole, under its
-// write lock, and a server frame needs nothing from gws's per-connection state when it is not compressed.
-func (c *conn) WriteBinary(b []byte) error {
-	const hr = session.Headroom
-	p := b[hr:]
+// AppendHeader appends the header of an unmasked, final, binary frame of n bytes. Without compression the session
+// frames its messages itself and writes a whole batch (reliable frames and the snapshot) with one Write: one system
+// call, no copy by gws and no allocation. That is safe next to gws's own writes (pongs, close frames) because a
+// net.Conn writes each Write call's bytes whole, under its write lock, and an uncompressed server frame needs
+// nothing from gws's per-connection state.
+func (c *conn) AppendHeader(dst []byte, n int) ([]byte, bool) {
 	if c.h.cfg.Compression {
-		return c.ws.WriteMessage(gws.OpcodeBinary, p)
+		return dst, false
 	}
-	n := len(p)
-	var start int
+	const b0 = 0x80 | byte(gws.OpcodeBinary) // FIN, binary
 	switch {
 	case n <= 125:
-		start = hr - 2
-		b[start+1] = byte(n)
+		return append(dst, b0, byte(n)), true
 	case n <= 65535:
-		start = hr - 4
-		b[start+1] = 126
-		binary.BigEndian.PutUint16(b[start+2:], uint16(n))
+		return binary.BigEndian.AppendUint16(append(dst, b0, 126), uint16(n)), true
 	default:
-		start = hr - 10
-		b[start+1] = 127
-		binary.BigEndian.PutUint64(b[start+2:], uint64(n))
+		return binary.BigEndian.AppendUint64(append(dst, b0, 127), uint64(n)), true
 	}
-	b[start] = 0x80 | byte(gws.OpcodeBinary) // FIN, binary
-	_, err := c.ws.NetConn().Write(b[start:])
+}
+
+// Write writes frames made with AppendHeader.
+func (c *conn) Write(b []byte) error {
+	_, err := c.ws.NetConn().Write(b)
 	return err
 }
+
+// WriteMessage frames (and, when negotiated, compresses) one binary message through gws.
+func (c *conn) WriteMessage(p []byte) error { return c.ws.WriteMessage(gws.OpcodeBinary, p) }
 
 // SetWriteDeadline bounds the following writes.
 func (c *conn) SetWriteDeadline(t time.Time) error { return c.ws.NetConn().SetWriteDeadline(t) }
