@@ -40,7 +40,7 @@ type Quantiles struct {
 // Report is the outcome of a run; its JSON form is what -json prints.
 type Report struct {
 	Bots         int   `json:"bots"`
-	Connected    int   `json:"connected"`
+	Connected    int   `json:"connected"` // bots still in play at the end of the window (joined, or resuming)
 	Failed       int   `json:"failed"`
 	Stalled      int   `json:"stalled"`
 	Resumed      int64 `json:"resumed"`

@@ -246,7 +246,7 @@ loop:
 	atEnd := mark(stats)
 	connectedAtEnd := 0
 	for _, b := range bots {
-		if c := b.c.Load(); c != nil && c.Connected() {
+		if c := b.c.Load(); c != nil && c.Alive() {
 			connectedAtEnd++
 		}
 	}

@@ -926,6 +926,13 @@ func (c *Client) Connected() bool {
 	return c.state == stateJoined && c.conn != nil
 }
 
+// Alive reports whether the client is still playing: joined, or resuming within the grace period.
+func (c *Client) Alive() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.state == stateJoined || c.state == stateResuming
+}
+
 // Inputs returns the highest sequence sent and the highest the server reported applied (last_input_seq).
 func (c *Client) Inputs() (sent, acked uint32) {
 	c.mu.Lock()
