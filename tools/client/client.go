@@ -376,10 +376,11 @@ func (h *connHandler) OnPong(*gws.Conn, []byte)           {}
 func (h *connHandler) OnClose(s *gws.Conn, err error)     { h.c.onClose(s, err) }
 func (h *connHandler) OnMessage(s *gws.Conn, m *gws.Message) {
 	b := m.Bytes()
-	h.c.lastRecv.Store(time.Now().UnixNano())
+	now := time.Now()
+	h.c.lastRecv.Store(now.UnixNano())
 	h.c.stats.BytesIn.Add(int64(len(b) + wsHeaderLen(len(b), false)))
 	if m.Opcode == gws.OpcodeBinary {
-		h.c.onFrame(s, b)
+		h.c.onFrame(s, b, now)
 	} else {
 		h.c.stats.DecodeErrors.Add(1)
 	}
@@ -387,14 +388,14 @@ func (h *connHandler) OnMessage(s *gws.Conn, m *gws.Message) {
 }
 
 // onFrame handles one ServerFrame on the read goroutine.
-func (c *Client) onFrame(s *gws.Conn, b []byte) {
+func (c *Client) onFrame(s *gws.Conn, b []byte, now time.Time) {
 	ok, err := decodeSnapshotFrame(b, &c.snap)
 	if err != nil {
 		c.stats.DecodeErrors.Add(1)
 		return
 	}
 	if ok {
-		c.onSnapshot(s, &c.snap)
+		c.onSnapshot(s, &c.snap, now)
 		return
 	}
 	if err := (gproto.UnmarshalOptions{}).Unmarshal(b, &c.sf); err != nil {
@@ -479,8 +480,7 @@ func (c *Client) onWelcome(s *gws.Conn, w *proto.Welcome) {
 	c.cfg.Handler.OnWelcome(c, w)
 }
 
-func (c *Client) onSnapshot(s *gws.Conn, f *snapshotFrame) {
-	now := time.Now()
+func (c *Client) onSnapshot(s *gws.Conn, f *snapshotFrame, now time.Time) {
 	c.mu.Lock()
 	if s != c.conn {
 		c.mu.Unlock()
