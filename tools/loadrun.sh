@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # loadrun.sh: Tickwire's documented load run (make load).
 #
-#   tools/loadrun.sh [--floor] [--ramp S] [--window S] [N ...]      (default N: 500 1000 2000)
+#   tools/loadrun.sh [--floor] [--ramp S] [--window S] [--out DIR] [N ...]      (default N: 500 1000 2000)
 #
 # For each N: builds and starts the tickwire server pinned to CPU 0 and N bots (tools/bots, standard arena workload,
 # quick play into rooms of 16) pinned to CPU 1; after the bots' ramp and a settle second it measures, over --window
@@ -10,16 +10,17 @@
 # Latency and bytes per player come from the bots' JSON report (their window covers the server's); bytes are counted
 # by the bots as received, WebSocket headers included. With --floor it also runs ../shared/floor/measure.sh N (a bare
 # gws server writing 200-byte frames at 30 Hz: the least a WebSocket game server can spend) in the same sitting and
-# prints the ratio. Environment: PORT (default 18080), FLOOR_SCRIPT, BOTS_FLAGS (extra flags for the bots).
+# prints the ratio. --out keeps the raw results (bots' JSON reports, metrics, rows). Environment: PORT (default 18080), FLOOR_SCRIPT, BOTS_FLAGS (extra flags for the bots).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-FLOOR=0; RAMP=10; WINDOW=10; SETTLE=2; NS=()
+FLOOR=0; RAMP=10; WINDOW=10; SETTLE=2; NS=(); OUT=
 while [ $# -gt 0 ]; do
   case "$1" in
     --floor) FLOOR=1 ;;
     --ramp) RAMP=$2; shift ;;
     --window) WINDOW=$2; shift ;;
+    --out) OUT=$2; shift ;;
     -h|--help) sed -n 2,14p "$0"; exit 0 ;;
     *) NS+=("$1") ;;
   esac
@@ -32,6 +33,7 @@ TMP=$(mktemp -d)
 SP=; BP=
 cleanup() {
   for p in $BP $SP; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+  if [ -n "$OUT" ]; then mkdir -p "$OUT" && cp "$TMP"/*.json "$TMP"/*.err "$TMP"/*.log "$TMP"/m[01]-* "$TMP"/rows "$OUT"/ 2>/dev/null || true; fi
   rm -rf "$TMP"
 }
 trap cleanup EXIT

@@ -31,9 +31,9 @@ func mark(s *client.Stats) windowMark {
 // Quantiles in milliseconds.
 type Quantiles struct {
 	P50 float64 `json:"p50"`
-	P95 float64 `json:"p95,omitempty"`
+	P95 float64 `json:"p95"`
 	P99 float64 `json:"p99"`
-	Max float64 `json:"max,omitempty"`
+	Max float64 `json:"max"`
 	N   uint64  `json:"samples"`
 }
 
@@ -57,6 +57,10 @@ type Report struct {
 	AckLatencyMS       Quantiles `json:"ack_latency_ms"`
 	SnapshotIntervalMS Quantiles `json:"snapshot_interval_ms"`
 	RTTMS              Quantiles `json:"rtt_ms"`
+	// How late the input drivers woke up (the bots' own scheduling delay) and how long one pass over their bots
+	// took: when these approach the input period, the load generator itself is the bottleneck.
+	DriverLagMS  Quantiles `json:"driver_lag_ms"`
+	DriverPassMS Quantiles `json:"driver_pass_ms"`
 
 	BytesInPerBotPerS   float64 `json:"bytes_in_per_bot_per_s"`
 	SnapshotsPerBotPerS float64 `json:"snapshots_per_bot_per_s"`
@@ -142,7 +146,6 @@ func buildReport(cfg *Config, bots []*bot, endErrs []error, s, ss *client.Stats,
 	lat, iv, rtt := s.AckLatency.Snapshot(), s.SnapshotInterval.Snapshot(), s.RTT.Snapshot()
 	r.AckLatencyMS = quantiles(&lat)
 	r.SnapshotIntervalMS = quantiles(&iv)
-	r.SnapshotIntervalMS.P95, r.SnapshotIntervalMS.Max = 0, 0
 	r.RTTMS = quantiles(&rtt)
 	win := b.at.Sub(a.at).Seconds()
 	r.WindowS = win
@@ -177,6 +180,8 @@ func (r *Report) printHuman(w io.Writer) {
 		r.AckLatencyMS.P50, r.AckLatencyMS.P95, r.AckLatencyMS.P99, r.AckLatencyMS.Max, r.AckLatencyMS.N)
 	fmt.Fprintf(w, "snapshot interval ms: p50 %.1f  p99 %.1f;  rtt ms: p50 %.2f  p99 %.2f\n",
 		r.SnapshotIntervalMS.P50, r.SnapshotIntervalMS.P99, r.RTTMS.P50, r.RTTMS.P99)
+	fmt.Fprintf(w, "input drivers: wake-up lag ms p50 %.2f p99 %.2f, pass ms p50 %.2f p99 %.2f\n",
+		r.DriverLagMS.P50, r.DriverLagMS.P99, r.DriverPassMS.P50, r.DriverPassMS.P99)
 	fmt.Fprintf(w, "per bot over the %.1fs window: %.0f bytes/s in, %.1f snapshots/s\n",
 		r.WindowS, r.BytesInPerBotPerS, r.SnapshotsPerBotPerS)
 	fmt.Fprintf(w, "snapshots %d, decode errors %d, hash checks %d, world mismatches %d\n",

@@ -164,6 +164,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	// Drivers: a few goroutines, each with one ticker, send the inputs of every Drivers-th bot, staggered so that
 	// input traffic is spread over the tick.
 	var driveWG sync.WaitGroup
+	var driverLag, driveTime client.Histogram
 	if cfg.InputRate > 0 {
 		period := time.Second / time.Duration(cfg.InputRate)
 		for g := 0; g < cfg.Drivers; g++ {
@@ -181,10 +182,14 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 					select {
 					case <-runCtx.Done():
 						return
-					case now := <-t.C:
+					case fired := <-t.C:
+						now := time.Now()
+						// How late this process runs its own timers: when the bots are the bottleneck, it shows here.
+						driverLag.Record(now.Sub(fired))
 						for i := g; i < len(bots); i += cfg.Drivers {
 							drive(bots[i], now, &cfg)
 						}
+						driveTime.Record(time.Since(now))
 					}
 				}
 			}(g)
@@ -273,6 +278,8 @@ loop:
 	closeWG.Wait()
 
 	r := buildReport(&cfg, bots, endErrs, stats, stallStats, atRampEnd, atEnd, connectedAtEnd)
+	lag, dt := driverLag.Snapshot(), driveTime.Snapshot()
+	r.DriverLagMS, r.DriverPassMS = quantiles(&lag), quantiles(&dt)
 	r.ElapsedS = time.Since(start).Seconds()
 	return r, nil
 }
