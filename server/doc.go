@@ -78,7 +78,9 @@
 //	origins                    same host as the request, localhost, 127.0.0.1, [::1], or no Origin; else HTTP 403
 //	connections                MaxConnections 10000 open WebSockets
 //	outbound                   one pending snapshot per session (latest wins), OutboundQueue 256 reliable frames,
-//	                           MaxSkippedSnapshots 60, WriteTimeout 5s per write, CloseTimeout 1s for the close
+//	                           MaxSkippedSnapshots 60, WriteTimeout 5s per write, CloseTimeout 1s for the close,
+//	                           WriteBufferBytes 0 (the kernel's default send buffer)
+//	matchmaking                MatchMinPlayers 2 to open a room; PublicURL empty: ws://<request host>/ws
 //	reconnection               Grace 20s; resume tokens kept ResumeTokenTTL 5m, at most TokenTableSize 100000
 //	join tokens                single-use, JoinTokenTTL 1m, at most TokenTableSize
 //	shutdown                   ShutdownTimeout 10s

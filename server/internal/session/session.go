@@ -4,10 +4,11 @@
 //
 // The room never blocks on a session: OfferSnapshot replaces an unsent snapshot (latest wins), SendReliable refuses
 // when its bounded queue is full, Close only records the code and wakes the writer. The writer owns the socket's
-// write side: it writes reliable frames first, then the pending snapshot with this player's last_input_seq appended
-// (field 15, so the shared snapshot bytes are never copied per player except into the writer's own reused buffer),
-// each under a write deadline. The baseline of the next delta is the last snapshot the writer took (lastTaken): a
-// delta against anything else is dropped, never written.
+// write side: on each wake-up it frames the queued reliable frames and then the pending snapshot, with this player's
+// last_input_seq appended (field 15, so the shared snapshot bytes are only copied into the writer's own reused
+// buffer), and writes them all with one system call under a write deadline; nothing on that path allocates. The
+// baseline of the next delta is the last snapshot the writer took (lastTaken): a delta against anything else is
+// dropped, never written.
 //
 // Every Session method is safe to call from any goroutine.
 package session
