@@ -165,8 +165,12 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	// input traffic is spread over the tick.
 	var driveWG sync.WaitGroup
 	var driverLag, driveTime client.Histogram
-	if cfg.InputRate > 0 {
-		period := time.Second / time.Duration(cfg.InputRate)
+	{
+		// Without inputs the drivers still run once a second to ping (the heartbeat) and apply the chaos schedule.
+		period := time.Second
+		if cfg.InputRate > 0 {
+			period = time.Second / time.Duration(cfg.InputRate)
+		}
 		for g := 0; g < cfg.Drivers; g++ {
 			driveWG.Add(1)
 			go func(g int) {
@@ -194,8 +198,6 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 				}
 			}(g)
 		}
-	} else if cfg.Ping <= 0 {
-		cfg.Ping = 2 * time.Second // keep idle bots within the heartbeat
 	}
 
 	// Progress and the measured window.
@@ -308,6 +310,10 @@ func drive(b *bot, now time.Time, cfg *Config) {
 	if cfg.DropEvery > 0 && now.After(b.nextDrop) {
 		b.nextDrop = now.Add(jitter(b, cfg.DropEvery))
 		c.Drop()
+		return
+	}
+	if cfg.InputRate == 0 {
+		_ = c.Ping()
 		return
 	}
 	have := false
