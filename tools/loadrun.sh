@@ -10,7 +10,9 @@
 # Latency and bytes per player come from the bots' JSON report (their window covers the server's); bytes are counted
 # by the bots as received, WebSocket headers included. With --floor it also runs ../shared/floor/measure.sh N (a bare
 # gws server writing 200-byte frames at 30 Hz: the least a WebSocket game server can spend) in the same sitting and
-# prints the ratio. --out keeps the raw results (bots' JSON reports, metrics, rows). Environment: PORT (default 18080), FLOOR_SCRIPT, BOTS_FLAGS (extra flags for the bots).
+# prints the ratio. --out keeps the raw results (bots' JSON reports, metrics, rows). Environment: PORT (default 18080),
+# FLOOR_SCRIPT, BOTS_FLAGS (extra flags for the bots), SERVER_ENV (environment for the server, e.g. GOMAXPROCS=2:
+# pinned to one CPU, Go otherwise runs the server with GOMAXPROCS=1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -45,7 +47,8 @@ cpu() { awk '{print $14+$15}' "/proc/$1/stat"; }
 
 for N in "${NS[@]}"; do
   echo "== $N bots: ramp ${RAMP}s, window ${WINDOW}s" >&2
-  taskset -c 0 "$TMP/tickwire" -addr "127.0.0.1:$PORT" -log-level warn >"$TMP/server-$N.log" 2>&1 & SP=$!
+  # shellcheck disable=SC2086
+  env ${SERVER_ENV:-} taskset -c 0 "$TMP/tickwire" -addr "127.0.0.1:$PORT" -log-level warn >"$TMP/server-$N.log" 2>&1 & SP=$!
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done
   # shellcheck disable=SC2086
   taskset -c 1 "$TMP/bots" -url "ws://127.0.0.1:$PORT" -n "$N" -ramp "${RAMP}s" -duration "$((SETTLE + WINDOW + 1))s" \
