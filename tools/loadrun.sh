@@ -23,7 +23,7 @@ while [ $# -gt 0 ]; do
     --ramp) RAMP=$2; shift ;;
     --window) WINDOW=$2; shift ;;
     --out) OUT=$2; shift ;;
-    -h|--help) sed -n 2,14p "$0"; exit 0 ;;
+    -h|--help) sed -n 2,15p "$0"; exit 0 ;;
     *) NS+=("$1") ;;
   esac
   shift
