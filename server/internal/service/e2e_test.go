@@ -163,7 +163,7 @@ type httpMatchmaker struct {
 	ticket     matchmaker.Ticket
 }
 
-func (m *httpMatchmaker) Match(ctx context.Context, mode string) (client.Assignment, error) {
+func (m *httpMatchmaker) Match(ctx context.Context, mode, _ string) (client.Assignment, error) {
 	body, _ := json.Marshal(matchmaker.TicketRequest{Mode: mode, Players: []string{m.name}})
 	req, _ := http.NewRequestWithContext(ctx, "POST", m.base+"/v1/matchmaking/tickets", bytes.NewReader(body))
 	if err := doJSON(req, 201, &m.ticket); err != nil {
