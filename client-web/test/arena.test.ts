@@ -24,12 +24,14 @@ test("move matches the Go arena on every golden case", () => {
 
 test("the prediction model applies Move and the aim", () => {
   const m = arenaPrediction(golden.params);
-  const f = Int32Array.from([16000, 16000, 0, 0, 0, 100, 0]);
+  const shift = golden.params["aim_shift"]!;
+  const f = Int32Array.from([16000, 16000, 0, 0, 0, 100, 0, 0]);
   m.applyInput(f, [1, 1, 0x1234, 0]);
-  assert.deepEqual(Array.from(f), [16075, 16075, 75, 75, 0x12, 100, 0]);
+  assert.deepEqual(Array.from(f), [16075, 16075, 75, 75, 0x1234 >> shift, 100, 0, 0x1234 >> shift]);
   m.applyInput(f, [0, 0, 65535, 1]);
   assert.equal(f[PlayerField.VX], 0);
-  assert.equal(f[PlayerField.Aim], 255);
+  assert.equal(f[PlayerField.Aim], 65535 >> shift);
+  assert.equal(f[PlayerField.AimRate], -(0x1234 >> shift) - 1, "turning the short way past 0 is negative");
 });
 
 test("aimFromAngle wraps into 0..65535", () => {

@@ -12,7 +12,7 @@ export const KIND_PLAYER = 1;
 export const KIND_PROJECTILE = 2;
 
 /** Field indexes of an arena player entity. */
-export const PlayerField = { X: 0, Y: 1, VX: 2, VY: 3, Aim: 4, HP: 5, Score: 6 } as const;
+export const PlayerField = { X: 0, Y: 1, VX: 2, VY: 3, Aim: 4, HP: 5, Score: 6, AimRate: 7 } as const;
 
 /** Field indexes of an arena projectile entity. */
 export const ProjectileField = { X: 0, Y: 1, VX: 2, VY: 3, Owner: 4 } as const;
@@ -71,6 +71,14 @@ function sign(v: number): number {
   return v > 0 ? 1 : v < 0 ? -1 : 0;
 }
 
+/** The change from aim field value prev to next the shorter way round, as the Go arena's aimTurn (the aim's rate). */
+export function aimTurn(prev: number, next: number, p: ArenaParams): number {
+  const span = 1 << (16 - p.aimShift);
+  let d = (next - prev) & (span - 1);
+  if (d >= span / 2) d -= span;
+  return d;
+}
+
 function clamp(v: number, lo: number, hi: number): number {
   return v < lo ? lo : v > hi ? hi : v;
 }
@@ -116,7 +124,9 @@ export function arenaPrediction(params: Readonly<Record<string, number>>): Predi
       fields[PlayerField.Y] = r.y;
       fields[PlayerField.VX] = r.vx;
       fields[PlayerField.VY] = r.vy;
-      fields[PlayerField.Aim] = clamp(input[InputIndex.Aim] ?? 0, 0, 65535) >> p.aimShift;
+      const aim = clamp(input[InputIndex.Aim] ?? 0, 0, 65535) >> p.aimShift;
+      fields[PlayerField.AimRate] = aimTurn(fields[PlayerField.Aim]!, aim, p);
+      fields[PlayerField.Aim] = aim;
     },
   };
 }
