@@ -66,6 +66,12 @@ func rawDial(t testing.TB, addr string, rcvbuf int) *rawConn {
 
 // writeFrame writes one masked frame; b0 is the first header byte (FIN, RSV bits, opcode).
 func (r *rawConn) writeFrame(b0 byte, payload []byte) error {
+	_, err := r.Write(maskedFrame(b0, payload))
+	return err
+}
+
+// maskedFrame encodes one client frame.
+func maskedFrame(b0 byte, payload []byte) []byte {
 	hdr := []byte{b0, 0}
 	n := len(payload)
 	switch {
@@ -86,8 +92,7 @@ func (r *rawConn) writeFrame(b0 byte, payload []byte) error {
 	for i := range payload {
 		masked[i] = payload[i] ^ key[i&3]
 	}
-	_, err := r.Write(append(hdr, masked...))
-	return err
+	return append(hdr, masked...)
 }
 
 const (
@@ -293,5 +298,42 @@ func TestRFC6455Edges(t *testing.T) {
 				t.Errorf("no Disconnect{%d} before the close: %v", tc.code, res.disconnect)
 			}
 		})
+	}
+}
+
+// TestFramesPipelinedWithTheUpgrade: frames a client sends in the same packet as its upgrade request (before it has
+// seen the 101) are not lost.
+func TestFramesPipelinedWithTheUpgrade(t *testing.T) {
+	ts := startServer(t, testConfig())
+	conn, err := net.Dial("tcp", ts.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	helloBytes, _ := proto.Marshal(hello())
+	joinBytes, _ := proto.Marshal(joinMode("arena", "eager"))
+	req := "GET /ws HTTP/1.1\r\nHost: " + ts.addr + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+	all := append([]byte(req), maskedFrame(fin|opBinary, helloBytes)...)
+	all = append(all, maskedFrame(fin|opBinary, joinBytes)...)
+	if _, err := conn.Write(all); err != nil {
+		t.Fatal(err)
+	}
+	_ = conn.SetDeadline(time.Now().Add(3 * time.Second))
+	br := bufio.NewReader(conn)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil || resp.StatusCode != http.StatusSwitchingProtocols {
+		t.Fatalf("upgrade: %v", err)
+	}
+	r := &rawConn{t: t, Conn: conn, br: br}
+	for {
+		b0, p, err := r.readFrame()
+		if err != nil {
+			t.Fatalf("no welcome: %v", err)
+		}
+		var f pb.ServerFrame
+		if b0&0x0f == opBinary && proto.Unmarshal(p, &f) == nil && f.GetWelcome() != nil {
+			return
+		}
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
-	"net"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
@@ -36,6 +35,7 @@ type conn struct {
 	// Static after construction.
 	h    *Handler
 	ws   *gws.Conn
+	sc   *sealConn // under ws
 	sess *session.Session
 
 	state       atomic.Int32
@@ -60,10 +60,11 @@ type conn struct {
 	input     game.Input
 }
 
-func newConn(h *Handler, ws *gws.Conn) *conn {
+func newConn(h *Handler, ws *gws.Conn, sc *sealConn) *conn {
 	c := &conn{
 		h:           h,
 		ws:          ws,
+		sc:          sc,
 		hbInterval:  int64(h.cfg.HeartbeatTimeout),
 		handshakeTO: int64(h.cfg.HandshakeTimeout),
 	}
@@ -351,7 +352,7 @@ func (c *conn) AppendHeader(dst []byte, n int) ([]byte, bool) {
 
 // Write writes frames made with AppendHeader.
 func (c *conn) Write(b []byte) error {
-	_, err := c.ws.NetConn().Write(b)
+	_, err := c.sc.Write(b)
 	return err
 }
 
@@ -370,16 +371,11 @@ func (c *conn) CloseWith(code uint16, reason string) {
 	for len(reason) > 120 || !utf8.ValidString(reason) {
 		reason = reason[:min(len(reason), 120)-1]
 	}
-	payload := make([]byte, 2, 2+len(reason))
-	payload[0], payload[1] = byte(code>>8), byte(code)
-	payload = append(payload, reason...)
-	_ = c.ws.WriteMessage(gws.OpcodeCloseConnection, payload)
-	// Half-close: the peer sees the end of the stream after our close frame, and the close frame gws writes back
-	// when the peer's answer arrives goes nowhere instead of reaching the peer as a second close.
-	if tc, ok := c.ws.NetConn().(*net.TCPConn); ok {
-		_ = tc.CloseWrite()
-	}
-	_ = c.ws.NetConn().SetReadDeadline(time.Now().Add(c.h.cfg.CloseTimeout))
+	frame := make([]byte, 0, 4+len(reason))
+	frame = append(frame, 0x80|byte(gws.OpcodeCloseConnection), byte(2+len(reason)), byte(code>>8), byte(code))
+	frame = append(frame, reason...)
+	_ = c.sc.writeFinal(frame)
+	_ = c.sc.SetReadDeadline(time.Now().Add(c.h.cfg.CloseTimeout))
 }
 
 // Abort drops the connection without a close frame.

@@ -13,6 +13,7 @@
 package transport
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"log/slog"
@@ -153,18 +154,35 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "server is shutting down", http.StatusServiceUnavailable)
 		return
 	}
-	ws, err := h.up.Upgrade(w, r)
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		http.Error(w, "cannot upgrade this connection", http.StatusInternalServerError)
+		return
+	}
+	netConn, rw, err := hj.Hijack()
+	if err != nil {
+		h.log.Debug("hijack failed", "remote", r.RemoteAddr, "err", err)
+		return
+	}
+	if n := h.cfg.WriteBufferBytes; n > 0 {
+		if tc, ok := netConn.(*net.TCPConn); ok {
+			_ = tc.SetWriteBuffer(n)
+		}
+	}
+	// Keep what the client sent right behind its upgrade request (already in the HTTP server's buffer); otherwise
+	// read through a buffer of our own size.
+	br := rw.Reader
+	if br.Buffered() == 0 {
+		br = bufio.NewReaderSize(netConn, h.cfg.ReadBufferBytes)
+	}
+	sc := &sealConn{Conn: netConn}
+	ws, err := h.up.UpgradeFromConn(sc, br, r)
 	if err != nil {
 		h.m.RefusedUpgrade("handshake")
 		h.log.Debug("upgrade failed", "remote", r.RemoteAddr, "err", err)
 		return
 	}
-	if n := h.cfg.WriteBufferBytes; n > 0 {
-		if tc, ok := ws.NetConn().(*net.TCPConn); ok {
-			_ = tc.SetWriteBuffer(n)
-		}
-	}
-	c := newConn(h, ws)
+	c := newConn(h, ws, sc)
 	ws.Session().(*slot).c = c
 	n := h.count.Add(1)
 	h.m.Connections.Inc()
@@ -336,6 +354,41 @@ func (s *slot) Store(_ string, v any) {
 	}
 }
 func (s *slot) Range(f func(string, any) bool) { f("conn", s.c) }
+
+// sealConn is the socket under a gws connection. Once the server's close frame is out, it is sealed: every later
+// write is refused, so the close frame gws writes back when the peer answers ours never reaches the peer as a second
+// close frame, whatever the timing.
+type sealConn struct {
+	net.Conn
+	mu     sync.Mutex
+	sealed bool
+}
+
+// Write writes unless sealed. Each call's bytes are written whole, in order with other calls.
+func (s *sealConn) Write(b []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.sealed {
+		return 0, net.ErrClosed
+	}
+	return s.Conn.Write(b)
+}
+
+// writeFinal writes b (the close frame) as the last bytes of the stream and half-closes the socket, so that the peer
+// reads the end of the stream after it while we keep reading its answer.
+func (s *sealConn) writeFinal(b []byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.sealed {
+		return net.ErrClosed
+	}
+	s.sealed = true
+	_, err := s.Conn.Write(b)
+	if tc, ok := s.Conn.(*net.TCPConn); ok {
+		_ = tc.CloseWrite()
+	}
+	return err
+}
 
 // gwsLogger routes gws's error log (recovered panics) to slog.
 type gwsLogger struct{ l *slog.Logger }
