@@ -20,6 +20,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -331,9 +332,17 @@ func (h *Handler) OnPing(ws *gws.Conn, payload []byte) {
 // OnPong ignores pongs: the heartbeat is application-level (browsers cannot send pings).
 func (h *Handler) OnPong(*gws.Conn, []byte) {}
 
-// OnMessage handles one client frame.
+// OnMessage handles one client frame. A panic while handling it closes this connection with 1011 and leaves every
+// other connection alone (gws.Recovery, passed as the upgrader's Recovery, is the outer net).
 func (h *Handler) OnMessage(ws *gws.Conn, msg *gws.Message) {
 	c := connOf(ws)
+	defer func() {
+		if e := recover(); e != nil {
+			h.log.Error("panic while handling a client frame", "remote", ws.RemoteAddr().String(), "panic", e,
+				"stack", string(debug.Stack()))
+			c.refuse(CodeInternalError, "internal error")
+		}
+	}()
 	c.message(msg.Opcode, msg.Bytes())
 	_ = msg.Close()
 }
