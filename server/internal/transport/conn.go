@@ -33,20 +33,21 @@ const ackEvery = 250 * time.Millisecond
 // conn is one WebSocket connection. It implements session.Conn for its session's writer.
 type conn struct {
 	// Static after construction.
-	h    *Handler
-	ws   *gws.Conn
-	sc   *sealConn // under ws
-	sess *session.Session
+	h           *Handler
+	ws          *gws.Conn
+	sc          *sealConn // under ws
+	sess        *session.Session
+	hbInterval  int64 // heartbeat timeout in ns
+	handshakeTO int64 // handshake timeout in ns
 
-	state       atomic.Int32
-	closing     atomic.Bool   // our close is under way: ignore further frames
-	closeCode   atomic.Uint32 // the code we closed with (0: none)
-	deadline    atomic.Int64  // unix ns: handshake deadline, then the last frame's time + heartbeat timeout
-	isAborted   atomic.Bool
-	wasLeft     atomic.Bool
-	counted     atomic.Bool // counted in the sessions gauge
-	hbInterval  int64       // heartbeat timeout in ns
-	handshakeTO int64
+	// Atomics, shared by the read loop, the sweeper, the session's writer and Shutdown.
+	state     atomic.Int32
+	closing   atomic.Bool   // our close is under way: ignore further frames
+	closeCode atomic.Uint32 // the code we closed with (0: none)
+	deadline  atomic.Int64  // unix ns: handshake deadline, then the last frame's time + heartbeat timeout
+	isAborted atomic.Bool
+	wasLeft   atomic.Bool
+	counted   atomic.Bool // counted in the sessions gauge
 
 	// Owned by the read loop (set once while joining, read after).
 	limiter   rate.Limiter
