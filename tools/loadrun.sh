@@ -99,6 +99,7 @@ row = dict(players=n, server_us_per_player_s=server_cpu / n * 1e6, server_cores=
            server_payload_bytes_per_player_s=d('tickwire_bytes_out_total') / win / n,
            ack_p50_ms=bots['ack_latency_ms']['p50'], ack_p99_ms=bots['ack_latency_ms']['p99'],
            tick_p99_ms=None if p99 is None else p99 * 1e3, ticks=total, overruns=d('tickwire_tick_overruns_total'),
+           bots_lag_p99_ms=bots.get('driver_lag_ms', {}).get('p99'), rtt_p50_ms=bots['rtt_ms']['p50'],
            bots_connected=bots['connected'], bots_failed=bots['failed'], inputs_lost=bots['inputs_lost'],
            world_mismatches=bots['world_mismatches'], bots_exit=int(rc),
            floor_us_per_player_s=floor and floor['us_per_player_second'])
@@ -112,13 +113,13 @@ python3 - "$TMP/rows" <<'PY'
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
 f = lambda v, fmt: '-' if v is None else fmt % v
-print('| players | server CPU µs/player-s | floor µs | ratio | bytes/player-s | ack p50 ms | ack p99 ms | tick p99 ms | overruns | bots cores | bots ok |')
-print('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|')
+print('| players | server CPU µs/player-s | floor µs | ratio | bytes/player-s | ack p50 ms | ack p99 ms | tick p99 ms | overruns | bots cores | bots timer lag p99 ms | bots ok |')
+print('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|')
 for r in rows:
     ok = r['bots_failed'] == 0 and r['inputs_lost'] == 0 and r['world_mismatches'] == 0 and r['bots_connected'] == r['players']
-    print('| %d | %.0f | %s | %s | %.0f | %.1f | %.1f | %s | %d | %.2f | %s |' % (
+    print('| %d | %.0f | %s | %s | %.0f | %.1f | %.1f | %s | %d | %.2f | %s | %s |' % (
         r['players'], r['server_us_per_player_s'], f(r['floor_us_per_player_s'], '%.0f'), f(r['ratio'], '%.2f'),
         r['bytes_per_player_s'], r['ack_p50_ms'], r['ack_p99_ms'], f(r['tick_p99_ms'], '%.2f'), r['overruns'],
-        r['bots_cores'], 'yes' if ok else 'NO (%d connected, %d failed, %d lost, %d mismatches)' % (
+        r['bots_cores'], f(r.get('bots_lag_p99_ms'), '%.1f'), 'yes' if ok else 'NO (%d connected, %d failed, %d lost, %d mismatches)' % (
             r['bots_connected'], r['bots_failed'], r['inputs_lost'], r['world_mismatches'])))
 PY
