@@ -61,7 +61,9 @@ for N in "${NS[@]}"; do
   kill "$SP"; wait "$SP" 2>/dev/null || true; SP=
   floor='null'
   if [ "$FLOOR" = 1 ]; then
-    floor=$("$FLOOR_SCRIPT" "$N" "$WINDOW" | tail -1)
+    # measure.sh exits with its server's status (killed: 143) after printing its JSON line: keep the line.
+    floor=$("$FLOOR_SCRIPT" "$N" "$WINDOW" 2>"$TMP/floor-$N.err" | grep '^{' | tail -1 || true)
+    [ -n "$floor" ] || { echo "floor measurement failed: $(tail -3 "$TMP/floor-$N.err")" >&2; floor='null'; }
   fi
   python3 - "$N" "$WINDOW" "$TCK" "$s0" "$s1" "$b0" "$b1" "$rc" "$TMP/m0-$N" "$TMP/m1-$N" "$TMP/bots-$N.json" "$floor" >>"$TMP/rows" <<'PY'
 import json, sys
