@@ -16,6 +16,7 @@ package client
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -99,6 +100,8 @@ type Config struct {
 	// (then resumed), as when a server cut it off without the client seeing the close. Checked when inputs are sent
 	// and while Close drains. Default 3s; negative: never.
 	SilenceTimeout time.Duration
+	// TLS configures wss connections; nil: the system's roots and the URL's host name.
+	TLS *tls.Config
 	// SocketReadBuffer sets the socket's kernel receive buffer (SO_RCVBUF) when > 0; small values make a stalled
 	// client's backlog reach the server quickly.
 	SocketReadBuffer int
@@ -295,15 +298,16 @@ func parseURL(raw string) (string, string, error) {
 	if u.Scheme != "ws" && u.Scheme != "wss" {
 		return "", "", fmt.Errorf("client: URL scheme must be ws or wss: %q", raw)
 	}
-	if u.Scheme == "wss" {
-		return "", "", errors.New("client: wss is not supported yet")
-	}
 	if u.Path == "" || u.Path == "/" {
 		u.Path = "/ws"
 	}
 	addr := u.Host
 	if u.Port() == "" {
-		addr = net.JoinHostPort(u.Hostname(), "80")
+		port := "80"
+		if u.Scheme == "wss" {
+			port = "443"
+		}
+		addr = net.JoinHostPort(u.Hostname(), port)
 	}
 	return u.String(), addr, nil
 }
@@ -319,6 +323,22 @@ func (c *Client) connect(ctx context.Context, join *proto.Join) error {
 	}
 	if tc, ok := nc.(*net.TCPConn); ok && c.cfg.SocketReadBuffer > 0 {
 		_ = tc.SetReadBuffer(c.cfg.SocketReadBuffer)
+	}
+	if strings.HasPrefix(c.url, "wss:") {
+		tcfg := &tls.Config{}
+		if c.cfg.TLS != nil {
+			tcfg = c.cfg.TLS.Clone()
+		}
+		if tcfg.ServerName == "" {
+			host, _, _ := net.SplitHostPort(c.address)
+			tcfg.ServerName = host
+		}
+		tc := tls.Client(nc, tcfg)
+		if err := tc.HandshakeContext(ctx); err != nil {
+			_ = nc.Close()
+			return fmt.Errorf("client: tls: %w", err)
+		}
+		nc = tc
 	}
 	gc := newGateConn(nc)
 	timeout := c.cfg.DialTimeout

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -137,6 +138,22 @@ func TestResumeAfterDropLosesNothing(t *testing.T) {
 	}
 	if got := st.Disconnects()[CodeConnectionLost]; got != st.Resumed.Load() {
 		t.Errorf("disconnects by 1006 = %d, resumes %d", got, st.Resumed.Load())
+	}
+}
+
+func TestWSS(t *testing.T) {
+	s := startFakeServer(t, 100, func(s *fakeServer) { s.useTLS = true })
+	c := dial(t, s, Config{TLS: s.clientTLS})
+	drive(t, c, 20, 5*time.Millisecond, nil)
+	c.Drop() // and resume over TLS
+	drive(t, c, 20, 5*time.Millisecond, nil)
+	_ = c.Close()
+	st := c.Stats()
+	if st.InputsAcked.Load() != 40 || st.InputsLost.Load() != 0 || c.Resumes() != 1 || st.Snapshots.Load() == 0 {
+		t.Errorf("acked %d lost %d resumes %d snapshots %d", st.InputsAcked.Load(), st.InputsLost.Load(), c.Resumes(), st.Snapshots.Load())
+	}
+	if _, err := Dial(context.Background(), Config{URL: s.url}); err == nil || !strings.Contains(err.Error(), "tls") {
+		t.Errorf("untrusted certificate accepted: %v", err)
 	}
 }
 

@@ -1,9 +1,11 @@
 package client
 
 import (
+	"crypto/tls"
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"sync"
 	"testing"
 	"time"
@@ -36,6 +38,8 @@ type fakeServer struct {
 	badHash     bool // every hashed snapshot carries a wrong hash
 	ignoreInput bool // never apply inputs (so nothing is acknowledged)
 	maxPlayers  int  // 0: no limit
+	useTLS      bool // serve wss with a test certificate (clientTLS trusts it)
+	clientTLS   *tls.Config
 
 	mu      sync.Mutex // guards the room below
 	tick    uint32
@@ -99,7 +103,17 @@ func startFakeServer(t *testing.T, tickRate int, setup func(*fakeServer)) *fakeS
 		go c.ReadLoop()
 	})
 	hs := &http.Server{Handler: mux}
-	go func() { _ = hs.Serve(ln) }()
+	if s.useTLS {
+		ts := httptest.NewUnstartedServer(mux)
+		_ = ts.Listener.Close()
+		ts.Listener = ln
+		ts.StartTLS()
+		s.url = "wss://" + ln.Addr().String()
+		s.clientTLS = ts.Client().Transport.(*http.Transport).TLSClientConfig
+		hs = ts.Config
+	} else {
+		go func() { _ = hs.Serve(ln) }()
+	}
 	s.wg.Add(1)
 	go s.run(time.Second / time.Duration(tickRate))
 	t.Cleanup(func() {
