@@ -8,11 +8,8 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/tickwire/tickwire/proto/snapcodec"
 	"github.com/tickwire/tickwire/tools/client"
 )
-
-type worldT = snapcodec.World
 
 // windowMark is the counters at one instant, to rate what happened between two marks.
 type windowMark struct {

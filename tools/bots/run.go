@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/tickwire/tickwire/proto/snapcodec"
 	"github.com/tickwire/tickwire/tools/client"
 )
 
@@ -319,7 +320,7 @@ func drive(b *bot, now time.Time, cfg *Config) {
 	have := false
 	if b.beh.kind == "aggressive" {
 		me := c.PlayerID()
-		c.WithWorld(func(w *worldT) { have = nearest(w, me, &b.pos, &b.tgt) })
+		c.WithWorld(func(w *snapcodec.World) { have = nearest(w, me, &b.pos, &b.tgt) })
 	}
 	_, _ = c.SendInput(b.beh.next(&b.pos, &b.tgt, have)) // refused while resuming: that tick's input is skipped
 }

@@ -1,0 +1,482 @@
+package client
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/lxzan/gws"
+	gproto "google.golang.org/protobuf/proto"
+
+	"github.com/tickwire/tickwire/proto"
+	"github.com/tickwire/tickwire/proto/snapcodec"
+)
+
+// connect opens one connection, sends Hello and Join and waits for the Welcome (or the refusal).
+func (c *Client) connect(ctx context.Context, join *proto.Join) error {
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.DialTimeout)
+	defer cancel()
+	var d net.Dialer
+	nc, err := d.DialContext(ctx, "tcp", c.address)
+	if err != nil {
+		return fmt.Errorf("client: dial: %w", err)
+	}
+	if tc, ok := nc.(*net.TCPConn); ok && c.cfg.SocketReadBuffer > 0 {
+		_ = tc.SetReadBuffer(c.cfg.SocketReadBuffer)
+	}
+	if strings.HasPrefix(c.url, "wss:") {
+		tcfg := &tls.Config{}
+		if c.cfg.TLS != nil {
+			tcfg = c.cfg.TLS.Clone()
+		}
+		if tcfg.ServerName == "" {
+			host, _, _ := net.SplitHostPort(c.address)
+			tcfg.ServerName = host
+		}
+		tc := tls.Client(nc, tcfg)
+		if err := tc.HandshakeContext(ctx); err != nil {
+			_ = nc.Close()
+			return fmt.Errorf("client: tls: %w", err)
+		}
+		nc = tc
+	}
+	gc := newGateConn(nc)
+	timeout := c.cfg.DialTimeout
+	if dl, ok := ctx.Deadline(); ok {
+		timeout = time.Until(dl)
+	}
+	conn, _, err := gws.NewClientFromConn(&connHandler{c: c}, &gws.ClientOption{
+		Addr:             c.url,
+		HandshakeTimeout: timeout,
+		ReadBufferSize:   4096,
+	}, gc)
+	if err != nil {
+		return fmt.Errorf("client: websocket handshake: %w", err)
+	}
+	ch := make(chan error, 1)
+	c.mu.Lock()
+	if c.state == stateClosing || c.state == stateClosed {
+		c.mu.Unlock()
+		_ = gc.closeNow()
+		return ErrClosed
+	}
+	c.conn, c.gate, c.handshake = conn, gc, ch
+	c.pendingClose, c.killed, c.stalled = nil, false, false
+	c.lastRecv.Store(time.Now().UnixNano())
+	c.lastSnapAt = time.Time{}
+	c.lastDeadline = time.Time{}
+	c.mu.Unlock()
+
+	hello, _ := gproto.Marshal(&proto.ClientFrame{Msg: &proto.ClientFrame_Hello{Hello: &proto.Hello{
+		ProtocolVersion: proto.ProtocolVersion_PROTOCOL_VERSION_1, Client: c.cfg.ClientName}}})
+	jf, _ := gproto.Marshal(&proto.ClientFrame{Msg: &proto.ClientFrame_Join{Join: join}})
+	_ = conn.WriteMessage(gws.OpcodeBinary, hello)
+	_ = conn.WriteMessage(gws.OpcodeBinary, jf)
+	c.stats.BytesOut.Add(int64(len(hello) + len(jf) + wsHeaderLen(len(hello), true) + wsHeaderLen(len(jf), true)))
+	go conn.ReadLoop()
+
+	select {
+	case err := <-ch:
+		return err
+	case <-ctx.Done():
+		_ = gc.closeNow()
+		if err := <-ch; err == nil {
+			return nil // welcomed just in time
+		}
+		return fmt.Errorf("client: waiting for Welcome: %w", ctx.Err())
+	}
+}
+
+// connHandler adapts one gws connection to its Client.
+type connHandler struct{ c *Client }
+
+func (h *connHandler) OnOpen(*gws.Conn)                   {}
+func (h *connHandler) OnPing(s *gws.Conn, payload []byte) { _ = s.WritePong(payload) }
+func (h *connHandler) OnPong(*gws.Conn, []byte)           {}
+func (h *connHandler) OnClose(s *gws.Conn, err error)     { h.c.onClose(s, err) }
+func (h *connHandler) OnMessage(s *gws.Conn, m *gws.Message) {
+	b := m.Bytes()
+	now := time.Now()
+	h.c.lastRecv.Store(now.UnixNano())
+	h.c.stats.BytesIn.Add(int64(len(b) + wsHeaderLen(len(b), false)))
+	if m.Opcode == gws.OpcodeBinary {
+		h.c.onFrame(s, b, now)
+	} else {
+		h.c.stats.DecodeErrors.Add(1)
+	}
+	_ = m.Close()
+}
+
+// onFrame handles one ServerFrame on the read goroutine.
+func (c *Client) onFrame(s *gws.Conn, b []byte, now time.Time) {
+	ok, err := decodeSnapshotFrame(b, &c.snap)
+	if err != nil {
+		c.stats.DecodeErrors.Add(1)
+		return
+	}
+	if ok {
+		c.onSnapshot(s, &c.snap, now)
+		return
+	}
+	if err := (gproto.UnmarshalOptions{}).Unmarshal(b, &c.sf); err != nil {
+		c.stats.DecodeErrors.Add(1)
+		return
+	}
+	switch m := c.sf.Msg.(type) {
+	case *proto.ServerFrame_Welcome:
+		c.onWelcome(s, m.Welcome)
+	case *proto.ServerFrame_Event:
+		c.stats.Events.Add(1)
+		c.cfg.Handler.OnEvent(c, m.Event)
+	case *proto.ServerFrame_Pong:
+		c.onPong(m.Pong)
+	case *proto.ServerFrame_Disconnect:
+		d := &DisconnectError{Code: uint16(m.Disconnect.GetCode()), Reason: m.Disconnect.GetReason(),
+			Reconnect: m.Disconnect.GetReconnect()}
+		c.mu.Lock()
+		if s == c.conn {
+			c.pendingClose = d
+		}
+		c.mu.Unlock()
+	case *proto.ServerFrame_MatchResult:
+		c.mu.Lock()
+		c.matchResult = m.MatchResult
+		c.mu.Unlock()
+		c.cfg.Handler.OnMatchResult(c, m.MatchResult)
+	default:
+		c.stats.DecodeErrors.Add(1)
+	}
+}
+
+func (c *Client) onWelcome(s *gws.Conn, w *proto.Welcome) {
+	c.mu.Lock()
+	if s != c.conn {
+		c.mu.Unlock()
+		return
+	}
+	first := c.welcome == nil
+	if first || !w.GetResumed() || w.GetRoomEpoch() != c.welcome.GetRoomEpoch() || c.codec == nil {
+		schema, err := snapcodec.SchemaFromWelcome(w.GetKinds(), w.GetInput(), w.GetParams())
+		var codec *snapcodec.Codec
+		if err == nil {
+			codec, err = snapcodec.New(schema)
+		}
+		if err != nil {
+			c.mu.Unlock()
+			c.log.Warn("client: unusable Welcome", "err", err)
+			c.stats.DecodeErrors.Add(1)
+			c.killConn(s)
+			return
+		}
+		c.codec = codec
+	}
+	c.welcome = w
+	c.resumeToken = w.GetResumeToken()
+	c.grace = time.Duration(w.GetGraceMs()) * time.Millisecond
+	c.hashInterval = w.GetHashInterval()
+	c.world.Reset()
+	c.world.Tick = 0
+	c.lastSnapAt = time.Time{}
+	// The Welcome acknowledges what the room applied before the drop; resend the rest, oldest first.
+	c.ackLocked(w.GetLastInputSeq(), time.Time{})
+	now := time.Now()
+	for i := 0; i < c.count; i++ {
+		e := &c.ring[(c.head+i)%len(c.ring)]
+		e.sentAt = now
+		c.wbuf = appendInputFrame(c.wbuf[:0], e.seq, e.values[:e.n], 0, 0)
+		_ = c.writeLocked(c.wbuf, now)
+		c.stats.InputsResent.Add(1)
+	}
+	ch := c.handshake
+	c.handshake = nil
+	if c.state == stateConnecting || c.state == stateResuming {
+		c.state = stateJoined
+	}
+	c.stats.Connected.Add(1)
+	c.mu.Unlock()
+	if ch != nil {
+		ch <- nil
+	}
+	c.cfg.Handler.OnWelcome(c, w)
+}
+
+func (c *Client) onSnapshot(s *gws.Conn, f *snapshotFrame, now time.Time) {
+	c.mu.Lock()
+	if s != c.conn {
+		c.mu.Unlock()
+		return
+	}
+	if c.codec == nil {
+		c.mu.Unlock()
+		c.decodeFailed(s, "snapshot before Welcome")
+		return
+	}
+	var base *snapcodec.World
+	if f.Baseline != 0 {
+		if f.Baseline != c.world.Tick {
+			c.mu.Unlock()
+			c.decodeFailed(s, "baseline is not the world's tick")
+			return
+		}
+		base = &c.world
+	}
+	if err := c.codec.Apply(base, f.Tick, f.Entities, &c.next); err != nil {
+		c.mu.Unlock()
+		c.decodeFailed(s, err.Error())
+		return
+	}
+	c.world, c.next = c.next, c.world
+	c.stats.Snapshots.Add(1)
+	if f.Baseline == 0 {
+		c.stats.FullSnapshots.Add(1)
+	}
+	if f.HasHash {
+		c.stats.HashChecks.Add(1)
+		if c.codec.Hash(&c.world) != f.Hash {
+			c.stats.WorldMismatches.Add(1)
+		}
+	}
+	if !c.lastSnapAt.IsZero() {
+		c.stats.SnapshotInterval.Record(now.Sub(c.lastSnapAt))
+	}
+	c.lastSnapAt = now
+	c.ackLocked(f.LastInputSeq, now)
+	c.mu.Unlock()
+	c.cfg.Handler.OnSnapshot(c, &c.world, f.LastInputSeq)
+}
+
+// decodeFailed counts a snapshot the client cannot apply. Every later delta would build on the missing one, so the
+// client drops the connection (at most once a second) and resumes, which brings a full snapshot.
+func (c *Client) decodeFailed(s *gws.Conn, why string) {
+	c.stats.DecodeErrors.Add(1)
+	c.mu.Lock()
+	resync := s == c.conn && time.Since(c.lastResync) > time.Second
+	if resync {
+		c.lastResync = time.Now()
+	}
+	c.mu.Unlock()
+	c.log.Debug("client: snapshot dropped", "why", why)
+	if resync {
+		c.killConn(s)
+	}
+}
+
+func (c *Client) onPong(p *proto.Pong) {
+	now := time.Now()
+	rtt := time.Duration(now.UnixMicro()-int64(p.GetClientTimeUs())) * time.Microsecond
+	if rtt < 0 {
+		return
+	}
+	c.stats.RTT.Record(rtt)
+	// The server read its clock about half a round trip before now.
+	offset := time.Duration(int64(p.GetServerTimeUs())-now.UnixMicro())*time.Microsecond + rtt/2
+	c.mu.Lock()
+	c.rtt, c.offset = rtt, offset
+	c.mu.Unlock()
+}
+
+// closeReason turns how a connection ended into a DisconnectError.
+func (c *Client) closeReasonLocked(err error) *DisconnectError {
+	if c.pendingClose != nil {
+		return c.pendingClose
+	}
+	if c.killed {
+		return ErrConnectionLost
+	}
+	var ce *gws.CloseError
+	if errors.As(err, &ce) && ce.Code != 0 {
+		return disconnect(ce.Code, string(ce.Reason))
+	}
+	return ErrConnectionLost
+}
+
+func (c *Client) onClose(s *gws.Conn, err error) {
+	c.mu.Lock()
+	if s != c.conn {
+		c.mu.Unlock()
+		return
+	}
+	derr := c.closeReasonLocked(err)
+	c.conn, c.gate = nil, nil
+	if ch := c.handshake; ch != nil {
+		c.handshake = nil
+		c.stats.countClose(derr.Code)
+		c.mu.Unlock()
+		ch <- derr
+		return
+	}
+	c.stats.Connected.Add(-1)
+	switch {
+	case c.state == stateClosing || c.state == stateClosed:
+		c.mu.Unlock() // our own shutdown
+		return
+	case derr.Reconnect && !c.cfg.NoResume && len(c.resumeToken) > 0:
+		c.stats.countClose(derr.Code)
+		c.state = stateResuming
+		c.dropAt = time.Now()
+		c.mu.Unlock()
+		c.cfg.Handler.OnDisconnect(c, derr, true)
+		go c.resumeLoop(derr)
+	default:
+		c.stats.countClose(derr.Code)
+		c.finishLocked(derr)
+		c.mu.Unlock()
+		c.cfg.Handler.OnDisconnect(c, derr, false)
+	}
+}
+
+// finishLocked ends the client: whatever is still unacknowledged is lost.
+func (c *Client) finishLocked(err error) {
+	if c.state == stateClosed {
+		return
+	}
+	c.stats.InputsLost.Add(int64(c.sent - c.acked))
+	c.state = stateClosed
+	c.err = err
+	close(c.done)
+}
+
+func (c *Client) resumeLoop(cause *DisconnectError) {
+	c.mu.Lock()
+	grace := c.grace
+	if grace <= 0 {
+		grace = 10 * time.Second
+	}
+	deadline := c.dropAt.Add(grace)
+	c.mu.Unlock()
+	backoff := 10 * time.Millisecond
+	last := error(cause)
+	for {
+		c.mu.Lock()
+		st, token := c.state, c.resumeToken
+		c.mu.Unlock()
+		if st != stateResuming {
+			return // Close took over
+		}
+		left := time.Until(deadline)
+		if left <= 0 {
+			break
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), left)
+		err := c.connect(ctx, &proto.Join{Target: &proto.Join_ResumeToken{ResumeToken: token}, Name: c.cfg.Name})
+		cancel()
+		if err == nil {
+			c.stats.Resumed.Add(1)
+			c.mu.Lock()
+			c.resumes++
+			c.mu.Unlock()
+			return
+		}
+		last = err
+		var de *DisconnectError
+		if errors.As(err, &de) && !de.Reconnect {
+			break
+		}
+		select {
+		case <-time.After(min(backoff, time.Until(deadline))):
+		case <-c.done:
+			return
+		}
+		backoff = min(backoff*2, 500*time.Millisecond)
+	}
+	c.stats.ResumeFailed.Add(1)
+	c.mu.Lock()
+	if c.state == stateResuming {
+		c.finishLocked(fmt.Errorf("%w: %w", ErrResumeFailed, last))
+	}
+	c.mu.Unlock()
+}
+
+// Close waits (up to Config.DrainTimeout) for the server to acknowledge the inputs in flight, leaves the room and
+// closes the connection. Inputs still unacknowledged count as lost. It returns the error that ended the client
+// earlier, if any.
+func (c *Client) Close() error {
+	c.mu.Lock()
+	if c.state == stateClosed {
+		err := c.err
+		c.mu.Unlock()
+		return err
+	}
+	c.draining = true
+	c.mu.Unlock()
+
+	deadline := time.Now().Add(c.cfg.DrainTimeout)
+	for time.Now().Before(deadline) {
+		c.mu.Lock()
+		settled := c.acked == c.sent || c.state == stateClosed
+		var silent *gws.Conn
+		if c.silentLocked(time.Now()) {
+			silent = c.conn
+		}
+		c.mu.Unlock()
+		if settled {
+			break
+		}
+		if silent != nil {
+			c.killConn(silent) // resume: the Welcome acknowledges what the server applied
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+
+	c.mu.Lock()
+	if c.state == stateClosed {
+		err := c.err
+		c.mu.Unlock()
+		return err
+	}
+	c.state = stateClosing
+	conn, gate := c.conn, c.gate
+	if conn != nil {
+		leave, _ := gproto.Marshal(&proto.ClientFrame{Msg: &proto.ClientFrame_Leave{Leave: &proto.Leave{}}})
+		_ = c.writeLocked(leave, time.Now())
+	}
+	c.finishLocked(nil)
+	c.mu.Unlock()
+	if conn != nil {
+		_ = conn.WriteClose(1000, nil)
+		_ = gate.closeNow()
+	}
+	return nil
+}
+
+// Drop kills the current connection without a close frame, as a network failure would; the client then resumes
+// (unless NoResume). For chaos testing.
+func (c *Client) Drop() {
+	c.mu.Lock()
+	conn := c.conn
+	c.mu.Unlock()
+	if conn != nil {
+		c.killConn(conn)
+	}
+}
+
+func (c *Client) killConn(s *gws.Conn) {
+	c.mu.Lock()
+	if s != c.conn || c.gate == nil {
+		c.mu.Unlock()
+		return
+	}
+	c.killed = true
+	g := c.gate
+	c.mu.Unlock()
+	_ = g.closeNow()
+}
+
+// Stall stops (true) or restarts (false) reading from the connection, making this client a slow consumer. What the
+// server sends meanwhile waits in the kernel; if the server gives up on the client, its Disconnect is still read.
+func (c *Client) Stall(on bool) {
+	c.mu.Lock()
+	g := c.gate
+	c.stalled = on
+	if !on {
+		c.lastRecv.Store(time.Now().UnixNano()) // silence is measured from when reading restarts
+	}
+	c.mu.Unlock()
+	if g != nil {
+		g.setStalled(on)
+	}
+}
