@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -120,5 +121,16 @@ func TestFiftyBotsDropEvery2s(t *testing.T) {
 	// Every kill is one resume, except a kill so close to the end that its resume was cut short by the run's end.
 	if d := r.DisconnectsByCode["1006"] - r.Resumed; d < 0 || d > 50 || len(r.DisconnectsByCode) != 1 {
 		t.Errorf("disconnects %v, resumed %d: every kill should be one resume", r.DisconnectsByCode, r.Resumed)
+	}
+}
+
+// Bots can also join through the server's matchmaking API (HTTPMatchmaker): rooms fill to 16, then a new one opens.
+func TestBotsThroughMatchmaker(t *testing.T) {
+	url, srv := startServer(t, nil)
+	r := runBots(t, Config{URL: "", Matchmaker: "http://" + strings.TrimPrefix(url, "ws://"), N: 20,
+		Ramp: 500 * time.Millisecond, Duration: 2 * time.Second, Behavior: "wander", InputRate: 30, Seed: 4})
+	checkClean(t, r, 20)
+	if rooms := srv.Rooms("arena", true); len(rooms) < 2 {
+		t.Errorf("20 players in %d rooms of 16", len(rooms))
 	}
 }
