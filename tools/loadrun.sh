@@ -3,14 +3,15 @@
 #
 #   tools/loadrun.sh [--floor] [--ramp S] [--window S] [--out DIR] [N ...]      (default N: 500 1000 2000)
 #
-# For each N: builds and starts the tickwire server pinned to CPU 0 and N bots (tools/bots, standard arena workload,
-# quick play into rooms of 16) pinned to CPU 1; after the bots' ramp and a settle second it measures, over --window
-# seconds, the server's CPU time (user + system from /proc/<pid>/stat), the bots' CPU time (how much of a core N bots
-# need), and the server's /metrics (tick duration p99 from the histogram's buckets, tick overruns, bytes written).
-# Latency and bytes per player come from the bots' JSON report (their window covers the server's); bytes are counted
-# by the bots as received, WebSocket headers included. With --floor it also runs ../shared/floor/measure.sh N (a bare
-# gws server writing 200-byte frames at 30 Hz: the least a WebSocket game server can spend) in the same sitting and
-# prints the ratio. --out keeps the raw results (bots' JSON reports, metrics, rows). Environment: PORT (default 18080),
+# For each N: builds and starts the tickwire server pinned to CPU 0 and N bots (tools/bots, ARENA.md's standard
+# workload: each bot joins through the server's matchmaking API, rooms fill to 16) pinned to CPU 1; after the bots'
+# ramp and two settle seconds it measures, over --window seconds, the server's CPU time (user + system from
+# /proc/<pid>/stat), the bots' CPU time (how much of a core N bots need), and the server's /metrics (tick duration p99
+# from the histogram's buckets, tick overruns, bytes written). Latency and bytes per player come from the bots' JSON
+# report (their window covers the server's); bytes are counted by the bots as received, WebSocket headers included.
+# With --floor it also runs ../shared/floor/measure.sh N (a bare gws server writing 200-byte frames at 30 Hz: the
+# least a WebSocket game server can spend) in the same sitting and prints the ratio. --out keeps the raw results
+# (bots' JSON reports, metrics, rows). Environment: PORT (default 18080), MATCHMAKING=0 (quick play instead),
 # FLOOR_SCRIPT, BOTS_FLAGS (extra flags for the bots), SERVER_ENV (environment for the server, e.g. GOMAXPROCS=2:
 # pinned to one CPU, Go otherwise runs the server with GOMAXPROCS=1).
 set -euo pipefail
@@ -23,7 +24,7 @@ while [ $# -gt 0 ]; do
     --ramp) RAMP=$2; shift ;;
     --window) WINDOW=$2; shift ;;
     --out) OUT=$2; shift ;;
-    -h|--help) sed -n 2,15p "$0"; exit 0 ;;
+    -h|--help) sed -n 2,16p "$0"; exit 0 ;;
     *) NS+=("$1") ;;
   esac
   shift
@@ -51,7 +52,9 @@ for N in "${NS[@]}"; do
   env ${SERVER_ENV:-} taskset -c 0 "$TMP/tickwire" -addr "127.0.0.1:$PORT" -log-level warn >"$TMP/server-$N.log" 2>&1 & SP=$!
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done
   # shellcheck disable=SC2086
-  taskset -c 1 "$TMP/bots" -url "ws://127.0.0.1:$PORT" -n "$N" -ramp "${RAMP}s" -duration "$((SETTLE + WINDOW + 1))s" \
+  JOIN=(-url "ws://127.0.0.1:$PORT")
+  [ "${MATCHMAKING:-1}" = 0 ] || JOIN+=(-matchmaker "http://127.0.0.1:$PORT")
+  taskset -c 1 "$TMP/bots" "${JOIN[@]}" -n "$N" -ramp "${RAMP}s" -duration "$((SETTLE + WINDOW + 1))s" \
     -json -progress 0 ${BOTS_FLAGS:-} >"$TMP/bots-$N.json" 2>"$TMP/bots-$N.err" & BP=$!
   sleep $((RAMP + SETTLE))
   s0=$(cpu "$SP"); b0=$(cpu "$BP"); curl -s "http://127.0.0.1:$PORT/metrics" >"$TMP/m0-$N"
