@@ -337,3 +337,29 @@ func TestFramesPipelinedWithTheUpgrade(t *testing.T) {
 		}
 	}
 }
+
+// TestOneCloseFrameWhenBothSidesClose: the client sends a Join the server refuses (4504) and its own close frame in
+// the same packet, so the server's close (written by the session's writer) races gws's answer to the client's close
+// (written by the read loop). Whichever wins, the client sees exactly one close frame and then the end of the stream.
+// Run it with -count to repeat the race.
+func TestOneCloseFrameWhenBothSidesClose(t *testing.T) {
+	ts := startServer(t, testConfig())
+	helloBytes, _ := proto.Marshal(hello())
+	join126, _ := proto.Marshal(joinTokenFrame(122))
+	for i := 0; i < 25; i++ {
+		r := rawDial(t, ts.addr, 0)
+		all := append(maskedFrame(fin|opBinary, helloBytes), maskedFrame(fin|opBinary, join126)...)
+		all = append(all, maskedFrame(fin|opClose, closePayload(1000, "bye"))...)
+		if _, err := r.Write(all); err != nil {
+			t.Fatal(err)
+		}
+		res := r.readUntilClose(3 * time.Second) // reports a second close frame
+		if res.closeCode != 4504 && res.closeCode != 1000 {
+			t.Fatalf("close code %d, want 4504 (our refusal) or 1000 (the client's close answered)", res.closeCode)
+		}
+		if !res.eof {
+			t.Fatalf("the stream did not end after the close")
+		}
+		_ = r.Close()
+	}
+}

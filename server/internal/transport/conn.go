@@ -353,7 +353,7 @@ func (c *conn) AppendHeader(dst []byte, n int) ([]byte, bool) {
 
 // Write writes frames made with AppendHeader.
 func (c *conn) Write(b []byte) error {
-	_, err := c.sc.Write(b)
+	_, err := c.sc.writeFrames(b)
 	return err
 }
 

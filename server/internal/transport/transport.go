@@ -364,17 +364,39 @@ func (s *slot) Store(_ string, v any) {
 }
 func (s *slot) Range(f func(string, any) bool) { f("conn", s.c) }
 
-// sealConn is the socket under a gws connection. Once the server's close frame is out, it is sealed: every later
-// write is refused, so the close frame gws writes back when the peer answers ours never reaches the peer as a second
-// close frame, whatever the timing.
+// sealConn is the socket under a gws connection. Once a close frame is out, whoever wrote it, it is sealed: every
+// later write is refused. So the close frame gws writes back when the peer answers ours never reaches the peer as a
+// second close frame; and when gws closes first (a protocol error, or the peer's close answered before our own close
+// was written), neither our close frame nor a data frame follows its close frame in the window before gws closes the
+// socket. Write is gws's path, one whole frame per call (or the upgrade's HTTP response), so a Write that starts with
+// a close frame's first byte is a close frame; the session's own writes, which may resume mid-frame, use writeFrames.
 type sealConn struct {
 	net.Conn
 	mu     sync.Mutex
 	sealed bool
 }
 
-// Write writes unless sealed. Each call's bytes are written whole, in order with other calls.
+// closeFrameB0 is the first byte of every close frame a server writes: FIN, no RSV bits, opcode 8. (The upgrade's
+// HTTP response, also written through the sealConn, starts with 'H', 0x48.)
+const closeFrameB0 = 0x80 | byte(gws.OpcodeCloseConnection)
+
+// Write writes one frame of gws's unless sealed; a close frame seals. Each call's bytes are written whole, in order
+// with other calls.
 func (s *sealConn) Write(b []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.sealed {
+		return 0, net.ErrClosed
+	}
+	if len(b) > 0 && b[0] == closeFrameB0 {
+		s.sealed = true
+	}
+	return s.Conn.Write(b)
+}
+
+// writeFrames writes bytes the session framed itself (data frames, possibly the rest of a partly written run) unless
+// sealed, whole and in order with other calls.
+func (s *sealConn) writeFrames(b []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.sealed {
