@@ -70,11 +70,12 @@ type Directory struct {
 	// Static after construction.
 	cfg Config
 
-	mu     sync.Mutex
-	modes  map[string]*Mode
-	rooms  map[string]*Room
-	closed bool
-	wg     sync.WaitGroup // one per running room loop
+	mu      sync.Mutex
+	modes   map[string]*Mode
+	rooms   map[string]*Room
+	closed  bool
+	created uint64         // rooms created so far, for their tick phases
+	wg      sync.WaitGroup // one per running room loop
 }
 
 // New makes an empty directory.
@@ -196,6 +197,11 @@ func (d *Directory) Create(mode string, opts CreateOptions) (*Room, error) {
 	if s := sim.Schema(); s != nil {
 		input = append(input, s.Input...)
 	}
+	d.mu.Lock()
+	k := d.created
+	d.created++
+	d.mu.Unlock()
+	cfg.Phase = tickPhase(k, tickRate)
 	r, err := room.New(cfg, sim)
 	if err != nil {
 		return nil, fmt.Errorf("directory: mode %q: %w", mode, err)
@@ -332,4 +338,14 @@ func (d *Directory) Close(ctx context.Context, reason string) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// tickPhase spreads the tick schedules of successive rooms over the tick interval with the golden-ratio sequence
+// (k·0.618… mod 1), so that however many rooms exist, their ticks, and the snapshot writes each tick ends with, are
+// spread evenly instead of bunching (rooms opened by one matchmaking batch would otherwise tick in step).
+func tickPhase(k uint64, tickRate int) time.Duration {
+	const golden = 0.6180339887498949
+	f := float64(k) * golden
+	f -= float64(uint64(f))
+	return time.Duration(f * float64(time.Second/time.Duration(tickRate)))
 }

@@ -100,3 +100,27 @@ func TestPrivateRoomsAndRemoval(t *testing.T) {
 		t.Fatalf("duplicate mode: %v", err)
 	}
 }
+
+// TestTickPhasesSpread: successive rooms get tick phases spread over the interval, none equal, all within it.
+func TestTickPhasesSpread(t *testing.T) {
+	interval := time.Second / 30
+	const n = 64
+	var buckets [8]int
+	seen := map[time.Duration]bool{}
+	for k := range uint64(n) {
+		p := tickPhase(k, 30)
+		if p < 0 || p >= interval {
+			t.Fatalf("phase %d = %v, outside [0, %v)", k, p, interval)
+		}
+		if seen[p] {
+			t.Fatalf("phase %d = %v repeats", k, p)
+		}
+		seen[p] = true
+		buckets[int(p*8/interval)]++
+	}
+	for i, c := range buckets {
+		if c < n/8-2 || c > n/8+2 {
+			t.Errorf("eighth %d of the interval holds %d of %d rooms: not spread", i, c, n)
+		}
+	}
+}

@@ -49,3 +49,22 @@ func TestSystemClockRoomTicks(t *testing.T) {
 		t.Errorf("after %v at 200 Hz the room is at tick %d (at most %d)", elapsed, tick, most)
 	}
 }
+
+// TestTickPhase: Phase delays the whole schedule by a fixed offset within the interval.
+func TestTickPhase(t *testing.T) {
+	dt := time.Second / 25
+	h := startRoom(t, Config{TickRate: 25, Phase: 15 * time.Millisecond, EmptyTimeout: time.Hour}, newLineSim())
+	for _, c := range []struct {
+		d    time.Duration
+		want uint32
+	}{{dt, 0}, {15*time.Millisecond - 1, 0}, {1, 1}, {dt - 1, 1}, {1, 2}} {
+		h.clk.Advance(c.d)
+		h.r.sync()
+		if got := h.r.Info().Tick; got != c.want {
+			t.Fatalf("after +%v: tick %d, want %d", c.d, got, c.want)
+		}
+	}
+	if _, err := New(Config{ID: "x", TickRate: 25, Phase: dt}, newLineSim()); err == nil {
+		t.Error("a phase of a whole interval was accepted")
+	}
+}

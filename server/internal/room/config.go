@@ -29,6 +29,10 @@ type Config struct {
 	HashInterval int           // state_hash on snapshots whose tick is a multiple of this; 0: never (30)
 	// Heartbeat is the Welcome.heartbeat_ms the room announces (the transport enforces it) (5s).
 	Heartbeat time.Duration
+	// Phase delays the room's tick schedule by this much, within one tick interval (0). Rooms of one process should
+	// not all tick at the same instant: each tick ends in a burst of snapshot writes, and aligned rooms would queue
+	// every player's snapshot behind every other room's. The directory spreads phases over the interval.
+	Phase time.Duration
 
 	// Game settings passed to the Sim are the caller's business (game.Config); the room only needs the seed for logs.
 	Clock    Clock        // SystemClock
@@ -98,6 +102,8 @@ func (c *Config) Validate() error {
 		return bad("EventBufferSize %d below 1024", c.EventBufferSize)
 	case c.HashInterval < 0 || (c.HashInterval > 0 && c.HashInterval%c.SnapshotEvery != 0):
 		return bad("HashInterval %d must be 0 or a multiple of SnapshotEvery", c.HashInterval)
+	case c.Phase < 0 || c.Phase >= time.Second/time.Duration(c.TickRate):
+		return bad("Phase %v not within one tick interval", c.Phase)
 	case c.Grace < 0 || c.EmptyTimeout < 0 || c.Heartbeat < 0:
 		return bad("negative duration")
 	}

@@ -242,7 +242,7 @@ func (r *Room) Run() {
 			r.fail(p)
 		}
 	}()
-	r.start = r.cfg.Clock.Now()
+	r.start = r.cfg.Clock.Now().Add(r.cfg.Phase)
 	r.emit(Event{Type: EventCreated})
 	timer := r.cfg.Clock.NewTimer(r.dueIn(r.start))
 	defer timer.Stop()
