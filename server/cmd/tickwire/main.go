@@ -7,6 +7,8 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"syscall"
@@ -30,6 +32,7 @@ func run(args []string) error {
 	}
 	fs := flag.NewFlagSet("tickwire", flag.ContinueOnError)
 	cfg.Flags(fs)
+	debugAddr := fs.String("debug-addr", "", "serve Go's profiler (/debug/pprof/) on this separate address, e.g. 127.0.0.1:6060; empty: off")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: tickwire [flags]\n\n"+
 			"Runs the Tickwire game server with the arena game; the browser demo is served at /.\n"+
@@ -48,6 +51,20 @@ func run(args []string) error {
 	logger, err := server.NewLogger(os.Stderr, cfg.LogFormat, cfg.LogLevel)
 	if err != nil {
 		return err
+	}
+	if *debugAddr != "" {
+		mux := http.NewServeMux()
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		dbg := &http.Server{Addr: *debugAddr, Handler: mux, ReadHeaderTimeout: cfg.ReadHeaderTimeout}
+		go func() {
+			if err := dbg.ListenAndServe(); err != nil && err != http.ErrServerClosed {
+				logger.Error("debug server", "err", err)
+			}
+		}()
+		defer dbg.Close()
 	}
 	cfg.Static = clientweb.Dist()
 	srv, err := server.New(cfg, logger)

@@ -40,6 +40,9 @@ type Conn interface {
 	AppendHeader(dst []byte, n int) (out []byte, ok bool)
 	// Write writes b, a run of messages framed with AppendHeader, with one write.
 	Write(b []byte) error
+	// TryWrite makes one non-blocking attempt to write b (messages framed with AppendHeader) and returns how much
+	// the socket took. ok is false when no attempt was made (the caller must use Write for all of b).
+	TryWrite(b []byte) (n int, ok bool, err error)
 	// WriteMessage frames and writes one binary message.
 	WriteMessage(p []byte) error
 	// SetWriteDeadline bounds the following writes.
@@ -86,10 +89,16 @@ type Session struct {
 	aborted     bool     // the connection is gone: write nothing more
 	closeCode   uint16
 	closeReason string
+	busy        bool   // a write is under way (the writer's, or a direct one from OfferSnapshot): no one else writes
+	rest        []byte // the part of a direct write the socket did not take; the writer writes it before anything else
 
 	// Owned by the writer goroutine.
 	buf        []byte
 	deadlineAt time.Time
+
+	// Owned by whoever set busy for a direct write.
+	dbuf    []byte
+	restBuf []byte
 }
 
 var _ room.Sink = (*Session)(nil)
@@ -126,6 +135,13 @@ func (s *Session) signal() {
 // replacements in a row mean the client is not reading: the session is closed with CodeSlowConsumer.
 func (s *Session) OfferSnapshot(f *room.Frame, lastInputSeq uint32) {
 	s.mu.Lock()
+	if !s.closing && !s.busy && s.pending == nil && len(s.queue) == 0 && s.rest == nil {
+		s.busy = true
+		s.skipped = 0
+		s.mu.Unlock()
+		s.writeDirect(f, lastInputSeq)
+		return
+	}
 	if s.closing {
 		s.mu.Unlock()
 		s.cfg.Metrics.Drop(metrics.DropClosed)
@@ -153,6 +169,103 @@ func (s *Session) OfferSnapshot(f *room.Frame, lastInputSeq uint32) {
 		_ = s.conn.SetWriteDeadline(time.Now())
 	}
 	s.signal()
+}
+
+// writeDirect writes a snapshot from the caller's goroutine (the room's, at its tick) when the writer is idle: one
+// non-blocking write, which on a healthy connection takes the whole frame and saves the writer goroutine's wake-up.
+// Whatever the socket does not take is left to the writer, which writes it before anything else, so the stream stays
+// whole. It never blocks. The caller has set busy.
+func (s *Session) writeDirect(f *room.Frame, seq uint32) {
+	var b []byte
+	prev := s.lastTaken.Load()
+	if f.Baseline == 0 || f.Baseline == prev {
+		s.lastTaken.Store(f.Tick)
+		var raw bool
+		b, raw = s.conn.AppendHeader(s.dbuf[:0], len(f.Data)+tailLen(seq))
+		if raw {
+			b = appendTail(append(b, f.Data...), seq)
+			if cap(b) <= maxKeptBuf {
+				s.dbuf = b[:0]
+			}
+		} else {
+			b = nil
+		}
+	} else {
+		s.cfg.Metrics.Drop(metrics.DropStaleBaseline)
+		f.Release()
+		s.mu.Lock()
+		s.busy = false
+		wake := s.pending != nil || len(s.queue) > 0 || s.closing
+		s.mu.Unlock()
+		if wake {
+			s.signal()
+		}
+		return
+	}
+	n, ok, err := 0, false, error(nil)
+	if b != nil {
+		n, ok, err = s.conn.TryWrite(b)
+	}
+	s.mu.Lock()
+	s.busy = false
+	switch {
+	case !ok:
+		// No attempt was made: the writer takes the frame as usual (it was not written, so lastTaken goes back).
+		s.lastTaken.Store(prev)
+		if s.pending == nil && !s.closing {
+			s.pending, s.pendingSeq = f, seq
+			f = nil
+		}
+	case err != nil:
+		s.closing, s.aborted = true, true
+	case n < len(b):
+		s.rest = append(s.restBuf[:0], b[n:]...)
+		s.restBuf = s.rest[:0]
+	}
+	wake := s.pending != nil || len(s.queue) > 0 || s.closing || s.rest != nil
+	s.mu.Unlock()
+	if f != nil {
+		if ok && err == nil {
+			s.cfg.Metrics.Wrote(len(b)-headerLen(len(b)), true)
+		}
+		f.Release()
+	}
+	if err != nil {
+		s.cfg.Metrics.Drop(metrics.DropWriteError)
+		s.conn.Abort()
+	}
+	if wake {
+		s.signal()
+	}
+}
+
+// tailLen is the size of the per-player last_input_seq field appended to a shared snapshot.
+func tailLen(seq uint32) int {
+	if seq == 0 {
+		return 0
+	}
+	return 1 + protowire.SizeVarint(uint64(seq))
+}
+
+// appendTail appends the per-player last_input_seq field (field 15) unless seq is 0.
+func appendTail(b []byte, seq uint32) []byte {
+	if seq == 0 {
+		return b
+	}
+	b = protowire.AppendTag(b, 15, protowire.VarintType)
+	return protowire.AppendVarint(b, uint64(seq))
+}
+
+// headerLen is the size of the WebSocket header of an unmasked server frame of total length n (header included).
+func headerLen(n int) int {
+	switch {
+	case n <= 125+2:
+		return 2
+	case n <= 65535+4:
+		return 4
+	default:
+		return 10
+	}
 }
 
 // SendReliable queues an encoded ServerFrame that must not be dropped. It returns false when the bounded queue is
@@ -218,6 +331,12 @@ func (s *Session) writer() {
 	defer close(s.done)
 	for range s.wake {
 		s.mu.Lock()
+		if s.busy {
+			s.mu.Unlock()
+			continue // a direct write is under way; it wakes the writer again when it leaves work behind
+		}
+		rest := s.rest
+		s.rest = nil
 		clear(s.spare) // the previous batch: let the frames go
 		batch := s.queue
 		s.queue, s.spare = s.spare[:0], batch
@@ -227,11 +346,17 @@ func (s *Session) writer() {
 			s.skipped = 0
 		}
 		closing, aborted, code, reason := s.closing, s.aborted, s.closeCode, s.closeReason
+		s.busy = true
 		s.mu.Unlock()
+		err := s.writeRest(rest, aborted)
 
-		if aborted {
+		if aborted || err != nil {
 			if f != nil {
 				f.Release()
+			}
+			if err != nil {
+				s.cfg.Metrics.Drop(metrics.DropWriteError)
+				s.conn.Abort()
 			}
 			s.finish()
 			return
@@ -243,10 +368,16 @@ func (s *Session) writer() {
 			f.Release()
 			f = nil
 		}
-		err := s.flush(batch, f, seq)
+		err = s.flush(batch, f, seq)
 		if f != nil {
 			f.Release()
 		}
+		if err == nil && !closing {
+			err = s.disarmDeadline()
+		}
+		s.mu.Lock()
+		s.busy = false
+		s.mu.Unlock()
 		if err != nil {
 			s.cfg.Metrics.Drop(metrics.DropWriteError)
 			s.conn.Abort()
@@ -259,6 +390,27 @@ func (s *Session) writer() {
 			return
 		}
 	}
+}
+
+// disarmDeadline clears the write deadline after the writer's writes: a direct write (OfferSnapshot) never waits,
+// and a deadline left armed would fail it once passed.
+func (s *Session) disarmDeadline() error {
+	if s.deadlineAt.IsZero() {
+		return nil
+	}
+	s.deadlineAt = time.Time{}
+	return s.conn.SetWriteDeadline(time.Time{})
+}
+
+// writeRest writes the part of a direct write that the socket did not take, before anything else.
+func (s *Session) writeRest(rest []byte, aborted bool) error {
+	if len(rest) == 0 || aborted {
+		return nil
+	}
+	if err := s.armDeadline(); err != nil {
+		return err
+	}
+	return s.conn.Write(rest)
 }
 
 // finish releases what is still pending once the writer has stopped; later offers are released by OfferSnapshot.

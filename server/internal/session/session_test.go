@@ -3,6 +3,8 @@ package session
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -23,6 +25,12 @@ type fakeConn struct {
 	aborted bool
 	writes  int
 	failAt  int // the nth write fails (0: never)
+	stream  []byte
+	// direct: TryWrite accepts at most this many bytes per call (socket space); 0: TryWrite makes no attempt.
+	direct int
+	tried  int // TryWrite calls that made an attempt
+	// deadline is the write deadline; like a real socket, a direct write fails once it has passed.
+	deadline time.Time
 }
 
 func newFakeConn() *fakeConn { return &fakeConn{} }
@@ -42,19 +50,57 @@ func (c *fakeConn) Write(b []byte) error {
 	if c.failAt > 0 && c.writes == c.failAt {
 		return errors.New("broken pipe")
 	}
-	for len(b) > 0 {
-		n := binary.BigEndian.Uint32(b)
-		c.msgs = append(c.msgs, append([]byte(nil), b[4:4+n]...))
-		b = b[4+n:]
-	}
+	c.appendLocked(b)
 	return nil
+}
+
+// appendLocked adds written bytes to the stream and splits off every complete message.
+func (c *fakeConn) appendLocked(b []byte) {
+	c.stream = append(c.stream, b...)
+	for len(c.stream) >= 4 {
+		n := int(binary.BigEndian.Uint32(c.stream))
+		if len(c.stream) < 4+n {
+			break
+		}
+		c.msgs = append(c.msgs, append([]byte(nil), c.stream[4:4+n]...))
+		c.stream = c.stream[4+n:]
+	}
+}
+
+// TryWrite takes up to direct bytes without blocking; none while gate is held (a full socket).
+func (c *fakeConn) TryWrite(b []byte) (int, bool, error) {
+	c.mu.Lock()
+	limit := c.direct
+	c.mu.Unlock()
+	if limit == 0 {
+		return 0, false, nil
+	}
+	if !c.gate.TryLock() {
+		limit = 0
+	} else {
+		c.gate.Unlock()
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.deadline.IsZero() && time.Now().After(c.deadline) {
+		return 0, true, os.ErrDeadlineExceeded
+	}
+	c.tried++
+	n := min(limit, len(b))
+	c.appendLocked(b[:n])
+	return n, true, nil
 }
 
 func (c *fakeConn) WriteMessage(p []byte) error {
 	return c.Write(append(binary.BigEndian.AppendUint32(nil, uint32(len(p))), p...))
 }
 
-func (c *fakeConn) SetWriteDeadline(time.Time) error { return nil }
+func (c *fakeConn) SetWriteDeadline(t time.Time) error {
+	c.mu.Lock()
+	c.deadline = t
+	c.mu.Unlock()
+	return nil
+}
 func (c *fakeConn) CloseWith(code uint16, _ string) {
 	c.mu.Lock()
 	c.closed = code
@@ -269,7 +315,13 @@ func TestReconnectable(t *testing.T) {
 // TestWritePathAllocatesNothing: offering a snapshot and writing it with its per-player tail allocates nothing in
 // steady state.
 func TestWritePathAllocatesNothing(t *testing.T) {
-	conn := &countConn{done: make(chan struct{}, 1)}
+	for _, direct := range []bool{false, true} {
+		t.Run(fmt.Sprint("direct=", direct), func(t *testing.T) { testWritePathAllocs(t, direct) })
+	}
+}
+
+func testWritePathAllocs(t *testing.T, direct bool) {
+	conn := &countConn{done: make(chan struct{}, 1), direct: direct}
 	m := metrics.New()
 	s := New(&Config{OutboundQueue: 4, MaxSkipped: 3, WriteTimeout: time.Second, CloseTimeout: time.Second, Metrics: m}, conn)
 	defer s.Abort()
@@ -289,7 +341,20 @@ func TestWritePathAllocatesNothing(t *testing.T) {
 	}
 }
 
-type countConn struct{ done chan struct{} }
+// countConn counts writes; with direct set, its TryWrite takes every frame (a writable socket), else it makes no
+// attempt and the writer goroutine writes.
+type countConn struct {
+	done   chan struct{}
+	direct bool
+}
+
+func (c *countConn) TryWrite(b []byte) (int, bool, error) {
+	if !c.direct {
+		return 0, false, nil
+	}
+	c.done <- struct{}{}
+	return len(b), true, nil
+}
 
 func (c *countConn) AppendHeader(dst []byte, n int) ([]byte, bool) {
 	return append(dst, 0x82, byte(n)), true
@@ -302,7 +367,13 @@ func (c *countConn) Abort()                           {}
 
 // BenchmarkOfferAndWrite measures the cost of handing one snapshot to a session and writing it (without the socket).
 func BenchmarkOfferAndWrite(b *testing.B) {
-	conn := &countConn{done: make(chan struct{}, 1)}
+	for _, direct := range []bool{false, true} {
+		b.Run(fmt.Sprint("direct=", direct), func(b *testing.B) { benchOfferAndWrite(b, direct) })
+	}
+}
+
+func benchOfferAndWrite(b *testing.B, direct bool) {
+	conn := &countConn{done: make(chan struct{}, 1), direct: direct}
 	s := New(&Config{OutboundQueue: 4, MaxSkipped: 3, WriteTimeout: time.Second, CloseTimeout: time.Second, Metrics: metrics.New()}, conn)
 	defer s.Abort()
 	f := &room.Frame{Data: make([]byte, 200)}
@@ -311,5 +382,95 @@ func BenchmarkOfferAndWrite(b *testing.B) {
 		f.Tick = uint32(i + 1) // full snapshots: always written
 		s.OfferSnapshot(f, uint32(i))
 		<-conn.done
+	}
+}
+
+// TestDirectWriteFromOffer: with a writable socket, OfferSnapshot writes the snapshot itself; a socket that takes
+// only part of a frame leaves the rest to the writer, which writes it before anything else, so every message
+// arrives whole and in order, and each delta's baseline is the snapshot written before it.
+func TestDirectWriteFromOffer(t *testing.T) {
+	for _, limit := range []int{1 << 20, 7, 1} {
+		t.Run(fmt.Sprint("socket takes ", limit), func(t *testing.T) {
+			conn := newFakeConn()
+			conn.direct = limit
+			s, _ := testSession(t, conn)
+			ev, _ := proto.Marshal(&pb.ServerFrame{Msg: &pb.ServerFrame_Event{Event: &pb.Event{Type: "e"}}})
+			for tick := uint32(1); tick <= 30; tick++ {
+				s.OfferSnapshot(snapFrame(tick, s.Baseline()), tick)
+				if tick%5 == 0 && !s.SendReliable(ev) {
+					t.Fatal("reliable queue full")
+				}
+				time.Sleep(time.Millisecond)
+			}
+			msgs := waitSettled(t, conn)
+			var last uint32
+			snaps, events := 0, 0
+			for _, m := range msgs {
+				f := decode(t, m)
+				if f.GetEvent() != nil {
+					events++
+					continue
+				}
+				sn := f.GetSnapshot()
+				if sn.Tick <= last || sn.BaselineTick != last || f.LastInputSeq != sn.Tick {
+					t.Fatalf("snapshot %d (baseline %d, seq %d) after %d", sn.Tick, sn.BaselineTick, f.LastInputSeq, last)
+				}
+				last = sn.Tick
+				snaps++
+			}
+			if snaps == 0 || events != 6 {
+				t.Fatalf("%d snapshots and %d events arrived, want some and 6", snaps, events)
+			}
+			conn.mu.Lock()
+			tried, rest := conn.tried, len(conn.stream)
+			conn.mu.Unlock()
+			if tried == 0 {
+				t.Error("OfferSnapshot never tried a direct write")
+			}
+			if rest != 0 {
+				t.Errorf("%d bytes of a partial message left in the stream", rest)
+			}
+		})
+	}
+}
+
+// waitSettled waits until the fake's stream holds only whole messages and nothing changes for a while.
+func waitSettled(t *testing.T, c *fakeConn) [][]byte {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Second)
+	prev := -1
+	for time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+		c.mu.Lock()
+		n, rest := len(c.msgs), len(c.stream)
+		c.mu.Unlock()
+		if n == prev && rest == 0 {
+			break
+		}
+		prev = n
+	}
+	msgs, _, _ := c.snapshot()
+	return msgs
+}
+
+// TestDirectWriteAfterWriterDeadline: the writer's write deadline does not outlive its writes, so a direct write long
+// after the writer last wrote (a reliable frame) still goes out instead of failing on a stale deadline.
+func TestDirectWriteAfterWriterDeadline(t *testing.T) {
+	conn := newFakeConn()
+	conn.direct = 1 << 20
+	m := metrics.New()
+	s := New(&Config{OutboundQueue: 4, MaxSkipped: 3, WriteTimeout: 20 * time.Millisecond, CloseTimeout: time.Second, Metrics: m}, conn)
+	t.Cleanup(s.Abort)
+	ev, _ := proto.Marshal(&pb.ServerFrame{Msg: &pb.ServerFrame_Event{Event: &pb.Event{Type: "e"}}})
+	s.SendReliable(ev)
+	waitWrites(t, conn, 1)
+	time.Sleep(60 * time.Millisecond)
+	s.OfferSnapshot(snapFrame(1, 0), 1)
+	msgs := waitWrites(t, conn, 2)
+	if f := decode(t, msgs[1]); f.GetSnapshot().GetTick() != 1 {
+		t.Fatalf("second message = %v, want the snapshot", f)
+	}
+	if _, _, aborted := conn.snapshot(); aborted {
+		t.Fatal("the session was aborted")
 	}
 }

@@ -24,6 +24,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/lxzan/gws"
@@ -176,7 +177,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if br.Buffered() == 0 {
 		br = bufio.NewReaderSize(netConn, h.cfg.ReadBufferBytes)
 	}
-	sc := &sealConn{Conn: netConn}
+	sc := &sealConn{Conn: netConn, raw: rawConnOf(netConn)}
 	ws, err := h.up.UpgradeFromConn(sc, br, r)
 	if err != nil {
 		h.m.RefusedUpgrade("handshake")
@@ -372,6 +373,7 @@ func (s *slot) Range(f func(string, any) bool) { f("conn", s.c) }
 // a close frame's first byte is a close frame; the session's own writes, which may resume mid-frame, use writeFrames.
 type sealConn struct {
 	net.Conn
+	raw    syscall.RawConn // nil unless a plain TCP connection: see tryWrite
 	mu     sync.Mutex
 	sealed bool
 }
