@@ -32,6 +32,12 @@ func run(args []string) error {
 	}
 	fs := flag.NewFlagSet("tickwire", flag.ContinueOnError)
 	cfg.Flags(fs)
+	opts := server.GameOptions{MaxPlayers: arena.DefaultMaxPlayers, Settings: map[string]string{}}
+	fs.IntVar(&opts.MaxPlayers, "arena-max-players", opts.MaxPlayers, "players per arena room")
+	fs.IntVar(&opts.TickRate, "arena-tick-rate", 30, "arena simulation ticks per second")
+	fs.IntVar(&opts.SnapshotEvery, "arena-snapshot-every", 1, "a snapshot every this many ticks (3 at 30 Hz: 10 snapshots per second)")
+	timeLimit := fs.Int("arena-time-limit", 0, "arena match length in seconds (0: none)")
+	scoreLimit := fs.Int("arena-score-limit", 0, "arena score that wins the match (0: none)")
 	debugAddr := fs.String("debug-addr", "", "serve Go's profiler (/debug/pprof/) on this separate address, e.g. 127.0.0.1:6060; empty: off")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: tickwire [flags]\n\n"+
@@ -71,7 +77,9 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := srv.RegisterGame(arena.Mode, arena.Factory, server.GameOptions{MaxPlayers: arena.DefaultMaxPlayers}); err != nil {
+	opts.Settings["time_limit_s"] = fmt.Sprint(*timeLimit)
+	opts.Settings["score_limit"] = fmt.Sprint(*scoreLimit)
+	if err := srv.RegisterGame(arena.Mode, arena.Factory, opts); err != nil {
 		return err
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
