@@ -27,8 +27,16 @@
 // Every client frame is one ClientFrame per binary WebSocket message (proto/tickwire.proto). A session is Hello, then
 // Join (join token, resume token or mode), both within HandshakeTimeout; then Input, Ack, Ping and Leave. The server
 // answers with Welcome, a full Snapshot, then snapshots every snapshot interval, Pong for each Ping, and Events.
-// Resume tokens are 192 random bits, single-use, rotated with every Welcome, bound to one player in one room, kept
-// ResumeTokenTTL (longer than Grace) in a size-bounded table, and only ever sent inside frames, never in a URL.
+// Resume tokens are 192 random bits, rotated with every Welcome, bound to one player in one room, kept
+// ResumeTokenTTL (longer than Grace) in a size-bounded table, and only ever sent inside frames, never in a URL. Each
+// is single-use once its successor is committed: after a resume with token T, whose Welcome carries T', T stays
+// redeemable (same player, same room) until the client proves it holds T', by sending any frame (Input, Ack, Ping or
+// Leave) on that connection or by resuming with T'; from then on T is refused (4504). So a connection that dies
+// between the server's Welcome and the client's reading it does not lose the player: the client resumes with T
+// again. Resuming with T again before the proof invalidates the T' of the earlier attempt (the only live tokens of a
+// player are its latest one and, until that one is proven, the one it replaced) and, if that connection is still
+// open, supersedes it (4503). A client therefore sends nothing between its Join and the Welcome. Resumes with the
+// same token are handled one after the other.
 //
 // Refusals: the server sends a Disconnect{code, reason, reconnect} frame, then closes the WebSocket with the same
 // code, and keeps reading until the client's close frame (or CloseTimeout) so that the client receives both.
@@ -49,6 +57,7 @@
 //	                           snapshots in a row replaced unsent (a write that times out drops the socket)
 //	4001  HEARTBEAT_TIMEOUT    no frame for HeartbeatTimeout (Welcome.heartbeat_ms is half of it)   reconnect, resume
 //	4002  SERVER_BUSY          MaxConnections reached, or the room did not answer a join in time    reconnect later
+//	                           (or an earlier resume with the same token did not end in time)
 //	4500  BAD_FRAME            undecodable frame, unknown fields (at any level, which includes a    no
 //	                           known field sent with the wrong wire type), empty oneof, a message
 //	                           the session state does not expect (Hello twice, Input before Join,
@@ -59,6 +68,7 @@
 //	4502  HANDSHAKE_TIMEOUT    Hello and Join not both received within HandshakeTimeout             no
 //	4503  SUPERSEDED           another connection resumed this player                               no
 //	4504  INVALID_TOKEN        join or resume token unknown, forged, expired (join) or already used no
+//	                           (a resume token: its successor was proven received, see above)
 //	4505  RESUME_EXPIRED       resume after the grace period (the slot or the room is gone)         no
 //	4506  ROOM_NOT_FOUND       unknown mode, the join token's room is gone, or open join disabled   no
 //	4507  ROOM_FULL            the room has no free slot (or the game refused the player)           no

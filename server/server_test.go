@@ -141,7 +141,8 @@ func TestResumeWithinGrace(t *testing.T) {
 		t.Fatalf("after resending to seq 12: (%d,%d), want (%d,%d)", x, y, x0+12*dx*speed, y0)
 	}
 
-	// The used token is refused; the rotated one works and takes over the live connection (4503 for the old one).
+	// The used token is refused (c2's inputs proved it holds the rotated one); the rotated one works and takes over
+	// the live connection (4503 for the old one).
 	c3 := dial(t, ts.addr, nil)
 	c3.send(hello())
 	c3.send(joinResume(w.ResumeToken))

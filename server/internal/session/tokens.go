@@ -1,8 +1,10 @@
 package session
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"errors"
 	"sync"
 	"time"
 
@@ -30,18 +32,39 @@ type JoinGrant struct {
 	Expires time.Time
 }
 
-// Tokens is the table of resume and join tokens. Both kinds are single-use: Take removes the token, so a replayed
-// token is unknown. Each kind lives in its own size-bounded, expiring LRU, so a flood of abandoned sessions costs at
-// most size entries each. Safe for concurrent use.
+// ErrUnknownToken: the resume token is unknown, forged, expired, or dead (its successor was proven received).
+var ErrUnknownToken = errors.New("session: unknown resume token")
+
+// Tokens is the table of resume and join tokens, safe for concurrent use. Each kind lives in its own size-bounded,
+// expiring LRU, so a flood of abandoned sessions costs at most size entries each.
+//
+// Join tokens are single-use: TakeJoin removes the token, so a replayed token is unknown.
+//
+// Resume tokens form one chain per player, committed in two steps so that a resume is never lost to a connection
+// that dies between the server's Welcome and the client's reading it. A connection that resumes with token T gets a
+// successor T' in its Welcome; T stays redeemable (for the same player in the same room) until the holder of T' proves
+// it received T': by sending any frame on that connection (ConfirmResume), or by resuming with T' itself. Then T is
+// dead. Redeeming T again before that invalidates the T' issued to the previous attempt, so at most one successor is
+// ever live: the latest one. Attempts that redeem the same token are serialized (TakeResume waits for the previous
+// one to end), so the table and the room see them in the same order.
 type Tokens struct {
 	// Static after construction.
 	now        func() time.Time
 	maxJoinTTL time.Duration
 
-	// mu makes a lookup and its removal one step (expirable.LRU locks each call on its own).
+	// mu makes each step over one or more entries atomic (expirable.LRU locks each call on its own); the fields of a
+	// *resumeEntry are guarded by mu too.
 	mu     sync.Mutex
-	resume *expirable.LRU[string, ResumeGrant]
+	resume *expirable.LRU[string, *resumeEntry]
 	join   *expirable.LRU[string, JoinGrant]
+}
+
+// resumeEntry is one resume token's state. Guarded by Tokens.mu.
+type resumeEntry struct {
+	grant ResumeGrant
+	prev  string        // the token this one succeeds, still redeemable until this one is proven received ("": none)
+	next  string        // the successor issued to the last attempt that redeemed this token, not yet proven ("": none)
+	busy  chan struct{} // non-nil while an attempt holds this token (and its reserved successor); closed when it ends
 }
 
 // NewTokens makes a table holding at most size tokens of each kind; resume tokens are remembered for resumeTTL (longer
@@ -51,12 +74,12 @@ func NewTokens(size int, resumeTTL, maxJoinTTL time.Duration) *Tokens {
 	return &Tokens{
 		now:        time.Now,
 		maxJoinTTL: maxJoinTTL,
-		resume:     expirable.NewLRU[string, ResumeGrant](size, nil, resumeTTL),
+		resume:     expirable.NewLRU[string, *resumeEntry](size, nil, resumeTTL),
 		join:       expirable.NewLRU[string, JoinGrant](size, nil, maxJoinTTL),
 	}
 }
 
-// NewResumeToken returns fresh random token bytes (not yet stored: Bind stores it once the player id is known).
+// NewResumeToken returns fresh random token bytes (not yet stored: BindResume or TakeResume stores it).
 func NewResumeToken() []byte {
 	b := make([]byte, ResumeTokenBytes)
 	if _, err := rand.Read(b); err != nil {
@@ -65,28 +88,122 @@ func NewResumeToken() []byte {
 	return b
 }
 
-// BindResume stores tok as the resume token of player in room.
+// BindResume stores tok as the resume token of player in room (a join: tok has no predecessor).
 func (t *Tokens) BindResume(tok []byte, roomID string, player game.PlayerID) {
-	t.resume.Add(string(tok), ResumeGrant{RoomID: roomID, Player: player})
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.resume.Add(string(tok), &resumeEntry{grant: ResumeGrant{RoomID: roomID, Player: player}})
 }
 
-// TakeResume consumes a resume token.
-func (t *Tokens) TakeResume(tok []byte) (ResumeGrant, bool) {
+// ResumeClaim is one resume attempt's hold on a redeemed token and on the successor reserved for it, from TakeResume
+// until Done.
+type ResumeClaim struct {
+	// Grant is what the redeemed token is bound to.
+	Grant ResumeGrant
+
+	t         *Tokens
+	tok, next string
+	e, ne     *resumeEntry
+	done      bool
+}
+
+// TakeResume redeems tok for one resume attempt and reserves next as its successor (the token the attempt's Welcome
+// carries). Redeeming tok kills its own predecessor (the client holds tok, so it received it) and the successor
+// issued to any earlier attempt with tok. While another attempt holds tok, TakeResume waits for it to end, at most
+// until ctx is done (then it returns ctx's error). A token that is not redeemable gives ErrUnknownToken. The caller
+// must call Done on the claim.
+func (t *Tokens) TakeResume(ctx context.Context, tok, next []byte) (*ResumeClaim, error) {
+	if len(tok) != ResumeTokenBytes || len(next) != ResumeTokenBytes {
+		return nil, ErrUnknownToken
+	}
+	key := string(tok)
+	t.mu.Lock()
+	for {
+		e, ok := t.resume.Peek(key)
+		if !ok {
+			t.mu.Unlock()
+			return nil, ErrUnknownToken
+		}
+		if e.busy == nil {
+			t.dropPrevLocked(key, e)
+			if e.next != "" {
+				t.resume.Remove(e.next)
+			}
+			ch := make(chan struct{})
+			ne := &resumeEntry{grant: e.grant, prev: key, busy: ch}
+			e.next, e.busy = string(next), ch
+			t.resume.Add(e.next, ne)
+			t.mu.Unlock()
+			return &ResumeClaim{Grant: e.grant, t: t, tok: key, next: e.next, e: e, ne: ne}, nil
+		}
+		ch := e.busy
+		t.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		t.mu.Lock()
+	}
+}
+
+// Done ends the attempt. resumed: the room took the player back and sends the reserved successor in its Welcome,
+// which is now redeemable (and the redeemed token stays redeemable until the successor is proven received);
+// otherwise the successor is forgotten and the redeemed token is left as it was. Only the first call counts.
+func (c *ResumeClaim) Done(resumed bool) {
+	t := c.t
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if c.done {
+		return
+	}
+	c.done = true
+	if !resumed {
+		if c.e.next == c.next {
+			c.e.next = ""
+		}
+		if cur, ok := t.resume.Peek(c.next); ok && cur == c.ne {
+			t.resume.Remove(c.next)
+		}
+	}
+	close(c.e.busy)
+	c.e.busy, c.ne.busy = nil, nil
+}
+
+// ConfirmResume records that the holder of tok proved it received tok (it sent a frame on the connection whose
+// Welcome carried tok): tok's predecessor is dead from now on. Cheap when there is nothing to do.
+func (t *Tokens) ConfirmResume(tok []byte) {
 	if len(tok) != ResumeTokenBytes {
-		return ResumeGrant{}, false
+		return
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	g, ok := t.resume.Peek(string(tok))
-	if ok {
-		t.resume.Remove(string(tok))
+	if e, ok := t.resume.Peek(string(tok)); ok {
+		t.dropPrevLocked(string(tok), e)
 	}
-	return g, ok
 }
 
-// DropResume forgets a resume token (the player left for good).
+// dropPrevLocked kills the predecessor of the token key (entry e), unless it was redeemed again since (then key is
+// no longer its successor, and key itself was dropped).
+func (t *Tokens) dropPrevLocked(key string, e *resumeEntry) {
+	if e.prev == "" {
+		return
+	}
+	if p, ok := t.resume.Peek(e.prev); ok && p.next == key {
+		t.resume.Remove(e.prev)
+	}
+	e.prev = ""
+}
+
+// DropResume forgets a resume token and its predecessor (the player left for good).
 func (t *Tokens) DropResume(tok []byte) {
-	if len(tok) == ResumeTokenBytes {
+	if len(tok) != ResumeTokenBytes {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if e, ok := t.resume.Peek(string(tok)); ok {
+		t.dropPrevLocked(string(tok), e)
 		t.resume.Remove(string(tok))
 	}
 }

@@ -1,34 +1,153 @@
 package session
 
 import (
+	"context"
+	"errors"
 	"testing"
 	"time"
 )
 
-func TestResumeTokensAreSingleUseAndBound(t *testing.T) {
+// resume redeems tok for an attempt that succeeds (resumed true) or fails, and returns the successor it reserved.
+func resume(t *testing.T, tt *Tokens, tok []byte, resumed bool) []byte {
+	t.Helper()
+	next := NewResumeToken()
+	c, err := tt.TakeResume(context.Background(), tok, next)
+	if err != nil {
+		t.Fatalf("TakeResume: %v", err)
+	}
+	c.Done(resumed)
+	return next
+}
+
+func refused(t *testing.T, tt *Tokens, tok []byte, why string) {
+	t.Helper()
+	if _, err := tt.TakeResume(context.Background(), tok, NewResumeToken()); !errors.Is(err, ErrUnknownToken) {
+		t.Fatalf("%s: TakeResume = %v, want ErrUnknownToken", why, err)
+	}
+}
+
+func TestResumeTokensAreBoundAndDieOnceConfirmed(t *testing.T) {
 	tt := NewTokens(16, time.Minute, time.Minute)
 	a, b := NewResumeToken(), NewResumeToken()
 	if len(a) != ResumeTokenBytes || string(a) == string(b) {
 		t.Fatal("tokens are not fresh 24-byte values")
 	}
 	tt.BindResume(a, "room1", 7)
-	if _, ok := tt.TakeResume(b); ok {
-		t.Fatal("an unbound token was accepted")
+	refused(t, tt, b, "an unbound token")
+	a1 := NewResumeToken()
+	c, err := tt.TakeResume(context.Background(), a, a1)
+	if err != nil || c.Grant.RoomID != "room1" || c.Grant.Player != 7 {
+		t.Fatalf("TakeResume = %+v, %v", c, err)
 	}
-	g, ok := tt.TakeResume(a)
-	if !ok || g.RoomID != "room1" || g.Player != 7 {
-		t.Fatalf("TakeResume = %+v, %v", g, ok)
+	c.Done(true)
+	tt.ConfirmResume(a1) // the new connection's first frame
+	refused(t, tt, a, "a used token after its successor was confirmed")
+	refused(t, tt, a[:10], "a short token")
+	// The successor carries the same grant.
+	c, err = tt.TakeResume(context.Background(), a1, NewResumeToken())
+	if err != nil || c.Grant != (ResumeGrant{RoomID: "room1", Player: 7}) {
+		t.Fatalf("successor: %+v, %v", c, err)
 	}
-	if _, ok := tt.TakeResume(a); ok {
-		t.Fatal("a used token was accepted again")
-	}
-	if _, ok := tt.TakeResume(a[:10]); ok {
-		t.Fatal("a short token was accepted")
-	}
+	c.Done(true)
 	tt.BindResume(b, "room1", 8)
 	tt.DropResume(b)
-	if _, ok := tt.TakeResume(b); ok {
-		t.Fatal("a dropped token was accepted")
+	refused(t, tt, b, "a dropped token")
+}
+
+// TestResumeTokenCommitStep: a token stays redeemable until its successor is proven received; redeeming it again
+// kills the successor issued before; redeeming the successor kills the token.
+func TestResumeTokenCommitStep(t *testing.T) {
+	tt := NewTokens(16, time.Minute, time.Minute)
+	a := NewResumeToken()
+	tt.BindResume(a, "r", 3)
+
+	a1 := resume(t, tt, a, true) // that connection dies before the client reads its Welcome
+	a2 := resume(t, tt, a, true) // so the client resumes with a again: accepted
+	refused(t, tt, a1, "the successor of an abandoned attempt")
+	if n := tt.resume.Len(); n != 2 {
+		t.Fatalf("%d entries for one player's chain, want 2 (the token and its one live successor)", n)
+	}
+	tt.ConfirmResume(a1) // a late frame from the abandoned connection proves nothing
+	a3 := resume(t, tt, a, true)
+	refused(t, tt, a2, "a superseded successor")
+
+	// A failed attempt (room busy, grace over) leaves the token as it was and forgets its reserved successor.
+	a4 := resume(t, tt, a, false)
+	refused(t, tt, a4, "the successor of a failed attempt")
+	refused(t, tt, a3, "the successor issued before the failed attempt")
+
+	// Resuming with the successor proves the client received it: the token is dead.
+	a5 := resume(t, tt, a, true)
+	a6 := resume(t, tt, a5, true)
+	refused(t, tt, a, "a token whose successor was redeemed")
+	// Confirming on the connection that got a6 kills a5; a6 lives.
+	tt.ConfirmResume(a6)
+	refused(t, tt, a5, "a token whose successor was confirmed")
+	resume(t, tt, a6, true)
+
+	// Leave drops the token and its unconfirmed predecessor.
+	b := NewResumeToken()
+	tt.BindResume(b, "r", 4)
+	b1 := resume(t, tt, b, true)
+	tt.DropResume(b1)
+	refused(t, tt, b1, "a dropped token")
+	refused(t, tt, b, "the predecessor of a dropped token")
+}
+
+// TestResumeAttemptsAreSerialized: while one attempt holds a token, another with the same token (or with the
+// successor reserved for it) waits for it to end, or gives up when its context does.
+func TestResumeAttemptsAreSerialized(t *testing.T) {
+	tt := NewTokens(16, time.Minute, time.Minute)
+	a := NewResumeToken()
+	tt.BindResume(a, "r", 5)
+	a1 := NewResumeToken()
+	c1, err := tt.TakeResume(context.Background(), a, a1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if _, err := tt.TakeResume(ctx, a, NewResumeToken()); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("a second attempt while the first holds the token: %v, want to wait until the deadline", err)
+	}
+	got := make(chan error, 2)
+	a2 := NewResumeToken()
+	go func() {
+		c, err := tt.TakeResume(context.Background(), a, a2)
+		if err == nil {
+			c.Done(true)
+		}
+		got <- err
+	}()
+	go func() {
+		c, err := tt.TakeResume(context.Background(), a1, NewResumeToken())
+		if err == nil {
+			c.Done(true)
+		}
+		got <- err
+	}()
+	select {
+	case err := <-got:
+		t.Fatalf("an attempt did not wait: %v", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	c1.Done(true)
+	for i := 0; i < 2; i++ {
+		select {
+		case <-got:
+		case <-time.After(2 * time.Second):
+			t.Fatal("waiting attempts did not proceed after Done")
+		}
+	}
+	// Whichever ran first, at most one successor of a is live.
+	live := 0
+	for _, tok := range [][]byte{a1, a2} {
+		if e, ok := tt.resume.Peek(string(tok)); ok && e.busy == nil {
+			live++
+		}
+	}
+	if live > 1 {
+		t.Fatalf("%d live successors", live)
 	}
 }
 
@@ -42,9 +161,7 @@ func TestTokenTableIsBounded(t *testing.T) {
 	if n := tt.resume.Len(); n != 16 {
 		t.Fatalf("%d resume tokens held, bound 16", n)
 	}
-	if _, ok := tt.TakeResume(first); ok {
-		t.Fatal("the oldest token survived past the bound")
-	}
+	refused(t, tt, first, "the oldest token past the bound")
 }
 
 func TestJoinTokens(t *testing.T) {

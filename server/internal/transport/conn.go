@@ -54,6 +54,7 @@ type conn struct {
 	room      *directory.Room
 	player    game.PlayerID
 	resumeTok []byte
+	confirmed bool // the client proved it holds resumeTok (or there is nothing to prove)
 	lastAck   uint32
 	lastAckAt int64
 	frame     pb.ClientFrame
@@ -115,6 +116,7 @@ func (c *conn) message(op gws.Opcode, data []byte) {
 	}
 	if c.state.Load() == statePlaying && decodeInputFast(data, &c.raw) {
 		c.deadline.Store(c.h.now.Load() + c.hbInterval)
+		c.confirm()
 		c.applyInput(c.raw.seq, c.raw.values[:c.raw.n], c.raw.render, c.raw.ack)
 		return
 	}
@@ -179,18 +181,28 @@ func (c *conn) join(j *pb.Join) {
 		}
 		res, err = r.Join(ctx, room.JoinRequest{Sink: c.sess, Name: g.Name, ResumeToken: tok})
 	case *pb.Join_ResumeToken:
-		g, ok := h.cfg.Tokens.TakeResume(t.ResumeToken)
-		if !ok {
+		claim, cerr := h.cfg.Tokens.TakeResume(ctx, t.ResumeToken, tok)
+		switch {
+		case errors.Is(cerr, session.ErrUnknownToken):
 			h.m.Resume("invalid_token")
 			c.refuse(CodeInvalidToken, "resume token unknown or already used")
 			return
+		case cerr != nil:
+			h.m.Resume("failed")
+			c.refuse(CodeServerBusy, "another resume with this token is under way")
+			return
 		}
+		resumed := false
+		defer func() { claim.Done(resumed) }() // also on a panic: the token must not stay held
+		g := claim.Grant
+		var ok bool
 		if r, ok = h.cfg.Directory.Get(g.RoomID); !ok {
 			h.m.Resume("expired")
 			c.refuse(CodeResumeExpired, "the room is gone")
 			return
 		}
 		res, err = r.Resume(ctx, g.Player, c.sess, tok)
+		resumed = err == nil
 		switch {
 		case err == nil:
 			h.m.Resume("ok")
@@ -211,7 +223,10 @@ func (c *conn) join(j *pb.Join) {
 		c.refuse(code, reason)
 		return
 	}
-	h.cfg.Tokens.BindResume(tok, r.ID(), res.Player)
+	if _, resume := j.Target.(*pb.Join_ResumeToken); !resume {
+		h.cfg.Tokens.BindResume(tok, r.ID(), res.Player) // a resume's token was reserved by TakeResume
+		c.confirmed = true                               // nothing to confirm: the token has no predecessor
+	}
 	c.room, c.player, c.resumeTok = r, res.Player, tok
 	c.deadline.Store(h.now.Load() + c.hbInterval)
 	if !c.state.CompareAndSwap(stateJoin, statePlaying) {
@@ -249,6 +264,10 @@ func (c *conn) play(f *pb.ClientFrame) {
 	now := c.h.now.Load()
 	c.deadline.Store(now + c.hbInterval)
 	r := c.room
+	switch f.Msg.(type) {
+	case *pb.ClientFrame_Input, *pb.ClientFrame_Ack, *pb.ClientFrame_Ping, *pb.ClientFrame_Leave:
+		c.confirm()
+	}
 	switch m := f.Msg.(type) {
 	case *pb.ClientFrame_Input:
 		in := m.Input
@@ -266,6 +285,16 @@ func (c *conn) play(f *pb.ClientFrame) {
 		c.refuse(CodeLeft, "left")
 	default:
 		c.refuse(CodeBadFrame, "hello or join after the handshake")
+	}
+}
+
+// confirm runs on a joined connection's first valid frame: the client has the Welcome, so after a resume the token
+// it redeemed is dead from now on (until then it stays redeemable, in case this connection dies before the client
+// reads the Welcome).
+func (c *conn) confirm() {
+	if !c.confirmed {
+		c.confirmed = true
+		c.h.cfg.Tokens.ConfirmResume(c.resumeTok)
 	}
 }
 

@@ -1,0 +1,153 @@
+package server_test
+
+import (
+	"testing"
+	"time"
+
+	pb "github.com/tickwire/tickwire/proto"
+)
+
+// startResume dials and sends Hello and Join{resume_token: tok}.
+func startResume(t *testing.T, addr string, tok []byte) *client {
+	t.Helper()
+	c := dial(t, addr, nil)
+	c.t = t
+	c.send(hello())
+	c.send(joinResume(tok))
+	return c
+}
+
+// TestResumeSurvivesADeadResume: a connection that resumes with token T and dies before sending anything (so the
+// client may never have read the Welcome carrying T') does not use T up: the client resumes again with T, as the
+// same player, and no input is lost or applied twice. The T' of the abandoned resume is refused from then on.
+func TestResumeSurvivesADeadResume(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		how    string // what happens to the first resumed connection
+		readT1 bool
+	}{
+		{"welcome read, then dropped", "drop", true},
+		{"dropped before reading the welcome", "drop", false},
+		{"alive but silent, superseded", "alive", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ts := startServer(t, testConfig())
+			observer := dial(t, ts.addr, nil)
+			observer.t = t
+			observer.handshake("observer") // keeps the room alive
+
+			c := dial(t, ts.addr, nil)
+			c.t = t
+			w := c.handshake("resumer")
+			speed := w.Params["speed"]
+			x0, y0, _ := c.self()
+			dx := towardsCentre(x0)
+			sendInputs(c, 1, 5, dx)
+			waitSeq(c, 5)
+			for s := uint32(6); s <= 8; s++ { // in flight when the socket drops: lost or applied, never twice
+				c.send(inputFrame(s, dx, 0))
+			}
+			_ = c.ws.NetConn().Close()
+
+			// The first resume with T: the server takes it and sends a Welcome with T1; the client sends nothing.
+			c1 := startResume(t, ts.addr, w.ResumeToken)
+			var t1 []byte
+			if tc.readT1 {
+				w1 := c1.waitFor("welcome", 5*time.Second, isWelcome).GetWelcome()
+				if !w1.Resumed || w1.PlayerId != w.PlayerId {
+					t.Fatalf("first resume: resumed %v player %d, want player %d", w1.Resumed, w1.PlayerId, w.PlayerId)
+				}
+				t1 = w1.ResumeToken
+			}
+			if tc.how == "drop" {
+				_ = c1.ws.NetConn().Close()
+			}
+
+			// The client still holds only T: the resume is accepted again, for the same player.
+			c2 := startResume(t, ts.addr, w.ResumeToken)
+			w2 := c2.waitFor("welcome", 5*time.Second, isWelcome).GetWelcome()
+			if !w2.Resumed || w2.PlayerId != w.PlayerId || w2.RoomId != w.RoomId {
+				t.Fatalf("second resume with T: resumed %v player %d room %q, want player %d room %q",
+					w2.Resumed, w2.PlayerId, w2.RoomId, w.PlayerId, w.RoomId)
+			}
+			if string(w2.ResumeToken) == string(w.ResumeToken) || (t1 != nil && string(w2.ResumeToken) == string(t1)) {
+				t.Fatal("the resume token was not rotated")
+			}
+			if tc.how == "alive" {
+				c1.expectClose(4503, true, 3*time.Second)
+			}
+			applied := w2.LastInputSeq
+			if applied < 5 || applied > 8 {
+				t.Fatalf("last_input_seq %d after the second resume, want 5..8", applied)
+			}
+			c2.waitFor("full snapshot", 5*time.Second, func(f *pb.ServerFrame) bool {
+				return isSnapshot(f) && f.GetSnapshot().BaselineTick == 0
+			})
+			x, y, ok := c2.self()
+			if !ok || x != x0+int32(applied)*dx*speed || y != y0 {
+				t.Fatalf("after resume at seq %d: (%d,%d), want (%d,%d)", applied, x, y, x0+int32(applied)*dx*speed, y0)
+			}
+			// Resend everything not yet applied and a few applied ones: each sequence is applied once.
+			sendInputs(c2, applied-2, 12, dx)
+			waitSeq(c2, 12)
+			x, y, _ = c2.self()
+			if x != x0+12*dx*speed || y != y0 {
+				t.Fatalf("after resending to seq 12: (%d,%d), want (%d,%d)", x, y, x0+12*dx*speed, y0)
+			}
+
+			// The successor issued to the abandoned resume is dead; so is T now that c2 proved it holds its successor.
+			if t1 != nil {
+				startResume(t, ts.addr, t1).expectClose(4504, true, 3*time.Second)
+			}
+			startResume(t, ts.addr, w.ResumeToken).expectClose(4504, true, 3*time.Second)
+			// The live connection is untouched, and its own token still resumes.
+			c2.waitFor("snapshot", 2*time.Second, isSnapshot)
+			c3 := startResume(t, ts.addr, w2.ResumeToken)
+			if w3 := c3.waitFor("welcome", 5*time.Second, isWelcome).GetWelcome(); w3.PlayerId != w.PlayerId {
+				t.Fatalf("resume with the latest token: player %d, want %d", w3.PlayerId, w.PlayerId)
+			}
+			c2.expectClose(4503, true, 3*time.Second)
+		})
+	}
+}
+
+// TestResumeTokenDiesOnceProven: once the resumed connection sends a frame (proof that the client has the new
+// token), the old token is refused, and the proving connection is not disturbed.
+func TestResumeTokenDiesOnceProven(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		proof func(c *client)
+	}{
+		{"ping", func(c *client) {
+			c.send(pingFrame(7))
+			c.waitFor("pong", 3*time.Second, func(f *pb.ServerFrame) bool { return f.GetPong() != nil })
+		}},
+		{"input", func(c *client) {
+			c.send(inputFrame(1, 0, 0))
+			waitSeq(c, 1)
+		}},
+		{"ack", func(c *client) {
+			c.send(&pb.ClientFrame{Msg: &pb.ClientFrame_Ack{Ack: &pb.Ack{Tick: 1}}})
+			c.send(pingFrame(7)) // frames are handled in order: the pong comes after the ack was
+			c.waitFor("pong", 3*time.Second, func(f *pb.ServerFrame) bool { return f.GetPong() != nil })
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ts := startServer(t, testConfig())
+			c := dial(t, ts.addr, nil)
+			c.t = t
+			w := c.handshake("prover")
+			_ = c.ws.NetConn().Close()
+
+			c1 := startResume(t, ts.addr, w.ResumeToken)
+			c1.waitFor("welcome", 5*time.Second, isWelcome)
+			tc.proof(c1)
+
+			startResume(t, ts.addr, w.ResumeToken).expectClose(4504, true, 3*time.Second)
+			c1.send(pingFrame(8))
+			c1.waitFor("pong after the refused resume", 3*time.Second, func(f *pb.ServerFrame) bool {
+				return f.GetPong().GetClientTimeUs() == 8
+			})
+		})
+	}
+}
