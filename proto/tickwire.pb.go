@@ -517,8 +517,10 @@ type Join_JoinToken struct {
 }
 
 type Join_ResumeToken struct {
-	// A resume token from the last Welcome; re-attaches the same player within the grace period. Single-use: every
-	// Welcome carries a fresh one.
+	// A resume token from the last Welcome; re-attaches the same player within the grace period. Every Welcome
+	// carries a fresh one; the token it replaces stays usable (for this player only) until the client sends its first
+	// frame after that Welcome, so a resume whose connection dies before the Welcome arrives can be retried. Send
+	// nothing between Join and Welcome.
 	ResumeToken []byte `protobuf:"bytes,2,opt,name=resume_token,json=resumeToken,proto3,oneof"`
 }
 
@@ -911,8 +913,8 @@ type Welcome struct {
 	TickRate uint32 `protobuf:"varint,5,opt,name=tick_rate,json=tickRate,proto3" json:"tick_rate,omitempty"`
 	// Snapshots per second (tick_rate divided by a whole number).
 	SnapshotRate uint32 `protobuf:"varint,6,opt,name=snapshot_rate,json=snapshotRate,proto3" json:"snapshot_rate,omitempty"`
-	// The token that resumes this player after a dropped connection. Single-use; keep only the latest. Never put it in
-	// a URL.
+	// The token that resumes this player after a dropped connection; keep only the latest. It is spent by the first
+	// frame sent after the Welcome of a resume made with it. Never put it in a URL.
 	ResumeToken []byte `protobuf:"bytes,7,opt,name=resume_token,json=resumeToken,proto3" json:"resume_token,omitempty"`
 	// How long the slot is kept after the connection drops, in milliseconds.
 	GraceMs uint32 `protobuf:"varint,8,opt,name=grace_ms,json=graceMs,proto3" json:"grace_ms,omitempty"`

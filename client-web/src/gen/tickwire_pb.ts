@@ -134,8 +134,10 @@ export type Join = Message<"tickwire.v1.Join"> & {
     case: "joinToken";
   } | {
     /**
-     * A resume token from the last Welcome; re-attaches the same player within the grace period. Single-use: every
-     * Welcome carries a fresh one.
+     * A resume token from the last Welcome; re-attaches the same player within the grace period. Every Welcome
+     * carries a fresh one; the token it replaces stays usable (for this player only) until the client sends its first
+     * frame after that Welcome, so a resume whose connection dies before the Welcome arrives can be retried. Send
+     * nothing between Join and Welcome.
      *
      * @generated from field: bytes resume_token = 2;
      */
@@ -380,8 +382,8 @@ export type Welcome = Message<"tickwire.v1.Welcome"> & {
   snapshotRate: number;
 
   /**
-   * The token that resumes this player after a dropped connection. Single-use; keep only the latest. Never put it in
-   * a URL.
+   * The token that resumes this player after a dropped connection; keep only the latest. It is spent by the first
+   * frame sent after the Welcome of a resume made with it. Never put it in a URL.
    *
    * @generated from field: bytes resume_token = 7;
    */
