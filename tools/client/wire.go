@@ -48,7 +48,7 @@ func decodeSnapshotFrame(b []byte, f *snapshotFrame) (ok bool, err error) {
 	sawSnapshot := false
 	for len(b) > 0 {
 		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 {
+		if n < 0 || !num.IsValid() {
 			return false, errWire
 		}
 		b = b[n:]
@@ -85,7 +85,7 @@ func decodeSnapshotFrame(b []byte, f *snapshotFrame) (ok bool, err error) {
 func decodeSnapshot(b []byte, f *snapshotFrame) error {
 	for len(b) > 0 {
 		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 {
+		if n < 0 || !num.IsValid() { // field numbers above 2^29-1 are invalid, though ConsumeTag accepts them
 			return errWire
 		}
 		b = b[n:]
