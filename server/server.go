@@ -140,15 +140,35 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 	st, err := service.NewStack(service.StackConfig{
 		PublicURL:    cfg.PublicURL,
 		JoinTokenTTL: cfg.JoinTokenTTL,
-		Matchmaker:   matchmaker.Config{MinPlayers: cfg.MatchMinPlayers, Logger: logger},
-		Service:      service.Config{APIKey: cfg.ServiceAPIKey, Logger: logger},
+		Matchmaker: matchmaker.Config{MinPlayers: cfg.MatchMinPlayers, Logger: logger,
+			OnPlaced: s.metrics.ObservePlacement},
+		Service: service.Config{APIKey: cfg.ServiceAPIKey, Logger: logger},
 	}, s.dir, s.tokens)
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
 	s.stack = st
+	s.registerStackMetrics()
 	s.routes()
 	return s, nil
+}
+
+// registerStackMetrics exports the matchmaker's and the event hub's counters, read at each scrape.
+func (s *Server) registerStackMetrics() {
+	mm, hub := s.stack.Matchmaker, s.stack.Service.Hub()
+	s.metrics.RegisterMatchmaker(func() metrics.MatchmakerStats {
+		st := mm.Stats()
+		queued := mm.QueuedByMode()
+		for _, mode := range s.dir.Modes() { // every registered mode shows, at 0 before its first ticket
+			if _, ok := queued[mode]; !ok {
+				queued[mode] = 0
+			}
+		}
+		return metrics.MatchmakerStats{QueuedByMode: queued, Placed: st.Placed, Canceled: st.Canceled,
+			TimedOut: st.TimedOut, Failed: st.Failed, RoomsCreated: st.RoomsOpened}
+	})
+	s.metrics.RegisterEventHub(func() float64 { return float64(hub.Subscribers()) },
+		func() float64 { return float64(hub.Dropped()) }, func() float64 { return float64(hub.Seq()) })
 }
 
 // RegisterGame adds a game mode: rooms of mode are made by factory with opts. Register before Run.

@@ -93,6 +93,10 @@ type Config struct {
 	RatingWindow    float64
 	RatingWiden     float64
 	RatingWindowMax float64
+	// OnPlaced, when set, is called with how long each ticket waited (submission to the batch that placed it) as the
+	// ticket is placed, for a metric. It runs with the matchmaker's lock held: it must return quickly and never call
+	// the matchmaker.
+	OnPlaced func(wait time.Duration)
 	// Now is the clock used to stamp tickets [time.Now]. Process is always given its time explicitly.
 	Now func() time.Time
 	// Logger [slog.Default()].

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"log/slog"
+	"maps"
 	"strings"
 	"sync"
 	"time"
@@ -31,6 +32,7 @@ type Matchmaker struct {
 	tracks  map[string]*roomTrack // rooms the matchmaker has placed players into
 	codes   map[string]string     // private room code → room id
 	stats   Stats
+	byMode  map[string]int // mode → tickets waiting now; an entry stays (at 0) once its mode has had a ticket
 }
 
 // Stats are the matchmaker's counters, for metrics.
@@ -48,6 +50,14 @@ func (m *Matchmaker) Stats() Stats {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.stats
+}
+
+// QueuedByMode returns the number of tickets waiting now, by mode (a new map; modes that have had a ticket since
+// start are present, at 0 when none waits).
+func (m *Matchmaker) QueuedByMode() map[string]int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return maps.Clone(m.byMode)
 }
 
 // roomTrack is what the matchmaker remembers of a room it placed players into. Guarded by Matchmaker.mu.
@@ -91,6 +101,7 @@ func New(cfg Config, rooms Rooms, tokens Tokens) (*Matchmaker, error) {
 		queued:  make(map[string]*ticket),
 		tracks:  make(map[string]*roomTrack),
 		codes:   make(map[string]string),
+		byMode:  make(map[string]int),
 	}, nil
 }
 
@@ -174,6 +185,7 @@ func (m *Matchmaker) Submit(req TicketRequest) (Ticket, error) {
 	t.view = Ticket{ID: randomHex(16), Status: StatusQueued, Mode: req.Mode, Players: seats, CreatedAt: now}
 	m.tickets[t.view.ID] = t
 	m.stats.Queued++
+	m.byMode[req.Mode]++
 	return m.viewLocked(t, now), nil
 }
 
@@ -247,9 +259,13 @@ func (m *Matchmaker) finishLocked(t *ticket, status, errText string, now time.Ti
 	t.view.Error = errText
 	t.ended = now
 	m.stats.Queued--
+	m.byMode[t.req.Mode]--
 	switch status {
 	case StatusPlaced:
 		m.stats.Placed++
+		if m.cfg.OnPlaced != nil {
+			m.cfg.OnPlaced(now.Sub(t.created))
+		}
 	case StatusCanceled:
 		m.stats.Canceled++
 	case StatusTimedOut:

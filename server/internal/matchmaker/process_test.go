@@ -551,3 +551,33 @@ func TestJoinEventBeforeRoomCount(t *testing.T) {
 		t.Fatalf("e in %q, want the freed seat of r001", got)
 	}
 }
+
+func TestQueuedByModeAndPlacementWait(t *testing.T) {
+	var waits []time.Duration
+	h := newHarness(t, Config{MinPlayers: 2, OnPlaced: func(d time.Duration) { waits = append(waits, d) }},
+		map[string]int{"arena": 4, "duel": 2})
+	a := h.submit(solo("arena", "a"))
+	h.submit(solo("duel", "x"))
+	h.advance(3 * time.Second)
+	h.process()
+	if got := h.mm.QueuedByMode(); got["arena"] != 1 || got["duel"] != 1 || len(got) != 2 {
+		t.Fatalf("queued by mode %v, want arena:1 duel:1", got)
+	}
+	h.submit(solo("arena", "b"))
+	h.advance(time.Second)
+	h.process()
+	if got := h.mm.QueuedByMode(); got["arena"] != 0 || got["duel"] != 1 {
+		t.Fatalf("queued by mode after placing arena %v, want arena:0 duel:1", got)
+	}
+	if h.get(a.ID).Status != StatusPlaced || len(waits) != 2 || waits[0] != 4*time.Second || waits[1] != time.Second {
+		t.Fatalf("placement waits %v, want [4s 1s]", waits)
+	}
+	h.advance(time.Minute)
+	h.process() // the duel ticket times out: no wait observed
+	if got := h.mm.QueuedByMode(); got["duel"] != 0 || len(waits) != 2 {
+		t.Fatalf("after the timeout: queued %v, waits %v", got, waits)
+	}
+	if st := h.mm.Stats(); st != (Stats{Placed: 2, TimedOut: 1, RoomsOpened: 1}) {
+		t.Fatalf("stats %+v", st)
+	}
+}

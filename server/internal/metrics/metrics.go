@@ -48,6 +48,7 @@ type Metrics struct {
 	TickOverruns  prometheus.Counter
 	InputsApplied prometheus.Counter
 	inputsDropped *prometheus.CounterVec
+	placementWait prometheus.Histogram // registered by RegisterMatchmaker
 	resumes       *prometheus.CounterVec
 	disconnects   *prometheus.CounterVec
 	refusedHTTP   *prometheus.CounterVec
@@ -90,6 +91,10 @@ func New() *Metrics {
 		Help: "Connections closed, by close code (0: the peer vanished without a close frame)."}, []string{"code"})
 	m.refusedHTTP = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tickwire_upgrades_refused_total",
 		Help: "WebSocket upgrades refused before the upgrade, by reason."}, []string{"reason"})
+	m.placementWait = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "tickwire_matchmaker_time_to_placement_seconds",
+		Help:    "Time a placed ticket waited, from submission to the matchmaking batch that placed it.",
+		Buckets: []float64{0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60}})
 	counterFunc := func(name, help string, v *atomic.Uint64) prometheus.Collector {
 		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help},
 			func() float64 { return float64(v.Load()) })
@@ -117,6 +122,47 @@ func (m *Metrics) RegisterRoomGauges(rooms, players func() float64) {
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tickwire_rooms", Help: "Rooms running."}, rooms),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tickwire_players",
 			Help: "Players holding a slot in a room, connected or within their grace period."}, players))
+}
+
+// MatchmakerStats is what the matchmaker metrics read at each scrape.
+type MatchmakerStats struct {
+	QueuedByMode                       map[string]int // tickets waiting now, by mode
+	Placed, Canceled, TimedOut, Failed uint64         // tickets that left the queue, since start
+	RoomsCreated                       uint64         // rooms the matchmaker created, public and private
+}
+
+// RegisterMatchmaker adds the matchmaker's metrics: the counts are read by calling stats at each scrape (so the
+// matchmaker keeps its own counters and nothing changes on its paths), the time to placement is what
+// ObservePlacement records.
+func (m *Metrics) RegisterMatchmaker(stats func() MatchmakerStats) {
+	desc := func(name, help string, labels ...string) *prometheus.Desc {
+		return prometheus.NewDesc(name, help, labels, nil)
+	}
+	m.reg.MustRegister(m.placementWait, &matchmakerCollector{stats: stats,
+		queued:   desc("tickwire_matchmaker_tickets_queued", "Matchmaking tickets waiting for a room, by mode.", "mode"),
+		placed:   desc("tickwire_matchmaker_tickets_placed_total", "Matchmaking tickets placed into a room."),
+		canceled: desc("tickwire_matchmaker_tickets_canceled_total", "Matchmaking tickets canceled while queued."),
+		timedOut: desc("tickwire_matchmaker_tickets_timed_out_total", "Matchmaking tickets that waited past the ticket timeout."),
+		failed: desc("tickwire_matchmaker_tickets_failed_total",
+			"Matchmaking tickets that could not be placed (unknown code, private room full, room creation failed)."),
+		rooms: desc("tickwire_matchmaker_rooms_created_total", "Rooms the matchmaker created, public and private."),
+	})
+}
+
+// ObservePlacement records how long a placed ticket waited (matchmaker.Config.OnPlaced).
+func (m *Metrics) ObservePlacement(wait time.Duration) { m.placementWait.Observe(wait.Seconds()) }
+
+// RegisterEventHub adds the service event hub's metrics, read at each scrape: subscribers now, subscribers dropped
+// as slow consumers and events published.
+func (m *Metrics) RegisterEventHub(subscribers, dropped, published func() float64) {
+	m.reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tickwire_service_event_subscribers",
+			Help: "Service event streams subscribed now."}, subscribers),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "tickwire_service_event_subscribers_dropped_total",
+			Help: "Service event subscribers dropped because they fell a whole queue behind (stream closed with 4000)."},
+			dropped),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "tickwire_service_events_published_total",
+			Help: "Events published to the service event hub."}, published))
 }
 
 // Registry is where the metrics live; register your own collectors here to have them on /metrics.
@@ -197,6 +243,30 @@ func (d *dropCollector) Collect(ch chan<- prometheus.Metric) {
 	for i, r := range dropReasons {
 		ch <- prometheus.MustNewConstMetric(d.desc, prometheus.CounterValue, float64(d.m.drops[i].Load()), r)
 	}
+}
+
+type matchmakerCollector struct {
+	stats                                             func() MatchmakerStats
+	queued, placed, canceled, timedOut, failed, rooms *prometheus.Desc
+}
+
+func (c *matchmakerCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{c.queued, c.placed, c.canceled, c.timedOut, c.failed, c.rooms} {
+		ch <- d
+	}
+}
+
+// Collect reads the stats once, so that the numbers of one scrape agree with each other.
+func (c *matchmakerCollector) Collect(ch chan<- prometheus.Metric) {
+	st := c.stats()
+	for mode, n := range st.QueuedByMode {
+		ch <- prometheus.MustNewConstMetric(c.queued, prometheus.GaugeValue, float64(n), mode)
+	}
+	ch <- prometheus.MustNewConstMetric(c.placed, prometheus.CounterValue, float64(st.Placed))
+	ch <- prometheus.MustNewConstMetric(c.canceled, prometheus.CounterValue, float64(st.Canceled))
+	ch <- prometheus.MustNewConstMetric(c.timedOut, prometheus.CounterValue, float64(st.TimedOut))
+	ch <- prometheus.MustNewConstMetric(c.failed, prometheus.CounterValue, float64(st.Failed))
+	ch <- prometheus.MustNewConstMetric(c.rooms, prometheus.CounterValue, float64(st.RoomsCreated))
 }
 
 // RoomObserver adapts the metrics to room.Observer.

@@ -28,6 +28,12 @@ func TestExposition(t *testing.T) {
 	o.InputsApplied(5)
 	o.InputDropped(room.DropDuplicate)
 	o.SnapshotEncoded(true, 50)
+	m.RegisterMatchmaker(func() MatchmakerStats {
+		return MatchmakerStats{QueuedByMode: map[string]int{"arena": 4, "duel": 0}, Placed: 9, Canceled: 2, TimedOut: 1,
+			Failed: 5, RoomsCreated: 3}
+	})
+	m.ObservePlacement(700 * time.Millisecond)
+	m.RegisterEventHub(func() float64 { return 2 }, func() float64 { return 6 }, func() float64 { return 40 })
 	rec := httptest.NewRecorder()
 	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
 	body, _ := io.ReadAll(rec.Body)
@@ -38,6 +44,14 @@ func TestExposition(t *testing.T) {
 		`tickwire_resumes_total{result="ok"} 1`, "tickwire_tick_duration_seconds_count 1", "tickwire_tick_overruns_total 2",
 		"tickwire_inputs_applied_total 5", `tickwire_inputs_dropped_total{reason="duplicate"} 1`,
 		"tickwire_snapshots_encoded_full_total 1", "go_goroutines", "process_cpu_seconds_total",
+		`tickwire_matchmaker_tickets_queued{mode="arena"} 4`, `tickwire_matchmaker_tickets_queued{mode="duel"} 0`,
+		"tickwire_matchmaker_tickets_placed_total 9", "tickwire_matchmaker_tickets_canceled_total 2",
+		"tickwire_matchmaker_tickets_timed_out_total 1", "tickwire_matchmaker_tickets_failed_total 5",
+		"tickwire_matchmaker_rooms_created_total 3", "tickwire_matchmaker_time_to_placement_seconds_count 1",
+		`tickwire_matchmaker_time_to_placement_seconds_bucket{le="0.5"} 0`,
+		`tickwire_matchmaker_time_to_placement_seconds_bucket{le="1"} 1`,
+		"tickwire_service_event_subscribers 2", "tickwire_service_event_subscribers_dropped_total 6",
+		"tickwire_service_events_published_total 40",
 	} {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("exposition lacks %q", want)
