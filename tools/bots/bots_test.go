@@ -16,6 +16,12 @@ import (
 // startServer runs a real Tickwire server with the arena on a loopback port until the test ends.
 func startServer(t *testing.T, tune func(*server.Config)) (url string, srv *server.Server) {
 	t.Helper()
+	return startServerWith(t, tune, server.GameOptions{MaxPlayers: arena.DefaultMaxPlayers})
+}
+
+// startServerWith is startServer with the arena's room options.
+func startServerWith(t *testing.T, tune func(*server.Config), opts server.GameOptions) (url string, srv *server.Server) {
+	t.Helper()
 	cfg := server.DefaultConfig()
 	cfg.Addr = "127.0.0.1:0"
 	cfg.ShutdownTimeout = 3 * time.Second
@@ -26,7 +32,7 @@ func startServer(t *testing.T, tune func(*server.Config)) (url string, srv *serv
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := srv.RegisterGame(arena.Mode, arena.Factory, server.GameOptions{MaxPlayers: arena.DefaultMaxPlayers}); err != nil {
+	if err := srv.RegisterGame(arena.Mode, arena.Factory, opts); err != nil {
 		t.Fatal(err)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -132,5 +138,23 @@ func TestBotsThroughMatchmaker(t *testing.T) {
 	checkClean(t, r, 20)
 	if rooms := srv.Rooms("arena", true); len(rooms) < 2 {
 		t.Errorf("20 players in %d rooms of 16", len(rooms))
+	}
+}
+
+// A match that ends (time limit) is a normal end: every bot gets the MatchResult and 4509, none counts as failed,
+// and inputs still in flight at the end are counted apart, not as lost.
+func TestMatchEndIsNotAFailure(t *testing.T) {
+	url, _ := startServerWith(t, nil, server.GameOptions{MaxPlayers: arena.DefaultMaxPlayers,
+		Settings: map[string]string{"time_limit_s": "2"}})
+	r := runBots(t, Config{URL: url, N: 16, Ramp: 200 * time.Millisecond, Duration: 4 * time.Second,
+		Behavior: "wander", InputRate: 30, Seed: 3})
+	if r.Failed != 0 || r.InputsLost != 0 || !r.OK() {
+		t.Errorf("failed %d (%v), inputs lost %d", r.Failed, r.FailuresByReason, r.InputsLost)
+	}
+	if r.MatchesEnded != 16 || r.DisconnectsByCode["4509"] != 16 {
+		t.Errorf("matches ended %d, disconnects %v; want 16 ended with 4509", r.MatchesEnded, r.DisconnectsByCode)
+	}
+	if r.InputsAcked == 0 || r.InputsAcked+r.InputsAfterEnd != r.InputsSent {
+		t.Errorf("inputs sent %d = acked %d + after the end %d?", r.InputsSent, r.InputsAcked, r.InputsAfterEnd)
 	}
 }

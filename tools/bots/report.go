@@ -44,12 +44,15 @@ type Report struct {
 	BotsResumed  int   `json:"bots_resumed"` // bots that resumed at least once
 	ResumeFailed int64 `json:"resume_failed"`
 
-	InputsSent    int64 `json:"inputs_sent"`
-	InputsResent  int64 `json:"inputs_resent"`
-	InputsAcked   int64 `json:"inputs_acked"`
-	InputsLost    int64 `json:"inputs_lost"`
-	AckRegress    int64 `json:"ack_regressions"`
-	AckBeyondSent int64 `json:"ack_beyond_sent"`
+	InputsSent   int64 `json:"inputs_sent"`
+	InputsResent int64 `json:"inputs_resent"`
+	InputsAcked  int64 `json:"inputs_acked"`
+	InputsLost   int64 `json:"inputs_lost"`
+	// InputsAfterEnd were in flight when a match ended: never applied, but not lost either.
+	InputsAfterEnd int64 `json:"inputs_after_end"`
+	MatchesEnded   int64 `json:"matches_ended"` // bots whose match ended with a result (a normal end)
+	AckRegress     int64 `json:"ack_regressions"`
+	AckBeyondSent  int64 `json:"ack_beyond_sent"`
 
 	AckLatencyMS       Quantiles `json:"ack_latency_ms"`
 	SnapshotIntervalMS Quantiles `json:"snapshot_interval_ms"`
@@ -117,6 +120,9 @@ func buildReport(cfg *Config, bots []*bot, endErrs []error, s, ss *client.Stats,
 		if bt.stalled && errors.As(err, &de) && de.Code == uint16(4000) {
 			continue // the expected end of a slow consumer
 		}
+		if c := bt.c.Load(); c != nil && c.MatchResult() != nil && errors.Is(err, client.ErrRoomEnded) {
+			continue // the match ended with a result: a normal end
+		}
 		r.Failed++
 		r.FailuresByReason[failureReason(err)]++
 	}
@@ -127,6 +133,8 @@ func buildReport(cfg *Config, bots []*bot, endErrs []error, s, ss *client.Stats,
 		r.InputsResent += st.InputsResent.Load()
 		r.InputsAcked += st.InputsAcked.Load()
 		r.InputsLost += st.InputsLost.Load()
+		r.InputsAfterEnd += st.InputsAfterEnd.Load()
+		r.MatchesEnded += st.MatchesEnded.Load()
 		r.AckRegress += st.AckRegress.Load()
 		r.AckBeyondSent += st.AckBeyondSent.Load()
 		r.Snapshots += st.Snapshots.Load()

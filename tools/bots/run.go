@@ -236,8 +236,8 @@ loop:
 			for _, b := range bots {
 				if b.dialErr.Load() != nil {
 					failed++
-				} else if c := b.c.Load(); c != nil && c.Err() != nil {
-					failed++
+				} else if c := b.c.Load(); c != nil && c.Err() != nil && !(c.MatchResult() != nil && errors.Is(c.Err(), client.ErrRoomEnded)) {
+					failed++ // (a match that ended with a result is a normal end)
 				}
 			}
 			fmt.Fprintf(cfg.Progress, "[%6.1fs] connected %d/%d  resumed %d  failed %d  ack p50 %.1f p99 %.1f ms  snap p99 %.1f ms  %.1f snap/s/bot  decode_err %d  mismatch %d\n",

@@ -329,12 +329,19 @@ func (c *Client) onClose(s *gws.Conn, err error) {
 	}
 }
 
-// finishLocked ends the client: whatever is still unacknowledged is lost.
+// finishLocked ends the client: whatever is still unacknowledged is lost, unless the match ended (MatchResult, then
+// 4509): the room applies no input after its end, so those were not lost but came too late.
 func (c *Client) finishLocked(err error) {
 	if c.state == stateClosed {
 		return
 	}
-	c.stats.InputsLost.Add(int64(c.sent - c.acked))
+	var de *DisconnectError
+	if c.matchResult != nil && errors.As(err, &de) && de.Code == uint16(proto.CloseCode_CLOSE_ROOM_ENDED) {
+		c.stats.MatchesEnded.Add(1)
+		c.stats.InputsAfterEnd.Add(int64(c.sent - c.acked))
+	} else {
+		c.stats.InputsLost.Add(int64(c.sent - c.acked))
+	}
 	c.state = stateClosed
 	c.err = err
 	close(c.done)

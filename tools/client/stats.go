@@ -13,12 +13,16 @@ type Stats struct {
 	Resumed      atomic.Int64 // successful resumes
 	ResumeFailed atomic.Int64 // connections that dropped and could not resume within the grace period
 
-	InputsSent    atomic.Int64 // inputs given a sequence number and written (resends not counted)
-	InputsResent  atomic.Int64 // inputs written again after a resume
-	InputsAcked   atomic.Int64 // inputs the server reported applied (last_input_seq >= seq)
-	InputsLost    atomic.Int64 // inputs sent but never acknowledged by the time the client ended
-	AckRegress    atomic.Int64 // last_input_seq went backwards (the server forgot an applied input)
-	AckBeyondSent atomic.Int64 // last_input_seq above the highest sequence sent
+	InputsSent   atomic.Int64 // inputs given a sequence number and written (resends not counted)
+	InputsResent atomic.Int64 // inputs written again after a resume
+	InputsAcked  atomic.Int64 // inputs the server reported applied (last_input_seq >= seq)
+	InputsLost   atomic.Int64 // inputs sent but never acknowledged by the time the client ended
+	// InputsAfterEnd counts inputs still in flight when the match ended (MatchResult, then 4509): the room stopped
+	// applying inputs, so they are neither applied nor lost.
+	InputsAfterEnd atomic.Int64
+	MatchesEnded   atomic.Int64 // clients whose match ended with a MatchResult
+	AckRegress     atomic.Int64 // last_input_seq went backwards (the server forgot an applied input)
+	AckBeyondSent  atomic.Int64 // last_input_seq above the highest sequence sent
 
 	Snapshots       atomic.Int64 // snapshots decoded into the world
 	FullSnapshots   atomic.Int64 // of which full (baseline 0)
