@@ -331,26 +331,32 @@ type isClientFrame_Msg interface {
 }
 
 type ClientFrame_Hello struct {
+	// First frame of a session.
 	Hello *Hello `protobuf:"bytes,1,opt,name=hello,proto3,oneof"`
 }
 
 type ClientFrame_Join struct {
+	// Second frame: which room and slot.
 	Join *Join `protobuf:"bytes,2,opt,name=join,proto3,oneof"`
 }
 
 type ClientFrame_Input struct {
+	// One tick of player intent, about tick_rate per second.
 	Input *Input `protobuf:"bytes,3,opt,name=input,proto3,oneof"`
 }
 
 type ClientFrame_Ack struct {
+	// The latest snapshot held (when not sending inputs).
 	Ack *Ack `protobuf:"bytes,4,opt,name=ack,proto3,oneof"`
 }
 
 type ClientFrame_Ping struct {
+	// RTT and clock measurement; also the heartbeat when idle.
 	Ping *Ping `protobuf:"bytes,5,opt,name=ping,proto3,oneof"`
 }
 
 type ClientFrame_Leave struct {
+	// Leave for good (no grace period).
 	Leave *Leave `protobuf:"bytes,6,opt,name=leave,proto3,oneof"`
 }
 
@@ -613,8 +619,9 @@ func (x *Input) GetRenderTick() uint32 {
 // Ack acknowledges the latest snapshot the client holds; used for latency measurement. Inputs carry the same
 // information in ack_tick, so a client that sends inputs every tick need not send Ack.
 type Ack struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Tick          uint32                 `protobuf:"varint,1,opt,name=tick,proto3" json:"tick,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The tick of the latest snapshot the client holds.
+	Tick          uint32 `protobuf:"varint,1,opt,name=tick,proto3" json:"tick,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -863,26 +870,32 @@ type isServerFrame_Msg interface {
 }
 
 type ServerFrame_Welcome struct {
+	// Answers Join; precedes the first snapshot.
 	Welcome *Welcome `protobuf:"bytes,1,opt,name=welcome,proto3,oneof"`
 }
 
 type ServerFrame_Snapshot struct {
+	// The world at a tick, every snapshot interval.
 	Snapshot *Snapshot `protobuf:"bytes,2,opt,name=snapshot,proto3,oneof"`
 }
 
 type ServerFrame_Event struct {
+	// A reliable game or room event.
 	Event *Event `protobuf:"bytes,3,opt,name=event,proto3,oneof"`
 }
 
 type ServerFrame_Pong struct {
+	// Answers a Ping.
 	Pong *Pong `protobuf:"bytes,4,opt,name=pong,proto3,oneof"`
 }
 
 type ServerFrame_Disconnect struct {
+	// Why the server is closing the connection; the close frame follows.
 	Disconnect *Disconnect `protobuf:"bytes,5,opt,name=disconnect,proto3,oneof"`
 }
 
 type ServerFrame_MatchResult struct {
+	// The match is over; the room closes every player with 4509 after it.
 	MatchResult *MatchResult `protobuf:"bytes,6,opt,name=match_result,json=matchResult,proto3,oneof"`
 }
 
@@ -1156,7 +1169,8 @@ func (x *EntityKind) GetFields() []*EntityField {
 // EntityField describes one integer field of an entity.
 type EntityField struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// A name for humans and tools (for example "x", "hp").
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// When non-zero, 1 + the index of the field that holds this field's change per tick: a client predicts this field
 	// as baseline value + rate × (tick − baseline tick), and the snapshot sends only the difference from that
 	// prediction. Straight-line motion therefore costs nothing after an entity appears.
@@ -1212,9 +1226,11 @@ func (x *EntityField) GetRateField() uint32 {
 // InputField describes one value of Input.values.
 type InputField struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	// Inclusive bounds; a value outside them makes the frame invalid (4500).
-	Min           int32 `protobuf:"zigzag32,2,opt,name=min,proto3" json:"min,omitempty"`
+	// A name for humans and tools (for example "dx", "fire").
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Inclusive lower bound; a value outside [min, max] makes the frame invalid (4500).
+	Min int32 `protobuf:"zigzag32,2,opt,name=min,proto3" json:"min,omitempty"`
+	// Inclusive upper bound.
 	Max           int32 `protobuf:"zigzag32,3,opt,name=max,proto3" json:"max,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1625,10 +1641,13 @@ func (x *MatchResult) GetPlayers() []*PlayerResult {
 
 // PlayerResult is one player's standing at the end of a match.
 type PlayerResult struct {
-	state    protoimpl.MessageState `protogen:"open.v1"`
-	PlayerId uint32                 `protobuf:"varint,1,opt,name=player_id,json=playerId,proto3" json:"player_id,omitempty"`
-	Name     string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
-	Score    int32                  `protobuf:"zigzag32,3,opt,name=score,proto3" json:"score,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The player's id in the room.
+	PlayerId uint32 `protobuf:"varint,1,opt,name=player_id,json=playerId,proto3" json:"player_id,omitempty"`
+	// The display name it joined with.
+	Name string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	// Its final score.
+	Score int32 `protobuf:"zigzag32,3,opt,name=score,proto3" json:"score,omitempty"`
 	// 1 for the winner; players with equal scores share a rank.
 	Rank          uint32 `protobuf:"varint,4,opt,name=rank,proto3" json:"rank,omitempty"`
 	unknownFields protoimpl.UnknownFields

@@ -43,36 +43,48 @@ export type ClientFrame = Message<"tickwire.v1.ClientFrame"> & {
    */
   msg: {
     /**
+     * First frame of a session.
+     *
      * @generated from field: tickwire.v1.Hello hello = 1;
      */
     value: Hello;
     case: "hello";
   } | {
     /**
+     * Second frame: which room and slot.
+     *
      * @generated from field: tickwire.v1.Join join = 2;
      */
     value: Join;
     case: "join";
   } | {
     /**
+     * One tick of player intent, about tick_rate per second.
+     *
      * @generated from field: tickwire.v1.Input input = 3;
      */
     value: Input;
     case: "input";
   } | {
     /**
+     * The latest snapshot held (when not sending inputs).
+     *
      * @generated from field: tickwire.v1.Ack ack = 4;
      */
     value: Ack;
     case: "ack";
   } | {
     /**
+     * RTT and clock measurement; also the heartbeat when idle.
+     *
      * @generated from field: tickwire.v1.Ping ping = 5;
      */
     value: Ping;
     case: "ping";
   } | {
     /**
+     * Leave for good (no grace period).
+     *
      * @generated from field: tickwire.v1.Leave leave = 6;
      */
     value: Leave;
@@ -220,6 +232,8 @@ export const InputSchema: GenMessage<Input> = /*@__PURE__*/
  */
 export type Ack = Message<"tickwire.v1.Ack"> & {
   /**
+   * The tick of the latest snapshot the client holds.
+   *
    * @generated from field: uint32 tick = 1;
    */
   tick: number;
@@ -280,36 +294,48 @@ export type ServerFrame = Message<"tickwire.v1.ServerFrame"> & {
    */
   msg: {
     /**
+     * Answers Join; precedes the first snapshot.
+     *
      * @generated from field: tickwire.v1.Welcome welcome = 1;
      */
     value: Welcome;
     case: "welcome";
   } | {
     /**
+     * The world at a tick, every snapshot interval.
+     *
      * @generated from field: tickwire.v1.Snapshot snapshot = 2;
      */
     value: Snapshot;
     case: "snapshot";
   } | {
     /**
+     * A reliable game or room event.
+     *
      * @generated from field: tickwire.v1.Event event = 3;
      */
     value: Event;
     case: "event";
   } | {
     /**
+     * Answers a Ping.
+     *
      * @generated from field: tickwire.v1.Pong pong = 4;
      */
     value: Pong;
     case: "pong";
   } | {
     /**
+     * Why the server is closing the connection; the close frame follows.
+     *
      * @generated from field: tickwire.v1.Disconnect disconnect = 5;
      */
     value: Disconnect;
     case: "disconnect";
   } | {
     /**
+     * The match is over; the room closes every player with 4509 after it.
+     *
      * @generated from field: tickwire.v1.MatchResult match_result = 6;
      */
     value: MatchResult;
@@ -509,6 +535,8 @@ export const EntityKindSchema: GenMessage<EntityKind> = /*@__PURE__*/
  */
 export type EntityField = Message<"tickwire.v1.EntityField"> & {
   /**
+   * A name for humans and tools (for example "x", "hp").
+   *
    * @generated from field: string name = 1;
    */
   name: string;
@@ -537,18 +565,22 @@ export const EntityFieldSchema: GenMessage<EntityField> = /*@__PURE__*/
  */
 export type InputField = Message<"tickwire.v1.InputField"> & {
   /**
+   * A name for humans and tools (for example "dx", "fire").
+   *
    * @generated from field: string name = 1;
    */
   name: string;
 
   /**
-   * Inclusive bounds; a value outside them makes the frame invalid (4500).
+   * Inclusive lower bound; a value outside [min, max] makes the frame invalid (4500).
    *
    * @generated from field: sint32 min = 2;
    */
   min: number;
 
   /**
+   * Inclusive upper bound.
+   *
    * @generated from field: sint32 max = 3;
    */
   max: number;
@@ -769,16 +801,22 @@ export const MatchResultSchema: GenMessage<MatchResult> = /*@__PURE__*/
  */
 export type PlayerResult = Message<"tickwire.v1.PlayerResult"> & {
   /**
+   * The player's id in the room.
+   *
    * @generated from field: uint32 player_id = 1;
    */
   playerId: number;
 
   /**
+   * The display name it joined with.
+   *
    * @generated from field: string name = 2;
    */
   name: string;
 
   /**
+   * Its final score.
+   *
    * @generated from field: sint32 score = 3;
    */
   score: number;
