@@ -1,5 +1,6 @@
 // End-to-end: the real tickwire server (built from this checkout, demo embedded) and the demo in Debian's chromium.
-// Two pages join the arena, each sees the other move, one page's socket is dropped and it resumes as the same player.
+// Two pages join the arena, each sees the other move, one page's socket is dropped and it resumes as the same player;
+// then, on a second server sending 10 snapshots per second, remote motion is still drawn smoothly.
 // Screenshots go to e2e/out/ (ignored by git).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -19,7 +20,8 @@ const ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run
   "--disable-component-update", "--disable-sync"];
 
 let tmp = "";
-let server: ChildProcess | undefined;
+let bin = "";
+const servers: ChildProcess[] = [];
 let serverLog = "";
 let browser: Browser | undefined;
 let base = "";
@@ -35,7 +37,7 @@ function freePort(): Promise<number> {
   });
 }
 
-async function waitHTTP(url: string, ms: number): Promise<void> {
+async function waitHTTP(url: string, ms: number, server: ChildProcess): Promise<void> {
   const end = Date.now() + ms;
   for (;;) {
     try {
@@ -44,7 +46,7 @@ async function waitHTTP(url: string, ms: number): Promise<void> {
     } catch {
       // not listening yet
     }
-    if (server?.exitCode !== null) throw new Error(`server exited: ${serverLog}`);
+    if (server.exitCode !== null) throw new Error(`server exited: ${serverLog}`);
     if (Date.now() > end) throw new Error(`server not ready at ${url} after ${ms} ms: ${serverLog}`);
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -59,28 +61,36 @@ before(async () => {
   tmp = mkdtempSync(join(tmpdir(), "tw-e2e-"));
   mkdirSync(OUT, { recursive: true });
   execFileSync("npm", ["run", "--silent", "build"], { cwd: WEB, stdio: "ignore", timeout: 30_000 });
-  const bin = join(tmp, "tickwire");
+  bin = join(tmp, "tickwire");
   execFileSync("go", ["build", "-o", bin, "./server/cmd/tickwire"], { cwd: ROOT, stdio: "inherit", timeout: 180_000 });
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  server = spawn(bin, ["-addr", `127.0.0.1:${port}`, "-log-level", "warn"], { stdio: ["ignore", "pipe", "pipe"] });
-  process.once("exit", () => server?.kill("SIGKILL")); // never leave the server behind, even if the runner is cut short
-  server.stdout!.on("data", (b: Buffer) => (serverLog += b.toString()));
-  server.stderr!.on("data", (b: Buffer) => (serverLog += b.toString()));
-  await waitHTTP(base + "/", 10_000);
+  base = await startServer([]);
   browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS, timeout: 20_000 });
 });
 
+/** Starts the built server with extra flags on a free loopback port and returns its base URL. */
+async function startServer(args: string[]): Promise<string> {
+  const port = await freePort();
+  const server = spawn(bin, ["-addr", `127.0.0.1:${port}`, "-log-level", "warn", ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  servers.push(server);
+  process.once("exit", () => server.kill("SIGKILL")); // never leave a server behind, even if the runner is cut short
+  server.stdout!.on("data", (b: Buffer) => (serverLog += b.toString()));
+  server.stderr!.on("data", (b: Buffer) => (serverLog += b.toString()));
+  const url = `http://127.0.0.1:${port}`;
+  await waitHTTP(url + "/", 10_000, server);
+  return url;
+}
+
 after(async () => {
   await browser?.close().catch(() => {});
-  if (server && server.exitCode === null) {
+  for (const server of servers) {
+    if (server.exitCode !== null) continue;
     server.kill("SIGTERM");
     await new Promise<void>((resolve) => {
       const t = setTimeout(() => {
-        server!.kill("SIGKILL");
+        server.kill("SIGKILL");
         resolve();
       }, 5000);
-      server!.once("exit", () => {
+      server.once("exit", () => {
         clearTimeout(t);
         resolve();
       });
@@ -97,7 +107,7 @@ interface PlayerView {
 }
 
 /** Opens the demo in a new page, collecting console errors and warnings, and waits until it plays. */
-async function openPlayer(name: string, problems: string[]): Promise<Page> {
+async function openPlayer(name: string, problems: string[], url = base): Promise<Page> {
   const page = await browser!.newPage({ viewport: { width: 900, height: 640 } });
   page.setDefaultTimeout(10_000);
   page.on("console", (m) => {
@@ -105,7 +115,7 @@ async function openPlayer(name: string, problems: string[]): Promise<Page> {
   });
   page.on("pageerror", (e) => problems.push(`${name} page error: ${e.message}`));
   page.on("requestfailed", (r) => problems.push(`${name} request failed: ${r.url()} ${r.failure()?.errorText}`));
-  await page.goto(base + "/", { waitUntil: "load" });
+  await page.goto(url + "/", { waitUntil: "load" });
   await page.waitForFunction(() => window.tickwire?.state === "playing" && window.tickwire.tick > 0);
   return page;
 }
@@ -231,5 +241,28 @@ test("two players see each other move; a dropped socket resumes as the same play
   }
   const title = await a.title();
   assert.equal(title, "Tickwire arena");
+  assert.deepEqual(problems, [], "clean console");
+});
+
+test("at 10 snapshots per second, remote motion is still drawn smoothly", { timeout: 60_000 }, async () => {
+  const url = await startServer(["-arena-snapshot-every", "3"]);
+  const problems: string[] = [];
+  const a = await openPlayer("A10", problems, url);
+  const b = await openPlayer("B10", problems, url);
+  const idA = await playerId(a);
+  await b.waitForFunction((i) => window.tickwire.players()[i] !== undefined, idA);
+  const startA = (await seenBy(b, idA))!;
+  const key = startA.y > 1000 ? "KeyW" : "KeyS";
+  await a.bringToFront();
+  await a.keyboard.down(key);
+  await new Promise((r) => setTimeout(r, 400)); // let the interpolation buffer fill with moving snapshots
+  const remote = await sampleDrawn(b, idA, 1500);
+  await a.keyboard.up(key);
+  assertSmooth("B drawing A at 10 Hz", remote, false, 0.25);
+  const s = await b.evaluate(() => window.tickwire.stats());
+  assert.ok(s.snapshotsPerSecond >= 8 && s.snapshotsPerSecond <= 12, `snapshot rate ${s.snapshotsPerSecond}`);
+  assert.equal(s.decodeErrors, 0, "decode errors");
+  assert.equal(s.hashMismatches, 0, "hash mismatches");
+  await b.screenshot({ path: join(OUT, "b-10hz.png") });
   assert.deepEqual(problems, [], "clean console");
 });
