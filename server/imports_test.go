@@ -6,24 +6,31 @@ import (
 	"testing"
 )
 
-// TestOnlyTransportImportsGws keeps the WebSocket library of the game path behind one package (test files may use it
-// as a client).
+// TestOnlyTransportImportsGws keeps the WebSocket library behind one package: no package under server/ but
+// server/internal/transport imports gws (test files may use it as a client).
 func TestOnlyTransportImportsGws(t *testing.T) {
 	const m = "github.com/tickwire/tickwire/server"
-	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}} {{join .Imports " "}}`, m, m+"/cmd/...",
-		m+"/internal/session", m+"/internal/directory", m+"/internal/metrics", m+"/internal/room").Output()
+	const transport = m + "/internal/transport"
+	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}} {{join .Imports " "}}`, m+"/...").Output()
 	if err != nil {
 		t.Skipf("go list: %v", err)
 	}
+	seen := map[string]bool{}
 	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
 		fields := strings.Fields(line)
 		if len(fields) == 0 {
 			continue
 		}
+		seen[fields[0]] = true
 		for _, imp := range fields[1:] {
-			if strings.HasPrefix(imp, "github.com/lxzan/gws") && fields[0] != "github.com/tickwire/tickwire/server/internal/transport" {
+			if strings.HasPrefix(imp, "github.com/lxzan/gws") && fields[0] != transport {
 				t.Errorf("%s imports %s; only server/internal/transport may", fields[0], imp)
 			}
+		}
+	}
+	for _, p := range []string{m, transport, m + "/internal/service", m + "/internal/room", m + "/internal/session"} {
+		if !seen[p] {
+			t.Errorf("go list did not report %s", p)
 		}
 	}
 }

@@ -12,9 +12,8 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/lxzan/gws"
-
 	"github.com/tickwire/tickwire/server/internal/matchmaker"
+	"github.com/tickwire/tickwire/server/internal/transport"
 )
 
 // ServerEvent is what a backend pushes into a room; the room sends it to every player as an Event.
@@ -68,7 +67,7 @@ type Service struct {
 	tokens   matchmaker.Tokens
 	hub      *Hub
 	log      *slog.Logger
-	upgrader *gws.Upgrader
+	upgrader *transport.StreamUpgrader
 	handler  http.Handler
 
 	// Guarded by mu.
@@ -100,12 +99,12 @@ func New(cfg Config, rooms Rooms, tokens matchmaker.Tokens) (*Service, error) {
 		log:     cfg.Logger,
 		streams: make(map[*stream]struct{}),
 	}
-	s.upgrader = gws.NewUpgrader(&streamEvents{s: s}, &gws.ServerOption{
-		ReadMaxPayloadSize: 4 << 10, // subscribers have nothing to say
-		ReadBufferSize:     1 << 10,
-		CheckUtf8Enabled:   true,
-		Recovery:           gws.Recovery,
-		HandshakeTimeout:   5 * time.Second,
+	s.upgrader = transport.NewStreamUpgrader(transport.StreamOptions{
+		ReadMaxPayload:   4 << 10, // subscribers have nothing to say
+		ReadBufferSize:   1 << 10,
+		HandshakeTimeout: 5 * time.Second,
+		WriteTimeout:     cfg.WriteTimeout,
+		CloseTimeout:     time.Second,
 	})
 	s.handler = s.routes()
 	return s, nil

@@ -7,9 +7,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/lxzan/gws"
-
 	"github.com/tickwire/tickwire/server/internal/matchmaker"
+	"github.com/tickwire/tickwire/server/internal/transport"
 )
 
 // Close codes of the event stream.
@@ -22,7 +21,7 @@ const (
 // stream is one event subscriber's WebSocket.
 type stream struct {
 	s    *Service
-	conn *gws.Conn
+	conn *transport.Stream
 	sub  *Subscriber
 	// stop is closed (once) when the stream must end: the peer went away, or the server shuts down.
 	stop     chan struct{}
@@ -55,13 +54,14 @@ func (s *Service) handleStream(w http.ResponseWriter, r *http.Request) {
 		matchmaker.WriteError(w, http.StatusServiceUnavailable, "too_many_subscribers", err.Error())
 		return
 	}
-	conn, err := s.upgrader.Upgrade(w, r)
+	st := &stream{s: s, sub: sub, stop: make(chan struct{})}
+	// The peer's close (or a read error) ends the stream without a close frame of ours.
+	conn, err := s.upgrader.Upgrade(w, r, func(uint16) { st.end(0) })
 	if err != nil {
 		s.hub.Unsubscribe(sub)
 		return // the upgrader has answered
 	}
-	st := &stream{s: s, conn: conn, sub: sub, stop: make(chan struct{})}
-	conn.Session().Store(streamKey, st)
+	st.conn = conn
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -70,7 +70,6 @@ func (s *Service) handleStream(w http.ResponseWriter, r *http.Request) {
 		s.streams[st] = struct{}{}
 		s.mu.Unlock()
 	}
-	go conn.ReadLoop()
 	go st.writeLoop()
 }
 
@@ -107,9 +106,8 @@ func (st *stream) writeLoop() {
 }
 
 func (st *stream) write(b []byte) bool {
-	_ = st.conn.SetWriteDeadline(time.Now().Add(st.s.cfg.WriteTimeout))
-	if err := st.conn.WriteMessage(gws.OpcodeText, b); err != nil {
-		if !errors.Is(err, gws.ErrConnClosed) {
+	if err := st.conn.WriteText(b); err != nil {
+		if !errors.Is(err, transport.ErrStreamClosed) {
 			st.close(CloseInternal, "write failed")
 		}
 		return false
@@ -117,32 +115,4 @@ func (st *stream) write(b []byte) bool {
 	return true
 }
 
-func (st *stream) close(code uint16, reason string) {
-	_ = st.conn.SetWriteDeadline(time.Now().Add(time.Second))
-	_ = st.conn.WriteClose(code, []byte(reason))
-}
-
-const streamKey = "stream"
-
-// streamEvents handles the read side of every stream: subscribers have nothing to say, so only pings and the close
-// matter.
-type streamEvents struct {
-	gws.BuiltinEventHandler
-	s *Service
-}
-
-func streamOf(c *gws.Conn) *stream {
-	v, _ := c.Session().Load(streamKey)
-	st, _ := v.(*stream)
-	return st
-}
-
-func (e *streamEvents) OnPing(c *gws.Conn, payload []byte) { _ = c.WritePong(payload) }
-
-func (e *streamEvents) OnMessage(c *gws.Conn, m *gws.Message) { m.Close() }
-
-func (e *streamEvents) OnClose(c *gws.Conn, err error) {
-	if st := streamOf(c); st != nil {
-		st.end(0)
-	}
-}
+func (st *stream) close(code uint16, reason string) { st.conn.Close(code, reason) }
