@@ -5,7 +5,8 @@
 // connection with a Disconnect frame followed by a WebSocket close carrying the same code.
 //
 // Files: transport.go (Handler: upgrade, tracking, sweeper, shutdown), conn.go (one connection: read path and state
-// machine), decode.go (strict decoding and validation of client frames).
+// machine), decode.go (strict decoding and validation of client frames), trywrite.go (the non-blocking write the room
+// uses for snapshots), stream.go (plain outbound text streams, such as the service API's event stream).
 //
 // Handler's exported methods are safe to call from several goroutines. A connection's read path runs on its gws read
 // loop goroutine; its writes happen only on its session's writer goroutine (and the close frame gws itself writes on
