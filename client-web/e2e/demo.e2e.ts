@@ -230,6 +230,17 @@ test("two players see each other move; a dropped socket resumes as the same play
   await a.screenshot({ path: join(OUT, "a-resumed.png") });
   await b.screenshot({ path: join(OUT, "b-after-resume.png") });
 
+  // A fires for a second: each shot drawn at once from the prediction is the one the server fires.
+  const box = (await a.locator("#arena").boundingBox())!;
+  await a.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  await a.mouse.down();
+  await a.waitForTimeout(1000);
+  await a.mouse.up();
+  await a.waitForFunction(() => window.tickwire.shots().matched + window.tickwire.shots().unfired === window.tickwire.shots().fired);
+  const shots = await a.evaluate(() => window.tickwire.shots());
+  assert.ok(shots.fired >= 3 && shots.fired <= 5, `A fired ${shots.fired} shots in a second`);
+  assert.deepEqual(shots, { fired: shots.fired, matched: shots.fired, unfired: 0 }, "every predicted shot was the server's");
+
   for (const [name, page] of [["A", a], ["B", b]] as const) {
     const s = await page.evaluate(() => window.tickwire.stats());
     assert.equal(s.decodeErrors, 0, `${name} decode errors`);

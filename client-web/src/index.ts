@@ -13,6 +13,7 @@ export {
   type JoinTarget,
   type NetStats,
   type RenderView,
+  type SentInput,
   type SnapshotInfo,
 } from "./sdk/client";
 export {
@@ -43,4 +44,5 @@ export {
   type TimerHandle,
 } from "./sdk/transport";
 export * as arena from "./arena/arena";
+export { LocalShots } from "./arena/shots";
 export * as pb from "./gen/tickwire_pb";

@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { aimFromAngle, arenaParams, arenaPrediction, move, PlayerField } from "../src/arena/arena";
+import { aimFromAngle, arenaParams, arenaPrediction, cos, move, PlayerField, projectileVelocity, sin } from "../src/arena/arena";
 
 interface MoveGolden {
   params: Record<string, number>;
@@ -43,4 +43,38 @@ test("aimFromAngle wraps into 0..65535", () => {
 
 test("arenaParams rejects a Welcome without the arena's params", () => {
   assert.throws(() => arenaParams({ scale: 16 }), /lacks/);
+});
+
+// Sin and ProjectileVelocity as the Go arena computes them (game/arena: Sin, ProjectileVelocity at speed 320):
+// [aim, Sin(aim), vx, vy] for a few aims, and an FNV-1a over Sin, vx, vy (as uint32) for every aim 0..65535.
+const GO_VELOCITY: [number, number, number, number][] = [
+  [0, 0, 320, 0],
+  [1, 6, 320, 0],
+  [4096, 25080, 296, 122],
+  [8192, 46341, 226, 226],
+  [10923, 56757, 160, 277],
+  [16383, 65536, 0, 320],
+  [16384, 65536, 0, 320],
+  [20000, 61637, -109, 301],
+  [32768, 0, -320, 0],
+  [40000, -41886, -246, -205],
+  [49152, -65536, 0, -320],
+  [54613, -56757, 160, -277],
+  [65535, -6, 320, 0],
+];
+const GO_VELOCITY_FNV = 3985366757;
+
+test("sin and projectileVelocity match the Go arena's integer table", () => {
+  for (const [a, s, vx, vy] of GO_VELOCITY) {
+    assert.equal(sin(a), s, `sin(${a})`);
+    assert.deepEqual(projectileVelocity(a, 320), { vx, vy }, `velocity(${a})`);
+  }
+  let h = 2166136261;
+  for (let a = 0; a < 65536; a++) {
+    const v = projectileVelocity(a, 320);
+    for (const x of [sin(a), v.vx, v.vy]) h = Math.imul((h ^ x) >>> 0, 16777619) >>> 0;
+  }
+  assert.equal(h, GO_VELOCITY_FNV);
+  assert.equal(cos(0), 65536);
+  assert.equal(cos(32768), -65536);
 });

@@ -3,7 +3,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { WelcomeSchema, type Welcome } from "../src/gen/tickwire_pb";
-import { TickwireClient, type ConnectionState } from "../src/sdk/client";
+import { TickwireClient, type ConnectionState, type SentInput } from "../src/sdk/client";
 import { SnapCodec, EMPTY_WORLD, type World, type Entity } from "../src/sdk/snapcodec";
 import { arenaPrediction } from "../src/arena/arena";
 import { FakeScheduler, FakeSocket, lastInputSeqBytes } from "./fakes";
@@ -100,6 +100,14 @@ test("handshake: Hello then Join by mode; playing after Welcome; inputs every ti
   // The snapshot applied no input (last_input_seq 0): the prediction ran ahead by every input sent.
   const v = h.client.view(h.sched.now() + 40);
   assert.equal(v.local?.fields[0], 16000 + 107 * inputs.length);
+  let last: SentInput | undefined;
+  h.client.on("input", (i) => (last = i));
+  h.sched.advance(40);
+  const newest = s.frames("input").at(-1)!.seq;
+  assert.ok(newest > inputs.length);
+  assert.equal(last?.seq, newest);
+  assert.deepEqual(last?.values, [1, 0, 100, 0]);
+  assert.equal(last?.local?.[0], 16000 + 107 * newest, "the predicted fields after the input");
 });
 
 test("out-of-range held input is clamped to Welcome.input", () => {
@@ -139,6 +147,8 @@ test("deltas apply to the held baseline; hash mismatches are counted; a wrong ba
 test("resume: a dropped socket reconnects with the resume token and resends unacknowledged inputs", () => {
   const h = harness();
   h.client.setInput([0, 1, 0, 0]);
+  const reported: number[] = [];
+  h.client.on("input", (i) => reported.push(i.seq));
   h.client.connect();
   let s = h.sock();
   s.open();
@@ -172,6 +182,8 @@ test("resume: a dropped socket reconnects with the resume token and resends unac
   assert.ok(resent.length > expectResent.length, "and carries on with new inputs");
   assert.equal(resent[expectResent.length], sentBefore[sentBefore.length - 1]! + 1, "seq keeps increasing");
   assert.equal(h.client.stats().resumes, 1);
+  // The "input" event reports each input once, when first sent: never the resends.
+  assert.deepEqual(reported, [...sentBefore, ...resent.slice(expectResent.length)]);
   // The resumed full snapshot agrees with the prediction: no correction.
   const lastSeq = resent[resent.length - 1]!;
   const w3: World = { tick: 110, entities: [player(1, 16000, 16000 + lastSeq * 107, 0, 107)] };

@@ -1,6 +1,7 @@
 /**
- * The arena's client-side rules: its constants (from Welcome.params) and a TypeScript mirror of the Go function
- * `arena.Move`, which the SDK uses to predict the local player's movement. A golden file written by the Go code
+ * The arena's client-side rules: its constants (from Welcome.params), a TypeScript mirror of the Go function
+ * `arena.Move`, which the SDK uses to predict the local player's movement, and of `Sin` and `ProjectileVelocity`, which
+ * the demo uses to predict the player's own projectiles (checked against values from the Go code in the tests). A golden file written by the Go code
  * (game/arena/testdata/move_golden.json) pins the two together.
  *
  * @module
@@ -31,9 +32,13 @@ export interface ArenaParams {
   readonly speed: number;
   /** Sub-units per tick on each axis when moving diagonally. */
   readonly diag: number;
+  /** Sub-units per tick along the aim. */
   readonly projectileSpeed: number;
+  /** Ticks a projectile lives. */
+  readonly projectileLifetime: number;
   readonly hitRadius: number;
   readonly maxHp: number;
+  /** The fewest ticks between two shots of one player. */
   readonly fireInterval: number;
   readonly aimShift: number;
 }
@@ -52,6 +57,7 @@ export function arenaParams(params: Readonly<Record<string, number>>): ArenaPara
     speed: get("speed"),
     diag: get("diag"),
     projectileSpeed: get("projectile_speed"),
+    projectileLifetime: get("projectile_lifetime"),
     hitRadius: get("hit_radius"),
     maxHp: get("max_hp"),
     fireInterval: get("fire_interval"),
@@ -94,6 +100,43 @@ export function move(x: number, y: number, dx: number, dy: number, p: ArenaParam
   const nx = clamp((x + Math.imul(sx, step)) | 0, 0, Math.imul(p.worldW, p.scale));
   const ny = clamp((y + Math.imul(sy, step)) | 0, 0, Math.imul(p.worldH, p.scale));
   return { x: nx, y: ny, vx: (nx - x) | 0, vy: (ny - y) | 0 };
+}
+
+let sinTable: Int32Array | undefined;
+
+/**
+ * sin(a/65536 · 2π) · 65536, rounded, for a full-precision aim a (0..65535), as the Go arena's `Sin`: a quarter-wave
+ * table of round(sin(i/65536 · 2π) · 65536) for i in 0..16384, mirrored into the other quadrants.
+ */
+export function sin(a: number): number {
+  if (!sinTable) {
+    sinTable = new Int32Array(16385);
+    for (let i = 0; i <= 16384; i++) sinTable[i] = Math.round(Math.sin(i * ((2 * Math.PI) / 65536)) * 65536);
+  }
+  const i = a & 0x3fff;
+  switch ((a >> 14) & 3) {
+    case 0:
+      return sinTable[i]!;
+    case 1:
+      return sinTable[16384 - i]!;
+    case 2:
+      return -sinTable[i]! | 0; // never -0
+    default:
+      return -sinTable[16384 - i]! | 0;
+  }
+}
+
+/** cos(a/65536 · 2π) · 65536, rounded, as the Go arena's `Cos`. */
+export function cos(a: number): number {
+  return sin((a + 16384) & 0xffff);
+}
+
+/**
+ * A projectile's displacement per tick in sub-units for a full-precision aim a, as the Go arena's `ProjectileVelocity`:
+ * speed along (cos, sin), +y down, each component rounded half up (the products stay far below 2^53).
+ */
+export function projectileVelocity(a: number, speed: number): { vx: number; vy: number } {
+  return { vx: Math.floor((speed * cos(a) + 32768) / 65536), vy: Math.floor((speed * sin(a) + 32768) / 65536) };
 }
 
 /** Converts an angle in radians (+y down) to the arena's 16-bit input aim. */

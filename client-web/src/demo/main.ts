@@ -2,6 +2,7 @@
 // WASD or arrows move, the mouse aims, a held button fires. window.tickwire is a small read-only view for tests.
 import { TickwireClient, type ConnectionState, type RenderView } from "../sdk/client";
 import { KIND_PLAYER, PlayerField, aimFromAngle, arenaParams, arenaPrediction, type ArenaParams } from "../arena/arena";
+import { LocalShots } from "../arena/shots";
 import { draw, fitCanvas, playerColor, type Camera } from "./render";
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
@@ -17,6 +18,8 @@ const client = new TickwireClient({
 });
 
 let params: ArenaParams | undefined;
+// The local player's own projectiles, predicted from the inputs sent; other players' stay interpolated.
+let shots: LocalShots | undefined;
 let cam: Camera | undefined;
 let lastView: RenderView | undefined;
 let lastViewAt = 0;
@@ -94,6 +97,13 @@ client.on("state", (s: ConnectionState) => {
 });
 client.on("welcome", (w) => {
   params = arenaParams(w.params);
+  if (!w.resumed || !shots) shots = new LocalShots(params, w.playerId, 1000 / Math.max(1, w.tickRate));
+});
+client.on("input", (i) => shots?.onInput(i.seq, i.values, i.local, i.atMs));
+client.on("snapshot", (s) => {
+  const w = client.welcome;
+  if (!shots || !w) return;
+  shots.onSnapshot(s.world, s.lastInputSeq, performance.now(), client.stats().rttMs, 1000 / Math.max(1, w.snapshotRate || w.tickRate));
 });
 client.on("matchResult", (m) => {
   const lines = m.players.map((p) => `${p.rank}. ${p.name || "P" + p.playerId}: ${p.score}`).join("  ");
@@ -164,7 +174,12 @@ function frame(now: number): void {
   requestAnimationFrame(frame);
   if (!params) return;
   cam = fitCanvas(canvas, params);
-  const view = client.view(now);
+  let view = client.view(now);
+  if (shots) {
+    const own = shots.sample(now);
+    const claimed = shots.claimed;
+    view = { ...view, entities: [...view.entities.filter((e) => !claimed.has(e.id)), ...own] };
+  }
   lastView = view;
   lastViewAt = now;
   updateInput(view.local?.fields[PlayerField.X], view.local?.fields[PlayerField.Y]);
@@ -196,6 +211,8 @@ interface TickwireDebug {
   /** Where each player was drawn in the latest frame (world units), and that frame's time. */
   rendered(): { t: number; players: Record<number, { x: number; y: number }> };
   stats(): ReturnType<TickwireClient["stats"]>;
+  /** The own projectiles fired locally, handed over to the server's, and dropped as not fired by the server. */
+  shots(): { fired: number; matched: number; unfired: number };
   /** Drops the socket as a network failure would; the client resumes. */
   drop(): void;
 }
@@ -234,6 +251,7 @@ window.tickwire = Object.freeze({
     return { t: lastViewAt, players };
   },
   stats: () => client.stats(),
+  shots: () => ({ fired: shots?.fired ?? 0, matched: shots?.matched ?? 0, unfired: shots?.unfired ?? 0 }),
   drop: () => client.dropConnection(),
 });
 

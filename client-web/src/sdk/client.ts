@@ -64,11 +64,22 @@ export interface SnapshotInfo {
   readonly full: boolean;
 }
 
+/** An input as the "input" event delivers it, when it is first sent (resends after a resume are not reported). */
+export interface SentInput {
+  readonly seq: number;
+  readonly values: readonly number[];
+  /** The scheduler's time when it was sent (the clock view() takes). */
+  readonly atMs: number;
+  /** The local player's predicted fields after this input, or undefined without a prediction. */
+  readonly local: readonly number[] | undefined;
+}
+
 /** The events of a TickwireClient and their payloads. */
 export interface ClientEvents {
   state: ConnectionState;
   welcome: Welcome;
   snapshot: SnapshotInfo;
+  input: SentInput;
   /** A reliable room or game event (player_joined, hit, kill...). */
   event: EventMsg;
   matchResult: MatchResult;
@@ -572,6 +583,9 @@ export class TickwireClient extends Emitter<ClientEvents> {
   private sendInput(seq: number, values: readonly number[], now?: number): void {
     const rt = Number.isFinite(this.lastRenderTick) ? Math.max(0, Math.floor(this.lastRenderTick)) : 0;
     this.send({ case: "input", value: { seq, values: values.slice(), ackTick: this.worldState.tick, renderTick: rt } });
-    if (now !== undefined) this.predictor?.applyLocal(seq, values, now);
+    if (now === undefined) return;
+    this.predictor?.applyLocal(seq, values, now);
+    const local = this.predictor?.predicted;
+    this.emit("input", { seq, values, atMs: now, local: local ? Array.from(local) : undefined });
   }
 }
