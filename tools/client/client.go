@@ -86,7 +86,10 @@ type Config struct {
 	DialTimeout time.Duration
 	// NoResume turns automatic resumption off: a dropped connection ends the client.
 	NoResume bool
-	// InputHistory is how many sent inputs may be unacknowledged at once (kept for resending). Default 128.
+	// InputHistory is how many sent inputs may be unacknowledged at once (kept for resending). Default 15: a room
+	// queues at most 16 inputs per player (server.GameOptions.InputQueueSize) and the server allows a burst of 60
+	// frames, so everything a resume resends fits in both; more in flight would be dropped or rate-limited (4508).
+	// SendInput returns ErrInputBacklog at the limit: an input that is never sent cannot be lost.
 	InputHistory int
 	// DrainTimeout is how long Close waits for the server to acknowledge the inputs in flight. Default 2s.
 	DrainTimeout time.Duration
@@ -145,7 +148,7 @@ func (cfg *Config) setDefaults() {
 		cfg.DialTimeout = 5 * time.Second
 	}
 	if cfg.InputHistory == 0 {
-		cfg.InputHistory = 128
+		cfg.InputHistory = 15
 	}
 	if cfg.DrainTimeout <= 0 {
 		cfg.DrainTimeout = 2 * time.Second
