@@ -1,33 +1,17 @@
 package matchmaker
 
 import (
-	"encoding/json"
-	"io"
-	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tickwire/tickwire/server/internal/jsonhttp"
 )
 
 func do(t *testing.T, srv *httptest.Server, method, path, body string, out any) int {
 	t.Helper()
-	req, _ := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
-		t.Fatalf("%s %s: content type %q, body %s", method, path, ct, b)
-	}
-	if out != nil {
-		if err := json.Unmarshal(b, out); err != nil {
-			t.Fatalf("%s %s: %v in %s", method, path, err, b)
-		}
-	}
-	return resp.StatusCode
+	return jsonhttp.Call(t, srv.URL, method, path, "", body, out)
 }
 
 func TestHTTPTickets(t *testing.T) {

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/lxzan/gws"
-
+	"github.com/tickwire/tickwire/server/internal/jsonhttp"
 	"github.com/tickwire/tickwire/server/internal/matchmaker"
 )
 
@@ -43,25 +43,7 @@ func newFixture(t *testing.T, cfg Config) *fixture {
 // call sends a request with the key (when not empty) and decodes the JSON answer into out (when not nil).
 func (f *fixture) call(t *testing.T, method, path, key, body string, out any) int {
 	t.Helper()
-	req, _ := http.NewRequest(method, f.srv.URL+path, strings.NewReader(body))
-	if key != "" {
-		req.Header.Set("X-API-Key", key)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
-		t.Fatalf("%s %s: content type %q (body %s)", method, path, ct, b)
-	}
-	if out != nil {
-		if err := json.Unmarshal(b, out); err != nil {
-			t.Fatalf("%s %s: %v in %s", method, path, err, b)
-		}
-	}
-	return resp.StatusCode
+	return jsonhttp.Call(t, f.srv.URL, method, path, key, body, out)
 }
 
 func TestServiceOffWithoutKey(t *testing.T) {
