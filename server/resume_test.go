@@ -76,24 +76,7 @@ func TestResumeSurvivesADeadResume(t *testing.T) {
 			if tc.how == "alive" {
 				c1.expectClose(4503, true, 3*time.Second)
 			}
-			applied := w2.LastInputSeq
-			if applied < 5 || applied > 8 {
-				t.Fatalf("last_input_seq %d after the second resume, want 5..8", applied)
-			}
-			c2.waitFor("full snapshot", 5*time.Second, func(f *pb.ServerFrame) bool {
-				return isSnapshot(f) && f.GetSnapshot().BaselineTick == 0
-			})
-			x, y, ok := c2.self()
-			if !ok || x != x0+int32(applied)*dx*speed || y != y0 {
-				t.Fatalf("after resume at seq %d: (%d,%d), want (%d,%d)", applied, x, y, x0+int32(applied)*dx*speed, y0)
-			}
-			// Resend everything not yet applied and a few applied ones: each sequence is applied once.
-			sendInputs(c2, applied-2, 12, dx)
-			waitSeq(c2, 12)
-			x, y, _ = c2.self()
-			if x != x0+12*dx*speed || y != y0 {
-				t.Fatalf("after resending to seq 12: (%d,%d), want (%d,%d)", x, y, x0+12*dx*speed, y0)
-			}
+			checkResumedThenResend(t, c2, w2.LastInputSeq, x0, y0, dx, speed)
 
 			// The successor issued to the abandoned resume is dead; so is T now that c2 proved it holds its successor.
 			if t1 != nil {

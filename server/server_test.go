@@ -75,6 +75,27 @@ func sendInputs(c *client, from, to uint32, dx int32) {
 }
 
 // waitSeq reads until the snapshots report lastInputSeq >= seq.
+// checkResumedThenResend checks a resumed player after inputs 1..5 were applied and 6..8 were sent before the drop:
+// the Welcome reports 5..8 applied, the full snapshot shows exactly that many steps, and resending from two below
+// it up to 12 applies every sequence once (no input lost, none applied twice).
+func checkResumedThenResend(t *testing.T, c2 *client, applied uint32, x0, y0, dx, speed int32) {
+	t.Helper()
+	if applied < 5 || applied > 8 {
+		t.Fatalf("last_input_seq %d after resume, want 5..8", applied)
+	}
+	c2.waitFor("full snapshot", 5*time.Second, func(f *pb.ServerFrame) bool { return isSnapshot(f) && f.GetSnapshot().BaselineTick == 0 })
+	x, y, ok := c2.self()
+	if !ok || x != x0+int32(applied)*dx*speed || y != y0 {
+		t.Fatalf("after resume at seq %d: (%d,%d), want (%d,%d)", applied, x, y, x0+int32(applied)*dx*speed, y0)
+	}
+	sendInputs(c2, applied-2, 12, dx)
+	waitSeq(c2, 12)
+	x, y, _ = c2.self()
+	if x != x0+12*dx*speed || y != y0 {
+		t.Fatalf("after resending to seq 12: (%d,%d), want (%d,%d)", x, y, x0+12*dx*speed, y0)
+	}
+}
+
 func waitSeq(c *client, seq uint32) {
 	c.t.Helper()
 	c.waitFor("last_input_seq", 5*time.Second, func(f *pb.ServerFrame) bool { return isSnapshot(f) && c.lastSeq >= seq })
@@ -124,22 +145,7 @@ func TestResumeWithinGrace(t *testing.T) {
 	if string(w2.ResumeToken) == string(w.ResumeToken) || len(w2.ResumeToken) != 24 {
 		t.Fatal("the resume token was not rotated")
 	}
-	applied := w2.LastInputSeq
-	if applied < 5 || applied > 8 {
-		t.Fatalf("last_input_seq %d after resume, want 5..8", applied)
-	}
-	c2.waitFor("full snapshot", 5*time.Second, func(f *pb.ServerFrame) bool { return isSnapshot(f) && f.GetSnapshot().BaselineTick == 0 })
-	x, y, ok := c2.self()
-	if !ok || x != x0+int32(applied)*dx*speed || y != y0 {
-		t.Fatalf("after resume at seq %d: (%d,%d), want (%d,%d)", applied, x, y, x0+int32(applied)*dx*speed, y0)
-	}
-	// Resend everything not yet applied, and a few already applied ones: each sequence is applied once.
-	sendInputs(c2, applied-2, 12, dx)
-	waitSeq(c2, 12)
-	x, y, _ = c2.self()
-	if x != x0+12*dx*speed || y != y0 {
-		t.Fatalf("after resending to seq 12: (%d,%d), want (%d,%d)", x, y, x0+12*dx*speed, y0)
-	}
+	checkResumedThenResend(t, c2, w2.LastInputSeq, x0, y0, dx, speed)
 
 	// The used token is refused (c2's inputs proved it holds the rotated one); the rotated one works and takes over
 	// the live connection (4503 for the old one).
