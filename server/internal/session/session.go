@@ -226,7 +226,7 @@ func (s *Session) writeDirect(f *room.Frame, seq uint32) {
 	s.mu.Unlock()
 	if f != nil {
 		if ok && err == nil {
-			s.cfg.Metrics.Wrote(len(b)-headerLen(len(b)), true)
+			s.cfg.Metrics.Wrote(len(f.Data)+tailLen(seq), true)
 		}
 		f.Release()
 	}
@@ -254,18 +254,6 @@ func appendTail(b []byte, seq uint32) []byte {
 	}
 	b = protowire.AppendTag(b, 15, protowire.VarintType)
 	return protowire.AppendVarint(b, uint64(seq))
-}
-
-// headerLen is the size of the WebSocket header of an unmasked server frame of total length n (header included).
-func headerLen(n int) int {
-	switch {
-	case n <= 125+2:
-		return 2
-	case n <= 65535+4:
-		return 4
-	default:
-		return 10
-	}
 }
 
 // SendReliable queues an encoded ServerFrame that must not be dropped. It returns false when the bounded queue is
@@ -447,9 +435,8 @@ func (s *Session) flush(batch [][]byte, f *room.Frame, seq uint32) error {
 	}
 	var tail [6]byte
 	t := tail[:0]
-	if f != nil && seq != 0 {
-		t = protowire.AppendTag(t, 15, protowire.VarintType)
-		t = protowire.AppendVarint(t, uint64(seq))
+	if f != nil {
+		t = appendTail(t, seq)
 	}
 	b, raw := s.buf[:0], true
 	for _, p := range batch {
