@@ -41,6 +41,12 @@ type FieldSpec struct {
 	// straight line costs nothing after it appears. The Sim should store the rate it actually applied (zero when a
 	// wall stopped the entity) so that the prediction holds.
 	RateField uint8
+	// Wrap, when non-zero, says the field's values live on a circle of this many units (an angle): clients
+	// interpolate it the shorter way round.
+	Wrap int32
+	// Teleport, when non-zero, is the largest change per tick that is motion: a larger one (a respawn) is drawn at
+	// once, not interpolated or smoothed.
+	Teleport int32
 }
 
 // KindSpec describes one kind of entity.
@@ -57,10 +63,23 @@ type InputField struct {
 	Min, Max int32
 }
 
+// InputFill is what the engine applies for a connected player at a tick for which no input arrived in time.
+type InputFill uint8
+
+// Input fill policies.
+const (
+	// FillRepeat applies the player's last applied input again (neutral before the first one).
+	FillRepeat InputFill = iota
+	// FillNeutral applies every value 0 clamped into its field's bounds.
+	FillNeutral
+)
+
 // Schema is a game's static description. It must not change after the Sim is made.
 type Schema struct {
 	Kinds []KindSpec
 	Input []InputField // at most MaxInputValues
+	// Fill is what the engine applies at a tick for which a connected player's input did not arrive in time (missed).
+	Fill InputFill
 	// Params are constants a client needs to predict and draw (world size, fixed-point scale, speeds).
 	Params map[string]int32
 }
@@ -83,7 +102,13 @@ func (s *Schema) Validate() error {
 			if int(f.RateField) > len(k.Fields) {
 				return errors.New("game: rate field out of range in kind " + k.Name)
 			}
+			if f.Wrap < 0 || f.Teleport < 0 {
+				return errors.New("game: negative wrap or teleport in kind " + k.Name)
+			}
 		}
+	}
+	if s.Fill > FillNeutral {
+		return errors.New("game: unknown input fill policy")
 	}
 	for _, in := range s.Input {
 		if in.Min > in.Max {
@@ -100,11 +125,20 @@ type Entity struct {
 	Fields [MaxFields]int32
 }
 
-// Input is one validated input of one player. Values has one entry per Schema.Input field, within its bounds.
+// Input is one validated input of one player for one tick. Values has one entry per Schema.Input field, within its
+// bounds.
 type Input struct {
-	Seq        uint32
-	Values     [MaxInputValues]int32
-	RenderTick Tick // the tick the client was rendering (0: unknown), for lag compensation
+	Seq    uint32 // the client's sequence number; 0 for a fill
+	Tick   Tick   // the tick it is applied at
+	Values [MaxInputValues]int32
+	// Missed is true when no input arrived in time for this tick: Values follow Schema.Fill.
+	Missed bool
+	// View is the moment the client was drawing when it sampled the input (whole tick, and ViewFrac/256 of the next),
+	// for lag compensation; 0 when unknown. The engine clamps it to the room's rewind window and to the newest
+	// snapshot the client held, so a client can never claim to have seen the future or the distant past. A missed
+	// input carries the View of the last real one.
+	View     Tick
+	ViewFrac uint8
 }
 
 // Event is a reliable event a Sim reports during a Step (a hit, a kill). The engine delivers it to every player.
@@ -148,6 +182,23 @@ type Config struct {
 	Settings map[string]string
 }
 
+// History is the room's record of the worlds of recent ticks (what snapshots carried), for lag compensation: a Sim
+// can look at where an entity was at the moment a player was drawing. It is valid only during the Sim call it was
+// used in.
+type History interface {
+	// Entity returns entity id as the world held it at the end of tick t; false when t is outside the history (older
+	// than the rewind window, or not simulated yet) or the entity did not exist then.
+	Entity(t Tick, id uint32) (Entity, bool)
+	// Oldest is the oldest tick the history still holds.
+	Oldest() Tick
+}
+
+// HistoryUser is implemented by a Sim that rewinds (lag compensation). The engine calls UseHistory once, before the
+// first tick, with the room's history; the Sim keeps it and reads it during ApplyInput and Step.
+type HistoryUser interface {
+	UseHistory(h History)
+}
+
 // Sim is the simulation of one room. All methods are called from the room goroutine only.
 type Sim interface {
 	// Schema describes the game's entities and inputs. It is called once.
@@ -160,9 +211,10 @@ type Sim interface {
 	Disconnected(p PlayerID)
 	// Resumed says that a disconnected player is back.
 	Resumed(p PlayerID)
-	// ApplyInput applies one input of one player. The engine calls it in sequence order, never twice for a sequence,
-	// before the Step of the tick, and at most a bounded number of times per player per tick. The Sim enforces its own
-	// rules (such as shots per second) here.
+	// ApplyInput applies one player's input for tick t (in.Tick == t). The engine calls it exactly once per connected
+	// player per tick, in ascending player order, before the Step of that tick: a real input when one arrived in time,
+	// else the Schema's Fill with in.Missed set. It is not called for a player in its grace period. The Sim enforces
+	// its own rules (such as shots per second) here.
 	ApplyInput(t Tick, p PlayerID, in *Input)
 	// Step advances the world to tick t and reports what happened.
 	Step(t Tick, ev *Events)

@@ -1,4 +1,4 @@
-// Tickwire wire protocol, version 1.
+// Tickwire wire protocol, version 2.
 //
 // Transport: one WebSocket per player at /ws, binary frames only (a text frame is closed with 1003). Every frame the
 // client sends is exactly one encoded ClientFrame; every frame the server sends is exactly one encoded ServerFrame.
@@ -7,7 +7,7 @@
 //   client                                  server
 //   Hello + Join  ─────────────────────────▶  (both must arrive within the handshake deadline)
 //                 ◀─────────────────────────  Welcome, then a full Snapshot
-//   Input (30/s), Ping, Ack ───────────────▶
+//   Input (one per tick, addressed to a tick), Ping, Ack ──▶
 //                 ◀─────────────────────────  Snapshot (delta) every snapshot interval, Pong, Event
 //   Leave         ─────────────────────────▶  (or drop the socket: the slot is kept for the grace period)
 //
@@ -46,8 +46,12 @@ type ProtocolVersion int32
 
 const (
 	ProtocolVersion_PROTOCOL_VERSION_UNSPECIFIED ProtocolVersion = 0
-	// The protocol described in this file.
+	// The first protocol: inputs were applied in sequence order on arrival. No longer spoken; a client that offers
+	// only version 1 is refused with 4501.
 	ProtocolVersion_PROTOCOL_VERSION_1 ProtocolVersion = 1
+	// The protocol described in this file: every input names the tick it is for (Input.tick), the room applies exactly
+	// one input per player per tick, and snapshots report how early inputs arrive (ServerFrame.input_lead_us).
+	ProtocolVersion_PROTOCOL_VERSION_2 ProtocolVersion = 2
 )
 
 // Enum value maps for ProtocolVersion.
@@ -55,10 +59,12 @@ var (
 	ProtocolVersion_name = map[int32]string{
 		0: "PROTOCOL_VERSION_UNSPECIFIED",
 		1: "PROTOCOL_VERSION_1",
+		2: "PROTOCOL_VERSION_2",
 	}
 	ProtocolVersion_value = map[string]int32{
 		"PROTOCOL_VERSION_UNSPECIFIED": 0,
 		"PROTOCOL_VERSION_1":           1,
+		"PROTOCOL_VERSION_2":           2,
 	}
 )
 
@@ -89,6 +95,56 @@ func (ProtocolVersion) EnumDescriptor() ([]byte, []int) {
 	return file_tickwire_proto_rawDescGZIP(), []int{0}
 }
 
+// InputFill is what the room applies for a connected player at a tick for which no input arrived in time (a missed
+// input). The game chooses it; clients predict with the same rule.
+type InputFill int32
+
+const (
+	// The player's last applied input again (the arena: keep moving, keep aiming). Neutral before the first input.
+	InputFill_INPUT_FILL_REPEAT InputFill = 0
+	// Every value 0, clamped into its field's [min, max] (a card game: do nothing).
+	InputFill_INPUT_FILL_NEUTRAL InputFill = 1
+)
+
+// Enum value maps for InputFill.
+var (
+	InputFill_name = map[int32]string{
+		0: "INPUT_FILL_REPEAT",
+		1: "INPUT_FILL_NEUTRAL",
+	}
+	InputFill_value = map[string]int32{
+		"INPUT_FILL_REPEAT":  0,
+		"INPUT_FILL_NEUTRAL": 1,
+	}
+)
+
+func (x InputFill) Enum() *InputFill {
+	p := new(InputFill)
+	*p = x
+	return p
+}
+
+func (x InputFill) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (InputFill) Descriptor() protoreflect.EnumDescriptor {
+	return file_tickwire_proto_enumTypes[1].Descriptor()
+}
+
+func (InputFill) Type() protoreflect.EnumType {
+	return &file_tickwire_proto_enumTypes[1]
+}
+
+func (x InputFill) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use InputFill.Descriptor instead.
+func (InputFill) EnumDescriptor() ([]byte, []int) {
+	return file_tickwire_proto_rawDescGZIP(), []int{1}
+}
+
 // CloseCode is the WebSocket close code (and Disconnect.code) the server uses. 4000-4499 may reconnect (resume within
 // the grace period); 4500-4999 are terminal.
 type CloseCode int32
@@ -116,7 +172,7 @@ const (
 	// 4500: a malformed or unexpected client frame (undecodable, unknown fields, wrong message for the session state,
 	// out-of-range values). Terminal.
 	CloseCode_CLOSE_BAD_FRAME CloseCode = 4500
-	// 4501: Hello named a protocol version the server does not speak. Terminal.
+	// 4501: Hello offered no protocol version the server speaks (the reason names the server's range). Terminal.
 	CloseCode_CLOSE_UNSUPPORTED_VERSION CloseCode = 4501
 	// 4502: Hello and Join did not arrive within the handshake deadline. Terminal.
 	CloseCode_CLOSE_HANDSHAKE_TIMEOUT CloseCode = 4502
@@ -203,11 +259,11 @@ func (x CloseCode) String() string {
 }
 
 func (CloseCode) Descriptor() protoreflect.EnumDescriptor {
-	return file_tickwire_proto_enumTypes[1].Descriptor()
+	return file_tickwire_proto_enumTypes[2].Descriptor()
 }
 
 func (CloseCode) Type() protoreflect.EnumType {
-	return &file_tickwire_proto_enumTypes[1]
+	return &file_tickwire_proto_enumTypes[2]
 }
 
 func (x CloseCode) Number() protoreflect.EnumNumber {
@@ -216,7 +272,7 @@ func (x CloseCode) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use CloseCode.Descriptor instead.
 func (CloseCode) EnumDescriptor() ([]byte, []int) {
-	return file_tickwire_proto_rawDescGZIP(), []int{1}
+	return file_tickwire_proto_rawDescGZIP(), []int{2}
 }
 
 // ClientFrame is everything a client sends: exactly one message per WebSocket frame.
@@ -341,7 +397,7 @@ type ClientFrame_Join struct {
 }
 
 type ClientFrame_Input struct {
-	// One tick of player intent, about tick_rate per second.
+	// One tick of player intent, addressed to the tick it is for; one per tick.
 	Input *Input `protobuf:"bytes,3,opt,name=input,proto3,oneof"`
 }
 
@@ -375,12 +431,17 @@ func (*ClientFrame_Leave) isClientFrame_Msg() {}
 // Hello opens the session. It must be the first frame.
 type Hello struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The protocol version the client speaks: PROTOCOL_VERSION_1.
+	// The newest protocol version the client speaks. A version 1 client sets only this field.
 	ProtocolVersion ProtocolVersion `protobuf:"varint,1,opt,name=protocol_version,json=protocolVersion,proto3,enum=tickwire.v1.ProtocolVersion" json:"protocol_version,omitempty"`
-	// Free-form client name and version for logs, e.g. "tickwire-web/0.1" (at most 64 bytes).
-	Client        string `protobuf:"bytes,2,opt,name=client,proto3" json:"client,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// Free-form client name and version for logs, e.g. "tickwire-web/0.2" (at most 64 bytes).
+	Client string `protobuf:"bytes,2,opt,name=client,proto3" json:"client,omitempty"`
+	// The range of versions the client speaks (inclusive); 0 means protocol_version. The server picks the newest
+	// version both speak and states it in Welcome.protocol_version; with none in common it closes with 4501 and a
+	// reason naming its own range.
+	MinProtocolVersion ProtocolVersion `protobuf:"varint,3,opt,name=min_protocol_version,json=minProtocolVersion,proto3,enum=tickwire.v1.ProtocolVersion" json:"min_protocol_version,omitempty"`
+	MaxProtocolVersion ProtocolVersion `protobuf:"varint,4,opt,name=max_protocol_version,json=maxProtocolVersion,proto3,enum=tickwire.v1.ProtocolVersion" json:"max_protocol_version,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *Hello) Reset() {
@@ -425,6 +486,20 @@ func (x *Hello) GetClient() string {
 		return x.Client
 	}
 	return ""
+}
+
+func (x *Hello) GetMinProtocolVersion() ProtocolVersion {
+	if x != nil {
+		return x.MinProtocolVersion
+	}
+	return ProtocolVersion_PROTOCOL_VERSION_UNSPECIFIED
+}
+
+func (x *Hello) GetMaxProtocolVersion() ProtocolVersion {
+	if x != nil {
+		return x.MaxProtocolVersion
+	}
+	return ProtocolVersion_PROTOCOL_VERSION_UNSPECIFIED
 }
 
 // Join asks for a slot in a room. Exactly one of the ways to join is set. Sent once, right after Hello.
@@ -542,18 +617,33 @@ func (*Join_ResumeToken) isJoin_Target() {}
 
 func (*Join_Mode) isJoin_Target() {}
 
-// Input is one tick's worth of player intent.
+// Input is one tick's worth of player intent, for the tick it names.
+//
+// The room keeps a bounded buffer of each player's inputs keyed by tick and applies exactly one per connected player
+// per tick: the input for that tick if it arrived in time, else the game's fill (Welcome.input_fill), counted as
+// missed. An input for a tick already simulated is late: dropped and counted (its seq is never acknowledged). An input
+// more than Welcome.input_window ticks ahead of the room's tick is early: refused and counted. An input whose seq or
+// tick is not above the previous one's is a duplicate (a resend after a resume): dropped. No client can make the room
+// apply more than one input per tick, whatever it sends.
+//
+// Clients aim each input to arrive a little before its tick is due: ServerFrame.input_lead_us reports how early they
+// arrive, and a client runs its input clock slightly faster or slower (a few percent) to hold its target lead.
 type Input struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Sequence number, strictly increasing from 1 per player across reconnects. The room applies inputs in sequence
-	// order, at most a few per tick, and drops any sequence it has already applied (so resending after a resume is safe).
+	// Sequence number, strictly increasing from 1 per player across reconnects (one per input sent). Snapshots report
+	// the highest applied (ServerFrame.last_input_seq); after a resume a client resends only later inputs.
 	Seq uint32 `protobuf:"varint,1,opt,name=seq,proto3" json:"seq,omitempty"`
 	// The game's input values, one per field of Welcome.input, each within that field's [min, max].
 	Values []int32 `protobuf:"zigzag32,2,rep,packed,name=values,proto3" json:"values,omitempty"`
 	// The tick of the latest snapshot the client holds (an implicit Ack); 0 when none.
 	AckTick uint32 `protobuf:"varint,3,opt,name=ack_tick,json=ackTick,proto3" json:"ack_tick,omitempty"`
-	// The tick the client was rendering when it sampled this input (for lag compensation); 0 when unknown.
-	RenderTick    uint32 `protobuf:"varint,4,opt,name=render_tick,json=renderTick,proto3" json:"render_tick,omitempty"`
+	// The moment the client was drawing when it sampled this input, for lag compensation: the whole tick of the
+	// interpolated view (render_tick) and its fraction in 1/256 of a tick (render_frac, 0-255); 0 when unknown. The room
+	// clamps it to its lag-compensation window and to the newest snapshot the client held (ack_tick).
+	RenderTick uint32 `protobuf:"varint,4,opt,name=render_tick,json=renderTick,proto3" json:"render_tick,omitempty"`
+	// The simulation tick this input is for (required in version 2; strictly increasing per player).
+	Tick          uint32 `protobuf:"varint,5,opt,name=tick,proto3" json:"tick,omitempty"`
+	RenderFrac    uint32 `protobuf:"varint,6,opt,name=render_frac,json=renderFrac,proto3" json:"render_frac,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -612,6 +702,20 @@ func (x *Input) GetAckTick() uint32 {
 func (x *Input) GetRenderTick() uint32 {
 	if x != nil {
 		return x.RenderTick
+	}
+	return 0
+}
+
+func (x *Input) GetTick() uint32 {
+	if x != nil {
+		return x.Tick
+	}
+	return 0
+}
+
+func (x *Input) GetRenderFrac() uint32 {
+	if x != nil {
+		return x.RenderFrac
 	}
 	return 0
 }
@@ -760,9 +864,15 @@ type ServerFrame struct {
 	//	*ServerFrame_MatchResult
 	Msg isServerFrame_Msg `protobuf_oneof:"msg"`
 	// Only with a snapshot: the highest input sequence the room has applied for this player (0: none yet). It lives
-	// outside the oneof so that the server encodes a snapshot once for every player who shares it and appends this one
-	// per-player field; clients reconcile their prediction against it.
-	LastInputSeq  uint32 `protobuf:"varint,15,opt,name=last_input_seq,json=lastInputSeq,proto3" json:"last_input_seq,omitempty"`
+	// outside the oneof so that the server encodes a snapshot once for every player who shares it and appends the
+	// per-player fields; clients drop acknowledged inputs with it, and count as late the inputs for ticks up to the
+	// snapshot's tick whose seq is above it.
+	LastInputSeq uint32 `protobuf:"varint,15,opt,name=last_input_seq,json=lastInputSeq,proto3" json:"last_input_seq,omitempty"`
+	// Only with a snapshot, about every 100 ms while inputs arrive: the least lead among this player's inputs since the
+	// previous report, in microseconds. An input's lead is the time its tick was due minus the time it reached the
+	// room: negative means it arrived after its tick was due (it was applied only if the room had not yet run the
+	// tick, else dropped as late). Absent when no input arrived since the last report.
+	InputLeadUs   int32 `protobuf:"zigzag32,14,opt,name=input_lead_us,json=inputLeadUs,proto3" json:"input_lead_us,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -865,6 +975,13 @@ func (x *ServerFrame) GetLastInputSeq() uint32 {
 	return 0
 }
 
+func (x *ServerFrame) GetInputLeadUs() int32 {
+	if x != nil {
+		return x.InputLeadUs
+	}
+	return 0
+}
+
 type isServerFrame_Msg interface {
 	isServerFrame_Msg()
 }
@@ -948,7 +1065,13 @@ type Welcome struct {
 	// A client must send a Ping or an Input at least this often (milliseconds).
 	HeartbeatMs uint32 `protobuf:"varint,16,opt,name=heartbeat_ms,json=heartbeatMs,proto3" json:"heartbeat_ms,omitempty"`
 	// Snapshots carry state_hash on ticks that are a multiple of this (0: never).
-	HashInterval  uint32 `protobuf:"varint,17,opt,name=hash_interval,json=hashInterval,proto3" json:"hash_interval,omitempty"`
+	HashInterval uint32 `protobuf:"varint,17,opt,name=hash_interval,json=hashInterval,proto3" json:"hash_interval,omitempty"`
+	// What the room applies at a tick for which this player's input did not arrive in time.
+	InputFill InputFill `protobuf:"varint,18,opt,name=input_fill,json=inputFill,proto3,enum=tickwire.v1.InputFill" json:"input_fill,omitempty"`
+	// The most ticks ahead of the room's tick an input may be addressed to; inputs further ahead are refused.
+	InputWindow uint32 `protobuf:"varint,19,opt,name=input_window,json=inputWindow,proto3" json:"input_window,omitempty"`
+	// The longest rewind of lag compensation, in milliseconds (0: the game does not rewind).
+	MaxRewindMs   uint32 `protobuf:"varint,20,opt,name=max_rewind_ms,json=maxRewindMs,proto3" json:"max_rewind_ms,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1102,6 +1225,27 @@ func (x *Welcome) GetHashInterval() uint32 {
 	return 0
 }
 
+func (x *Welcome) GetInputFill() InputFill {
+	if x != nil {
+		return x.InputFill
+	}
+	return InputFill_INPUT_FILL_REPEAT
+}
+
+func (x *Welcome) GetInputWindow() uint32 {
+	if x != nil {
+		return x.InputWindow
+	}
+	return 0
+}
+
+func (x *Welcome) GetMaxRewindMs() uint32 {
+	if x != nil {
+		return x.MaxRewindMs
+	}
+	return 0
+}
+
 // EntityKind describes one kind of entity, so that a client can decode Snapshot.entities without game-specific code.
 type EntityKind struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1174,7 +1318,13 @@ type EntityField struct {
 	// When non-zero, 1 + the index of the field that holds this field's change per tick: a client predicts this field
 	// as baseline value + rate × (tick − baseline tick), and the snapshot sends only the difference from that
 	// prediction. Straight-line motion therefore costs nothing after an entity appears.
-	RateField     uint32 `protobuf:"varint,2,opt,name=rate_field,json=rateField,proto3" json:"rate_field,omitempty"`
+	RateField uint32 `protobuf:"varint,2,opt,name=rate_field,json=rateField,proto3" json:"rate_field,omitempty"`
+	// When non-zero, the field's values live on a circle of this many units (an angle): interpolation takes the shorter
+	// way round, and a value and value ± wrap are the same.
+	Wrap uint32 `protobuf:"varint,3,opt,name=wrap,proto3" json:"wrap,omitempty"`
+	// When non-zero, a change of more than this many units in one tick is a jump (a respawn, a teleport): clients draw
+	// it at once instead of interpolating or smoothing it.
+	Teleport      uint32 `protobuf:"varint,4,opt,name=teleport,proto3" json:"teleport,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1219,6 +1369,20 @@ func (x *EntityField) GetName() string {
 func (x *EntityField) GetRateField() uint32 {
 	if x != nil {
 		return x.RateField
+	}
+	return 0
+}
+
+func (x *EntityField) GetWrap() uint32 {
+	if x != nil {
+		return x.Wrap
+	}
+	return 0
+}
+
+func (x *EntityField) GetTeleport() uint32 {
+	if x != nil {
+		return x.Teleport
 	}
 	return 0
 }
@@ -1724,28 +1888,33 @@ const file_tickwire_proto_rawDesc = "" +
 	"\x03ack\x18\x04 \x01(\v2\x10.tickwire.v1.AckH\x00R\x03ack\x12'\n" +
 	"\x04ping\x18\x05 \x01(\v2\x11.tickwire.v1.PingH\x00R\x04ping\x12*\n" +
 	"\x05leave\x18\x06 \x01(\v2\x12.tickwire.v1.LeaveH\x00R\x05leaveB\x05\n" +
-	"\x03msg\"h\n" +
+	"\x03msg\"\x88\x02\n" +
 	"\x05Hello\x12G\n" +
 	"\x10protocol_version\x18\x01 \x01(\x0e2\x1c.tickwire.v1.ProtocolVersionR\x0fprotocolVersion\x12\x16\n" +
-	"\x06client\x18\x02 \x01(\tR\x06client\"\x80\x01\n" +
+	"\x06client\x18\x02 \x01(\tR\x06client\x12N\n" +
+	"\x14min_protocol_version\x18\x03 \x01(\x0e2\x1c.tickwire.v1.ProtocolVersionR\x12minProtocolVersion\x12N\n" +
+	"\x14max_protocol_version\x18\x04 \x01(\x0e2\x1c.tickwire.v1.ProtocolVersionR\x12maxProtocolVersion\"\x80\x01\n" +
 	"\x04Join\x12\x1f\n" +
 	"\n" +
 	"join_token\x18\x01 \x01(\tH\x00R\tjoinToken\x12#\n" +
 	"\fresume_token\x18\x02 \x01(\fH\x00R\vresumeToken\x12\x14\n" +
 	"\x04mode\x18\x03 \x01(\tH\x00R\x04mode\x12\x12\n" +
 	"\x04name\x18\x04 \x01(\tR\x04nameB\b\n" +
-	"\x06target\"m\n" +
+	"\x06target\"\xa2\x01\n" +
 	"\x05Input\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\rR\x03seq\x12\x16\n" +
 	"\x06values\x18\x02 \x03(\x11R\x06values\x12\x19\n" +
 	"\back_tick\x18\x03 \x01(\rR\aackTick\x12\x1f\n" +
 	"\vrender_tick\x18\x04 \x01(\rR\n" +
-	"renderTick\"\x19\n" +
+	"renderTick\x12\x12\n" +
+	"\x04tick\x18\x05 \x01(\rR\x04tick\x12\x1f\n" +
+	"\vrender_frac\x18\x06 \x01(\rR\n" +
+	"renderFrac\"\x19\n" +
 	"\x03Ack\x12\x12\n" +
 	"\x04tick\x18\x01 \x01(\rR\x04tick\",\n" +
 	"\x04Ping\x12$\n" +
 	"\x0eclient_time_us\x18\x01 \x01(\x04R\fclientTimeUs\"\a\n" +
-	"\x05Leave\"\xf0\x02\n" +
+	"\x05Leave\"\x94\x03\n" +
 	"\vServerFrame\x120\n" +
 	"\awelcome\x18\x01 \x01(\v2\x14.tickwire.v1.WelcomeH\x00R\awelcome\x123\n" +
 	"\bsnapshot\x18\x02 \x01(\v2\x15.tickwire.v1.SnapshotH\x00R\bsnapshot\x12*\n" +
@@ -1755,8 +1924,9 @@ const file_tickwire_proto_rawDesc = "" +
 	"disconnect\x18\x05 \x01(\v2\x17.tickwire.v1.DisconnectH\x00R\n" +
 	"disconnect\x12=\n" +
 	"\fmatch_result\x18\x06 \x01(\v2\x18.tickwire.v1.MatchResultH\x00R\vmatchResult\x12$\n" +
-	"\x0elast_input_seq\x18\x0f \x01(\rR\flastInputSeqB\x05\n" +
-	"\x03msg\"\xaa\x05\n" +
+	"\x0elast_input_seq\x18\x0f \x01(\rR\flastInputSeq\x12\"\n" +
+	"\rinput_lead_us\x18\x0e \x01(\x11R\vinputLeadUsB\x05\n" +
+	"\x03msg\"\xa8\x06\n" +
 	"\aWelcome\x12G\n" +
 	"\x10protocol_version\x18\x01 \x01(\x0e2\x1c.tickwire.v1.ProtocolVersionR\x0fprotocolVersion\x12\x1b\n" +
 	"\tplayer_id\x18\x02 \x01(\rR\bplayerId\x12\x17\n" +
@@ -1776,7 +1946,11 @@ const file_tickwire_proto_rawDesc = "" +
 	"\x05input\x18\x0e \x03(\v2\x17.tickwire.v1.InputFieldR\x05input\x128\n" +
 	"\x06params\x18\x0f \x03(\v2 .tickwire.v1.Welcome.ParamsEntryR\x06params\x12!\n" +
 	"\fheartbeat_ms\x18\x10 \x01(\rR\vheartbeatMs\x12#\n" +
-	"\rhash_interval\x18\x11 \x01(\rR\fhashInterval\x1a9\n" +
+	"\rhash_interval\x18\x11 \x01(\rR\fhashInterval\x125\n" +
+	"\n" +
+	"input_fill\x18\x12 \x01(\x0e2\x16.tickwire.v1.InputFillR\tinputFill\x12!\n" +
+	"\finput_window\x18\x13 \x01(\rR\vinputWindow\x12\"\n" +
+	"\rmax_rewind_ms\x18\x14 \x01(\rR\vmaxRewindMs\x1a9\n" +
 	"\vParamsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\x11R\x05value:\x028\x01\"b\n" +
@@ -1784,11 +1958,13 @@ const file_tickwire_proto_rawDesc = "" +
 	"EntityKind\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\rR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x120\n" +
-	"\x06fields\x18\x03 \x03(\v2\x18.tickwire.v1.EntityFieldR\x06fields\"@\n" +
+	"\x06fields\x18\x03 \x03(\v2\x18.tickwire.v1.EntityFieldR\x06fields\"p\n" +
 	"\vEntityField\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1d\n" +
 	"\n" +
-	"rate_field\x18\x02 \x01(\rR\trateField\"D\n" +
+	"rate_field\x18\x02 \x01(\rR\trateField\x12\x12\n" +
+	"\x04wrap\x18\x03 \x01(\rR\x04wrap\x12\x1a\n" +
+	"\bteleport\x18\x04 \x01(\rR\bteleport\"D\n" +
 	"\n" +
 	"InputField\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x10\n" +
@@ -1825,10 +2001,14 @@ const file_tickwire_proto_rawDesc = "" +
 	"\tplayer_id\x18\x01 \x01(\rR\bplayerId\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x14\n" +
 	"\x05score\x18\x03 \x01(\x11R\x05score\x12\x12\n" +
-	"\x04rank\x18\x04 \x01(\rR\x04rank*K\n" +
+	"\x04rank\x18\x04 \x01(\rR\x04rank*c\n" +
 	"\x0fProtocolVersion\x12 \n" +
 	"\x1cPROTOCOL_VERSION_UNSPECIFIED\x10\x00\x12\x16\n" +
-	"\x12PROTOCOL_VERSION_1\x10\x01*\xc3\x04\n" +
+	"\x12PROTOCOL_VERSION_1\x10\x01\x12\x16\n" +
+	"\x12PROTOCOL_VERSION_2\x10\x02*:\n" +
+	"\tInputFill\x12\x15\n" +
+	"\x11INPUT_FILL_REPEAT\x10\x00\x12\x16\n" +
+	"\x12INPUT_FILL_NEUTRAL\x10\x01*\xc3\x04\n" +
 	"\tCloseCode\x12\x1a\n" +
 	"\x16CLOSE_CODE_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x10CLOSE_GOING_AWAY\x10\xe9\a\x12\x19\n" +
@@ -1866,56 +2046,60 @@ func file_tickwire_proto_rawDescGZIP() []byte {
 	return file_tickwire_proto_rawDescData
 }
 
-var file_tickwire_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_tickwire_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
 var file_tickwire_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
 var file_tickwire_proto_goTypes = []any{
 	(ProtocolVersion)(0), // 0: tickwire.v1.ProtocolVersion
-	(CloseCode)(0),       // 1: tickwire.v1.CloseCode
-	(*ClientFrame)(nil),  // 2: tickwire.v1.ClientFrame
-	(*Hello)(nil),        // 3: tickwire.v1.Hello
-	(*Join)(nil),         // 4: tickwire.v1.Join
-	(*Input)(nil),        // 5: tickwire.v1.Input
-	(*Ack)(nil),          // 6: tickwire.v1.Ack
-	(*Ping)(nil),         // 7: tickwire.v1.Ping
-	(*Leave)(nil),        // 8: tickwire.v1.Leave
-	(*ServerFrame)(nil),  // 9: tickwire.v1.ServerFrame
-	(*Welcome)(nil),      // 10: tickwire.v1.Welcome
-	(*EntityKind)(nil),   // 11: tickwire.v1.EntityKind
-	(*EntityField)(nil),  // 12: tickwire.v1.EntityField
-	(*InputField)(nil),   // 13: tickwire.v1.InputField
-	(*Snapshot)(nil),     // 14: tickwire.v1.Snapshot
-	(*Event)(nil),        // 15: tickwire.v1.Event
-	(*Pong)(nil),         // 16: tickwire.v1.Pong
-	(*Disconnect)(nil),   // 17: tickwire.v1.Disconnect
-	(*MatchResult)(nil),  // 18: tickwire.v1.MatchResult
-	(*PlayerResult)(nil), // 19: tickwire.v1.PlayerResult
-	nil,                  // 20: tickwire.v1.Welcome.ParamsEntry
+	(InputFill)(0),       // 1: tickwire.v1.InputFill
+	(CloseCode)(0),       // 2: tickwire.v1.CloseCode
+	(*ClientFrame)(nil),  // 3: tickwire.v1.ClientFrame
+	(*Hello)(nil),        // 4: tickwire.v1.Hello
+	(*Join)(nil),         // 5: tickwire.v1.Join
+	(*Input)(nil),        // 6: tickwire.v1.Input
+	(*Ack)(nil),          // 7: tickwire.v1.Ack
+	(*Ping)(nil),         // 8: tickwire.v1.Ping
+	(*Leave)(nil),        // 9: tickwire.v1.Leave
+	(*ServerFrame)(nil),  // 10: tickwire.v1.ServerFrame
+	(*Welcome)(nil),      // 11: tickwire.v1.Welcome
+	(*EntityKind)(nil),   // 12: tickwire.v1.EntityKind
+	(*EntityField)(nil),  // 13: tickwire.v1.EntityField
+	(*InputField)(nil),   // 14: tickwire.v1.InputField
+	(*Snapshot)(nil),     // 15: tickwire.v1.Snapshot
+	(*Event)(nil),        // 16: tickwire.v1.Event
+	(*Pong)(nil),         // 17: tickwire.v1.Pong
+	(*Disconnect)(nil),   // 18: tickwire.v1.Disconnect
+	(*MatchResult)(nil),  // 19: tickwire.v1.MatchResult
+	(*PlayerResult)(nil), // 20: tickwire.v1.PlayerResult
+	nil,                  // 21: tickwire.v1.Welcome.ParamsEntry
 }
 var file_tickwire_proto_depIdxs = []int32{
-	3,  // 0: tickwire.v1.ClientFrame.hello:type_name -> tickwire.v1.Hello
-	4,  // 1: tickwire.v1.ClientFrame.join:type_name -> tickwire.v1.Join
-	5,  // 2: tickwire.v1.ClientFrame.input:type_name -> tickwire.v1.Input
-	6,  // 3: tickwire.v1.ClientFrame.ack:type_name -> tickwire.v1.Ack
-	7,  // 4: tickwire.v1.ClientFrame.ping:type_name -> tickwire.v1.Ping
-	8,  // 5: tickwire.v1.ClientFrame.leave:type_name -> tickwire.v1.Leave
+	4,  // 0: tickwire.v1.ClientFrame.hello:type_name -> tickwire.v1.Hello
+	5,  // 1: tickwire.v1.ClientFrame.join:type_name -> tickwire.v1.Join
+	6,  // 2: tickwire.v1.ClientFrame.input:type_name -> tickwire.v1.Input
+	7,  // 3: tickwire.v1.ClientFrame.ack:type_name -> tickwire.v1.Ack
+	8,  // 4: tickwire.v1.ClientFrame.ping:type_name -> tickwire.v1.Ping
+	9,  // 5: tickwire.v1.ClientFrame.leave:type_name -> tickwire.v1.Leave
 	0,  // 6: tickwire.v1.Hello.protocol_version:type_name -> tickwire.v1.ProtocolVersion
-	10, // 7: tickwire.v1.ServerFrame.welcome:type_name -> tickwire.v1.Welcome
-	14, // 8: tickwire.v1.ServerFrame.snapshot:type_name -> tickwire.v1.Snapshot
-	15, // 9: tickwire.v1.ServerFrame.event:type_name -> tickwire.v1.Event
-	16, // 10: tickwire.v1.ServerFrame.pong:type_name -> tickwire.v1.Pong
-	17, // 11: tickwire.v1.ServerFrame.disconnect:type_name -> tickwire.v1.Disconnect
-	18, // 12: tickwire.v1.ServerFrame.match_result:type_name -> tickwire.v1.MatchResult
-	0,  // 13: tickwire.v1.Welcome.protocol_version:type_name -> tickwire.v1.ProtocolVersion
-	11, // 14: tickwire.v1.Welcome.kinds:type_name -> tickwire.v1.EntityKind
-	13, // 15: tickwire.v1.Welcome.input:type_name -> tickwire.v1.InputField
-	20, // 16: tickwire.v1.Welcome.params:type_name -> tickwire.v1.Welcome.ParamsEntry
-	12, // 17: tickwire.v1.EntityKind.fields:type_name -> tickwire.v1.EntityField
-	19, // 18: tickwire.v1.MatchResult.players:type_name -> tickwire.v1.PlayerResult
-	19, // [19:19] is the sub-list for method output_type
-	19, // [19:19] is the sub-list for method input_type
-	19, // [19:19] is the sub-list for extension type_name
-	19, // [19:19] is the sub-list for extension extendee
-	0,  // [0:19] is the sub-list for field type_name
+	0,  // 7: tickwire.v1.Hello.min_protocol_version:type_name -> tickwire.v1.ProtocolVersion
+	0,  // 8: tickwire.v1.Hello.max_protocol_version:type_name -> tickwire.v1.ProtocolVersion
+	11, // 9: tickwire.v1.ServerFrame.welcome:type_name -> tickwire.v1.Welcome
+	15, // 10: tickwire.v1.ServerFrame.snapshot:type_name -> tickwire.v1.Snapshot
+	16, // 11: tickwire.v1.ServerFrame.event:type_name -> tickwire.v1.Event
+	17, // 12: tickwire.v1.ServerFrame.pong:type_name -> tickwire.v1.Pong
+	18, // 13: tickwire.v1.ServerFrame.disconnect:type_name -> tickwire.v1.Disconnect
+	19, // 14: tickwire.v1.ServerFrame.match_result:type_name -> tickwire.v1.MatchResult
+	0,  // 15: tickwire.v1.Welcome.protocol_version:type_name -> tickwire.v1.ProtocolVersion
+	12, // 16: tickwire.v1.Welcome.kinds:type_name -> tickwire.v1.EntityKind
+	14, // 17: tickwire.v1.Welcome.input:type_name -> tickwire.v1.InputField
+	21, // 18: tickwire.v1.Welcome.params:type_name -> tickwire.v1.Welcome.ParamsEntry
+	1,  // 19: tickwire.v1.Welcome.input_fill:type_name -> tickwire.v1.InputFill
+	13, // 20: tickwire.v1.EntityKind.fields:type_name -> tickwire.v1.EntityField
+	20, // 21: tickwire.v1.MatchResult.players:type_name -> tickwire.v1.PlayerResult
+	22, // [22:22] is the sub-list for method output_type
+	22, // [22:22] is the sub-list for method input_type
+	22, // [22:22] is the sub-list for extension type_name
+	22, // [22:22] is the sub-list for extension extendee
+	0,  // [0:22] is the sub-list for field type_name
 }
 
 func init() { file_tickwire_proto_init() }
@@ -1950,7 +2134,7 @@ func file_tickwire_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tickwire_proto_rawDesc), len(file_tickwire_proto_rawDesc)),
-			NumEnums:      2,
+			NumEnums:      3,
 			NumMessages:   19,
 			NumExtensions: 0,
 			NumServices:   0,

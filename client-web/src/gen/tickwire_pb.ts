@@ -1,4 +1,4 @@
-// Tickwire wire protocol, version 1.
+// Tickwire wire protocol, version 2.
 //
 // Transport: one WebSocket per player at /ws, binary frames only (a text frame is closed with 1003). Every frame the
 // client sends is exactly one encoded ClientFrame; every frame the server sends is exactly one encoded ServerFrame.
@@ -7,7 +7,7 @@
 //   client                                  server
 //   Hello + Join  ─────────────────────────▶  (both must arrive within the handshake deadline)
 //                 ◀─────────────────────────  Welcome, then a full Snapshot
-//   Input (30/s), Ping, Ack ───────────────▶
+//   Input (one per tick, addressed to a tick), Ping, Ack ──▶
 //                 ◀─────────────────────────  Snapshot (delta) every snapshot interval, Pong, Event
 //   Leave         ─────────────────────────▶  (or drop the socket: the slot is kept for the grace period)
 //
@@ -30,7 +30,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file tickwire.proto.
  */
 export const file_tickwire: GenFile = /*@__PURE__*/
-  fileDesc("Cg50aWNrd2lyZS5wcm90bxILdGlja3dpcmUudjEi6gEKC0NsaWVudEZyYW1lEiMKBWhlbGxvGAEgASgLMhIudGlja3dpcmUudjEuSGVsbG9IABIhCgRqb2luGAIgASgLMhEudGlja3dpcmUudjEuSm9pbkgAEiMKBWlucHV0GAMgASgLMhIudGlja3dpcmUudjEuSW5wdXRIABIfCgNhY2sYBCABKAsyEC50aWNrd2lyZS52MS5BY2tIABIhCgRwaW5nGAUgASgLMhEudGlja3dpcmUudjEuUGluZ0gAEiMKBWxlYXZlGAYgASgLMhIudGlja3dpcmUudjEuTGVhdmVIAEIFCgNtc2ciTwoFSGVsbG8SNgoQcHJvdG9jb2xfdmVyc2lvbhgBIAEoDjIcLnRpY2t3aXJlLnYxLlByb3RvY29sVmVyc2lvbhIOCgZjbGllbnQYAiABKAkiXAoESm9pbhIUCgpqb2luX3Rva2VuGAEgASgJSAASFgoMcmVzdW1lX3Rva2VuGAIgASgMSAASDgoEbW9kZRgDIAEoCUgAEgwKBG5hbWUYBCABKAlCCAoGdGFyZ2V0IksKBUlucHV0EgsKA3NlcRgBIAEoDRIOCgZ2YWx1ZXMYAiADKBESEAoIYWNrX3RpY2sYAyABKA0SEwoLcmVuZGVyX3RpY2sYBCABKA0iEwoDQWNrEgwKBHRpY2sYASABKA0iHgoEUGluZxIWCg5jbGllbnRfdGltZV91cxgBIAEoBCIHCgVMZWF2ZSKpAgoLU2VydmVyRnJhbWUSJwoHd2VsY29tZRgBIAEoCzIULnRpY2t3aXJlLnYxLldlbGNvbWVIABIpCghzbmFwc2hvdBgCIAEoCzIVLnRpY2t3aXJlLnYxLlNuYXBzaG90SAASIwoFZXZlbnQYAyABKAsyEi50aWNrd2lyZS52MS5FdmVudEgAEiEKBHBvbmcYBCABKAsyES50aWNrd2lyZS52MS5Qb25nSAASLQoKZGlzY29ubmVjdBgFIAEoCzIXLnRpY2t3aXJlLnYxLkRpc2Nvbm5lY3RIABIwCgxtYXRjaF9yZXN1bHQYBiABKAsyGC50aWNrd2lyZS52MS5NYXRjaFJlc3VsdEgAEhYKDmxhc3RfaW5wdXRfc2VxGA8gASgNQgUKA21zZyLuAwoHV2VsY29tZRI2ChBwcm90b2NvbF92ZXJzaW9uGAEgASgOMhwudGlja3dpcmUudjEuUHJvdG9jb2xWZXJzaW9uEhEKCXBsYXllcl9pZBgCIAEoDRIPCgdyb29tX2lkGAMgASgJEhIKCnJvb21fZXBvY2gYBCABKAQSEQoJdGlja19yYXRlGAUgASgNEhUKDXNuYXBzaG90X3JhdGUYBiABKA0SFAoMcmVzdW1lX3Rva2VuGAcgASgMEhAKCGdyYWNlX21zGAggASgNEgwKBHRpY2sYCSABKA0SDwoHcmVzdW1lZBgKIAEoCBIWCg5sYXN0X2lucHV0X3NlcRgLIAEoDRIMCgRtb2RlGAwgASgJEiYKBWtpbmRzGA0gAygLMhcudGlja3dpcmUudjEuRW50aXR5S2luZBImCgVpbnB1dBgOIAMoCzIXLnRpY2t3aXJlLnYxLklucHV0RmllbGQSMAoGcGFyYW1zGA8gAygLMiAudGlja3dpcmUudjEuV2VsY29tZS5QYXJhbXNFbnRyeRIUCgxoZWFydGJlYXRfbXMYECABKA0SFQoNaGFzaF9pbnRlcnZhbBgRIAEoDRotCgtQYXJhbXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKBE6AjgBIlAKCkVudGl0eUtpbmQSCgoCaWQYASABKA0SDAoEbmFtZRgCIAEoCRIoCgZmaWVsZHMYAyADKAsyGC50aWNrd2lyZS52MS5FbnRpdHlGaWVsZCIvCgtFbnRpdHlGaWVsZBIMCgRuYW1lGAEgASgJEhIKCnJhdGVfZmllbGQYAiABKA0iNAoKSW5wdXRGaWVsZBIMCgRuYW1lGAEgASgJEgsKA21pbhgCIAEoERILCgNtYXgYAyABKBEiaQoIU25hcHNob3QSDAoEdGljaxgBIAEoDRIVCg1iYXNlbGluZV90aWNrGAIgASgNEhAKCGVudGl0aWVzGAMgASgMEhcKCnN0YXRlX2hhc2gYBCABKAdIAIgBAUINCgtfc3RhdGVfaGFzaCJSCgVFdmVudBIMCgR0aWNrGAEgASgNEgwKBHR5cGUYAiABKAkSEQoJcGxheWVyX2lkGAMgASgNEgwKBGFyZ3MYBCADKBESDAoEdGV4dBgFIAEoCSJLCgRQb25nEhYKDmNsaWVudF90aW1lX3VzGAEgASgEEhYKDnNlcnZlcl90aW1lX3VzGAIgASgEEhMKC3NlcnZlcl90aWNrGAMgASgNIj0KCkRpc2Nvbm5lY3QSDAoEY29kZRgBIAEoDRIOCgZyZWFzb24YAiABKAkSEQoJcmVjb25uZWN0GAMgASgIIlcKC01hdGNoUmVzdWx0Eg4KBnJlYXNvbhgBIAEoCRIMCgR0aWNrGAIgASgNEioKB3BsYXllcnMYAyADKAsyGS50aWNrd2lyZS52MS5QbGF5ZXJSZXN1bHQiTAoMUGxheWVyUmVzdWx0EhEKCXBsYXllcl9pZBgBIAEoDRIMCgRuYW1lGAIgASgJEg0KBXNjb3JlGAMgASgREgwKBHJhbmsYBCABKA0qSwoPUHJvdG9jb2xWZXJzaW9uEiAKHFBST1RPQ09MX1ZFUlNJT05fVU5TUEVDSUZJRUQQABIWChJQUk9UT0NPTF9WRVJTSU9OXzEQASrDBAoJQ2xvc2VDb2RlEhoKFkNMT1NFX0NPREVfVU5TUEVDSUZJRUQQABIVChBDTE9TRV9HT0lOR19BV0FZEOkHEhkKFENMT1NFX1BST1RPQ09MX0VSUk9SEOoHEhsKFkNMT1NFX1VOU1VQUE9SVEVEX0RBVEEQ6wcSGgoVQ0xPU0VfSU5WQUxJRF9QQVlMT0FEEO8HEhoKFUNMT1NFX01FU1NBR0VfVE9PX0JJRxDxBxIZChRDTE9TRV9JTlRFUk5BTF9FUlJPUhDzBxIYChNDTE9TRV9TTE9XX0NPTlNVTUVSEKAfEhwKF0NMT1NFX0hFQVJUQkVBVF9USU1FT1VUEKEfEhYKEUNMT1NFX1NFUlZFUl9CVVNZEKIfEhQKD0NMT1NFX0JBRF9GUkFNRRCUIxIeChlDTE9TRV9VTlNVUFBPUlRFRF9WRVJTSU9OEJUjEhwKF0NMT1NFX0hBTkRTSEFLRV9USU1FT1VUEJYjEhUKEENMT1NFX1NVUEVSU0VERUQQlyMSGAoTQ0xPU0VfSU5WQUxJRF9UT0tFThCYIxIZChRDTE9TRV9SRVNVTUVfRVhQSVJFRBCZIxIZChRDTE9TRV9ST09NX05PVF9GT1VORBCaIxIUCg9DTE9TRV9ST09NX0ZVTEwQmyMSFwoSQ0xPU0VfUkFURV9MSU1JVEVEEJwjEhUKEENMT1NFX1JPT01fRU5ERUQQnSMSFgoRQ0xPU0VfUk9PTV9GQUlMRUQQniMSDwoKQ0xPU0VfTEVGVBCfI0IqWihnaXRodWIuY29tL3RpY2t3aXJlL3RpY2t3aXJlL3Byb3RvO3Byb3RvYgZwcm90bzM");
+  fileDesc("Cg50aWNrd2lyZS5wcm90bxILdGlja3dpcmUudjEi6gEKC0NsaWVudEZyYW1lEiMKBWhlbGxvGAEgASgLMhIudGlja3dpcmUudjEuSGVsbG9IABIhCgRqb2luGAIgASgLMhEudGlja3dpcmUudjEuSm9pbkgAEiMKBWlucHV0GAMgASgLMhIudGlja3dpcmUudjEuSW5wdXRIABIfCgNhY2sYBCABKAsyEC50aWNrd2lyZS52MS5BY2tIABIhCgRwaW5nGAUgASgLMhEudGlja3dpcmUudjEuUGluZ0gAEiMKBWxlYXZlGAYgASgLMhIudGlja3dpcmUudjEuTGVhdmVIAEIFCgNtc2cixwEKBUhlbGxvEjYKEHByb3RvY29sX3ZlcnNpb24YASABKA4yHC50aWNrd2lyZS52MS5Qcm90b2NvbFZlcnNpb24SDgoGY2xpZW50GAIgASgJEjoKFG1pbl9wcm90b2NvbF92ZXJzaW9uGAMgASgOMhwudGlja3dpcmUudjEuUHJvdG9jb2xWZXJzaW9uEjoKFG1heF9wcm90b2NvbF92ZXJzaW9uGAQgASgOMhwudGlja3dpcmUudjEuUHJvdG9jb2xWZXJzaW9uIlwKBEpvaW4SFAoKam9pbl90b2tlbhgBIAEoCUgAEhYKDHJlc3VtZV90b2tlbhgCIAEoDEgAEg4KBG1vZGUYAyABKAlIABIMCgRuYW1lGAQgASgJQggKBnRhcmdldCJuCgVJbnB1dBILCgNzZXEYASABKA0SDgoGdmFsdWVzGAIgAygREhAKCGFja190aWNrGAMgASgNEhMKC3JlbmRlcl90aWNrGAQgASgNEgwKBHRpY2sYBSABKA0SEwoLcmVuZGVyX2ZyYWMYBiABKA0iEwoDQWNrEgwKBHRpY2sYASABKA0iHgoEUGluZxIWCg5jbGllbnRfdGltZV91cxgBIAEoBCIHCgVMZWF2ZSLAAgoLU2VydmVyRnJhbWUSJwoHd2VsY29tZRgBIAEoCzIULnRpY2t3aXJlLnYxLldlbGNvbWVIABIpCghzbmFwc2hvdBgCIAEoCzIVLnRpY2t3aXJlLnYxLlNuYXBzaG90SAASIwoFZXZlbnQYAyABKAsyEi50aWNrd2lyZS52MS5FdmVudEgAEiEKBHBvbmcYBCABKAsyES50aWNrd2lyZS52MS5Qb25nSAASLQoKZGlzY29ubmVjdBgFIAEoCzIXLnRpY2t3aXJlLnYxLkRpc2Nvbm5lY3RIABIwCgxtYXRjaF9yZXN1bHQYBiABKAsyGC50aWNrd2lyZS52MS5NYXRjaFJlc3VsdEgAEhYKDmxhc3RfaW5wdXRfc2VxGA8gASgNEhUKDWlucHV0X2xlYWRfdXMYDiABKBFCBQoDbXNnIscECgdXZWxjb21lEjYKEHByb3RvY29sX3ZlcnNpb24YASABKA4yHC50aWNrd2lyZS52MS5Qcm90b2NvbFZlcnNpb24SEQoJcGxheWVyX2lkGAIgASgNEg8KB3Jvb21faWQYAyABKAkSEgoKcm9vbV9lcG9jaBgEIAEoBBIRCgl0aWNrX3JhdGUYBSABKA0SFQoNc25hcHNob3RfcmF0ZRgGIAEoDRIUCgxyZXN1bWVfdG9rZW4YByABKAwSEAoIZ3JhY2VfbXMYCCABKA0SDAoEdGljaxgJIAEoDRIPCgdyZXN1bWVkGAogASgIEhYKDmxhc3RfaW5wdXRfc2VxGAsgASgNEgwKBG1vZGUYDCABKAkSJgoFa2luZHMYDSADKAsyFy50aWNrd2lyZS52MS5FbnRpdHlLaW5kEiYKBWlucHV0GA4gAygLMhcudGlja3dpcmUudjEuSW5wdXRGaWVsZBIwCgZwYXJhbXMYDyADKAsyIC50aWNrd2lyZS52MS5XZWxjb21lLlBhcmFtc0VudHJ5EhQKDGhlYXJ0YmVhdF9tcxgQIAEoDRIVCg1oYXNoX2ludGVydmFsGBEgASgNEioKCmlucHV0X2ZpbGwYEiABKA4yFi50aWNrd2lyZS52MS5JbnB1dEZpbGwSFAoMaW5wdXRfd2luZG93GBMgASgNEhUKDW1heF9yZXdpbmRfbXMYFCABKA0aLQoLUGFyYW1zRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgROgI4ASJQCgpFbnRpdHlLaW5kEgoKAmlkGAEgASgNEgwKBG5hbWUYAiABKAkSKAoGZmllbGRzGAMgAygLMhgudGlja3dpcmUudjEuRW50aXR5RmllbGQiTwoLRW50aXR5RmllbGQSDAoEbmFtZRgBIAEoCRISCgpyYXRlX2ZpZWxkGAIgASgNEgwKBHdyYXAYAyABKA0SEAoIdGVsZXBvcnQYBCABKA0iNAoKSW5wdXRGaWVsZBIMCgRuYW1lGAEgASgJEgsKA21pbhgCIAEoERILCgNtYXgYAyABKBEiaQoIU25hcHNob3QSDAoEdGljaxgBIAEoDRIVCg1iYXNlbGluZV90aWNrGAIgASgNEhAKCGVudGl0aWVzGAMgASgMEhcKCnN0YXRlX2hhc2gYBCABKAdIAIgBAUINCgtfc3RhdGVfaGFzaCJSCgVFdmVudBIMCgR0aWNrGAEgASgNEgwKBHR5cGUYAiABKAkSEQoJcGxheWVyX2lkGAMgASgNEgwKBGFyZ3MYBCADKBESDAoEdGV4dBgFIAEoCSJLCgRQb25nEhYKDmNsaWVudF90aW1lX3VzGAEgASgEEhYKDnNlcnZlcl90aW1lX3VzGAIgASgEEhMKC3NlcnZlcl90aWNrGAMgASgNIj0KCkRpc2Nvbm5lY3QSDAoEY29kZRgBIAEoDRIOCgZyZWFzb24YAiABKAkSEQoJcmVjb25uZWN0GAMgASgIIlcKC01hdGNoUmVzdWx0Eg4KBnJlYXNvbhgBIAEoCRIMCgR0aWNrGAIgASgNEioKB3BsYXllcnMYAyADKAsyGS50aWNrd2lyZS52MS5QbGF5ZXJSZXN1bHQiTAoMUGxheWVyUmVzdWx0EhEKCXBsYXllcl9pZBgBIAEoDRIMCgRuYW1lGAIgASgJEg0KBXNjb3JlGAMgASgREgwKBHJhbmsYBCABKA0qYwoPUHJvdG9jb2xWZXJzaW9uEiAKHFBST1RPQ09MX1ZFUlNJT05fVU5TUEVDSUZJRUQQABIWChJQUk9UT0NPTF9WRVJTSU9OXzEQARIWChJQUk9UT0NPTF9WRVJTSU9OXzIQAio6CglJbnB1dEZpbGwSFQoRSU5QVVRfRklMTF9SRVBFQVQQABIWChJJTlBVVF9GSUxMX05FVVRSQUwQASrDBAoJQ2xvc2VDb2RlEhoKFkNMT1NFX0NPREVfVU5TUEVDSUZJRUQQABIVChBDTE9TRV9HT0lOR19BV0FZEOkHEhkKFENMT1NFX1BST1RPQ09MX0VSUk9SEOoHEhsKFkNMT1NFX1VOU1VQUE9SVEVEX0RBVEEQ6wcSGgoVQ0xPU0VfSU5WQUxJRF9QQVlMT0FEEO8HEhoKFUNMT1NFX01FU1NBR0VfVE9PX0JJRxDxBxIZChRDTE9TRV9JTlRFUk5BTF9FUlJPUhDzBxIYChNDTE9TRV9TTE9XX0NPTlNVTUVSEKAfEhwKF0NMT1NFX0hFQVJUQkVBVF9USU1FT1VUEKEfEhYKEUNMT1NFX1NFUlZFUl9CVVNZEKIfEhQKD0NMT1NFX0JBRF9GUkFNRRCUIxIeChlDTE9TRV9VTlNVUFBPUlRFRF9WRVJTSU9OEJUjEhwKF0NMT1NFX0hBTkRTSEFLRV9USU1FT1VUEJYjEhUKEENMT1NFX1NVUEVSU0VERUQQlyMSGAoTQ0xPU0VfSU5WQUxJRF9UT0tFThCYIxIZChRDTE9TRV9SRVNVTUVfRVhQSVJFRBCZIxIZChRDTE9TRV9ST09NX05PVF9GT1VORBCaIxIUCg9DTE9TRV9ST09NX0ZVTEwQmyMSFwoSQ0xPU0VfUkFURV9MSU1JVEVEEJwjEhUKEENMT1NFX1JPT01fRU5ERUQQnSMSFgoRQ0xPU0VfUk9PTV9GQUlMRUQQniMSDwoKQ0xPU0VfTEVGVBCfI0IqWihnaXRodWIuY29tL3RpY2t3aXJlL3RpY2t3aXJlL3Byb3RvO3Byb3RvYgZwcm90bzM");
 
 /**
  * ClientFrame is everything a client sends: exactly one message per WebSocket frame.
@@ -59,7 +59,7 @@ export type ClientFrame = Message<"tickwire.v1.ClientFrame"> & {
     case: "join";
   } | {
     /**
-     * One tick of player intent, about tick_rate per second.
+     * One tick of player intent, addressed to the tick it is for; one per tick.
      *
      * @generated from field: tickwire.v1.Input input = 3;
      */
@@ -106,18 +106,32 @@ export const ClientFrameSchema: GenMessage<ClientFrame> = /*@__PURE__*/
  */
 export type Hello = Message<"tickwire.v1.Hello"> & {
   /**
-   * The protocol version the client speaks: PROTOCOL_VERSION_1.
+   * The newest protocol version the client speaks. A version 1 client sets only this field.
    *
    * @generated from field: tickwire.v1.ProtocolVersion protocol_version = 1;
    */
   protocolVersion: ProtocolVersion;
 
   /**
-   * Free-form client name and version for logs, e.g. "tickwire-web/0.1" (at most 64 bytes).
+   * Free-form client name and version for logs, e.g. "tickwire-web/0.2" (at most 64 bytes).
    *
    * @generated from field: string client = 2;
    */
   client: string;
+
+  /**
+   * The range of versions the client speaks (inclusive); 0 means protocol_version. The server picks the newest
+   * version both speak and states it in Welcome.protocol_version; with none in common it closes with 4501 and a
+   * reason naming its own range.
+   *
+   * @generated from field: tickwire.v1.ProtocolVersion min_protocol_version = 3;
+   */
+  minProtocolVersion: ProtocolVersion;
+
+  /**
+   * @generated from field: tickwire.v1.ProtocolVersion max_protocol_version = 4;
+   */
+  maxProtocolVersion: ProtocolVersion;
 };
 
 /**
@@ -182,14 +196,24 @@ export const JoinSchema: GenMessage<Join> = /*@__PURE__*/
   messageDesc(file_tickwire, 2);
 
 /**
- * Input is one tick's worth of player intent.
+ * Input is one tick's worth of player intent, for the tick it names.
+ *
+ * The room keeps a bounded buffer of each player's inputs keyed by tick and applies exactly one per connected player
+ * per tick: the input for that tick if it arrived in time, else the game's fill (Welcome.input_fill), counted as
+ * missed. An input for a tick already simulated is late: dropped and counted (its seq is never acknowledged). An input
+ * more than Welcome.input_window ticks ahead of the room's tick is early: refused and counted. An input whose seq or
+ * tick is not above the previous one's is a duplicate (a resend after a resume): dropped. No client can make the room
+ * apply more than one input per tick, whatever it sends.
+ *
+ * Clients aim each input to arrive a little before its tick is due: ServerFrame.input_lead_us reports how early they
+ * arrive, and a client runs its input clock slightly faster or slower (a few percent) to hold its target lead.
  *
  * @generated from message tickwire.v1.Input
  */
 export type Input = Message<"tickwire.v1.Input"> & {
   /**
-   * Sequence number, strictly increasing from 1 per player across reconnects. The room applies inputs in sequence
-   * order, at most a few per tick, and drops any sequence it has already applied (so resending after a resume is safe).
+   * Sequence number, strictly increasing from 1 per player across reconnects (one per input sent). Snapshots report
+   * the highest applied (ServerFrame.last_input_seq); after a resume a client resends only later inputs.
    *
    * @generated from field: uint32 seq = 1;
    */
@@ -210,11 +234,25 @@ export type Input = Message<"tickwire.v1.Input"> & {
   ackTick: number;
 
   /**
-   * The tick the client was rendering when it sampled this input (for lag compensation); 0 when unknown.
+   * The moment the client was drawing when it sampled this input, for lag compensation: the whole tick of the
+   * interpolated view (render_tick) and its fraction in 1/256 of a tick (render_frac, 0-255); 0 when unknown. The room
+   * clamps it to its lag-compensation window and to the newest snapshot the client held (ack_tick).
    *
    * @generated from field: uint32 render_tick = 4;
    */
   renderTick: number;
+
+  /**
+   * The simulation tick this input is for (required in version 2; strictly increasing per player).
+   *
+   * @generated from field: uint32 tick = 5;
+   */
+  tick: number;
+
+  /**
+   * @generated from field: uint32 render_frac = 6;
+   */
+  renderFrac: number;
 };
 
 /**
@@ -344,12 +382,23 @@ export type ServerFrame = Message<"tickwire.v1.ServerFrame"> & {
 
   /**
    * Only with a snapshot: the highest input sequence the room has applied for this player (0: none yet). It lives
-   * outside the oneof so that the server encodes a snapshot once for every player who shares it and appends this one
-   * per-player field; clients reconcile their prediction against it.
+   * outside the oneof so that the server encodes a snapshot once for every player who shares it and appends the
+   * per-player fields; clients drop acknowledged inputs with it, and count as late the inputs for ticks up to the
+   * snapshot's tick whose seq is above it.
    *
    * @generated from field: uint32 last_input_seq = 15;
    */
   lastInputSeq: number;
+
+  /**
+   * Only with a snapshot, about every 100 ms while inputs arrive: the least lead among this player's inputs since the
+   * previous report, in microseconds. An input's lead is the time its tick was due minus the time it reached the
+   * room: negative means it arrived after its tick was due (it was applied only if the room had not yet run the
+   * tick, else dropped as late). Absent when no input arrived since the last report.
+   *
+   * @generated from field: sint32 input_lead_us = 14;
+   */
+  inputLeadUs: number;
 };
 
 /**
@@ -484,6 +533,27 @@ export type Welcome = Message<"tickwire.v1.Welcome"> & {
    * @generated from field: uint32 hash_interval = 17;
    */
   hashInterval: number;
+
+  /**
+   * What the room applies at a tick for which this player's input did not arrive in time.
+   *
+   * @generated from field: tickwire.v1.InputFill input_fill = 18;
+   */
+  inputFill: InputFill;
+
+  /**
+   * The most ticks ahead of the room's tick an input may be addressed to; inputs further ahead are refused.
+   *
+   * @generated from field: uint32 input_window = 19;
+   */
+  inputWindow: number;
+
+  /**
+   * The longest rewind of lag compensation, in milliseconds (0: the game does not rewind).
+   *
+   * @generated from field: uint32 max_rewind_ms = 20;
+   */
+  maxRewindMs: number;
 };
 
 /**
@@ -549,6 +619,22 @@ export type EntityField = Message<"tickwire.v1.EntityField"> & {
    * @generated from field: uint32 rate_field = 2;
    */
   rateField: number;
+
+  /**
+   * When non-zero, the field's values live on a circle of this many units (an angle): interpolation takes the shorter
+   * way round, and a value and value ± wrap are the same.
+   *
+   * @generated from field: uint32 wrap = 3;
+   */
+  wrap: number;
+
+  /**
+   * When non-zero, a change of more than this many units in one tick is a jump (a respawn, a teleport): clients draw
+   * it at once instead of interpolating or smoothing it.
+   *
+   * @generated from field: uint32 teleport = 4;
+   */
+  teleport: number;
 };
 
 /**
@@ -848,11 +934,20 @@ export enum ProtocolVersion {
   PROTOCOL_VERSION_UNSPECIFIED = 0,
 
   /**
-   * The protocol described in this file.
+   * The first protocol: inputs were applied in sequence order on arrival. No longer spoken; a client that offers
+   * only version 1 is refused with 4501.
    *
    * @generated from enum value: PROTOCOL_VERSION_1 = 1;
    */
   PROTOCOL_VERSION_1 = 1,
+
+  /**
+   * The protocol described in this file: every input names the tick it is for (Input.tick), the room applies exactly
+   * one input per player per tick, and snapshots report how early inputs arrive (ServerFrame.input_lead_us).
+   *
+   * @generated from enum value: PROTOCOL_VERSION_2 = 2;
+   */
+  PROTOCOL_VERSION_2 = 2,
 }
 
 /**
@@ -860,6 +955,34 @@ export enum ProtocolVersion {
  */
 export const ProtocolVersionSchema: GenEnum<ProtocolVersion> = /*@__PURE__*/
   enumDesc(file_tickwire, 0);
+
+/**
+ * InputFill is what the room applies for a connected player at a tick for which no input arrived in time (a missed
+ * input). The game chooses it; clients predict with the same rule.
+ *
+ * @generated from enum tickwire.v1.InputFill
+ */
+export enum InputFill {
+  /**
+   * The player's last applied input again (the arena: keep moving, keep aiming). Neutral before the first input.
+   *
+   * @generated from enum value: INPUT_FILL_REPEAT = 0;
+   */
+  REPEAT = 0,
+
+  /**
+   * Every value 0, clamped into its field's [min, max] (a card game: do nothing).
+   *
+   * @generated from enum value: INPUT_FILL_NEUTRAL = 1;
+   */
+  NEUTRAL = 1,
+}
+
+/**
+ * Describes the enum tickwire.v1.InputFill.
+ */
+export const InputFillSchema: GenEnum<InputFill> = /*@__PURE__*/
+  enumDesc(file_tickwire, 1);
 
 /**
  * CloseCode is the WebSocket close code (and Disconnect.code) the server uses. 4000-4499 may reconnect (resume within
@@ -945,7 +1068,7 @@ export enum CloseCode {
   CLOSE_BAD_FRAME = 4500,
 
   /**
-   * 4501: Hello named a protocol version the server does not speak. Terminal.
+   * 4501: Hello offered no protocol version the server speaks (the reason names the server's range). Terminal.
    *
    * @generated from enum value: CLOSE_UNSUPPORTED_VERSION = 4501;
    */
@@ -1026,5 +1149,5 @@ export enum CloseCode {
  * Describes the enum tickwire.v1.CloseCode.
  */
 export const CloseCodeSchema: GenEnum<CloseCode> = /*@__PURE__*/
-  enumDesc(file_tickwire, 1);
+  enumDesc(file_tickwire, 2);
 

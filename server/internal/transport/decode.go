@@ -122,7 +122,7 @@ func checkInputValues(seq uint32, vals []int32, render uint32, schema []game.Inp
 	if len(vals) != len(schema) {
 		return errValueCount
 	}
-	*out = game.Input{Seq: seq, RenderTick: game.Tick(render)}
+	*out = game.Input{Seq: seq, View: game.Tick(render)}
 	for i, v := range vals {
 		if v < schema[i].Min || v > schema[i].Max {
 			return errValueRange
