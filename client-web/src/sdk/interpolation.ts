@@ -86,8 +86,12 @@ const SLEW = 0.05;
 const DRY_SLEW = 0.3;
 /** The render clock closes a gap to its aim with this time constant (ms), within the slew bounds. */
 const CATCH_UP_MS = 250;
-/** A gap larger than this (ms) is closed at once (a stalled page, a clock far off). */
+/**
+ * A render clock behind its aim by more than this (ms) jumps forward (the latency fell a lot); one ahead of its aim
+ * by more than JUMP_BACK_MS jumps back (a new timeline). Anything less is slewed: drawn motion never goes backwards.
+ */
 const JUMP_MS = 500;
+const JUMP_BACK_MS = 2000;
 /** The time constants (ms) of the expected lateness and of the jitter, and of the jitter when it grows. */
 const LATENESS_MS = 400;
 const JITTER_MS = 1500;
@@ -156,7 +160,7 @@ export class Interpolator {
     const n = this.frames.length;
     const last = this.frames[n - 1];
     if (last && world.tick <= last.world.tick) return;
-    this.measure(world.tick, arrivalMs);
+    this.measure(world.tick, last ? world.tick - last.world.tick : 0, arrivalMs);
     // Drawn past the newest snapshot: keep the drawn position and fade towards the new path.
     const rt = this.clock;
     const wasAhead = last !== undefined && !Number.isNaN(rt) && rt > last.world.tick;
@@ -199,7 +203,8 @@ export class Interpolator {
     if (nowMs === this.lastNow) return this.clock;
     const aim = (nowMs - this.lateness - this.delayMs()) / this.msPerTick;
     const dt = nowMs - this.lastNow;
-    if (Number.isNaN(this.clock) || !(dt > 0) || Math.abs(aim - this.clock - dt / this.msPerTick) * this.msPerTick > JUMP_MS) {
+    const gapMs = (aim - this.clock - dt / this.msPerTick) * this.msPerTick;
+    if (Number.isNaN(this.clock) || !(dt > 0) || gapMs > JUMP_MS || gapMs < -JUMP_BACK_MS) {
       this.clock = aim;
     } else {
       const free = this.clock + dt / this.msPerTick;
@@ -251,21 +256,30 @@ export class Interpolator {
     return this.intervalMs + (margin < MIN_MARGIN_MS ? MIN_MARGIN_MS : margin > MAX_MARGIN_MS ? MAX_MARGIN_MS : margin);
   }
 
-  /** Updates the expected lateness and the jitter with one snapshot's arrival. */
-  private measure(tick: number, arrivalMs: number): void {
+  /**
+   * Updates the expected lateness and the jitter with one snapshot's arrival, gapTicks after the previous one. A
+   * snapshot the server skipped (a gap over one interval) counts as that much later for the jitter: the buffer ran
+   * as dry as if it had been late.
+   */
+  private measure(tick: number, gapTicks: number, arrivalMs: number): void {
     const late = arrivalMs - tick * this.msPerTick;
+    const skippedMs = Math.max(0, gapTicks * this.msPerTick - this.intervalMs);
     if (Number.isNaN(this.lateness)) {
       this.lateness = late;
       this.lastArrivalMs = arrivalMs;
       return;
     }
-    const dt = Math.max(0, arrivalMs - this.lastArrivalMs);
+    const gap = Math.max(0, arrivalMs - this.lastArrivalMs);
     this.lastArrivalMs = arrivalMs;
-    const dev = Math.abs(late - this.lateness);
-    const jk = 1 - Math.exp(-dt / (dev > this.jitter ? JITTER_RISE_MS : JITTER_MS));
-    // A burst (several snapshots in one moment) weighs like one sample: dt is near 0 for the rest.
-    this.jitter += (dev - this.jitter) * Math.max(jk, dev > this.jitter ? 0.1 : 0);
-    this.lateness += (late - this.lateness) * (1 - Math.exp(-Math.max(dt, this.intervalMs / 4) / LATENESS_MS));
+    const dev = Math.abs(late + skippedMs - this.lateness);
+    // The jitter grows at once with a long gap (a stall: the snapshots after it come in a burst) and within a few
+    // samples otherwise, and forgets slowly: the delay covers the stalls seen in the last seconds.
+    const rising = dev > this.jitter;
+    const jk = rising ? Math.max(1 - Math.exp(-gap / JITTER_RISE_MS), 0.1) : 1 - Math.exp(-Math.min(gap, this.intervalMs) / JITTER_MS);
+    this.jitter += (dev - this.jitter) * jk;
+    // The expected lateness weighs each sample by the time since the previous one, at most one interval: the first
+    // snapshot after a gap counts as one sample, and a burst of snapshots arriving together about as one between them.
+    this.lateness += (late - this.lateness) * (1 - Math.exp(-Math.min(gap, this.intervalMs) / LATENESS_MS));
   }
 
   /** Records, for each entity drawn past the newest snapshot at rt, the jump the new snapshot would make. */
