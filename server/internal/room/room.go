@@ -220,6 +220,9 @@ func New(cfg Config, sim game.Sim) (*Room, error) {
 		entBuf:     make([]byte, 0, 4096),
 		scratch:    make([]byte, 0, 256),
 	}
+	if hu, ok := sim.(game.HistoryUser); ok {
+		hu.UseHistory(r.history())
+	}
 	r.welcomeKinds, r.welcomeInput, r.welcomeParams = snapcodec.SchemaToWelcome(schema)
 	r.welcomeFill = snapcodec.InputFillToWelcome(schema)
 	if _, ok := sim.(game.HistoryUser); ok {
