@@ -28,7 +28,8 @@ type Config struct {
 	EventBufferSize int // bytes of the slabs reliable frames are carved from (16384)
 
 	// MaxRewind bounds lag compensation: an input's View is never older than this before the tick it is applied at
-	// (250ms; rounded up to whole ticks, and below HistorySize ticks).
+	// (250ms, or less when HistorySize is set too small for it; rounded up to whole ticks, and below HistorySize
+	// ticks).
 	MaxRewind    time.Duration
 	Grace        time.Duration // a disconnected player's slot is kept this long, counted in ticks (10s)
 	EmptyTimeout time.Duration // the room ends after being empty this long (30s)
@@ -66,6 +67,9 @@ func (c *Config) setDefaults() {
 	def(&c.HashInterval, 30)
 	if c.MaxRewind == 0 {
 		c.MaxRewind = 250 * time.Millisecond
+		if c.HistorySize > 1 && c.TickRate > 0 { // a small history set on purpose bounds the default rewind
+			c.MaxRewind = min(c.MaxRewind, time.Duration(c.HistorySize-1)*time.Second/time.Duration(c.TickRate))
+		}
 	}
 	def(&c.HistorySize, max(64, int(c.ticks(c.MaxRewind))+2*c.SnapshotEvery))
 	if c.Grace == 0 {
