@@ -46,12 +46,13 @@ interface Run {
  * Runs `seconds` of a server whose tick n happens at n·MS_PER_TICK, moving entity 7 to xAt(tick), with a snapshot
  * every `every` ticks delivered at arrive(tick, rand) (kept in order, as over one TCP stream).
  */
-function run(every: number, seconds: number, arrive: (tick: number, rand: () => number) => number, xAt = (tick: number) => 1000 + tick * SPEED, seed = 1, drawn = (_t: number) => true): Run {
+function run(every: number, seconds: number, arrive: (tick: number, rand: () => number) => number, xAt = (tick: number) => 1000 + tick * SPEED, seed = 1, drawn = (_t: number) => true, sent = (_tick: number) => true): Run {
   const interp = new Interpolator({ tickRate: TICK_RATE, snapshotRate: TICK_RATE / every, rates });
   const rand = rng(seed);
   const arrivals: { at: number; w: World }[] = [];
   let last = 0;
   for (let tick = every; tick <= seconds * TICK_RATE; tick += every) {
+    if (!sent(tick)) continue;
     last = Math.max(last, arrive(tick, rand));
     arrivals.push({ at: last, w: worldAt(tick, xAt(tick), xAt(tick + 1) - xAt(tick)) });
   }
@@ -181,6 +182,14 @@ test("a stalled page (no frame, no arrival for 700 ms, then a burst): drawn moti
       assert.ok(Math.abs(b.x - a.x - want) <= want * 0.06, `every ${every}, frame at ${b.t.toFixed(0)} ms: moved ${(b.x - a.x).toFixed(0)}, want ${want.toFixed(0)}`);
     }
   }
+});
+
+test("snapshots the server skips (every 8th at 30 Hz): the delay covers the gap", () => {
+  const r = run(1, 8, jittered(40, 3), undefined, 1, undefined, (tick) => tick % 8 !== 0);
+  const w = window(r, 2000);
+  assert.equal(w.held, 0);
+  assert.equal(w.extrapolated, 0);
+  assert.ok(w.worst <= 0.06, `a step off the steady speed by ${(w.worst * 100).toFixed(1)}%`);
 });
 
 test("late snapshot after extrapolation: blends back to the path instead of jumping", () => {

@@ -160,7 +160,7 @@ export class Interpolator {
     const n = this.frames.length;
     const last = this.frames[n - 1];
     if (last && world.tick <= last.world.tick) return;
-    this.measure(world.tick, arrivalMs);
+    this.measure(world.tick, last ? world.tick - last.world.tick : 0, arrivalMs);
     // Drawn past the newest snapshot: keep the drawn position and fade towards the new path.
     const rt = this.clock;
     const wasAhead = last !== undefined && !Number.isNaN(rt) && rt > last.world.tick;
@@ -256,9 +256,14 @@ export class Interpolator {
     return this.intervalMs + (margin < MIN_MARGIN_MS ? MIN_MARGIN_MS : margin > MAX_MARGIN_MS ? MAX_MARGIN_MS : margin);
   }
 
-  /** Updates the expected lateness and the jitter with one snapshot's arrival. */
-  private measure(tick: number, arrivalMs: number): void {
+  /**
+   * Updates the expected lateness and the jitter with one snapshot's arrival, gapTicks after the previous one. A
+   * snapshot the server skipped (a gap over one interval) counts as that much later for the jitter: the buffer ran
+   * as dry as if it had been late.
+   */
+  private measure(tick: number, gapTicks: number, arrivalMs: number): void {
     const late = arrivalMs - tick * this.msPerTick;
+    const skippedMs = Math.max(0, gapTicks * this.msPerTick - this.intervalMs);
     if (Number.isNaN(this.lateness)) {
       this.lateness = late;
       this.lastArrivalMs = arrivalMs;
@@ -266,7 +271,7 @@ export class Interpolator {
     }
     const gap = Math.max(0, arrivalMs - this.lastArrivalMs);
     this.lastArrivalMs = arrivalMs;
-    const dev = Math.abs(late - this.lateness);
+    const dev = Math.abs(late + skippedMs - this.lateness);
     // The jitter grows at once with a long gap (a stall: the snapshots after it come in a burst) and within a few
     // samples otherwise, and forgets slowly: the delay covers the stalls seen in the last seconds.
     const rising = dev > this.jitter;
