@@ -13,10 +13,10 @@ import (
 // nopSink is a connection that accepts everything and keeps nothing.
 type nopSink struct{}
 
-func (nopSink) OfferSnapshot(f *room.Frame, _ uint32) { f.Release() }
-func (nopSink) SendReliable([]byte) bool              { return true }
-func (nopSink) Baseline() uint32                      { return 0 }
-func (nopSink) Close(uint16, string)                  {}
+func (nopSink) OfferSnapshot(f *room.Frame, _ room.Tail) { f.Release() }
+func (nopSink) SendReliable([]byte) bool                 { return true }
+func (nopSink) Baseline() uint32                         { return 0 }
+func (nopSink) Close(uint16, string)                     {}
 
 func newDir(t *testing.T, maxPlayers int) *Directory {
 	d := New(Config{})
