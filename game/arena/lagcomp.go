@@ -41,8 +41,9 @@ type rewindRow struct {
 	players []rewoundPlayer
 }
 
-// rewindRows is the size of the rewind cache, a power of two: more ticks than any projectile's two sample ticks plus
-// the ticks of every other lag in use, so that in a steady state each tick's row is filled once.
+// rewindRows is the number of ticks the rewind cache holds: more than a room rewinds (MaxRewind, 8 ticks at 30 Hz by
+// default) plus one, so that in a steady state each tick's row is filled once. A longer rewind is still exact; its
+// rows are just filled more often.
 const rewindRows = 32
 
 // rewindCache holds the players' positions at the past ticks projectiles looked at, so that the history is searched
