@@ -17,10 +17,10 @@ import (
 // nopSink is a connection that accepts everything and keeps nothing.
 type nopSink struct{}
 
-func (nopSink) OfferSnapshot(f *room.Frame, _ uint32) { f.Release() }
-func (nopSink) SendReliable([]byte) bool              { return true }
-func (nopSink) Baseline() uint32                      { return 0 }
-func (nopSink) Close(uint16, string)                  {}
+func (nopSink) OfferSnapshot(f *room.Frame, _ room.Tail) { f.Release() }
+func (nopSink) SendReliable([]byte) bool                 { return true }
+func (nopSink) Baseline() uint32                         { return 0 }
+func (nopSink) Close(uint16, string)                     {}
 
 // countsSink records, for every welcome and player event it is handed, the room's counts as the directory lists them
 // at that moment (on the room goroutine, before the frame can reach anyone).
