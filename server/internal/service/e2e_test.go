@@ -440,58 +440,64 @@ func TestBackfillE2E(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	dial := func(name string) (*client.Client, *httpMatchmaker) {
+	// dial runs on goroutines of its own: it returns its error for the test goroutine to report (t.Fatal there
+	// would end only the dialing goroutine).
+	type dialed struct {
+		c   *client.Client
+		m   *httpMatchmaker
+		err error
+	}
+	dial := func(name string) dialed {
 		m := &httpMatchmaker{base: st.api.URL, name: name}
 		c, err := client.Dial(ctx, client.Config{Matchmaker: m, Mode: arena.Mode, Name: name, NoResume: true, Logger: quiet})
 		if err != nil {
-			t.Fatalf("%s: %v", name, err)
+			return dialed{m: m, err: fmt.Errorf("%s: %w", name, err)}
 		}
 		t.Cleanup(func() { _ = c.Close() })
-		return c, m
+		return dialed{c: c, m: m}
 	}
-	var first []*client.Client
+	first := make([]dialed, 4)
 	var done sync.WaitGroup
-	var mu sync.Mutex
-	for i := range 4 {
+	for i := range first {
 		done.Add(1)
 		go func() {
 			defer done.Done()
-			c, _ := dial(fmt.Sprint("p", i))
-			mu.Lock()
-			first = append(first, c)
-			mu.Unlock()
+			first[i] = dial(fmt.Sprint("p", i))
 		}()
 	}
 	done.Wait()
-	roomID := first[0].Welcome().RoomId
-	for _, c := range first {
-		if c.Welcome().RoomId != roomID {
-			t.Fatalf("the first four were split: %s and %s", roomID, c.Welcome().RoomId)
+	for _, d := range first {
+		if d.err != nil {
+			t.Fatal(d.err)
+		}
+	}
+	roomID := first[0].c.Welcome().RoomId
+	for _, d := range first {
+		if d.c.Welcome().RoomId != roomID {
+			t.Fatalf("the first four were split: %s and %s", roomID, d.c.Welcome().RoomId)
 		}
 	}
 	// The newcomer waits: the only room is full and one player is below the minimum for a new one.
-	late := make(chan *httpMatchmaker, 1)
-	go func() {
-		c, m := dial("late")
-		_ = c
-		late <- m
-	}()
+	late := make(chan dialed, 1)
+	go func() { late <- dial("late") }()
 	time.Sleep(300 * time.Millisecond)
 	select {
-	case m := <-late:
-		t.Fatalf("the newcomer was placed into %s while every room was full", m.ticket.RoomID)
+	case d := <-late:
+		if d.err != nil {
+			t.Fatal(d.err)
+		}
+		t.Fatalf("the newcomer was placed into %s while every room was full", d.m.ticket.RoomID)
 	default:
 	}
-	if err := first[0].Close(); err != nil && !errors.Is(err, client.ErrLeft) {
+	if err := first[0].c.Close(); err != nil && !errors.Is(err, client.ErrLeft) {
 		t.Fatalf("leave: %v", err)
 	}
-	select {
-	case m := <-late:
-		if m.ticket.RoomID != roomID {
-			t.Fatalf("newcomer placed into %s, want the backfilled %s", m.ticket.RoomID, roomID)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("the newcomer was not backfilled after a player left")
+	d := <-late // bounded by ctx
+	if d.err != nil {
+		t.Fatalf("the newcomer was not backfilled after a player left: %v", d.err)
+	}
+	if d.m.ticket.RoomID != roomID {
+		t.Fatalf("newcomer placed into %s, want the backfilled %s", d.m.ticket.RoomID, roomID)
 	}
 	if rooms := st.srv.Rooms(arena.Mode, true); len(rooms) != 1 || rooms[0].Players != 4 {
 		t.Fatalf("rooms %+v, want the one room full again", rooms)
