@@ -86,11 +86,15 @@ func (k *InputClock) Start(now time.Time, roomTick uint32, rtt time.Duration) {
 	k.settleAt = now
 }
 
-// estimate is the position for a room observed at roomTick half a round trip ago: the room is then half a tick
-// past roomTick on average; an input sent now arrives after another half round trip, and should be target lead early.
+// estimate is the position for a room observed at roomTick half a round trip ago: the room is then up to a tick
+// past roomTick; an input sent now arrives after another half round trip, and should be target lead early. Until the
+// room reports leads the clock errs a tick early (an early input waits in the room's buffer; a late one is dropped).
 func (k *InputClock) estimate(roomTick uint32, rtt time.Duration) float64 {
-	return float64(roomTick) + 0.5 + (rtt.Seconds()+k.Target().Seconds())/k.interval.Seconds()
+	return float64(roomTick) + 1 + unsyncedExtra + (rtt.Seconds()+k.Target().Seconds())/k.interval.Seconds()
 }
+
+// unsyncedExtra is how many ticks early the clock aims before the room has reported a lead.
+const unsyncedExtra = 1.0
 
 func (k *InputClock) setPos(now time.Time, pos float64) {
 	k.anchorAt, k.anchorPos = now, pos

@@ -51,6 +51,7 @@ type Predictor struct {
 	lastEff  [game.MaxInputValues]int32 // the input applied (predicted) at curTick
 	resetAt  uint32                     // from this tick on the room's fill starts from neutral (a resume); 0: none
 	newest   uint32                     // the newest tick an input was recorded for
+	scratch  [game.MaxInputValues]int32 // the values handed to the Model (a field: no allocation per call)
 
 	corrections int64
 	compared    int64
@@ -235,7 +236,8 @@ func (p *Predictor) advanceLocked(tick uint32) {
 		default:
 			v = p.lastEff
 		}
-		p.model.ApplyInput(&p.cur, v[:p.nIn])
+		p.scratch = v
+		p.model.ApplyInput(&p.cur, p.scratch[:p.nIn])
 		p.model.Step(&p.cur)
 		p.lastEff = v
 		s.eff, s.pred, s.predOK = v, p.cur, true
