@@ -36,15 +36,19 @@ type InputClock struct {
 	rtt      time.Duration
 	settleAt time.Time // reports before this describe inputs sent before the last re-sync: ignored
 
-	// Recent reported leads (microseconds), for the jitter margin.
-	leads    [leadWindow]float64
-	nLeads   int
-	leadNext int
-	lateRun  int           // consecutive reports with an input more than a tick late
-	margin   time.Duration // the jitter margin, recomputed with each report
+	// The jitter of the reported leads. drift is how far the clock has moved relative to the room since it was
+	// made, by dilation and jumps (a lead moves with it); leads less the drift at their report leave the network's
+	// (and the machines') jitter around a constant, so the window measures jitter, not the clock's convergence.
+	drift  time.Duration
+	resid  [leadWindow]float64 // microseconds
+	nResid int
+	next   int
+	lateRun    int           // consecutive reports with an input more than a tick late
+	margin     time.Duration // the jitter margin, recomputed with each report
 
 	// Counters, read by the Client into Stats.
 	resyncs int
+	skipped int // ticks Take skipped because the input was sent too late for them
 }
 
 // Tuning of the input clock.
@@ -82,6 +86,7 @@ func (k *InputClock) Start(now time.Time, roomTick uint32, rtt time.Duration) {
 	k.dilation = 0
 	k.synced = false
 	k.lateRun = 0
+	k.nResid, k.next = 0, 0 // a new estimate: the old residuals have another offset
 	k.setPos(now, k.estimate(roomTick, rtt))
 	k.settleAt = now
 }
@@ -96,7 +101,11 @@ func (k *InputClock) estimate(roomTick uint32, rtt time.Duration) float64 {
 // unsyncedExtra is how many ticks early the clock aims before the room has reported a lead.
 const unsyncedExtra = 1.0
 
+// setPos re-anchors the clock at now to pos; the change from where it was counts as drift.
 func (k *InputClock) setPos(now time.Time, pos float64) {
+	if !k.anchorAt.IsZero() {
+		k.drift += time.Duration((pos - float64(now.Sub(k.anchorAt))/float64(k.interval) - k.anchorPos) * float64(k.interval))
+	}
 	k.anchorAt, k.anchorPos = now, pos
 }
 
@@ -114,27 +123,33 @@ func (k *InputClock) LastTick() uint32 { return k.lastTick }
 // Resyncs counts the clock's one-step corrections since it was made.
 func (k *InputClock) Resyncs() int { return k.resyncs }
 
+// Skipped counts the ticks Take skipped since the clock was made: inputs sent too late to reach them.
+func (k *InputClock) Skipped() int { return k.skipped }
+
 // Target is the lead the clock aims for: SafetyMargin plus the jitter margin.
 func (k *InputClock) Target() time.Duration { return SafetyMargin + k.margin }
 
-// JitterMargin is jitterSigmas standard deviations of the recent reported leads (0 with fewer than 4 reports).
+// JitterMargin is the lead kept for jitter: jitterSigmas standard deviations of the recent reported leads (less the
+// clock's own drift), or their mean less their least when that is more (a heavy tail); 0 before 4 reports.
 func (k *InputClock) JitterMargin() time.Duration { return k.margin }
 
 func (k *InputClock) jitterMargin() time.Duration {
-	if k.nLeads < 4 {
+	if k.nResid < 4 {
 		return 0
 	}
 	var sum, sq float64
-	for i := 0; i < k.nLeads; i++ {
-		sum += k.leads[i]
+	least := math.Inf(1)
+	for _, r := range k.resid[:k.nResid] {
+		sum += r
+		least = min(least, r)
 	}
-	mean := sum / float64(k.nLeads)
-	for i := 0; i < k.nLeads; i++ {
-		d := k.leads[i] - mean
-		sq += d * d
+	mean := sum / float64(k.nResid)
+	for _, r := range k.resid[:k.nResid] {
+		sq += (r - mean) * (r - mean)
 	}
-	sd := math.Sqrt(sq / float64(k.nLeads-1))
-	return min(time.Duration(jitterSigmas*sd)*time.Microsecond, maxJitterMargin)
+	sd := math.Sqrt(sq / float64(k.nResid-1))
+	m := max(jitterSigmas*sd, mean-least)
+	return min(time.Duration(m)*time.Microsecond, maxJitterMargin)
 }
 
 // NextAt is when the input for the next tick (LastTick+1) is due to be sent.
@@ -145,8 +160,8 @@ func (k *InputClock) NextAt() time.Time {
 
 // Take returns the tick for an input sent at now and records it as the last one. ok is false when now is more than
 // a tick before NextAt (the clock is ahead: after a resend burst or a re-sync back); nothing is recorded then. An
-// input sent late is addressed to the next tick it can still reach with at least SafetyMargin of lead, skipping the
-// ones it is too late for, and never to a tick below least (the tick after the newest snapshot: the room has run
+// input sent late is addressed to the next tick it can still be expected to reach in time, skipping the ones it is
+// too late for, and never to a tick below least (the tick after the newest snapshot: the room has run
 // that one).
 func (k *InputClock) Take(now time.Time, least uint32) (tick uint32, ok bool) {
 	p := k.Pos(now)
@@ -154,10 +169,11 @@ func (k *InputClock) Take(now time.Time, least uint32) (tick uint32, ok bool) {
 	if p < float64(k.lastTick+1)-1 {
 		return 0, false
 	}
-	// The lead an input for tick n sent now is expected to have: (n - p) ticks plus the target. Keep it above the
-	// safety margin.
-	slack := float64(k.Target()-SafetyMargin) / float64(k.interval)
+	// The lead an input for tick n sent now is expected to have: (n - p) ticks plus the target. Skip the ticks for
+	// which it would be negative.
+	slack := float64(k.Target()) / float64(k.interval)
 	if late := math.Ceil(p - slack - 1e-9); late > float64(n) {
+		k.skipped += int(uint32(late) - n)
 		n = uint32(late)
 	}
 	k.lastTick = n
@@ -187,9 +203,11 @@ func (k *InputClock) OnLead(now time.Time, lead time.Duration) {
 		return
 	}
 	k.synced = true
-	k.leads[k.leadNext] = float64(lead.Microseconds())
-	k.leadNext = (k.leadNext + 1) % leadWindow
-	k.nLeads = min(k.nLeads+1, leadWindow)
+	p := k.Pos(now)
+	k.setPos(now, p) // brings drift up to now
+	k.resid[k.next] = float64((lead - k.drift).Microseconds())
+	k.next = (k.next + 1) % leadWindow
+	k.nResid = min(k.nResid+1, leadWindow)
 	k.margin = k.jitterMargin()
 	if lead < -k.interval {
 		k.lateRun++
@@ -198,7 +216,6 @@ func (k *InputClock) OnLead(now time.Time, lead time.Duration) {
 	}
 	// err > 0: inputs arrive earlier than needed, the clock is ahead by err.
 	err := lead - k.Target()
-	p := k.Pos(now)
 	if err > ResyncThreshold || err < -ResyncThreshold || k.lateRun >= lateRunResync {
 		k.resyncs++
 		k.lateRun = 0
@@ -208,7 +225,6 @@ func (k *InputClock) OnLead(now time.Time, lead time.Duration) {
 		k.settleAt = now.Add(k.rtt + 2*reportInterval)
 		return
 	}
-	k.setPos(now, p) // re-anchor before the speed changes
 	d := -err.Seconds() / correctionHorizon.Seconds()
 	k.dilation = max(-MaxDilation, min(MaxDilation, d))
 }

@@ -158,10 +158,12 @@ func (c *Client) SendInputTick(values []int32) (seq, tick uint32, err error) {
 		}
 		return 0, 0, ErrInputBacklog
 	}
+	skipped := c.clock.Skipped()
 	tick, ok := c.clock.Take(now, c.world.Tick+1)
 	if !ok {
 		return 0, 0, ErrInputEarly
 	}
+	c.stats.TicksSkipped.Add(int64(c.clock.Skipped() - skipped))
 	seq = c.sent + 1
 	e := &c.ring[(c.head+c.count)%len(c.ring)]
 	e.seq, e.tick, e.n, e.sentAt = seq, tick, uint8(len(values)), now

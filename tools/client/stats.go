@@ -39,6 +39,7 @@ type Stats struct {
 	TicksMissed    atomic.Int64
 	TicksMulti     atomic.Int64
 	ClockResyncs   atomic.Int64 // input clock one-step corrections
+	TicksSkipped   atomic.Int64 // ticks the input clock skipped: SendInput came too late for them (missed)
 
 	Snapshots       atomic.Int64 // snapshots decoded into the world
 	FullSnapshots   atomic.Int64 // of which full (baseline 0)
