@@ -195,7 +195,11 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 				driverLag.Record(now.Sub(q.peek().next))
 				for q.len() > 0 && !q.peek().next.After(now) {
 					b := q.pop()
+					// Never due again in this pass: a bot whose clock did not move on waits a millisecond.
 					b.next = drive(b, now, &cfg)
+					if !b.next.After(now) {
+						b.next = now.Add(time.Millisecond)
+					}
 					q.push(b)
 				}
 				driveTime.Record(time.Since(now))

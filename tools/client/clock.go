@@ -39,12 +39,12 @@ type InputClock struct {
 	// The jitter of the reported leads. drift is how far the clock has moved relative to the room since it was
 	// made, by dilation and jumps (a lead moves with it); leads less the drift at their report leave the network's
 	// (and the machines') jitter around a constant, so the window measures jitter, not the clock's convergence.
-	drift  time.Duration
-	resid  [leadWindow]float64 // microseconds
-	nResid int
-	next   int
-	lateRun    int           // consecutive reports with an input more than a tick late
-	margin     time.Duration // the jitter margin, recomputed with each report
+	drift   time.Duration
+	resid   [leadWindow]float64 // microseconds
+	nResid  int
+	next    int
+	lateRun int           // consecutive reports with an input more than a tick late
+	margin  time.Duration // the jitter margin, recomputed with each report
 
 	// Counters, read by the Client into Stats.
 	resyncs int

@@ -152,10 +152,12 @@ func (c *Client) SendInputTick(values []int32) (seq, tick uint32, err error) {
 		return 0, 0, ErrNotConnected
 	case c.count == len(c.ring):
 		// Nothing acknowledged for a while: the client may not be reading, or the server may be gone. Keep pinging
-		// (once a second) so that the heartbeat holds and a dead connection shows up as a failed write.
+		// (once a second) so that the heartbeat holds and a dead connection shows up as a failed write. The tick
+		// passes without an input (the room fills it): the clock moves on to the next.
 		if now.Sub(c.lastPing) >= time.Second {
 			_ = c.pingLocked(now)
 		}
+		c.clock.Take(now, c.world.Tick+1)
 		return 0, 0, ErrInputBacklog
 	}
 	skipped := c.clock.Skipped()
