@@ -58,6 +58,9 @@ type Config struct {
 	// it; beyond them the connection is closed with 4508.
 	InputRate  float64
 	InputBurst int
+	// MaxRewind bounds lag compensation in every room: an input's View (the moment the client was drawing) is never
+	// older than this before the tick the input is applied at. GameOptions.MaxRewind overrides it per mode.
+	MaxRewind time.Duration
 
 	// OutboundQueue bounds each session's queue of reliable frames (welcome, events, pongs); overflowing it closes the
 	// session with 4000.
@@ -111,6 +114,7 @@ func DefaultConfig() Config {
 		CloseTimeout:        time.Second,
 		InputRate:           90,
 		InputBurst:          60,
+		MaxRewind:           250 * time.Millisecond,
 		OutboundQueue:       256,
 		MaxSkippedSnapshots: 60,
 		Grace:               20 * time.Second,
@@ -179,6 +183,9 @@ func (c *Config) Validate() error {
 	}
 	if c.InputBurst < 1 {
 		bad("input burst %d: must be at least 1", c.InputBurst)
+	}
+	if c.MaxRewind <= 0 || c.MaxRewind > time.Second {
+		bad("max rewind %v: must be within (0, 1s]", c.MaxRewind)
 	}
 	if c.OutboundQueue < 4 {
 		bad("outbound queue %d: must be at least 4", c.OutboundQueue)
@@ -281,6 +288,7 @@ var settings = []setting{
 	durSetting("close-timeout", "wait for the client's close frame after ours", func(c *Config) *time.Duration { return &c.CloseTimeout }),
 	floatSetting("input-rate", "client frames per second allowed per connection (sustained); more close with 4508", func(c *Config) *float64 { return &c.InputRate }),
 	intSetting("input-burst", "client frames allowed above input-rate in a burst", func(c *Config) *int { return &c.InputBurst }),
+	durSetting("max-rewind", "longest lag compensation: an input's view is never older than this before its tick", func(c *Config) *time.Duration { return &c.MaxRewind }),
 	intSetting("outbound-queue", "reliable frames queued per session; overflow closes with 4000", func(c *Config) *int { return &c.OutboundQueue }),
 	intSetting("max-skipped-snapshots", "snapshots replaced unsent in a row before a session is closed with 4000", func(c *Config) *int { return &c.MaxSkippedSnapshots }),
 	durSetting("grace", "how long a dropped player's slot is kept for a resume", func(c *Config) *time.Duration { return &c.Grace }),

@@ -107,6 +107,9 @@ type client struct {
 
 	// Owned by the test goroutine.
 	welcome    *pb.Welcome
+	welcomeAt  time.Time         // when the Welcome was read: the input clock starts there
+	lastTick   uint32            // the tick the last input was addressed to
+	sentTick   map[uint32]uint32 // seq -> the tick its input was addressed to
 	world      snapcodec.World
 	next       snapcodec.World
 	lastSeq    uint32
@@ -173,7 +176,7 @@ func (c *client) sendRaw(b []byte) {
 
 func hello() *pb.ClientFrame {
 	return &pb.ClientFrame{Msg: &pb.ClientFrame_Hello{Hello: &pb.Hello{
-		ProtocolVersion: pb.ProtocolVersion_PROTOCOL_VERSION_1, Client: "server-test"}}}
+		ProtocolVersion: pb.ProtocolVersion_PROTOCOL_VERSION_2, Client: "server-test"}}}
 }
 
 func joinMode(mode, name string) *pb.ClientFrame {
@@ -184,8 +187,32 @@ func joinResume(tok []byte) *pb.ClientFrame {
 	return &pb.ClientFrame{Msg: &pb.ClientFrame_Join{Join: &pb.Join{Target: &pb.Join_ResumeToken{ResumeToken: tok}}}}
 }
 
+// inputFrame is an input for tick 1: for tests that never reach a room, or do not care when it applies.
 func inputFrame(seq uint32, dx, dy int32) *pb.ClientFrame {
-	return &pb.ClientFrame{Msg: &pb.ClientFrame_Input{Input: &pb.Input{Seq: seq, Values: []int32{dx, dy, 0, 0}}}}
+	return &pb.ClientFrame{Msg: &pb.ClientFrame_Input{Input: &pb.Input{Seq: seq, Tick: 1, Values: []int32{dx, dy, 0, 0}}}}
+}
+
+// inputLead is how many ticks ahead of its estimate of the room's tick the test client addresses inputs: enough to
+// arrive in time on a loaded machine, well inside the input window.
+const inputLead = 4
+
+// roomTick estimates the room's tick from the Welcome's tick and the time since it was read.
+func (c *client) roomTick() uint32 {
+	w := c.welcome
+	return w.GetTick() + uint32(time.Since(c.welcomeAt)*time.Duration(w.GetTickRate())/time.Second)
+}
+
+// input returns an input frame addressed by a minimal input clock: the room's tick estimated from the Welcome's tick
+// and the time since it was read, plus inputLead, and always above the previous input's tick. It records the tick.
+func (c *client) input(seq uint32, dx, dy int32, fire int32) *pb.ClientFrame {
+	tick := max(c.roomTick()+inputLead, c.lastTick+1)
+	c.lastTick = tick
+	if c.sentTick == nil {
+		c.sentTick = map[uint32]uint32{}
+	}
+	c.sentTick[seq] = tick
+	return &pb.ClientFrame{Msg: &pb.ClientFrame_Input{Input: &pb.Input{Seq: seq, Tick: tick, AckTick: c.world.Tick,
+		Values: []int32{dx, dy, 0, fire}}}}
 }
 
 func pingFrame(us uint64) *pb.ClientFrame {
@@ -212,7 +239,7 @@ func (c *client) recv(timeout time.Duration) *pb.ServerFrame {
 	}
 	switch m := f.Msg.(type) {
 	case *pb.ServerFrame_Welcome:
-		c.welcome = m.Welcome
+		c.welcome, c.welcomeAt, c.lastTick = m.Welcome, time.Now(), 0
 		if c.codec == nil {
 			schema, err := snapcodec.SchemaFromWelcome(m.Welcome.Kinds, m.Welcome.Input, m.Welcome.Params)
 			if err != nil {

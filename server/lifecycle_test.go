@@ -141,7 +141,7 @@ func TestPanickingRoomEndsOnlyItself(t *testing.T) {
 	victim.send(hello())
 	victim.send(joinMode("boom", "victim"))
 	victim.waitFor("welcome", 3*time.Second, isWelcome)
-	victim.send(&pb.ClientFrame{Msg: &pb.ClientFrame_Input{Input: &pb.Input{Seq: 1, Values: []int32{0, 0, 0, 1}}}})
+	victim.send(victim.input(1, 0, 0, 1))
 	victim.expectClose(4510, true, 3*time.Second)
 	tick := safe.world.Tick
 	safe.send(pingFrame(1))

@@ -45,7 +45,7 @@ func TestResumeSurvivesADeadResume(t *testing.T) {
 			sendInputs(c, 1, 5, dx)
 			waitSeq(c, 5)
 			for s := uint32(6); s <= 8; s++ { // in flight when the socket drops: lost or applied, never twice
-				c.send(inputFrame(s, dx, 0))
+				c.send(c.input(s, dx, 0, 0))
 			}
 			_ = c.ws.NetConn().Close()
 
@@ -106,7 +106,7 @@ func TestResumeTokenDiesOnceProven(t *testing.T) {
 			c.waitFor("pong", 3*time.Second, func(f *pb.ServerFrame) bool { return f.GetPong() != nil })
 		}},
 		{"input", func(c *client) {
-			c.send(inputFrame(1, 0, 0))
+			c.send(c.input(1, 0, 0, 0))
 			waitSeq(c, 1)
 		}},
 		{"ack", func(c *client) {

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -60,10 +61,13 @@ type GameOptions struct {
 	EmptyTimeout time.Duration
 	// HashInterval puts a world hash on snapshots whose tick is a multiple of it (30).
 	HashInterval int
-	// InputQueueSize bounds each player's queued inputs (16); MaxInputsPerTick is how many of them a tick applies (2).
-	InputQueueSize   int
-	MaxInputsPerTick int
-	// HistorySize is the number of ticks of world history kept for delta baselines (64).
+	// InputWindow is how many ticks ahead of the room an input may be addressed to; inputs further ahead are
+	// refused as early (the ticks of one second, at least 8). Each player's input buffer has InputWindow+1 slots.
+	InputWindow int
+	// MaxRewind overrides the server's Config.MaxRewind for this mode (0: the server's).
+	MaxRewind time.Duration
+	// HistorySize is the number of ticks of world history kept for delta baselines and lag compensation (64, or
+	// more when MaxRewind needs it).
 	HistorySize int
 }
 
@@ -174,15 +178,15 @@ func (s *Server) registerStackMetrics() {
 // RegisterGame adds a game mode: rooms of mode are made by factory with opts. Register before Run.
 func (s *Server) RegisterGame(mode string, factory game.Factory, opts GameOptions) error {
 	rc := room.Config{
-		TickRate:         opts.TickRate,
-		SnapshotEvery:    opts.SnapshotEvery,
-		MaxPlayers:       opts.MaxPlayers,
-		InputQueueSize:   opts.InputQueueSize,
-		MaxInputsPerTick: opts.MaxInputsPerTick,
-		HistorySize:      opts.HistorySize,
-		Grace:            s.cfg.Grace,
-		EmptyTimeout:     opts.EmptyTimeout,
-		HashInterval:     opts.HashInterval,
+		TickRate:      opts.TickRate,
+		SnapshotEvery: opts.SnapshotEvery,
+		MaxPlayers:    opts.MaxPlayers,
+		InputWindow:   opts.InputWindow,
+		MaxRewind:     cmp.Or(opts.MaxRewind, s.cfg.MaxRewind),
+		HistorySize:   opts.HistorySize,
+		Grace:         s.cfg.Grace,
+		EmptyTimeout:  opts.EmptyTimeout,
+		HashInterval:  opts.HashInterval,
 		// Clients are told to send something twice per heartbeat timeout.
 		Heartbeat: s.cfg.HeartbeatTimeout / 2,
 	}

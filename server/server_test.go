@@ -66,39 +66,56 @@ func towardsCentre(x int32) int32 {
 	return 1
 }
 
-// sendInputs sends inputs from..to (inclusive) with dx at about the tick rate.
+// sendInputs sends inputs from..to (inclusive) with dx, a little faster than the tick rate, to consecutive ticks.
 func sendInputs(c *client, from, to uint32, dx int32) {
 	for s := from; s <= to; s++ {
-		c.send(inputFrame(s, dx, 0))
+		c.send(c.input(s, dx, 0, 0))
 		time.Sleep(20 * time.Millisecond)
 	}
 }
 
 // waitSeq reads until the snapshots report lastInputSeq >= seq.
 // checkResumedThenResend checks a resumed player after inputs 1..5 were applied and 6..8 were sent before the drop:
-// the Welcome reports 5..8 applied, the full snapshot shows exactly that many steps, and resending from two below
-// it up to 12 applies every sequence once (no input lost, none applied twice).
+// the Welcome reports 5..8 applied, the player stands still after the resume (its buffered inputs are void and the
+// fill is neutral until it sends again), and resending from two below it up to 12, re-addressed to new ticks,
+// applies only the inputs above it: a resent input that was applied is a duplicate and never moves the player again.
 func checkResumedThenResend(t *testing.T, c2 *client, applied uint32, x0, y0, dx, speed int32) {
 	t.Helper()
 	if applied < 5 || applied > 8 {
 		t.Fatalf("last_input_seq %d after resume, want 5..8", applied)
 	}
 	c2.waitFor("full snapshot", 5*time.Second, func(f *pb.ServerFrame) bool { return isSnapshot(f) && f.GetSnapshot().BaselineTick == 0 })
-	x, y, ok := c2.self()
-	if !ok || x != x0+int32(applied)*dx*speed || y != y0 {
-		t.Fatalf("after resume at seq %d: (%d,%d), want (%d,%d)", applied, x, y, x0+int32(applied)*dx*speed, y0)
+	x1, y, ok := c2.self()
+	if !ok || (x1-x0)*dx < int32(applied)*speed || y != y0 {
+		t.Fatalf("after resume at seq %d: (%d,%d), want at least %d steps of %d from (%d,%d)", applied, x1, y, applied,
+			dx*speed, x0, y0)
 	}
 	sendInputs(c2, applied-2, 12, dx)
-	waitSeq(c2, 12)
-	x, y, _ = c2.self()
-	if x != x0+12*dx*speed || y != y0 {
-		t.Fatalf("after resending to seq 12: (%d,%d), want (%d,%d)", x, y, x0+12*dx*speed, y0)
+	at := waitSeq(c2, 12)
+	x, y, _ := c2.self()
+	if want := x1 + movedSince(c2, applied+1, at)*dx*speed; x != want || y != y0 {
+		t.Fatalf("after resending to seq 12: (%d,%d), want (%d,%d): moving from the tick of seq %d only", x, y, want,
+			y0, applied+1)
 	}
 }
 
-func waitSeq(c *client, seq uint32) {
+// It returns the tick of that snapshot.
+func waitSeq(c *client, seq uint32) uint32 {
 	c.t.Helper()
-	c.waitFor("last_input_seq", 5*time.Second, func(f *pb.ServerFrame) bool { return isSnapshot(f) && c.lastSeq >= seq })
+	f := c.waitFor("last_input_seq", 5*time.Second, func(f *pb.ServerFrame) bool { return isSnapshot(f) && c.lastSeq >= seq })
+	return f.GetSnapshot().GetTick()
+}
+
+// movedSince is how many ticks a player moved from the tick its input seq was addressed to up to tick at: the arena
+// fills a missed input by repeating the last one, so a player whose inputs all carry the same direction moves at every
+// tick from its first input on, whether each tick's input arrived or was filled.
+func movedSince(c *client, seq, at uint32) int32 {
+	c.t.Helper()
+	first, ok := c.sentTick[seq]
+	if !ok || at < first {
+		c.t.Fatalf("input %d addressed to tick %d (sent: %v), snapshot at %d", seq, first, ok, at)
+	}
+	return int32(at - first + 1)
 }
 
 func TestInputMovesPlayer(t *testing.T) {
@@ -109,11 +126,12 @@ func TestInputMovesPlayer(t *testing.T) {
 	x0, y0, _ := c.self()
 	dx := towardsCentre(x0)
 	sendInputs(c, 1, 10, dx)
-	waitSeq(c, 10)
-	// The snapshot that reports seq 10 shows every input applied exactly once.
+	at := waitSeq(c, 10)
+	// Still until its first input's tick, then one step per tick.
 	x, y, _ := c.self()
-	if x != x0+10*dx*speed || y != y0 {
-		t.Fatalf("after 10 inputs of dx=%d at speed %d: (%d,%d), want (%d,%d)", dx, speed, x, y, x0+10*dx*speed, y0)
+	want := x0 + movedSince(c, 1, at)*dx*speed
+	if x != want || y != y0 {
+		t.Fatalf("after 10 inputs of dx=%d at speed %d: (%d,%d), want (%d,%d)", dx, speed, x, y, want, y0)
 	}
 }
 
@@ -131,7 +149,7 @@ func TestResumeWithinGrace(t *testing.T) {
 	waitSeq(c, 5)
 	// Send three more and drop the socket at once: some may be lost in flight, none may be applied twice.
 	for s := uint32(6); s <= 8; s++ {
-		c.send(inputFrame(s, dx, 0))
+		c.send(c.input(s, dx, 0, 0))
 	}
 	_ = c.ws.NetConn().Close()
 
@@ -218,11 +236,18 @@ func TestRefusals(t *testing.T) {
 		{"empty frame", true, func(c *client) { c.sendRaw(nil) }, 4500, true},
 		{"value out of range", true, func(c *client) { c.send(inputFrame(1, 2, 0)) }, 4500, true},
 		{"too many values", true, func(c *client) {
-			c.send(&pb.ClientFrame{Msg: &pb.ClientFrame_Input{Input: &pb.Input{Seq: 1, Values: []int32{0, 0, 0, 0, 0}}}})
+			c.send(&pb.ClientFrame{Msg: &pb.ClientFrame_Input{Input: &pb.Input{Seq: 1, Tick: 1, Values: []int32{0, 0, 0, 0, 0}}}})
+		}, 4500, true},
+		{"input without a tick", true, func(c *client) {
+			c.send(&pb.ClientFrame{Msg: &pb.ClientFrame_Input{Input: &pb.Input{Seq: 1, Values: []int32{0, 0, 0, 0}}}})
+		}, 4500, true},
+		{"render_frac above 255", true, func(c *client) {
+			c.send(&pb.ClientFrame{Msg: &pb.ClientFrame_Input{Input: &pb.Input{Seq: 1, Tick: 1, RenderTick: 1, RenderFrac: 256,
+				Values: []int32{0, 0, 0, 0}}}})
 		}, 4500, true},
 		{"flood of inputs", true, func(c *client) {
 			for s := uint32(1); s <= 400; s++ {
-				c.send(inputFrame(s, 0, 0))
+				c.send(c.input(s, 0, 0, 0))
 			}
 		}, 4508, true},
 		{"text frame", true, func(c *client) { _ = c.ws.WriteString("hello") }, 1003, true},

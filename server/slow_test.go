@@ -58,7 +58,7 @@ func TestSlowConsumerIsCutOff(t *testing.T) {
 			dx := int32(1 - 2*int32(seq/20%2))
 			_ = slow.SetWriteDeadline(now.Add(100 * time.Millisecond))
 			slow.writeFrame(fin|opBinary, mustMarshal(t, &pb.ClientFrame{Msg: &pb.ClientFrame_Input{Input: &pb.Input{
-				Seq: seq, Values: []int32{dx, 1 - 2*int32(seq/7%2), int32(seq * 997 % 65536), int32(seq % 2)}}}}))
+				Seq: seq, Tick: observer.roomTick() + inputLead, Values: []int32{dx, 1 - 2*int32(seq/7%2), int32(seq * 997 % 65536), int32(seq % 2)}}}}))
 			if seq%10 == 0 {
 				observer.send(pingFrame(uint64(seq)))
 			}

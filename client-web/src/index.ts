@@ -1,6 +1,7 @@
 /**
- * Tickwire's browser SDK: connect to a Tickwire game server, decode snapshots, predict the local player, interpolate
- * the others and resume after a dropped connection. Start with TickwireClient.
+ * Tickwire's browser SDK (protocol version 2): connect to a Tickwire game server, send tick-addressed inputs on a
+ * synchronised input clock, decode snapshots, predict the local player by tick, interpolate the others and resume
+ * after a dropped connection. Start with TickwireClient.
  *
  * @module
  */
@@ -28,9 +29,9 @@ export {
   type KindDesc,
   type World,
 } from "./sdk/snapcodec";
-export { Predictor, type PendingInput, type PredictionModel, type PredictorOptions, type Point } from "./sdk/prediction";
-export { Interpolator, type InterpolatorOptions, type RenderEntity } from "./sdk/interpolation";
-export { NetClock, RateMeter } from "./sdk/clock";
+export { Predictor, type FillPolicy, type PendingInput, type PredictionModel, type PredictorOptions, type Point } from "./sdk/prediction";
+export { Interpolator, type InterpolationStats, type InterpolatorOptions, type RenderEntity } from "./sdk/interpolation";
+export { InputClock, NetClock, RateMeter, type InputClockOptions } from "./sdk/clock";
 export { matchmake, MatchmakingError, type MatchmakeOptions, type Placement, type Ticket, type TicketRequest } from "./sdk/matchmaking";
 export { Emitter, type Listener } from "./sdk/emitter";
 export {

@@ -20,7 +20,7 @@ const codec = new SnapCodec(KINDS);
 
 function welcome(over: MessageInitShape<typeof WelcomeSchema> = {}): Welcome {
   return create(WelcomeSchema, {
-    protocolVersion: 1, playerId: 1, roomId: "r1", roomEpoch: 7n, tickRate: 30, snapshotRate: 30,
+    protocolVersion: 2, playerId: 1, roomId: "r1", roomEpoch: 7n, tickRate: 30, snapshotRate: 30,
     resumeToken: new Uint8Array([1, 2, 3]), graceMs: 10000, tick: 100, mode: "arena", kinds: KINDS,
     input: [{ name: "dx", min: -1, max: 1 }, { name: "dy", min: -1, max: 1 }, { name: "aim", min: 0, max: 65535 }, { name: "fire", min: 0, max: 1 }],
     params: PARAMS, heartbeatMs: 5000, hashInterval: 30, ...over,
@@ -67,7 +67,7 @@ function sendSnapshot(s: FakeSocket, base: World, world: World, lastInputSeq: nu
   );
 }
 
-test("handshake: Hello then Join by mode; playing after Welcome; inputs every tick with increasing seq and ack", () => {
+test("handshake: Hello (version 2) then Join by mode; playing after Welcome; one input per tick with increasing seq, tick and ack", () => {
   const h = harness();
   h.client.connect();
   assert.deepEqual(h.states.map((s) => s.kind), ["connecting"]);
@@ -76,7 +76,8 @@ test("handshake: Hello then Join by mode; playing after Welcome; inputs every ti
   assert.equal(s.binaryType, "arraybuffer");
   s.open();
   assert.deepEqual(s.sent.map((f) => f.msg.case), ["hello", "join"]);
-  assert.equal(s.frames("hello")[0]!.protocolVersion, 1);
+  const hello = s.frames("hello")[0]!;
+  assert.deepEqual([hello.protocolVersion, hello.minProtocolVersion, hello.maxProtocolVersion], [2, 2, 2]);
   const join = s.frames("join")[0]!;
   assert.deepEqual(join.target, { case: "mode", value: "arena" });
   assert.equal(join.name, "ann");
@@ -92,6 +93,10 @@ test("handshake: Hello then Join by mode; playing after Welcome; inputs every ti
   const inputs = s.frames("input");
   assert.ok(inputs.length >= 29 && inputs.length <= 32, `${inputs.length} inputs in one second`);
   inputs.forEach((inp, i) => assert.equal(inp.seq, i + 1));
+  // Addressed to the ticks after the Welcome's, one each: the room was at tick 100, taken to be at its end (101) as the
+  // handshake took no time here; 101 + the 13 ms lead is within tick 101, so the first input is for 102.
+  assert.equal(inputs[0]!.tick, 102);
+  inputs.forEach((inp, i) => assert.equal(inp.tick, 102 + i));
   assert.equal(inputs[inputs.length - 1]!.ackTick, 100);
   assert.deepEqual(inputs[5]!.values, [1, 0, 100, 0]);
   assert.ok(s.frames("ping").length >= 1, "pings for RTT");
@@ -106,6 +111,7 @@ test("handshake: Hello then Join by mode; playing after Welcome; inputs every ti
   const newest = s.frames("input").at(-1)!.seq;
   assert.ok(newest > inputs.length);
   assert.equal(last?.seq, newest);
+  assert.equal(last?.tick, s.frames("input").at(-1)!.tick);
   assert.deepEqual(last?.values, [1, 0, 100, 0]);
   assert.equal(last?.local?.[0], 16000 + 107 * newest, "the predicted fields after the input");
 });
@@ -116,7 +122,7 @@ test("out-of-range held input is clamped to Welcome.input", () => {
   h.sock().open();
   h.sock().deliver({ msg: { case: "welcome", value: welcome() } });
   h.client.setInput([5, -9, 70000, 3]);
-  h.sched.advance(40);
+  h.sched.advance(80);
   assert.deepEqual(h.sock().frames("input")[1]!.values, [1, -1, 65535, 1]);
 });
 
@@ -159,7 +165,7 @@ test("resume: a dropped socket reconnects with the resume token and resends unac
   const sentBefore = s.frames("input").map((i) => i.seq);
   assert.ok(sentBefore.length >= 6);
   // The server applied the first two, then the connection died.
-  const w2: World = { tick: 102, entities: [player(1, 16000, 16000 + 2 * 107, 0, 107)] };
+  const w2: World = { tick: s.frames("input")[1]!.tick, entities: [player(1, 16000, 16000 + 2 * 107, 0, 107)] };
   sendSnapshot(s, w1, w2, 2);
   s.serverClose(1006);
   assert.equal(h.client.state.kind, "reconnecting");
@@ -174,10 +180,21 @@ test("resume: a dropped socket reconnects with the resume token and resends unac
   const join = s.frames("join")[0]!;
   assert.deepEqual(join.target, { case: "resumeToken", value: new Uint8Array([1, 2, 3]) });
   // The server had applied up to 4 when the socket died; the client resends 5.. at once, before new inputs.
-  s.deliver({ msg: { case: "welcome", value: welcome({ resumed: true, lastInputSeq: 4, resumeToken: new Uint8Array([9]) }) } });
+  const ticksBefore = new Map(h.sockets[0]!.frames("input").map((i) => [i.seq, i.tick]));
+  s.deliver({ msg: { case: "welcome", value: welcome({ resumed: true, lastInputSeq: 4, resumeToken: new Uint8Array([9]), tick: 130 }) } });
   assert.equal(h.client.state.kind, "playing");
-  const resent = s.frames("input").map((i) => i.seq);
   const expectResent = sentBefore.filter((q) => q > 4);
+  // Resent at once, same seq, re-addressed to consecutive fresh ticks after the room's tick 130.
+  const resentFrames = s.frames("input");
+  assert.equal(resentFrames.length, expectResent.length);
+  resentFrames.forEach((f, i) => {
+    assert.equal(f.seq, expectResent[i]);
+    assert.equal(f.tick, resentFrames[0]!.tick + i);
+    assert.ok(f.tick > ticksBefore.get(f.seq)!);
+  });
+  assert.ok(resentFrames[0]!.tick > 130);
+  h.sched.advance(100);
+  const resent = s.frames("input").map((i) => i.seq);
   assert.deepEqual(resent.slice(0, expectResent.length), expectResent);
   assert.ok(resent.length > expectResent.length, "and carries on with new inputs");
   assert.equal(resent[expectResent.length], sentBefore[sentBefore.length - 1]! + 1, "seq keeps increasing");
@@ -186,7 +203,7 @@ test("resume: a dropped socket reconnects with the resume token and resends unac
   assert.deepEqual(reported, [...sentBefore, ...resent.slice(expectResent.length)]);
   // The resumed full snapshot agrees with the prediction: no correction.
   const lastSeq = resent[resent.length - 1]!;
-  const w3: World = { tick: 110, entities: [player(1, 16000, 16000 + lastSeq * 107, 0, 107)] };
+  const w3: World = { tick: s.frames("input").at(-1)!.tick, entities: [player(1, 16000, 16000 + lastSeq * 107, 0, 107)] };
   sendSnapshot(s, EMPTY_WORLD, w3, lastSeq);
   assert.equal(h.client.stats().corrections, 0);
   // The next drop uses the rotated token.

@@ -1,6 +1,7 @@
 // Hand-written fakes for the client tests: a manual clock with timers and a scripted WebSocket.
 import { create, fromBinary, toBinary, type MessageInitShape } from "@bufbuild/protobuf";
-import { ClientFrameSchema, ServerFrameSchema, type ClientFrame } from "../src/gen/tickwire_pb";
+import { ClientFrameSchema, ServerFrameSchema, WelcomeSchema, type ClientFrame } from "../src/gen/tickwire_pb";
+import type { Entity } from "../src/sdk/snapcodec";
 import type { Scheduler, SocketCloseEvent, SocketLike, SocketMessageEvent, TimerHandle } from "../src/sdk/transport";
 
 interface Timer {
@@ -38,6 +39,10 @@ export class FakeScheduler implements Scheduler {
   clearInterval(h: TimerHandle): void {
     this.clearTimeout(h);
   }
+  /** Moves time forward by ms without running any timer (a page whose timers are throttled); they run late, next advance. */
+  stall(ms: number): void {
+    this.t += ms;
+  }
   /** Moves time forward by ms, running every timer that falls due on the way. */
   advance(ms: number): void {
     const end = this.t + ms;
@@ -63,13 +68,17 @@ export class FakeSocket implements SocketLike {
   onclose: ((ev: SocketCloseEvent) => void) | null = null;
   onerror: ((ev: unknown) => void) | null = null;
   readonly sent: ClientFrame[] = [];
+  /** Called with every frame the client sends (a fake server's receive path). */
+  onSend: ((f: ClientFrame) => void) | undefined;
   closedByClient: { code?: number; reason?: string } | undefined;
 
   constructor(readonly url: string) {}
 
   send(data: Uint8Array<ArrayBuffer>): void {
     if (this.readyState !== 1) throw new Error("send on a socket that is not open");
-    this.sent.push(fromBinary(ClientFrameSchema, data));
+    const f = fromBinary(ClientFrameSchema, data);
+    this.sent.push(f);
+    this.onSend?.(f);
   }
   close(code?: number, reason?: string): void {
     this.closedByClient = { code, reason };
@@ -112,4 +121,201 @@ export function lastInputSeqBytes(seq: number): Uint8Array {
   }
   out.push(v);
   return Uint8Array.from(out);
+}
+
+/** What a FakeRoom recorded about one input. */
+export interface RoomInput {
+  readonly seq: number;
+  readonly tick: number;
+  /** Due time of its tick minus arrival time, ms. */
+  readonly leadMs: number;
+  readonly arrivedMs: number;
+  readonly verdict: "applied" | "late" | "early" | "duplicate" | "cleared";
+}
+
+/** Options of a FakeRoom. */
+export interface FakeRoomOptions {
+  readonly sched: FakeScheduler;
+  readonly tickRate?: number;
+  /** A snapshot every this many ticks (default 1). */
+  readonly snapshotEvery?: number;
+  /** One-way delay of each frame, client to room and room to client (ms); frames stay in order (TCP). */
+  readonly upMs: () => number;
+  readonly downMs: () => number;
+  /** The room's tick at time 0 of the scheduler's clock (default 0): tick k is due at (k - startTick) * tickMs. */
+  readonly startTick?: number;
+  /** The Welcome's kinds, input fields and params, and the player's entity and its rule for one input. */
+  readonly welcome: (resumed: boolean, tick: number, lastInputSeq: number) => MessageInitShape<typeof WelcomeSchema>;
+  readonly encode: (base: { tick: number; entities: readonly Entity[] }, world: { tick: number; entities: readonly Entity[] }) => Uint8Array;
+  readonly player: Int32Array;
+  readonly apply: (fields: Int32Array, values: readonly number[]) => void;
+  /** How many ticks ahead an input may be addressed (default 30). */
+  readonly inputWindow?: number;
+}
+
+/**
+ * A room on the fake clock, the way the Tickwire room treats one player's inputs: a buffer keyed by tick, exactly one
+ * input applied per tick (the input for it or the last applied one again), late, early and duplicate inputs dropped,
+ * the least input lead reported about every 100 ms, last_input_seq with every snapshot, Pong with the room's tick, and
+ * Welcome + full snapshot on Join (a resume clears the buffered inputs). Frames travel with the given delays, in order;
+ * killing the connection loses every frame in flight.
+ */
+export class FakeRoom {
+  readonly inputs: RoomInput[] = [];
+  /** Reported leads (ms) in the order sent. */
+  readonly reports: number[] = [];
+  tick: number;
+  missed = 0;
+  private readonly o: FakeRoomOptions;
+  private readonly tickMs: number;
+  private readonly buffer = new Map<number, { seq: number; tick: number; values: readonly number[]; leadMs: number; at: number }>();
+  private lastValues: readonly number[] = [];
+  private lastApplied = 0;
+  private prevSeq = 0;
+  private prevTick = 0;
+  private sock: FakeSocket | undefined;
+  private joined = false;
+  private conn = 0;
+  private upAt = 0;
+  private downAt = 0;
+  private minLead = Infinity;
+  private lastReportAt = -Infinity;
+  private base: { tick: number; entities: readonly Entity[] } = { tick: 0, entities: [] };
+  private readonly appliedSeqs = new Map<number, number>();
+
+  constructor(o: FakeRoomOptions) {
+    this.o = o;
+    this.tickMs = 1000 / (o.tickRate ?? 30);
+    this.tick = o.startTick ?? 0;
+    const loop = () => {
+      this.step();
+      o.sched.setTimeout(loop, this.dueMs(this.tick + 1) - o.sched.now());
+    };
+    o.sched.setTimeout(loop, this.dueMs(this.tick + 1) - o.sched.now());
+  }
+
+  /** How many times each seq was applied. */
+  get applied(): ReadonlyMap<number, number> {
+    return this.appliedSeqs;
+  }
+
+  /** The local time tick k is due. */
+  dueMs(k: number): number {
+    return (k - (this.o.startTick ?? 0)) * this.tickMs;
+  }
+
+  /** Serves a socket the client opened: accepts it at once. */
+  attach(s: FakeSocket): void {
+    const conn = ++this.conn;
+    this.sock = s;
+    this.joined = false;
+    this.upAt = this.downAt = 0;
+    this.base = { tick: 0, entities: [] };
+    s.onSend = (f) => {
+      const at = Math.max(this.upAt, this.o.sched.now() + this.o.upMs());
+      this.upAt = at;
+      this.o.sched.setTimeout(() => {
+        if (this.conn === conn) this.receive(f);
+      }, at - this.o.sched.now());
+    };
+    s.open();
+  }
+
+  /** The connection dies: frames in flight are lost, the socket closes (1006), the room forgets buffered inputs. */
+  kill(): void {
+    const s = this.sock;
+    this.conn++;
+    this.sock = undefined;
+    for (const b of this.buffer.values()) this.record(b.seq, b.tick, b.leadMs, "cleared", b.at);
+    this.buffer.clear();
+    this.prevSeq = this.lastApplied;
+    this.lastValues = []; // the room fills with the neutral input after a disconnect
+    this.minLead = Infinity; // and reports only the new connection's inputs
+    s?.serverClose(1006);
+  }
+
+  private send(msg: MessageInitShape<typeof ServerFrameSchema>): void {
+    const s = this.sock;
+    const conn = this.conn;
+    if (!s) return;
+    const at = Math.max(this.downAt, this.o.sched.now() + this.o.downMs());
+    this.downAt = at;
+    const bytes = toBinary(ServerFrameSchema, create(ServerFrameSchema, msg));
+    this.o.sched.setTimeout(() => {
+      if (this.conn === conn) s.onmessage?.({ data: bytes.slice().buffer });
+    }, at - this.o.sched.now());
+  }
+
+  private record(seq: number, tick: number, leadMs: number, verdict: RoomInput["verdict"], at = this.o.sched.now()): void {
+    this.inputs.push({ seq, tick, leadMs, arrivedMs: at, verdict });
+  }
+
+  private receive(f: ClientFrame): void {
+    const m = f.msg;
+    const now = this.o.sched.now();
+    if (m.case === "join") {
+      this.joined = true;
+      const resumed = m.value.target.case === "resumeToken";
+      this.send({ msg: { case: "welcome", value: this.o.welcome(resumed, this.tick, this.lastApplied) } });
+      this.sendSnapshot();
+    } else if (m.case === "ping") {
+      this.send({ msg: { case: "pong", value: { clientTimeUs: m.value.clientTimeUs, serverTimeUs: BigInt(Math.round(now * 1000)), serverTick: this.tick } } });
+    } else if (m.case === "input") {
+      const inp = m.value;
+      const lead = this.dueMs(inp.tick) - now;
+      if (inp.seq <= this.prevSeq || inp.tick <= this.prevTick) return this.record(inp.seq, inp.tick, lead, "duplicate");
+      this.prevSeq = inp.seq;
+      this.prevTick = inp.tick;
+      this.minLead = Math.min(this.minLead, lead);
+      if (inp.tick <= this.tick) return this.record(inp.seq, inp.tick, lead, "late");
+      if (inp.tick > this.tick + (this.o.inputWindow ?? 30)) return this.record(inp.seq, inp.tick, lead, "early");
+      this.buffer.set(inp.tick, { seq: inp.seq, tick: inp.tick, values: inp.values, leadMs: lead, at: now });
+    }
+  }
+
+  private step(): void {
+    this.tick++;
+    if (!this.sock || !this.joined) return; // in the grace period: no input, no fill
+    const b = this.buffer.get(this.tick);
+    this.buffer.delete(this.tick);
+    if (b) {
+      this.lastValues = b.values;
+      this.lastApplied = b.seq;
+      this.appliedSeqs.set(b.seq, (this.appliedSeqs.get(b.seq) ?? 0) + 1);
+      this.record(b.seq, b.tick, b.leadMs, "applied", b.at);
+    } else this.missed++;
+    this.o.apply(this.o.player, this.lastValues);
+    if (this.tick % (this.o.snapshotEvery ?? 1) === 0) this.sendSnapshot();
+  }
+
+  private sendSnapshot(): void {
+    const world = { tick: this.tick, entities: [{ id: 1, kind: 1, fields: this.o.player.slice() }] };
+    const entities = this.o.encode(this.base, world);
+    const now = this.o.sched.now();
+    let inputLeadUs = 0;
+    if (now - this.lastReportAt >= 100 && this.minLead !== Infinity) {
+      inputLeadUs = Math.round(this.minLead * 1000) || 1;
+      this.reports.push(this.minLead);
+      this.minLead = Infinity;
+      this.lastReportAt = now;
+    }
+    this.send({
+      msg: { case: "snapshot", value: { tick: this.tick, baselineTick: this.base.tick, entities } },
+      lastInputSeq: this.lastApplied,
+      inputLeadUs,
+    });
+    this.base = world;
+  }
+}
+
+/** A small deterministic PRNG (mulberry32) returning [0, 1). */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }

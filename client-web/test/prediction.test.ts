@@ -1,11 +1,13 @@
-// Prediction and reconciliation over a simulated network: a server applying inputs at most two per tick, snapshots
-// and inputs delayed by half the RTT each way with jitter, frames drawn at 60 Hz.
+// Prediction and reconciliation by tick over a simulated network: a server that applies exactly one input per tick
+// (the input addressed to it, else the fill), inputs and snapshots delayed by half the RTT each way with jitter, frames
+// drawn at 60 Hz.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { Predictor } from "../src/sdk/prediction";
+import { Predictor, type FillPolicy, type PredictionModel } from "../src/sdk/prediction";
 import { arenaPrediction, arenaParams, move } from "../src/arena/arena";
 import type { Entity } from "../src/sdk/snapcodec";
+import { rng } from "./fakes";
 
 const params = (JSON.parse(readFileSync(new URL("../../game/arena/testdata/move_golden.json", import.meta.url), "utf8")) as {
   params: Record<string, number>;
@@ -13,30 +15,54 @@ const params = (JSON.parse(readFileSync(new URL("../../game/arena/testdata/move_
 const P = arenaParams(params);
 const TICK_MS = 1000 / 30;
 const FRAME_MS = 1000 / 60;
+const NEUTRAL = [0, 0, 0, 0];
 
-/** A small deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/**
+ * A platformer-like model with per-tick dynamics: input [jump, dx]; gravity pulls vy down every tick, the floor stops
+ * it, and a jump is only possible on the floor after a cooldown counted in ticks. Fields [x, y, vx, vy, cooldown].
+ */
+const gravity: PredictionModel = {
+  kind: 1,
+  xField: 0,
+  yField: 1,
+  snapDistance: 5000,
+  applyInput(f, input) {
+    f[2] = (input[1] ?? 0) * 40;
+    if ((input[0] ?? 0) !== 0 && f[1] === 0 && f[4] === 0) {
+      f[3] = 300;
+      f[4] = 20;
+    }
+  },
+  step(f) {
+    f[0] = f[0]! + f[2]!;
+    f[3] = f[3]! - 25;
+    f[1] = f[1]! + f[3]!;
+    if (f[1]! <= 0) {
+      f[1] = 0;
+      f[3] = 0;
+    }
+    if (f[4]! > 0) f[4] = f[4]! - 1;
+  },
+};
 
 interface SimOptions {
   rttMs: number;
   jitterMs: number;
   durationMs: number;
   seed: number;
-  /** The server's own rule for one input; by default the arena's Move (the client's rule). */
-  serverMove?: (f: Int32Array, input: readonly number[]) => void;
-  /** Called at each server tick; may change the player's state (a teleport). */
+  model?: PredictionModel;
+  fields?: number[];
+  fill?: FillPolicy;
+  /** The client addresses each input this many ms ahead of the room's tick at sending (default RTT/2 + jitter + 5). */
+  aheadMs?: number;
+  /** The server's own rule for one input; by default the model's. */
+  serverInput?: (f: Int32Array, input: readonly number[]) => void;
+  /** Called at each server tick after the input; may change the player's state (a teleport). */
   serverTick?: (t: number, f: Int32Array) => void;
   /** No input is sent after this time (default: 600 ms before the end, so that every input is acknowledged). */
   inputUntil?: number;
+  /** Whether the client sends an input at the tick it reaches at time t (default: always): false skips the tick. */
+  send?: (t: number) => boolean;
   /** The held input at time t (ms). */
   input?: (t: number) => number[];
 }
@@ -48,55 +74,74 @@ interface SimResult {
   /** The server's final state. */
   server: Int32Array;
   snapshots: number;
+  late: number;
+  filled: number;
 }
 
 function simulate(o: SimOptions): SimResult {
-  const model = arenaPrediction(params);
-  const predictor = new Predictor(model, { tickMs: TICK_MS });
+  const model = o.model ?? arenaPrediction(params);
+  const predictor = new Predictor(model, { tickMs: TICK_MS, fill: o.fill, neutral: NEUTRAL });
   const rand = rng(o.seed);
   const delay = () => o.rttMs / 2 + rand() * o.jitterMs;
-  const serverMove = o.serverMove ?? ((f, inp) => model.applyInput(f, inp));
+  const serverInput = o.serverInput ?? ((f, inp) => model.applyInput(f, inp));
   const input = o.input ?? ((t: number) => {
     const phase = Math.floor(t / 400) % 6; // change direction every 400 ms
     return [[1, 0], [1, 1], [0, 1], [-1, 1], [-1, -1], [0, 0]][phase]!.concat([0, 0]);
   });
-  const server = Int32Array.from([16000, 16000, 0, 0, 0, 100, 0]);
+  const server = Int32Array.from(o.fields ?? [16000, 16000, 0, 0, 0, 100, 0]);
+  const aheadTicks = Math.ceil((o.aheadMs ?? o.rttMs / 2 + o.jitterMs + 5) / TICK_MS);
+  const buffer = new Map<number, { seq: number; values: number[] }>();
   let lastApplied = 0;
-  const up: { at: number; seq: number; values: number[] }[] = []; // inputs in flight (TCP: in order)
-  const down: { at: number; e: Entity; seq: number }[] = [];
+  let lastValues = NEUTRAL;
+  let serverTick = 0; // ticks run; tick k runs at k * TICK_MS
+  const up: { at: number; seq: number; tick: number; values: number[] }[] = []; // inputs in flight (TCP: in order)
+  const down: { at: number; e: Entity; tick: number; seq: number }[] = [];
   let lastUp = 0;
   let lastDown = 0;
   let seq = 0;
-  let nextInput = 0;
-  let nextServerTick = 7;
+  let clientTick = 0;
   let nextFrame = 0;
   let snapshots = 0;
-  const queue: { seq: number; values: number[] }[] = [];
+  let late = 0;
+  let filled = 0;
   const frames: SimResult["frames"] = [];
+  // The first snapshot, so that the prediction has a state.
+  down.push({ at: delay(), e: { id: 1, kind: 1, fields: server.slice() }, tick: 0, seq: 0 });
   for (let t = 0; t <= o.durationMs; t += 0.5) {
-    if (t >= nextInput && t <= (o.inputUntil ?? o.durationMs - 600)) {
-      nextInput += TICK_MS;
-      const values = input(t);
-      seq++;
-      predictor.applyLocal(seq, values, t);
-      lastUp = Math.max(lastUp, t + delay());
-      up.push({ at: lastUp, seq, values });
-    }
-    while (up.length > 0 && up[0]!.at <= t) queue.push(up.shift()!);
-    if (t >= nextServerTick) {
-      nextServerTick += TICK_MS;
-      for (let n = 0; n < 2 && queue.length > 0; n++) {
-        const inp = queue.shift()!;
-        serverMove(server, inp.values);
-        lastApplied = inp.seq;
+    // The client's input clock: the tick the room will be at when an input sent now arrives, plus a margin.
+    const want = Math.floor(t / TICK_MS) + aheadTicks;
+    if (want > clientTick && t <= (o.inputUntil ?? o.durationMs - 600)) {
+      clientTick = want;
+      if (o.send?.(t) ?? true) {
+        const values = input(t);
+        seq++;
+        predictor.applyLocal(seq, clientTick, values, t);
+        lastUp = Math.max(lastUp, t + delay());
+        up.push({ at: lastUp, seq, tick: clientTick, values });
       }
+    }
+    while (up.length > 0 && up[0]!.at <= t) {
+      const inp = up.shift()!;
+      if (inp.tick <= serverTick) late++;
+      else buffer.set(inp.tick, inp);
+    }
+    if (t >= (serverTick + 1) * TICK_MS) {
+      serverTick++;
+      const inp = buffer.get(serverTick);
+      buffer.delete(serverTick);
+      if (inp) {
+        lastApplied = inp.seq;
+        lastValues = inp.values;
+      } else filled++;
+      serverInput(server, inp ? inp.values : o.fill === "neutral" ? NEUTRAL : lastValues);
+      model.step?.(server);
       o.serverTick?.(t, server);
       lastDown = Math.max(lastDown, t + delay());
-      down.push({ at: lastDown, e: { id: 1, kind: 1, fields: server.slice() }, seq: lastApplied });
+      down.push({ at: lastDown, e: { id: 1, kind: 1, fields: server.slice() }, tick: serverTick, seq: lastApplied });
     }
     while (down.length > 0 && down[0]!.at <= t) {
       const s = down.shift()!;
-      predictor.reconcile(s.e, s.seq, t);
+      predictor.reconcile(s.e, s.tick, s.seq, t);
       snapshots++;
     }
     if (t >= nextFrame) {
@@ -105,7 +150,7 @@ function simulate(o: SimOptions): SimResult {
       if (p) frames.push({ t, ...p });
     }
   }
-  return { predictor, frames, server, snapshots };
+  return { predictor, frames, server, snapshots, late, filled };
 }
 
 function maxStep(frames: SimResult["frames"]): number {
@@ -120,26 +165,86 @@ test("at 100 ms RTT with jitter, a server with the same rules causes no correcti
   for (const seed of [1, 2, 3]) {
     const r = simulate({ rttMs: 100, jitterMs: 20, durationMs: 5000, seed });
     assert.ok(r.snapshots > 140, `${r.snapshots} snapshots`);
+    assert.equal(r.late, 0);
     assert.equal(r.predictor.corrections, 0, `seed ${seed}: corrections`);
     assert.equal(r.predictor.largestCorrection, 0);
-    // Each drawn frame moves at most one input's displacement: no snapping.
+    // Each drawn frame moves at most one tick's displacement: no snapping.
     assert.ok(maxStep(r.frames) <= P.speed + 0.001, `seed ${seed}: max step ${maxStep(r.frames)}`);
     // Once the last inputs are in, the prediction is exactly the server's state.
     assert.deepEqual(Array.from(r.predictor.predicted!).slice(0, 2), Array.from(r.server).slice(0, 2));
   }
 });
 
-test("prediction runs ahead of the server by the unacknowledged inputs", () => {
+test("per-tick dynamics: a gravity model with jumps and a cooldown in ticks is predicted with no correction", () => {
+  for (const seed of [4, 5]) {
+    const r = simulate({
+      rttMs: 100,
+      jitterMs: 15,
+      durationMs: 5000,
+      seed,
+      model: gravity,
+      fields: [0, 0, 0, 0, 0],
+      // Jump held for a while (the cooldown decides when it fires), walking right then left.
+      input: (t) => [Math.floor(t / 300) % 2, t % 2000 < 1000 ? 1 : -1],
+    });
+    assert.equal(r.late, 0);
+    assert.equal(r.filled > 0, true, "ticks before the first input arrives are filled");
+    assert.equal(r.predictor.corrections, 0, `seed ${seed}`);
+    assert.equal(r.predictor.teleports, 0);
+    assert.ok(r.frames.some((f) => f.y > 1000), "it jumped");
+  }
+});
+
+test("ticks the client skips are predicted with the fill: repeat and neutral", () => {
+  for (const fill of ["repeat", "neutral"] as const) {
+    const r = simulate({
+      rttMs: 80,
+      jitterMs: 10,
+      durationMs: 3000,
+      seed: 7,
+      fill,
+      // Every third tick has no input (a stalled page): the room fills it.
+      send: (t) => Math.floor(t / TICK_MS) % 3 !== 0,
+    });
+    assert.ok(r.filled > 20, `${r.filled} ticks filled`);
+    assert.equal(r.late, 0);
+    assert.equal(r.predictor.corrections, 0, fill);
+    assert.deepEqual(Array.from(r.predictor.predicted!).slice(0, 4), Array.from(r.server).slice(0, 4), fill);
+  }
+});
+
+test("inputs that arrive after their tick are counted late and corrected from the fill", () => {
+  // Addressed too close to the room's tick: with jitter some arrive after it ran.
+  const moves = [[1, 0], [1, 1], [0, 1], [-1, 1], [-1, -1]];
+  const r = simulate({
+    rttMs: 100,
+    jitterMs: 30,
+    durationMs: 4000,
+    seed: 3,
+    aheadMs: 60,
+    // Ends standing still, so that the room's fills after the last input do not move the player.
+    input: (t) => (t < 3000 ? moves[Math.floor(t / 400) % 5]! : [0, 0]).concat([0, 0]),
+  });
+  assert.ok(r.late > 0, "some inputs late");
+  assert.equal(r.predictor.lateInputs, r.late, "the client counts exactly the inputs the room dropped");
+  assert.deepEqual(Array.from(r.predictor.predicted!).slice(0, 2), Array.from(r.server).slice(0, 2), "converged");
+});
+
+test("prediction runs ahead of the server by the unapplied ticks", () => {
   const model = arenaPrediction(params);
-  const p = new Predictor(model, { tickMs: TICK_MS });
-  p.reconcile({ id: 1, kind: 1, fields: Int32Array.from([1000, 1000, 0, 0, 0, 100, 0]) }, 0, 0);
-  for (let s = 1; s <= 5; s++) p.applyLocal(s, [1, 0, 0, 0], s * TICK_MS);
+  const p = new Predictor(model, { tickMs: TICK_MS, neutral: NEUTRAL });
+  p.reconcile({ id: 1, kind: 1, fields: Int32Array.from([1000, 1000, 0, 0, 0, 100, 0]) }, 10, 0, 0);
+  for (let s = 1; s <= 5; s++) p.applyLocal(s, 10 + s, [1, 0, 0, 0], s * TICK_MS);
   assert.equal(p.predicted![0], 1000 + 5 * P.speed);
-  // The server applied 2 of them: rebuilt from its state plus 3 replayed inputs, the same point.
-  p.reconcile({ id: 1, kind: 1, fields: Int32Array.from([1000 + 2 * P.speed, 1000, P.speed, 0, 0, 100, 0]) }, 2, 200);
+  assert.equal(p.predictedTick, 15);
+  // The server applied 2 of them: rebuilt from its state plus 3 replayed ticks, the same point.
+  p.reconcile({ id: 1, kind: 1, fields: Int32Array.from([1000 + 2 * P.speed, 1000, P.speed, 0, 0, 100, 0]) }, 12, 2, 200);
   assert.equal(p.unacknowledged.length, 3);
   assert.equal(p.predicted![0], 1000 + 5 * P.speed);
   assert.equal(p.corrections, 0);
+  // The skipped ticks 16 and 17 are filled with the last input before them.
+  p.applyLocal(6, 18, [0, 1, 0, 0], 300);
+  assert.deepEqual([p.predicted![0], p.predicted![1]], [1000 + 7 * P.speed, 1000 + P.speed]);
 });
 
 test("a disagreeing server (an obstacle the client does not know) is corrected smoothly, then converges", () => {
@@ -151,7 +256,7 @@ test("a disagreeing server (an obstacle the client does not know) is corrected s
     durationMs: 4000,
     seed: 5,
     input: (t) => (t < 2000 ? [1, 0, 0, 0] : [0, 0, 0, 0]),
-    serverMove: (f, inp) => {
+    serverInput: (f, inp) => {
       const x0 = f[0]!;
       model.applyInput(f, inp);
       if (f[0]! > wall) {
@@ -162,6 +267,7 @@ test("a disagreeing server (an obstacle the client does not know) is corrected s
   });
   // Every snapshot while pushing against the wall corrects the inputs replayed past it.
   assert.ok(r.predictor.corrections > 10, `${r.predictor.corrections} corrections are counted`);
+  assert.ok(r.predictor.correctionP95() > 0 && r.predictor.correctionP95() <= r.predictor.largestCorrection);
   // Corrections are smoothed: no drawn frame jumps further than a normal step.
   assert.ok(maxStep(r.frames) <= P.speed + 0.001, `max drawn step ${maxStep(r.frames)}`);
   const last = r.frames[r.frames.length - 1]!;
@@ -182,17 +288,19 @@ test("a knockback the client cannot predict is smoothed over frames instead of s
   });
   assert.equal(r.predictor.corrections, 1);
   assert.equal(r.predictor.largestCorrection, push);
+  assert.equal(r.predictor.correctionP95(), push);
   const step = maxStep(r.frames);
   assert.ok(step < push / 4, `the ${push} correction was drawn in steps of at most ${step}`);
   assert.ok(Math.abs(r.frames[r.frames.length - 1]!.x - r.server[0]!) < 1, "converged");
 });
 
-test("a teleport (respawn) beyond snapDistance is applied at once", () => {
+test("a teleport (respawn) beyond the threshold is applied at once", () => {
   const r = simulate({
     rttMs: 100,
     jitterMs: 0,
     durationMs: 2000,
     seed: 9,
+    input: (t) => (t < 1200 ? [1, 0, 0, 0] : [0, 0, 0, 0]),
     serverTick: (t, f) => {
       if (t >= 1000 && t < 1000 + TICK_MS) {
         f[0] = 2000;
@@ -206,6 +314,15 @@ test("a teleport (respawn) beyond snapDistance is applied at once", () => {
   const after = r.frames.find((f) => f.t > 1000 + 50 + TICK_MS + 1 && Math.abs(f.x - 2000) < 2000);
   assert.ok(after, "jumped");
   assert.deepEqual(Array.from(r.predictor.predicted!).slice(0, 2), Array.from(r.server).slice(0, 2));
+});
+
+test("the schema's teleport threshold overrides the model's snap distance", () => {
+  const model = arenaPrediction(params);
+  const p = new Predictor(model, { tickMs: TICK_MS, teleport: 100 });
+  p.reconcile({ id: 1, kind: 1, fields: Int32Array.from([1000, 1000, 0, 0, 0, 100, 0]) }, 1, 0, 0);
+  p.reconcile({ id: 1, kind: 1, fields: Int32Array.from([1200, 1000, 0, 0, 0, 100, 0]) }, 2, 0, 10);
+  assert.equal(p.teleports, 1, "200 > 100: a jump, though below the model's 640");
+  assert.equal(p.corrections, 0);
 });
 
 test("move clamps at the world's edge on both axes", () => {

@@ -57,9 +57,9 @@ test("a shot moves along its straight line at render time and ends after its lif
 
 test("the server's projectile takes over smoothly and is not drawn twice", () => {
   const s = new LocalShots(p, ME, TICK);
-  s.onInput(5, [0, 0, 0, 1], local(1000, 2000), 0); // rightwards, 320 per tick
+  s.onInput(5, [0, 0, 0, 1], local(1000, 2000), 0, 98); // rightwards, 320 per tick, for tick 98
   const before = s.sample(4 * TICK)[0]!.fields[0]!;
-  // The room applied inputs up to 7: the projectile was moved 3 times; the server's player was 16 sub-units apart.
+  // The room is at tick 100: the projectile was moved 3 times (ticks 98, 99, 100); the server's player was 16 sub-units apart.
   // Projectiles of another owner, or with another velocity, are not it.
   const w = world(100, [
     [65536, 1000 + 3 * 320, 2000, 320, 0, ME + 1],
@@ -84,7 +84,7 @@ test("the server's projectile takes over smoothly and is not drawn twice", () =>
 
 test("a matched shot past its lifetime keeps its projectile hidden until the snapshots drop it", () => {
   const s = new LocalShots(p, ME, TICK);
-  s.onInput(1, [0, 0, 0, 1], local(100, 100), 0);
+  s.onInput(1, [0, 0, 0, 1], local(100, 100), 0, 10);
   s.onSnapshot(world(10, [[65540, 100 + 320, 100, 320, 0, ME]]), 1, TICK, 30, 33);
   assert.equal(s.sample(30 * TICK).length, 0);
   assert.ok(s.claimed.has(65540));
@@ -94,8 +94,8 @@ test("a matched shot past its lifetime keeps its projectile hidden until the sna
 
 test("a shot the server did not fire is dropped", () => {
   const s = new LocalShots(p, ME, TICK);
-  s.onInput(1, [0, 0, 0, 1], local(100, 100), 0);
-  s.onInput(9, [0, 0, 0, 1], local(100, 100), 300);
+  s.onInput(1, [0, 0, 0, 1], local(100, 100), 0, 18);
+  s.onInput(9, [0, 0, 0, 1], local(100, 100), 300, 26);
   // Input 1 applied but the server may fire an input late: kept. Two inputs later, no projectile near where it should
   // be: dropped. Input 9 not applied yet: kept.
   s.onSnapshot(world(18, []), 1, 300, 80, 100);
@@ -113,9 +113,9 @@ test("a shot the server did not fire is dropped", () => {
 
 test("a projectile the server fired an input later than predicted is still the shot's", () => {
   const s = new LocalShots(p, ME, TICK);
-  s.onInput(1, [0, 0, 0, 1], local(100, 100), 0);
+  s.onInput(1, [0, 0, 0, 1], local(100, 100), 0, 10);
   s.onSnapshot(world(10, []), 1, 40, 30, 33);
-  // Fired with input 2, from the player's next position: moved twice by the snapshot that applied input 3.
+  // Fired a tick later (its input arrived late and the room fired from the fill), with input 2, from the player's next position: moved twice by the snapshot that applied input 3.
   s.onSnapshot(world(12, [[65542, 207 + 2 * 320, 100, 320, 0, ME]]), 3, 100, 30, 33);
   assert.deepEqual([s.fired, s.matched, s.unfired], [1, 1, 0]);
   assert.ok(s.claimed.has(65542));
@@ -127,4 +127,12 @@ test("reset forgets the shots and the fire interval", () => {
   s.reset();
   assert.equal(s.size, 0);
   assert.equal(s.onInput(1, [0, 0, 0, 1], local(100, 100), 0), true);
+});
+
+test("without the input's tick the shot is placed by the inputs applied since it", () => {
+  const s = new LocalShots(p, ME, TICK);
+  s.onInput(5, [0, 0, 0, 1], local(1000, 2000), 0); // no tick given
+  // The room is at tick 100 and applied inputs up to 7: moved 3 times, as if input 5 was for tick 98.
+  s.onSnapshot(world(100, [[65538, 1000 + 3 * 320, 2000, 320, 0, ME]]), 7, 4 * TICK, 80, 100);
+  assert.deepEqual([...s.claimed], [65538]);
 });

@@ -17,6 +17,25 @@
 //   - "respawn": Args [x, y], the new position in sub-units
 //
 // Settings: "time_limit_s" (match length in seconds) and "score_limit" (score that wins); absent, empty or 0 means none.
+// "lag_compensation": "1" (the default when absent or empty) or "0", see below.
+//
+// Inputs: the engine applies exactly one input per connected player per tick. When a player's input did not arrive in
+// time the engine repeats its last one (Schema.Fill is game.FillRepeat, in.Missed set): the player keeps moving and
+// aiming as it did, and keeps firing if it was firing, still at most ShotsPerSecond times a second. A client holding
+// fire predicts exactly that; one that released fire in the input that went missing sees at most one extra shot.
+//
+// Lag compensation (on unless the setting "lag_compensation" is "0"): a client draws the other players where its
+// snapshots had them, a little in the past, and aims there. Each input says the moment the client was drawing
+// (Input.View + ViewFrac/256); a projectile fired by an input for tick t records its lag L = t − that moment, in
+// 1/256 tick, and in the Step of every later tick t' its hit test looks at the other players where they were at
+// t' − L: their positions in the room's history (game.History) at the two ticks around that moment, interpolated
+// linearly in fixed point as the client draws them (a jump larger than the x, y fields' Teleport threshold, a
+// respawn, is held at the earlier position, as clients draw it). Only a player that existed with hp above 0 at the
+// earlier of those two ticks can be hit; the hit damages its current state. When the moment is older than the history
+// (or the arena has no history, or the input carried no View) the projectile is tested against current positions. A
+// fill (in.Missed) fires with the lag of the player's last real input, since the client kept drawing that far behind.
+// Only other players are rewound: the projectile itself flies from the shooter's current position, which the client
+// predicts.
 //
 // A player who disconnects stays in the world, motionless and vulnerable, until it resumes or leaves. A player who
 // leaves is removed at once; its projectiles in flight stay until they hit or expire, but score for no one.
@@ -84,7 +103,8 @@ const (
 	ReasonScoreLimit = "score_limit"
 )
 
-// ErrBadSetting is returned by New when a setting is not an integer from 0 to 1<<24.
+// ErrBadSetting is returned by New when a setting is not an integer from 0 to 1<<24 (or, for an on/off setting, not
+// "0" or "1").
 var ErrBadSetting = errors.New("arena: bad setting")
 
 // Factory makes an arena for a room.
@@ -106,6 +126,7 @@ type player struct {
 	aimRate   int32  // the change of the aim field its last input applied, wrapped to the shortest turn
 	hp, score int32
 	nextFire  game.Tick // the first tick this player may fire again
+	lag       int32     // lag compensation: the lag of its last real input, 1/256 tick
 	connected bool
 }
 
@@ -115,6 +136,7 @@ type projectile struct {
 	vx, vy  int32
 	owner   game.PlayerID
 	expires game.Tick // removed by the Step of this tick
+	lag     int32     // the hit test looks this far back, 1/256 tick (0: current positions)
 }
 
 // Arena is one room's arena simulation.
@@ -125,6 +147,7 @@ type Arena struct {
 	maxPlayers int
 	timeLimit  game.Tick // 0: none
 	scoreLimit int32     // 0: none
+	lagComp    bool      // setting "lag_compensation"
 
 	// Owned by the room goroutine.
 	rng         *rand.Rand
@@ -134,9 +157,11 @@ type Arena struct {
 	tick        game.Tick    // last tick stepped
 	ended       bool
 	result      game.Result
+	hist        game.History // nil: no lag compensation
+	rewind      rewindCache  // players' positions at past ticks, read from hist
 }
 
-// New makes an arena for cfg. It fails with ErrBadSetting when a setting is not a non-negative integer.
+// New makes an arena for cfg. It fails with ErrBadSetting when a setting does not parse.
 func New(cfg game.Config) (*Arena, error) {
 	tickRate := cfg.TickRate
 	if tickRate <= 0 {
@@ -154,6 +179,10 @@ func New(cfg game.Config) (*Arena, error) {
 	if err != nil {
 		return nil, err
 	}
+	lagComp, err := switchSetting(cfg.Settings, "lag_compensation", true)
+	if err != nil {
+		return nil, err
+	}
 	p := NewParams(tickRate)
 	a := &Arena{
 		params:     p,
@@ -161,6 +190,7 @@ func New(cfg game.Config) (*Arena, error) {
 		maxPlayers: maxPlayers,
 		timeLimit:  game.Tick(int64(timeLimit) * int64(tickRate)),
 		scoreLimit: int32(scoreLimit),
+		lagComp:    lagComp,
 		rng:        rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15)),
 		players:    make([]player, 0, maxPlayers),
 		// A player has at most ceil(lifetime / interval) projectiles alive, plus one fired in the tick the oldest expires.
@@ -182,15 +212,29 @@ func setting(s map[string]string, key string) (int32, error) {
 	return int32(n), nil
 }
 
+// switchSetting parses an on/off setting: "1" or "0", def when absent or empty.
+func switchSetting(s map[string]string, key string, def bool) (bool, error) {
+	switch v := s[key]; v {
+	case "":
+		return def, nil
+	case "0":
+		return false, nil
+	case "1":
+		return true, nil
+	default:
+		return false, fmt.Errorf("%w: %s=%q: want 0 or 1", ErrBadSetting, key, v)
+	}
+}
+
 func newSchema(p Params) *game.Schema {
 	return &game.Schema{
 		Kinds: []game.KindSpec{
 			{ID: KindPlayer, Name: "player", Fields: []game.FieldSpec{
-				{Name: "x", RateField: 1 + PlayerVX},
-				{Name: "y", RateField: 1 + PlayerVY},
+				{Name: "x", RateField: 1 + PlayerVX, Teleport: p.TeleportStep()},
+				{Name: "y", RateField: 1 + PlayerVY, Teleport: p.TeleportStep()},
 				{Name: "vx"},
 				{Name: "vy"},
-				{Name: "aim", RateField: 1 + PlayerAimRate},
+				{Name: "aim", RateField: 1 + PlayerAimRate, Wrap: 65536 >> AimShift},
 				{Name: "hp"},
 				{Name: "score"},
 				{Name: "aim_rate"},
@@ -209,6 +253,7 @@ func newSchema(p Params) *game.Schema {
 			{Name: "aim", Min: 0, Max: 65535},
 			{Name: "fire", Min: 0, Max: 1},
 		},
+		Fill:   game.FillRepeat,
 		Params: p.Map(),
 	}
 }
@@ -254,6 +299,7 @@ func (a *Arena) Join(p game.PlayerID) error {
 	a.players = append(a.players, player{})
 	copy(a.players[i+1:], a.players[i:])
 	a.players[i] = pl
+	a.playersChanged()
 	return nil
 }
 
@@ -261,6 +307,7 @@ func (a *Arena) Join(p game.PlayerID) error {
 func (a *Arena) Leave(p game.PlayerID) {
 	if i := a.find(p); i >= 0 {
 		a.players = append(a.players[:i], a.players[i+1:]...)
+		a.playersChanged()
 	}
 }
 
@@ -270,7 +317,7 @@ func (a *Arena) Disconnected(p game.PlayerID) {
 	if i := a.find(p); i >= 0 {
 		pl := &a.players[i]
 		pl.connected = false
-		pl.vx, pl.vy, pl.aimRate = 0, 0, 0
+		pl.vx, pl.vy, pl.aimRate, pl.lag = 0, 0, 0, 0
 	}
 }
 
@@ -282,14 +329,17 @@ func (a *Arena) Resumed(p game.PlayerID) {
 }
 
 // ApplyInput moves player p by one tick of its input's direction, sets its aim and, when fire is set and the player's
-// fire interval has passed, spawns a projectile at its new position. Values out of range are clamped; inputs of an
-// unknown player are ignored.
+// fire interval has passed, spawns a projectile at its new position, with the input's lag for lag compensation (a
+// fill's is the last real input's). Values out of range are clamped; inputs of an unknown player are ignored.
 func (a *Arena) ApplyInput(t game.Tick, p game.PlayerID, in *game.Input) {
 	i := a.find(p)
 	if i < 0 || a.ended {
 		return
 	}
 	pl := &a.players[i]
+	if a.lagComp && !in.Missed {
+		pl.lag = viewLag(t, in.View, in.ViewFrac)
+	}
 	pl.x, pl.y, pl.vx, pl.vy = Move(pl.x, pl.y, in.Values[InputDX], in.Values[InputDY], a.params)
 	aim := uint16(clamp(in.Values[InputAim], 0, 65535))
 	pl.aimRate = aimTurn(int32(pl.aim>>AimShift), int32(aim>>AimShift))
@@ -299,7 +349,7 @@ func (a *Arena) ApplyInput(t game.Tick, p game.PlayerID, in *game.Input) {
 		vx, vy := ProjectileVelocity(pl.aim, a.params.ProjectileSpeed)
 		a.projectiles = append(a.projectiles, projectile{
 			id: a.nextProj, x: pl.x, y: pl.y, vx: vx, vy: vy, owner: p,
-			expires: t + game.Tick(a.params.ProjectileLifetime),
+			expires: t + game.Tick(a.params.ProjectileLifetime), lag: pl.lag,
 		})
 		a.nextProj++
 	}

@@ -23,6 +23,11 @@ func TestNew(t *testing.T) {
 		{"not a number", map[string]string{"score_limit": "ten"}, true},
 		{"fraction", map[string]string{"time_limit_s": "1.5"}, true},
 		{"huge", map[string]string{"time_limit_s": "99999999999"}, true},
+		{"lag compensation off", map[string]string{"lag_compensation": "0"}, false},
+		{"lag compensation on", map[string]string{"lag_compensation": "1"}, false},
+		{"lag compensation empty", map[string]string{"lag_compensation": ""}, false},
+		{"lag compensation not a switch", map[string]string{"lag_compensation": "2"}, true},
+		{"lag compensation word", map[string]string{"lag_compensation": "on"}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -63,6 +68,30 @@ func TestSchema(t *testing.T) {
 	}
 	if len(s.Input) != 4 || s.Input[InputAim].Max != 65535 || s.Input[InputFire].Max != 1 {
 		t.Errorf("input = %+v", s.Input)
+	}
+	// Angles wrap; a player's position jumps only when it respawns; a missed input repeats the last one.
+	if w := player.Fields[PlayerAim].Wrap; w != 65536>>AimShift {
+		t.Errorf("aim wrap = %d", w)
+	}
+	p := NewParams(30)
+	for _, f := range []int{PlayerX, PlayerY} {
+		if tp := player.Fields[f].Teleport; tp <= p.Speed || tp <= p.Diag || tp >= p.WorldW*p.Scale/4 {
+			t.Errorf("player field %s teleport = %d; want above the largest move per tick %d", player.Fields[f].Name, tp, p.Speed)
+		}
+	}
+	if s.Fill != game.FillRepeat {
+		t.Errorf("fill = %v, want FillRepeat", s.Fill)
+	}
+}
+
+func TestLagCompensationSetting(t *testing.T) {
+	for _, tt := range []struct {
+		settings []string
+		want     bool
+	}{{nil, true}, {[]string{"lag_compensation", ""}, true}, {[]string{"lag_compensation", "1"}, true}, {[]string{"lag_compensation", "0"}, false}} {
+		if got := newTestArena(t, 1, 0, tt.settings...).LagCompensation(); got != tt.want {
+			t.Errorf("settings %q: LagCompensation() = %v, want %v", tt.settings, got, tt.want)
+		}
 	}
 }
 

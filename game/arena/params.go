@@ -77,6 +77,10 @@ func NewParams(tickRate int) Params {
 	}
 }
 
+// TeleportStep is the player x, y fields' Teleport threshold: twice the most a player moves on one axis in a tick, so
+// that any larger change (a respawn) is drawn as a jump. Lag compensation holds such a jump the same way.
+func (p Params) TeleportStep() int32 { return 2 * p.Speed }
+
 // Map returns the Params keyed as in the Schema (and the Welcome).
 func (p Params) Map() map[string]int32 {
 	return map[string]int32{

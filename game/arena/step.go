@@ -11,11 +11,13 @@ import (
 // a projectile within HitRadius of a player other than its owner hits the nearest such player (the lower id on a
 // tie), deals Damage and is removed. A player brought to 0 hp scores its shooter a point and respawns at a random
 // point with MaxHP. Projectiles are resolved in id order, so the outcome never depends on anything but the inputs.
+// With lag compensation a projectile tests the players where they were when its shooter aimed (see the package doc).
 func (a *Arena) Step(t game.Tick, ev *game.Events) {
 	a.tick = t
 	if a.ended {
 		return
 	}
+	a.resetRewind()
 	w, h := a.params.WorldW*a.params.Scale, a.params.WorldH*a.params.Scale
 	r := int64(a.params.HitRadius) * int64(a.params.Scale)
 	r2 := r * r
@@ -29,7 +31,13 @@ func (a *Arena) Step(t game.Tick, ev *game.Events) {
 		if pr.x < 0 || pr.x > w || pr.y < 0 || pr.y > h {
 			continue
 		}
-		if v := a.nearest(pr.x, pr.y, pr.owner, r2); v >= 0 {
+		v := -1
+		if pr.lag > 0 && a.hist != nil {
+			v = a.nearestRewound(t, pr.x, pr.y, pr.owner, pr.lag, r2)
+		} else {
+			v = a.nearest(pr.x, pr.y, pr.owner, r2)
+		}
+		if v >= 0 {
 			a.hit(v, pr.owner, ev)
 			continue
 		}

@@ -44,7 +44,8 @@ func SchemaToWelcome(s *game.Schema) (kinds []*proto.EntityKind, input []*proto.
 	for _, k := range s.Kinds {
 		pk := &proto.EntityKind{Id: uint32(k.ID), Name: k.Name}
 		for _, f := range k.Fields {
-			pk.Fields = append(pk.Fields, &proto.EntityField{Name: f.Name, RateField: uint32(f.RateField)})
+			pk.Fields = append(pk.Fields, &proto.EntityField{Name: f.Name, RateField: uint32(f.RateField),
+				Wrap: uint32(max(f.Wrap, 0)), Teleport: uint32(max(f.Teleport, 0))})
 		}
 		kinds = append(kinds, pk)
 	}
@@ -56,4 +57,12 @@ func SchemaToWelcome(s *game.Schema) (kinds []*proto.EntityKind, input []*proto.
 		params[k] = v
 	}
 	return kinds, input, params
+}
+
+// InputFillToWelcome is the Welcome.input_fill of a schema: what the room applies for a missed input.
+func InputFillToWelcome(s *game.Schema) proto.InputFill {
+	if s.Fill == game.FillNeutral {
+		return proto.InputFill_INPUT_FILL_NEUTRAL
+	}
+	return proto.InputFill_INPUT_FILL_REPEAT
 }

@@ -1,7 +1,7 @@
 /**
  * The local player's own projectiles, predicted. Snapshots show a projectile only after the server fired it and it
  * came back through the interpolation delay, well behind the predicted player. LocalShots fires one locally for each
- * sent input that the arena would fire for (fire set and the fire interval passed, counted in inputs, one per tick),
+ * sent input that the arena would fire for (fire set and the fire interval passed, counted in ticks: each input names its tick),
  * at the predicted position after that input's move with the arena's integer velocity, and moves it along its
  * straight line at render time. When the server's projectile appears (same owner and velocity, nearest to where the
  * shot should be at that snapshot) it takes over: the shot follows the server's line from then on, the difference
@@ -22,6 +22,8 @@ export const HANDOVER_MS = 100;
 
 interface Shot {
   readonly seq: number;
+  /** The tick its input was addressed to; undefined when the caller did not say. */
+  readonly tick: number | undefined;
   readonly sentMs: number;
   readonly vx: number;
   readonly vy: number;
@@ -39,7 +41,7 @@ interface Shot {
 /** The local player's predicted projectiles. */
 export class LocalShots {
   private shots: Shot[] = [];
-  private nextFireSeq = 0;
+  private nextFireTick = 0;
   private readonly claimedIds = new Set<number>();
   /** Shots fired locally, handed over to the server's projectile, and dropped because the server did not fire them. */
   fired = 0;
@@ -64,18 +66,21 @@ export class LocalShots {
   }
 
   /**
-   * Records an input sent at atMs with the local player's predicted fields after it, and fires a shot when the arena
-   * would: fire set and seq at least fireInterval inputs after the previous shot. Returns whether it fired.
+   * Records an input for `tick` sent at atMs with the local player's predicted fields after it, and fires a shot when
+   * the arena would: fire set and tick at least fireInterval ticks after the previous shot. Returns whether it fired.
+   * Pass the input's tick (SentInput.tick): without it the seq stands for it, which holds while the client sends one
+   * input per tick and skips none.
    */
-  onInput(seq: number, values: readonly number[], local: readonly number[] | undefined, atMs: number): boolean {
-    if (!local || (values[InputIndex.Fire] ?? 0) === 0 || seq < this.nextFireSeq) return false;
-    this.nextFireSeq = seq + this.p.fireInterval;
+  onInput(seq: number, values: readonly number[], local: readonly number[] | undefined, atMs: number, tick?: number): boolean {
+    const at = tick ?? seq;
+    if (!local || (values[InputIndex.Fire] ?? 0) === 0 || at < this.nextFireTick) return false;
+    this.nextFireTick = at + this.p.fireInterval;
     this.fired++;
     const aim = Math.min(65535, Math.max(0, values[InputIndex.Aim] ?? 0));
     const v = projectileVelocity(aim, this.p.projectileSpeed);
     const x = local[PlayerField.X]!;
     const y = local[PlayerField.Y]!;
-    this.shots.push({ seq, sentMs: atMs, vx: v.vx, vy: v.vy, ax: x, ay: y, anchorMs: atMs, offX: 0, offY: 0, offAt: atMs, serverId: 0 });
+    this.shots.push({ seq, tick, sentMs: atMs, vx: v.vx, vy: v.vy, ax: x, ay: y, anchorMs: atMs, offX: 0, offY: 0, offAt: atMs, serverId: 0 });
     return true;
   }
 
@@ -96,9 +101,9 @@ export class LocalShots {
         continue;
       }
       if (s.seq <= lastInputSeq) {
-        // The server applied this input at about tick world.tick - (lastInputSeq - seq) and moved the projectile once
-        // in that tick, so it should be this many steps from where it was fired.
-        const steps = lastInputSeq - s.seq + 1;
+        // The server applied this input at its tick and moved the projectile once in that tick, so it should be this
+        // many steps from where it was fired (without the tick: at the snapshot's tick less the inputs applied since).
+        const steps = s.tick !== undefined ? world.tick - s.tick + 1 : lastInputSeq - s.seq + 1;
         const ex = s.ax + s.vx * steps;
         const ey = s.ay + s.vy * steps;
         let best: (typeof mine)[number] | undefined;
@@ -112,8 +117,8 @@ export class LocalShots {
           }
         }
         if (!best) {
-          // Two inputs later still none: not fired (or already gone). Until then the server may fire it an input late:
-          // it counts the interval in ticks, and a tick may apply no input or two.
+          // Two inputs later still none: not fired (or already gone, or its input arrived late and the room fired from
+          // a fill at another tick).
           if (s.seq + SLACK_INPUTS <= lastInputSeq) this.unfired++;
           else kept.push(s);
           continue;
@@ -159,7 +164,7 @@ export class LocalShots {
   /** Forgets every shot and the fire interval (a new room or a fresh join). */
   reset(): void {
     this.shots = [];
-    this.nextFireSeq = 0;
+    this.nextFireTick = 0;
     this.claimedIds.clear();
   }
 

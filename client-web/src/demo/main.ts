@@ -148,14 +148,57 @@ function renderScoreboard(): void {
   );
 }
 
+/**
+ * A figure from the client's stats by name, or undefined when this build of the SDK does not report it (or not yet:
+ * NaN): the panel shows what exists and a dash for the rest.
+ */
+function stat(s: object, name: string): number | undefined {
+  const v = (s as Record<string, unknown>)[name];
+  return typeof v === "number" && !Number.isNaN(v) ? v : undefined;
+}
+
+const dash = "–";
+const ms = (v: number | undefined, digits = 0) => (v === undefined ? dash : `${v.toFixed(digits)} ms`);
+const count = (v: number | undefined) => (v === undefined ? dash : String(v));
+
+/** The figures the Network panel shows and window.tickwire.net() returns, by name. */
+const NET_FIGURES = [
+  "rttMs", "rttJitterMs", "snapshotJitterMs", "inputLeadMs", "inputLeadSmoothedMs", "targetLeadMs", "clockDilation",
+  "clockResyncs", "interpolationDelayMs", "bufferDepth", "heldFrames", "extrapolatedFrames", "corrections",
+  "correctionP95", "largestCorrection", "lateInputs", "missedTicks", "snapshotsPerSecond",
+] as const;
+type NetFigures = Partial<Record<(typeof NET_FIGURES)[number], number>>;
+
+function netFigures(): NetFigures {
+  const s = client.stats();
+  const out: NetFigures = {};
+  for (const k of NET_FIGURES) {
+    const v = stat(s, k);
+    if (v !== undefined) out[k] = v;
+  }
+  return out;
+}
+
 function renderNet(): void {
   const s = client.stats();
+  const n = netFigures();
+  const scale = params?.scale ?? 16;
+  const dil = n.clockDilation;
+  const lead = n.inputLeadSmoothedMs ?? n.inputLeadMs;
   const rows: [string, string][] = [
-    ["RTT", Number.isNaN(s.rttMs) ? "–" : `${s.rttMs.toFixed(0)} ms`],
+    ["RTT", n.rttJitterMs === undefined ? ms(n.rttMs) : `${ms(n.rttMs)} ± ${n.rttJitterMs.toFixed(0)}`],
+    ["Snapshot jitter", ms(n.snapshotJitterMs, 1)],
+    ["Input lead", ms(lead, 1)],
+    ["Target lead", ms(n.targetLeadMs, 1)],
+    ["Dilation", dil === undefined ? dash : `${dil >= 0 ? "+" : ""}${(dil * 100).toFixed(1)}%`],
+    ["Late inputs", n.missedTicks === undefined ? count(n.lateInputs) : `${count(n.lateInputs)} (${n.missedTicks} filled)`],
+    ["Interp delay", ms(n.interpolationDelayMs)],
+    ["Buffer", n.bufferDepth === undefined ? dash : `${n.bufferDepth} snapshot${n.bufferDepth === 1 ? "" : "s"}`],
+    ["Held frames", count(n.heldFrames)],
+    ["Extrapolated", count(n.extrapolatedFrames)],
+    ["Corrections", `${s.corrections}${s.corrections ? ` (${n.correctionP95 === undefined ? `max ${(s.largestCorrection / scale).toFixed(1)}` : `p95 ${(n.correctionP95 / scale).toFixed(1)}`} u)` : ""}`],
     ["Snapshots", `${s.snapshotsPerSecond}/s`],
-    ["Down", `${(s.bytesInPerSecond / 1024).toFixed(1)} KB/s`],
-    ["Up", `${(s.bytesOutPerSecond / 1024).toFixed(1)} KB/s`],
-    ["Corrections", `${s.corrections}${s.corrections ? ` (max ${(s.largestCorrection / (params?.scale ?? 16)).toFixed(1)} u)` : ""}`],
+    ["Down / up", `${(s.bytesInPerSecond / 1024).toFixed(1)} / ${(s.bytesOutPerSecond / 1024).toFixed(1)} KB/s`],
     ["Respawns", String(s.teleports)],
     ["Unacked inputs", String(s.pendingInputs)],
     ["Hash checks", `${s.hashChecks}${s.hashMismatches ? `, ${s.hashMismatches} bad` : " ok"}`],
@@ -211,6 +254,8 @@ interface TickwireDebug {
   /** Where each player was drawn in the latest frame (world units), and that frame's time. */
   rendered(): { t: number; players: Record<number, { x: number; y: number }> };
   stats(): ReturnType<TickwireClient["stats"]>;
+  /** The Network panel's figures by name (those this build of the SDK reports). */
+  net(): NetFigures;
   /** The own projectiles fired locally, handed over to the server's, and dropped as not fired by the server. */
   shots(): { fired: number; matched: number; unfired: number };
   /** Drops the socket as a network failure would; the client resumes. */
@@ -251,6 +296,7 @@ window.tickwire = Object.freeze({
     return { t: lastViewAt, players };
   },
   stats: () => client.stats(),
+  net: () => netFigures(),
   shots: () => ({ fired: shots?.fired ?? 0, matched: shots?.matched ?? 0, unfired: shots?.unfired ?? 0 }),
   drop: () => client.dropConnection(),
 });

@@ -1,12 +1,21 @@
 /**
  * TickwireClient: one player's connection to a Tickwire room, with the netcode a player feels.
  *
- * It connects over WebSocket, sends Hello and Join, keeps the authoritative world from full and delta snapshots,
- * verifies state hashes, sends the held input once per tick (each input carries the latest snapshot tick as an
- * implicit Ack), measures RTT with Ping/Pong, predicts the local player (when given a PredictionModel) and
- * interpolates everything else. A dropped socket is resumed automatically within the grace period with the latest
- * resume token, resending the inputs the server has not applied; terminal close codes (4500-4999, 1002, 1003, 1007,
- * 1009) stop it.
+ * It connects over WebSocket (protocol version 2), sends Hello and Join, keeps the authoritative world from full and
+ * delta snapshots, verifies state hashes, measures RTT with Ping/Pong, predicts the local player (when given a
+ * PredictionModel) and interpolates everything else.
+ *
+ * Inputs are addressed to ticks. An input clock (InputClock) runs a little ahead of the room so that the input for
+ * tick k arrives just before k is due: it starts from Welcome.tick and the RTT, and holds a target lead (a safety
+ * margin plus the jitter of the leads the room reports in ServerFrame.input_lead_us) with at most 5% time dilation.
+ * The held input is sent once per tick of that clock with the moment being drawn (render_tick, render_frac) and the
+ * latest snapshot tick (an implicit Ack). A page whose timers stall (a background tab) sends at most two inputs when it
+ * wakes and skips the ticks it missed, which the room fills.
+ *
+ * A dropped socket is resumed automatically within the grace period with the latest resume token; the inputs the room
+ * has not applied (seq above Welcome.last_input_seq) are resent with the same seq, re-addressed to fresh ticks of the
+ * re-synced clock, so each is applied once or reported late. Terminal close codes (4500-4999, 1002, 1003, 1007, 1009)
+ * stop it.
  *
  * The client is single-threaded like the page that uses it; nothing is safe to share with a worker.
  *
@@ -15,6 +24,7 @@
 import { create, fromBinary, toBinary, type MessageInitShape } from "@bufbuild/protobuf";
 import {
   ClientFrameSchema,
+  InputFill,
   ProtocolVersion,
   ServerFrameSchema,
   type Event as EventMsg,
@@ -24,7 +34,7 @@ import {
 } from "../gen/tickwire_pb";
 import { Emitter } from "./emitter";
 import { Interpolator, type RenderEntity } from "./interpolation";
-import { NetClock, RateMeter } from "./clock";
+import { InputClock, NetClock, RateMeter } from "./clock";
 import { Predictor, type PredictionModel } from "./prediction";
 import { EMPTY_WORLD, SnapCodec, findEntity, type World } from "./snapcodec";
 import { SOCKET_OPEN, browserSocket, realScheduler, type Scheduler, type SocketFactory, type SocketLike, type TimerHandle } from "./transport";
@@ -67,6 +77,8 @@ export interface SnapshotInfo {
 /** An input as the "input" event delivers it, when it is first sent (resends after a resume are not reported). */
 export interface SentInput {
   readonly seq: number;
+  /** The tick it is addressed to. */
+  readonly tick: number;
   readonly values: readonly number[];
   /** The scheduler's time when it was sent (the clock view() takes). */
   readonly atMs: number;
@@ -89,12 +101,40 @@ export interface ClientEvents {
 export interface NetStats {
   /** Smoothed round-trip time in ms (NaN before the first Pong). */
   readonly rttMs: number;
+  /** The smoothed variation between successive round trips, in ms. */
+  readonly rttJitterMs: number;
+  /** The jitter of snapshot arrivals the interpolator measures, in ms. */
+  readonly snapshotJitterMs: number;
   readonly snapshotsPerSecond: number;
   readonly bytesInPerSecond: number;
   readonly bytesOutPerSecond: number;
-  /** Prediction corrections (mispredictions of the local player, smoothed) and the largest one, in field units. */
+  /** The latest input lead the room reported (ms; NaN before any) and its smoothed value. */
+  readonly inputLeadMs: number;
+  readonly inputLeadSmoothedMs: number;
+  /** The lead the input clock aims for: safety margin + jitter margin (ms). */
+  readonly targetLeadMs: number;
+  /** The input clock's current dilation (-0.05..0.05: runs 5% slower..faster than real time). */
+  readonly clockDilation: number;
+  /** Jumps of the input clock (start, resumes, and re-syncs when far behind). */
+  readonly clockResyncs: number;
+  /** The interpolation delay behind a snapshot's expected arrival (ms) and the snapshots buffered ahead of it. */
+  readonly interpolationDelayMs: number;
+  readonly bufferDepth: number;
+  /** Frames drawn with remote entities held still, and drawn extrapolated past the newest snapshot. */
+  readonly heldFrames: number;
+  readonly extrapolatedFrames: number;
+  /** Prediction corrections (mispredictions of the local player, smoothed), the largest and the 95th percentile. */
   readonly corrections: number;
   readonly largestCorrection: number;
+  readonly correctionP95: number;
+  /** Inputs the room dropped as late: for a tick at or before a snapshot's tick, seq above its last_input_seq. */
+  readonly lateInputs: number;
+  /** Ticks the input clock skipped (a stalled page): the room filled them. */
+  readonly skippedTicks: number;
+  /** Ticks the room filled for this player, as far as the client can tell: late inputs plus skipped ticks. */
+  readonly missedTicks: number;
+  /** Unacknowledged inputs a resume could not resend (beyond maxResend or the input window). */
+  readonly abandonedInputs: number;
   /** Server moves of the local player too large to smooth (respawns), applied at once. */
   readonly teleports: number;
   /** Snapshots that could not be decoded (corrupt, or not against the baseline held). */
@@ -131,10 +171,13 @@ export interface ClientOptions {
   readonly clientName?: string;
   /** Makes the local player's prediction model from the Welcome (e.g. arenaPrediction); none: no prediction. */
   readonly prediction?: (welcome: Welcome) => PredictionModel | undefined;
-  /** Snapshot intervals remote entities are drawn behind the newest snapshot (default 2). */
-  readonly interpolationDelay?: number;
-  /** A jump of an interpolated field larger than this per tick is drawn as a teleport (default: none). */
+  /**
+   * A change of an interpolated field larger than this per tick is drawn as a teleport, for fields whose schema gives
+   * no teleport threshold (EntityField.teleport wins). Default: none.
+   */
   readonly teleportPerTick?: number;
+  /** The input clock's safety margin in ms, the lead kept above the jitter margin (default 3). */
+  readonly leadSafetyMs?: number;
   /** Ping period in ms (default 1000; shorter when Welcome.heartbeat_ms requires it). */
   readonly pingIntervalMs?: number;
   /** The most unacknowledged inputs resent after a resume (default 15: within the server's input queue). */
@@ -151,6 +194,12 @@ export function isTerminalCode(code: number): boolean {
   return (code >= 4500 && code <= 4999) || code === 1002 || code === 1003 || code === 1007 || code === 1009;
 }
 
+/** The most inputs sent at once when the page's timers stalled. */
+const MAX_BURST = 2;
+
+/** The prediction model of a client without one: matches no entity, so the Predictor only keeps the input log. */
+const NO_MODEL: PredictionModel = { kind: -1, xField: 0, yField: 0, snapDistance: Infinity, applyInput() {} };
+
 /** One player's connection to a room; see the module documentation. */
 export class TickwireClient extends Emitter<ClientEvents> {
   // Static after construction.
@@ -164,6 +213,7 @@ export class TickwireClient extends Emitter<ClientEvents> {
   private predictor: Predictor | undefined;
   private interp: Interpolator | undefined;
   private clock: NetClock | undefined;
+  private inputClock: InputClock | undefined;
   private resumeToken: Uint8Array | undefined;
   private tickMs = 1000 / 30;
 
@@ -176,12 +226,17 @@ export class TickwireClient extends Emitter<ClientEvents> {
   private attempt = 0;
   private retryTimer: TimerHandle | undefined;
   private pumpTimer: TimerHandle | undefined;
+  private pumpAt = NaN;
+  private helloAt = NaN;
 
   // Game state.
   private worldState: World = EMPTY_WORLD;
   private seq = 0;
   private held: number[] = [];
-  private nextInputAt = NaN;
+  // The last tick an input was addressed to (strictly increasing across connections), and on this connection (0: none).
+  private lastTick = 0;
+  private connLastTick = 0;
+  private predicting = false;
   private nextPingAt = 0;
   private readonly pingSent = new Map<bigint, number>();
   private matchEnded: MatchResult | undefined;
@@ -195,6 +250,8 @@ export class TickwireClient extends Emitter<ClientEvents> {
   private hashMismatches = 0;
   private hashChecks = 0;
   private resumes = 0;
+  private skippedTicks = 0;
+  private abandonedInputs = 0;
 
   constructor(opts: ClientOptions) {
     super();
@@ -271,13 +328,32 @@ export class TickwireClient extends Emitter<ClientEvents> {
   /** Network figures for a debug panel. */
   stats(): NetStats {
     const now = this.sched.now();
+    const ic = this.inputClock;
+    const is = this.interp?.stats();
+    const late = this.predictor?.lateInputs ?? 0;
     return {
       rttMs: this.clock?.rttMs ?? NaN,
+      rttJitterMs: this.clock?.jitterMs ?? NaN,
+      snapshotJitterMs: is?.jitterMs ?? NaN,
       snapshotsPerSecond: this.snapMeter.perSecond(now),
       bytesInPerSecond: this.inMeter.perSecond(now),
       bytesOutPerSecond: this.outMeter.perSecond(now),
+      inputLeadMs: ic?.lastLeadMs ?? NaN,
+      inputLeadSmoothedMs: ic?.smoothedLeadMs ?? NaN,
+      targetLeadMs: ic?.targetLeadMs ?? NaN,
+      clockDilation: ic?.dilation ?? 0,
+      clockResyncs: ic?.resyncs ?? 0,
+      interpolationDelayMs: is?.delayMs ?? NaN,
+      bufferDepth: is?.bufferDepth ?? 0,
+      heldFrames: is?.heldFrames ?? 0,
+      extrapolatedFrames: is?.extrapolatedFrames ?? 0,
       corrections: this.predictor?.corrections ?? 0,
       largestCorrection: this.predictor?.largestCorrection ?? 0,
+      correctionP95: this.predictor?.correctionP95() ?? 0,
+      lateInputs: late,
+      skippedTicks: this.skippedTicks,
+      missedTicks: late + this.skippedTicks,
+      abandonedInputs: this.abandonedInputs,
       teleports: this.predictor?.teleports ?? 0,
       decodeErrors: this.decodeErrors,
       hashMismatches: this.hashMismatches,
@@ -303,8 +379,8 @@ export class TickwireClient extends Emitter<ClientEvents> {
     const id = this.playerId;
     const rt = this.interp ? this.interp.renderTick(nowMs) : NaN;
     this.lastRenderTick = rt;
-    const predicted = this.predictor?.predicted;
-    const pos = this.predictor?.position(nowMs);
+    const predicted = this.predicting ? this.predictor?.predicted : undefined;
+    const pos = this.predicting ? this.predictor?.position(nowMs) : undefined;
     let entities = this.interp ? this.interp.sample(rt, pos ? id : undefined) : [];
     let local: RenderEntity | undefined;
     if (predicted && pos && this.predictor) {
@@ -352,14 +428,17 @@ export class TickwireClient extends Emitter<ClientEvents> {
   private detach(ws: SocketLike): void {
     ws.onopen = ws.onmessage = ws.onclose = ws.onerror = null;
     if (this.ws === ws) this.ws = undefined;
-    if (this.pumpTimer !== undefined) this.sched.clearInterval(this.pumpTimer);
+    if (this.pumpTimer !== undefined) this.sched.clearTimeout(this.pumpTimer);
     this.pumpTimer = undefined;
+    this.pumpAt = NaN;
   }
 
   private onOpen(): void {
+    this.helloAt = this.sched.now();
+    const v2 = ProtocolVersion.PROTOCOL_VERSION_2;
     this.send({
       case: "hello",
-      value: { protocolVersion: ProtocolVersion.PROTOCOL_VERSION_1, client: this.opts.clientName ?? "tickwire-web/0.1" },
+      value: { protocolVersion: v2, minProtocolVersion: v2, maxProtocolVersion: v2, client: this.opts.clientName ?? "tickwire-web/0.2" },
     });
     const name = this.opts.name ?? "";
     const j = this.opts.join;
@@ -442,6 +521,8 @@ export class TickwireClient extends Emitter<ClientEvents> {
         break;
       case "snapshot":
         this.onSnapshot(m.value, frame.lastInputSeq, now);
+        // proto3 cannot tell an absent input_lead_us from 0 µs; a lead of exactly 0 µs is taken as no report.
+        if (frame.inputLeadUs !== 0) this.inputClock?.onLeadReport(now, frame.inputLeadUs / 1000, this.clock?.rttMs ?? NaN);
         break;
       case "event":
         this.emit("event", m.value);
@@ -449,7 +530,11 @@ export class TickwireClient extends Emitter<ClientEvents> {
       case "pong": {
         const sent = this.pingSent.get(m.value.clientTimeUs);
         this.pingSent.delete(m.value.clientTimeUs);
-        if (sent !== undefined && this.clock) this.clock.onPong(sent, Number(m.value.serverTimeUs), m.value.serverTick, now);
+        if (sent !== undefined && this.clock) {
+          this.clock.onPong(sent, Number(m.value.serverTimeUs), m.value.serverTick, now);
+          // The room's tick is a whole tick read somewhere inside it: half a tick later on average.
+          this.inputClock?.refine(now, this.clock.serverTick(now) + 0.5, this.clock.rttMs / 2);
+        }
         break;
       }
       case "disconnect":
@@ -476,34 +561,65 @@ export class TickwireClient extends Emitter<ClientEvents> {
     this.clock ??= new NetClock(w.tickRate);
     if (!sameSession || !this.interp) {
       const rates = new Map<number, number[]>();
-      for (const k of w.kinds) rates.set(k.id, k.fields.map((f) => f.rateField - 1));
-      this.interp = new Interpolator({
-        tickRate: w.tickRate,
-        snapshotRate: w.snapshotRate || w.tickRate,
-        delaySnapshots: this.opts.interpolationDelay,
-        rates,
-        maxStepPerTick: this.opts.teleportPerTick,
-      });
+      const wraps = new Map<number, number[]>();
+      const teleports = new Map<number, number[]>();
+      const fallback = this.opts.teleportPerTick ?? 0;
+      for (const k of w.kinds) {
+        rates.set(k.id, k.fields.map((f) => f.rateField - 1));
+        wraps.set(k.id, k.fields.map((f) => f.wrap));
+        teleports.set(k.id, k.fields.map((f) => f.teleport || (f.rateField > 0 ? fallback : 0)));
+      }
+      this.interp = new Interpolator({ tickRate: w.tickRate, snapshotRate: w.snapshotRate || w.tickRate, rates, wraps, teleports });
+    } else {
+      // The gap of the resume would be drawn as motion, and its arrival statistics would skew the delay.
+      this.interp.reset();
     }
-    if (!sameSession) {
+    if (!sameSession || !this.predictor) {
       const model = this.opts.prediction?.(w);
-      this.predictor = model ? new Predictor(model, { tickMs: this.tickMs }) : undefined;
+      this.predicting = model !== undefined;
+      const neutral = w.input.map((f) => (0 < f.min ? f.min : 0 > f.max ? f.max : 0));
+      const kind = model ? w.kinds.find((k) => k.id === model.kind) : undefined;
+      const tp = kind ? Math.max(kind.fields[model!.xField]?.teleport ?? 0, kind.fields[model!.yField]?.teleport ?? 0) : 0;
+      // Without a model the Predictor still keeps the log of sent inputs (acks, late inputs, resends).
+      this.predictor = new Predictor(model ?? NO_MODEL, {
+        tickMs: this.tickMs,
+        fill: w.inputFill === InputFill.NEUTRAL ? "neutral" : "repeat",
+        neutral,
+        teleport: tp > 0 ? tp : undefined,
+      });
+      this.inputClock = new InputClock({ tickRate: w.tickRate, safetyMs: this.opts.leadSafetyMs });
       if (!w.resumed) this.seq = 0;
       this.seq = Math.max(this.seq, w.lastInputSeq);
+      if (!sameSession) this.lastTick = 0;
     }
     if (w.resumed) this.resumes++;
+    // The input clock: the room was at w.tick, somewhere inside it, half a round trip ago. Assume the end of it: the
+    // first inputs then arrive early rather than late, and the reports bring the lead down within a second or two.
+    // The handshake's round trip stands in for the RTT until a Pong measures it.
+    const rtt = Number.isFinite(this.clock.rttMs) ? this.clock.rttMs : Math.max(0, now - this.helloAt);
+    const ic = this.inputClock!;
+    ic.start(now, w.tick + 1 + rtt / 2 / this.tickMs, rtt / 2);
+    // The tick the clock is in now is already too late to reach the room in time: start with the next.
+    this.lastTick = Math.max(this.lastTick, Math.floor(ic.tick(now)));
+    this.connLastTick = 0;
     this.setState({ kind: "playing", playerId: w.playerId, roomId: w.roomId, resumed: w.resumed });
     this.emit("welcome", w);
-    // Resend what the server has not applied, oldest first, then carry on at the tick rate.
-    const p = this.predictor;
-    if (p && w.resumed) {
+    // Resend what the room has not applied, oldest first, with the same seq, addressed to fresh ticks from the
+    // re-synced clock (the room forgot what it had buffered); then carry on after them.
+    const p = this.predictor!;
+    if (w.resumed && sameSession) {
       p.acknowledge(w.lastInputSeq);
-      p.keepNewest(this.opts.maxResend ?? 15);
-      for (const inp of p.unacknowledged) this.sendInput(inp.seq, inp.values);
+      p.dropPrediction(); // the grace period moved the player without inputs; the full snapshot that follows tells how
+      const max = Math.min(this.opts.maxResend ?? 15, w.inputWindow > 1 ? w.inputWindow - 1 : Infinity);
+      const n = p.unacknowledged.length;
+      if (n > max) this.abandonedInputs += n - max;
+      const first = this.lastTick + 1;
+      for (const inp of p.readdress(max, first)) {
+        this.sendInputFrame(inp.seq, inp.tick, inp.values);
+        this.lastTick = this.connLastTick = inp.tick;
+      }
     }
-    this.nextInputAt = now;
     this.nextPingAt = now;
-    this.pumpTimer = this.sched.setInterval(() => this.pump(), Math.max(4, this.tickMs / 2));
     this.pump();
   }
 
@@ -529,7 +645,7 @@ export class TickwireClient extends Emitter<ClientEvents> {
       if (codec.hash(world) !== s.stateHash) this.hashMismatches++;
     }
     this.interp.push(world, now);
-    this.predictor?.reconcile(findEntity(world, this.playerId), lastInputSeq, now);
+    this.predictor?.reconcile(findEntity(world, this.playerId), world.tick, lastInputSeq, now);
     this.emit("snapshot", { world, lastInputSeq, full: s.baselineTick === 0 });
   }
 
@@ -545,19 +661,28 @@ export class TickwireClient extends Emitter<ClientEvents> {
 
   // --- outbound ---
 
-  /** Sends the inputs and pings that are due; runs from a timer and after every received frame. */
+  /**
+   * Sends the inputs and pings that are due, then sets a timer for the next; runs from that timer and after every
+   * received frame.
+   */
   private pump(): void {
     if (this.st.kind !== "playing" || !this.ws) return;
     const now = this.sched.now();
-    if (this.welcomeMsg && this.welcomeMsg.input.length > 0) {
-      let n = 0;
-      while (now >= this.nextInputAt && n < 2) {
-        this.sendInput(++this.seq, this.inputValues(), now);
-        this.nextInputAt += this.tickMs;
-        n++;
+    const ic = this.inputClock;
+    let next = Infinity;
+    if (ic && this.welcomeMsg && this.welcomeMsg.input.length > 0) {
+      const due = Math.floor(ic.tick(now));
+      if (due > this.lastTick) {
+        // One input per tick; after a stall (a throttled background tab) at most two, skipping the ticks missed: the
+        // room fills them, and a burst would only arrive late.
+        let first = this.lastTick + 1;
+        if (due - first >= MAX_BURST) {
+          if (this.connLastTick > 0) this.skippedTicks += due - MAX_BURST + 1 - first;
+          first = due - MAX_BURST + 1;
+        }
+        for (let t = first; t <= due; t++) this.sendInput(t, now);
       }
-      // Far behind (a throttled background tab): never burst, carry on from now.
-      if (now - this.nextInputAt > 2 * this.tickMs) this.nextInputAt = now + this.tickMs;
+      next = ic.timeOf(this.lastTick + 1);
     }
     if (now >= this.nextPingAt) {
       // Pings measure RTT and double as the heartbeat when there are no inputs to send.
@@ -569,6 +694,18 @@ export class TickwireClient extends Emitter<ClientEvents> {
       if (this.pingSent.size > 16) this.pingSent.delete(this.pingSent.keys().next().value!);
       this.send({ case: "ping", value: { clientTimeUs: t } });
     }
+    next = Math.min(next, this.nextPingAt);
+    if (next === this.pumpAt && this.pumpTimer !== undefined) return;
+    if (this.pumpTimer !== undefined) this.sched.clearTimeout(this.pumpTimer);
+    this.pumpAt = next;
+    this.pumpTimer = this.sched.setTimeout(
+      () => {
+        this.pumpTimer = undefined;
+        this.pumpAt = NaN;
+        this.pump();
+      },
+      Math.max(1, Math.ceil(next - now)),
+    );
   }
 
   /** The held input, fitted to Welcome.input (missing values are 0 clamped into range). */
@@ -580,12 +717,27 @@ export class TickwireClient extends Emitter<ClientEvents> {
     });
   }
 
-  private sendInput(seq: number, values: readonly number[], now?: number): void {
-    const rt = Number.isFinite(this.lastRenderTick) ? Math.max(0, Math.floor(this.lastRenderTick)) : 0;
-    this.send({ case: "input", value: { seq, values: values.slice(), ackTick: this.worldState.tick, renderTick: rt } });
-    if (now === undefined) return;
-    this.predictor?.applyLocal(seq, values, now);
-    const local = this.predictor?.predicted;
-    this.emit("input", { seq, values, atMs: now, local: local ? Array.from(local) : undefined });
+  /** Sends the held input for tick `tick` as a new input and applies it to the prediction. */
+  private sendInput(tick: number, now: number): void {
+    const seq = ++this.seq;
+    const values = this.inputValues();
+    this.lastTick = this.connLastTick = tick;
+    this.sendInputFrame(seq, tick, values);
+    const p = this.predictor;
+    if (!p) return;
+    p.applyLocal(seq, tick, values, now);
+    const local = this.predicting ? p.predicted : undefined;
+    this.emit("input", { seq, tick, values, atMs: now, local: local ? Array.from(local) : undefined });
+  }
+
+  private sendInputFrame(seq: number, tick: number, values: readonly number[]): void {
+    const rt = this.lastRenderTick;
+    let renderTick = 0;
+    let renderFrac = 0;
+    if (Number.isFinite(rt) && rt > 0) {
+      renderTick = Math.floor(rt);
+      renderFrac = Math.min(255, Math.floor((rt - renderTick) * 256));
+    }
+    this.send({ case: "input", value: { seq, tick, values: values.slice(), ackTick: this.worldState.tick, renderTick, renderFrac } });
   }
 }

@@ -111,7 +111,7 @@ func TestSIGTERMWithPlayers(t *testing.T) {
 		}
 		go ws.ReadLoop()
 		for _, f := range []*pb.ClientFrame{
-			{Msg: &pb.ClientFrame_Hello{Hello: &pb.Hello{ProtocolVersion: pb.ProtocolVersion_PROTOCOL_VERSION_1}}},
+			{Msg: &pb.ClientFrame_Hello{Hello: &pb.Hello{ProtocolVersion: pb.ProtocolVersion_PROTOCOL_VERSION_2}}},
 			{Msg: &pb.ClientFrame_Join{Join: &pb.Join{Target: &pb.Join_Mode{Mode: "arena"}, Name: "p"}}},
 		} {
 			b, _ := proto.Marshal(f)

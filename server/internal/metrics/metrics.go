@@ -47,11 +47,17 @@ type Metrics struct {
 	TickDuration  prometheus.Histogram
 	TickOverruns  prometheus.Counter
 	InputsApplied prometheus.Counter
+	InputsMissed  prometheus.Counter
+	InputLead     prometheus.Histogram
+	InputWait     prometheus.Histogram
 	inputsDropped *prometheus.CounterVec
 	placementWait prometheus.Histogram // registered by RegisterMatchmaker
 	resumes       *prometheus.CounterVec
 	disconnects   *prometheus.CounterVec
 	refusedHTTP   *prometheus.CounterVec
+
+	// The inputs-dropped children the rooms report every tick, resolved once.
+	droppedLate, droppedEarly, droppedDuplicate prometheus.Counter
 
 	// Per-frame counters: atomics read by CounterFuncs.
 	bytesOut, framesOut, snapshotsOut, framesIn, bytesIn atomic.Uint64
@@ -83,8 +89,21 @@ func New() *Metrics {
 		Help: "Ticks that started later than the catch-up cap allows (the room fell behind)."})
 	m.InputsApplied = prometheus.NewCounter(prometheus.CounterOpts{Name: "tickwire_inputs_applied_total",
 		Help: "Inputs applied by rooms."})
+	m.InputsMissed = prometheus.NewCounter(prometheus.CounterOpts{Name: "tickwire_inputs_missed_total",
+		Help: "Ticks at which a connected player had no input (the game's fill was applied), once it had sent one."})
+	m.InputLead = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "tickwire_input_lead_seconds",
+		Help: "How long before its tick was due an input reached its room (negative: after; applied only if the " +
+			"room had not run the tick yet).",
+		Buckets: []float64{-0.05, -0.02, -0.01, -0.005, 0, 0.002, 0.005, 0.01, 0.02, 0.035, 0.05, 0.075, 0.1, 0.15, 0.25}})
+	m.InputWait = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "tickwire_input_wait_seconds",
+		Help:    "How long an applied input waited in its room, from arrival to the tick that applied it.",
+		Buckets: []float64{0.001, 0.002, 0.005, 0.01, 0.02, 0.035, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1}})
 	m.inputsDropped = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tickwire_inputs_dropped_total",
-		Help: "Inputs not applied, by reason."}, []string{"reason"})
+		Help: "Inputs not applied, by reason (late, early, duplicate, inbox_full, unknown_player, stale_sink, ended)."},
+		[]string{"reason"})
+	m.droppedLate = m.inputsDropped.WithLabelValues(string(room.DropLate))
+	m.droppedEarly = m.inputsDropped.WithLabelValues(string(room.DropEarly))
+	m.droppedDuplicate = m.inputsDropped.WithLabelValues(string(room.DropDuplicate))
 	m.resumes = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tickwire_resumes_total",
 		Help: "Resume attempts by result (ok, expired, invalid_token, failed)."}, []string{"result"})
 	m.disconnects = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tickwire_disconnects_total",
@@ -100,7 +119,7 @@ func New() *Metrics {
 			func() float64 { return float64(v.Load()) })
 	}
 	m.reg.MustRegister(m.Connections, m.Sessions, m.TickDuration, m.TickOverruns,
-		m.InputsApplied, m.inputsDropped, m.resumes, m.disconnects, m.refusedHTTP,
+		m.InputsApplied, m.InputsMissed, m.InputLead, m.InputWait, m.inputsDropped, m.resumes, m.disconnects, m.refusedHTTP,
 		counterFunc("tickwire_bytes_out_total", "Bytes of WebSocket payload written to clients.", &m.bytesOut),
 		counterFunc("tickwire_frames_out_total", "WebSocket frames written to clients.", &m.framesOut),
 		counterFunc("tickwire_snapshots_out_total", "Snapshot frames written to clients.", &m.snapshotsOut),
@@ -280,12 +299,25 @@ func (o RoomObserver) TickDone(d time.Duration) { o.M.TickDuration.Observe(d.Sec
 // Overrun counts ticks a room dropped from its schedule.
 func (o RoomObserver) Overrun(skipped int) { o.M.TickOverruns.Add(float64(skipped)) }
 
-// InputsApplied counts applied inputs.
-func (o RoomObserver) InputsApplied(n int) {
-	if n > 0 {
-		o.M.InputsApplied.Add(float64(n))
+// Inputs counts one tick's applied, missed, late, early and duplicate inputs.
+func (o RoomObserver) Inputs(c room.InputCounts) {
+	add := func(m prometheus.Counter, n int) {
+		if n > 0 {
+			m.Add(float64(n))
+		}
 	}
+	add(o.M.InputsApplied, c.Applied)
+	add(o.M.InputsMissed, c.Missed)
+	add(o.M.droppedLate, c.Late)
+	add(o.M.droppedEarly, c.Early)
+	add(o.M.droppedDuplicate, c.Duplicate)
 }
+
+// InputLead records the lead of one input that reached a room.
+func (o RoomObserver) InputLead(d time.Duration) { o.M.InputLead.Observe(d.Seconds()) }
+
+// InputWait records how long one applied input waited in its room.
+func (o RoomObserver) InputWait(d time.Duration) { o.M.InputWait.Observe(d.Seconds()) }
 
 // InputDropped counts one dropped input by reason.
 func (o RoomObserver) InputDropped(reason room.DropReason) { o.M.inputDropped(reason) }

@@ -25,7 +25,10 @@ func TestExposition(t *testing.T) {
 	o := RoomObserver{M: m}
 	o.TickDone(300 * time.Microsecond)
 	o.Overrun(2)
-	o.InputsApplied(5)
+	o.Inputs(room.InputCounts{Applied: 5, Missed: 2, Late: 3, Early: 1})
+	o.InputLead(-3 * time.Millisecond)
+	o.InputLead(4 * time.Millisecond)
+	o.InputWait(10 * time.Millisecond)
 	o.InputDropped(room.DropDuplicate)
 	o.SnapshotEncoded(true, 50)
 	m.RegisterMatchmaker(func() MatchmakerStats {
@@ -43,6 +46,10 @@ func TestExposition(t *testing.T) {
 		`tickwire_outbound_drops_total{reason="skip_limit"} 0`, `tickwire_disconnects_total{code="4000"} 2`,
 		`tickwire_resumes_total{result="ok"} 1`, "tickwire_tick_duration_seconds_count 1", "tickwire_tick_overruns_total 2",
 		"tickwire_inputs_applied_total 5", `tickwire_inputs_dropped_total{reason="duplicate"} 1`,
+		"tickwire_inputs_missed_total 2", `tickwire_inputs_dropped_total{reason="late"} 3`,
+		`tickwire_inputs_dropped_total{reason="early"} 1`, `tickwire_input_lead_seconds_bucket{le="-0.005"} 0`,
+		`tickwire_input_lead_seconds_bucket{le="0"} 1`, `tickwire_input_lead_seconds_bucket{le="0.005"} 2`,
+		"tickwire_input_wait_seconds_count 1",
 		"tickwire_snapshots_encoded_full_total 1", "go_goroutines", "process_cpu_seconds_total",
 		`tickwire_matchmaker_tickets_queued{mode="arena"} 4`, `tickwire_matchmaker_tickets_queued{mode="duel"} 0`,
 		"tickwire_matchmaker_tickets_placed_total 9", "tickwire_matchmaker_tickets_canceled_total 2",

@@ -58,7 +58,7 @@ func TestDeltasReproduceWorld(t *testing.T) {
 		}
 		for _, c := range clients {
 			if !c.gone {
-				h.r.Input(c.id, c.sink, c.bot.next())
+				h.input(c.id, c.sink, c.bot.next())
 			}
 		}
 		h.ticks(1)
@@ -113,14 +113,14 @@ func TestDeltasReproduceWorld(t *testing.T) {
 
 // TestEvictedBaselineGetsFull: a client whose last written snapshot fell out of the history gets a full snapshot.
 func TestEvictedBaselineGetsFull(t *testing.T) {
-	h := startRoom(t, Config{HistorySize: 8}, newArena(t, 1, nil))
+	h := startRoom(t, Config{HistorySize: 8, MaxRewind: 100 * time.Millisecond}, newArena(t, 1, nil))
 	a, pa := h.join("a")
 	b, pb := h.join("b")
 	ba, bb := newBot(1), newBot(2)
 	run := func(n int) {
 		for range n {
-			h.r.Input(pa, a, ba.next())
-			h.r.Input(pb, b, bb.next())
+			h.input(pa, a, ba.next())
+			h.input(pb, b, bb.next())
 			h.ticks(1)
 		}
 	}
@@ -238,13 +238,13 @@ func TestResumeGraceAndTakeover(t *testing.T) {
 	a, pa := h.join("a")
 	watcher, _ := h.join("w")
 	for seq := uint32(1); seq <= 5; seq++ {
-		h.r.Input(pa, a, game.Input{Seq: seq, Values: [8]int32{2}})
+		h.input(pa, a, game.Input{Seq: seq, Tick: game.Tick(seq), Values: [8]int32{2}})
 	}
 	h.ticks(5)
 
 	// The socket drops: the slot is kept, the Sim is told, inputs of the dead connection are ignored.
 	h.r.Disconnected(pa, a)
-	h.r.Input(pa, a, game.Input{Seq: 6, Values: [8]int32{1}})
+	h.input(pa, a, game.Input{Seq: 6, Values: [8]int32{1}})
 	h.ticks(10)
 	if !sim.disc[pa] || h.r.Info().Connected != 1 || h.r.Info().Players != 2 {
 		t.Fatalf("after disconnect: sim disc %v, info %+v", sim.disc, h.r.Info())
@@ -265,11 +265,12 @@ func TestResumeGraceAndTakeover(t *testing.T) {
 	if sim.disc[pa] {
 		t.Error("Sim not told of the resume")
 	}
-	// Resending already applied inputs is harmless.
+	// Resending already applied inputs is harmless; the others are applied at the ticks they are re-addressed to.
+	now := h.r.Info().Tick
 	for seq := uint32(4); seq <= 7; seq++ {
-		h.r.Input(pa, b, game.Input{Seq: seq, Values: [8]int32{3}})
+		h.input(pa, b, game.Input{Seq: seq, Tick: game.Tick(now + seq - 3), Values: [8]int32{3}})
 	}
-	h.ticks(2)
+	h.ticks(4)
 	if s := b.lastSnap(); s.lastSeq != 7 {
 		t.Errorf("last seq %d, want 7", s.lastSeq)
 	}
@@ -366,7 +367,7 @@ func TestSnapshotEvery(t *testing.T) {
 	h := startRoom(t, Config{SnapshotEvery: 3, HashInterval: 6}, newLineSim())
 	a, pa := h.join("a")
 	for seq := uint32(1); seq <= 12; seq++ {
-		h.r.Input(pa, a, game.Input{Seq: seq, Values: [8]int32{int32(seq % 4)}})
+		h.input(pa, a, game.Input{Seq: seq, Values: [8]int32{int32(seq % 4)}})
 		h.ticks(1)
 	}
 	a.check(t)
@@ -405,7 +406,7 @@ func TestEndAndResult(t *testing.T) {
 		if _, err := h.r.Join(t.Context(), JoinRequest{Sink: newFakeSink(t)}); !errors.Is(err, ErrEnded) {
 			t.Errorf("join after end: %v", err)
 		}
-		if h.r.Input(1, a, game.Input{Seq: 9}) {
+		if h.input(1, a, game.Input{Seq: 9}) {
 			t.Error("Input accepted after the end")
 		}
 		if h.r.Info().State != StateEnded {
@@ -489,7 +490,7 @@ func TestPanicEndsOnlyItsRoom(t *testing.T) {
 	if roomErr == nil || roomErr.Room != "bad" || roomErr.Reason != "lineSim: boom" {
 		t.Fatalf("room_error event %+v", roomErr)
 	}
-	hg.r.Input(pg, g, game.Input{Seq: 1, Values: [8]int32{1}})
+	hg.input(pg, g, game.Input{Seq: 1, Values: [8]int32{1}})
 	hg.ticks(5)
 	g.check(t)
 	if hg.r.Info().Tick != 5 || hg.r.Info().State != StateRunning {

@@ -17,10 +17,13 @@ type benchSink struct {
 	reliable  int
 }
 
-func (s *benchSink) OfferSnapshot(f *Frame, seq uint32) {
+func (s *benchSink) OfferSnapshot(f *Frame, tail Tail) {
 	if f.Baseline == 0 || f.Baseline == s.lastTaken.Load() {
 		s.lastTaken.Store(f.Tick)
-		n := len(f.Data) + 1 + uvarintLen(seq)
+		n := len(f.Data) + 1 + uvarintLen(tail.LastInputSeq)
+		if tail.HasLead {
+			n += 1 + uvarintLen(uint32(tail.InputLeadUS<<1^tail.InputLeadUS>>31))
+		}
 		s.bytes += n + wsHeader(n)
 		s.frames++
 	}

@@ -18,12 +18,19 @@ type Config struct {
 
 	InboxSize        int // inputs and acks waiting for the loop; beyond it they are dropped ("inbox_full") (1024)
 	ControlQueueSize int // joins, resumes and broadcasts waiting for the loop; beyond it they fail with ErrBusy (256)
-	InputQueueSize   int // inputs queued per player; beyond it they are dropped ("queue_full") (16)
-	MaxInputsPerTick int // inputs applied per player per tick (2)
-	HistorySize      int // ticks of world history kept for baselines and lag compensation (64)
-	MaxCatchUp       int // most ticks run back to back when the loop is late; beyond it the room falls behind (5)
-	EventBufferSize  int // bytes of the slabs reliable frames are carved from (16384)
+	// InputWindow is how many ticks ahead of the room's tick an input may be addressed to; each player's input
+	// buffer has InputWindow+1 slots, and inputs further ahead are refused ("early") (ticks of 1 s, at least 8).
+	InputWindow int
+	// HistorySize is how many ticks of world history are kept for baselines and lag compensation (64, or more when
+	// MaxRewind needs it).
+	HistorySize     int
+	MaxCatchUp      int // most ticks run back to back when the loop is late; beyond it the room falls behind (5)
+	EventBufferSize int // bytes of the slabs reliable frames are carved from (16384)
 
+	// MaxRewind bounds lag compensation: an input's View is never older than this before the tick it is applied at
+	// (250ms, or less when HistorySize is set too small for it; rounded up to whole ticks, and below HistorySize
+	// ticks).
+	MaxRewind    time.Duration
 	Grace        time.Duration // a disconnected player's slot is kept this long, counted in ticks (10s)
 	EmptyTimeout time.Duration // the room ends after being empty this long (30s)
 	HashInterval int           // state_hash on snapshots whose tick is a multiple of this; 0: never (30)
@@ -54,12 +61,17 @@ func (c *Config) setDefaults() {
 	def(&c.MaxPlayers, 16)
 	def(&c.InboxSize, 1024)
 	def(&c.ControlQueueSize, 256)
-	def(&c.InputQueueSize, 16)
-	def(&c.MaxInputsPerTick, 2)
-	def(&c.HistorySize, 64)
+	def(&c.InputWindow, max(c.TickRate, 8))
 	def(&c.MaxCatchUp, 5)
 	def(&c.EventBufferSize, 16384)
 	def(&c.HashInterval, 30)
+	if c.MaxRewind == 0 {
+		c.MaxRewind = 250 * time.Millisecond
+		if c.HistorySize > 1 && c.TickRate > 0 { // a small history set on purpose bounds the default rewind
+			c.MaxRewind = min(c.MaxRewind, time.Duration(c.HistorySize-1)*time.Second/time.Duration(c.TickRate))
+		}
+	}
+	def(&c.HistorySize, max(64, int(c.ticks(c.MaxRewind))+2*c.SnapshotEvery))
 	if c.Grace == 0 {
 		c.Grace = 10 * time.Second
 	}
@@ -94,8 +106,12 @@ func (c *Config) Validate() error {
 		return bad("SnapshotEvery %d not in 1..TickRate", c.SnapshotEvery)
 	case c.MaxPlayers < 1 || c.MaxPlayers > 65535:
 		return bad("MaxPlayers %d not in 1..65535", c.MaxPlayers)
-	case c.InboxSize < 1, c.ControlQueueSize < 1, c.InputQueueSize < 1, c.MaxInputsPerTick < 1, c.MaxCatchUp < 1:
-		return bad("queue sizes, MaxInputsPerTick and MaxCatchUp must be positive")
+	case c.InboxSize < 1, c.ControlQueueSize < 1, c.MaxCatchUp < 1:
+		return bad("queue sizes and MaxCatchUp must be positive")
+	case c.InputWindow < 1 || c.InputWindow > 4096:
+		return bad("InputWindow %d not in 1..4096 ticks", c.InputWindow)
+	case c.MaxRewind < 0 || c.ticks(c.MaxRewind) >= uint32(c.HistorySize):
+		return bad("MaxRewind %v must not be negative and must be shorter than HistorySize (%d ticks)", c.MaxRewind, c.HistorySize)
 	case c.HistorySize < 2*c.SnapshotEvery:
 		return bad("HistorySize %d must hold at least two snapshots", c.HistorySize)
 	case c.EventBufferSize < 1024:

@@ -95,7 +95,7 @@ func (r *Room) eventFrame(tick uint32, typ string, player uint32, args []int32, 
 // welcomeFrame encodes the Welcome for p.
 func (r *Room) welcomeFrame(p *player, token []byte, resumed bool) []byte {
 	w := &proto.Welcome{
-		ProtocolVersion: proto.ProtocolVersion_PROTOCOL_VERSION_1,
+		ProtocolVersion: proto.ProtocolVersion_PROTOCOL_VERSION_2,
 		PlayerId:        uint32(p.id),
 		RoomId:          r.cfg.ID,
 		RoomEpoch:       r.cfg.Epoch,
@@ -112,6 +112,9 @@ func (r *Room) welcomeFrame(p *player, token []byte, resumed bool) []byte {
 		Params:          r.welcomeParams,
 		HeartbeatMs:     uint32(r.cfg.Heartbeat.Milliseconds()),
 		HashInterval:    uint32(r.cfg.HashInterval),
+		InputFill:       r.welcomeFill,
+		InputWindow:     uint32(r.cfg.InputWindow),
+		MaxRewindMs:     r.maxRewindMS,
 	}
 	return marshal(&proto.ServerFrame{Msg: &proto.ServerFrame_Welcome{Welcome: w}})
 }

@@ -28,7 +28,7 @@ func FuzzRoomCommands(f *testing.F) {
 	f.Add(seed(op(0, 0, 5, 127, -128, 127, 127), op(0, 0, 5), op(0, 0, 4), op(7, 0, 0), op(3, 0, 0), op(7, 0, 0), op(4, 0, 0), op(7, 0, 0)))
 	f.Add(seed(op(2, 2, 0), op(5, 0, 0), op(6, 0, 0), op(1, 1, 65535), op(7, 0, 0), op(3, 3, 0), op(4, 3, 0)))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		r, err := New(Config{ID: "fuzz", Clock: newFakeClock(), MaxPlayers: 6, InputQueueSize: 4, HistorySize: 8, Grace: 1e9}, newArena(t, 1, nil))
+		r, err := New(Config{ID: "fuzz", Clock: newFakeClock(), MaxPlayers: 6, InputWindow: 4, HistorySize: 8, MaxRewind: 1e8, Grace: 1e9}, newArena(t, 1, nil))
 		if err != nil {
 			t.Fatal(err)
 		}

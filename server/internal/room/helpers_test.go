@@ -2,6 +2,7 @@ package room
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -9,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/protobuf/encoding/protowire"
 	gproto "google.golang.org/protobuf/proto"
 
 	"github.com/tickwire/tickwire/game"
@@ -94,7 +96,7 @@ type fakeSink struct {
 	mu        sync.Mutex
 	hold      bool // keep offered snapshots pending until take (a slow writer)
 	pending   *Frame
-	pendSeq   uint32
+	pendTail  Tail
 	lastTaken uint32
 	reliable  []*proto.ServerFrame
 	relCap    int // 0: unbounded
@@ -111,13 +113,15 @@ type fakeSink struct {
 
 type gotSnap struct {
 	tick, baseline, lastSeq uint32
+	lead                    int32 // input_lead_us
+	hasLead                 bool  // the tail carried a lead report
 	size                    int
 	hash                    *uint32
 }
 
 func newFakeSink(t *testing.T) *fakeSink { return &fakeSink{t: t} }
 
-func (s *fakeSink) OfferSnapshot(f *Frame, seq uint32) {
+func (s *fakeSink) OfferSnapshot(f *Frame, tail Tail) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -127,7 +131,7 @@ func (s *fakeSink) OfferSnapshot(f *Frame, seq uint32) {
 	if s.pending != nil {
 		s.pending.Release()
 	}
-	s.pending, s.pendSeq = f, seq
+	s.pending, s.pendTail = f, tail
 	if !s.hold {
 		s.takeLocked()
 	}
@@ -152,13 +156,14 @@ func (s *fakeSink) takeLocked() {
 		return
 	}
 	s.lastTaken = f.Tick
-	msg := append(bytes.Clone(f.Data), 0x78)
-	for v := s.pendSeq; ; v >>= 7 {
-		if v < 0x80 {
-			msg = append(msg, byte(v))
-			break
-		}
-		msg = append(msg, byte(v)|0x80)
+	msg := bytes.Clone(f.Data)
+	if tl := s.pendTail; tl.HasLead {
+		msg = protowire.AppendTag(msg, 14, protowire.VarintType)
+		msg = protowire.AppendVarint(msg, protowire.EncodeZigZag(int64(tl.InputLeadUS)))
+	}
+	if seq := s.pendTail.LastInputSeq; seq != 0 {
+		msg = protowire.AppendTag(msg, 15, protowire.VarintType)
+		msg = protowire.AppendVarint(msg, uint64(seq))
 	}
 	s.wireBytes += len(msg) + wsHeader(len(msg))
 	var sf proto.ServerFrame
@@ -167,11 +172,12 @@ func (s *fakeSink) takeLocked() {
 		return
 	}
 	snap := sf.GetSnapshot()
-	if snap == nil || sf.GetLastInputSeq() != s.pendSeq {
+	if snap == nil || sf.GetLastInputSeq() != s.pendTail.LastInputSeq || (s.pendTail.HasLead && sf.GetInputLeadUs() != s.pendTail.InputLeadUS) {
 		s.errs = append(s.errs, "bad snapshot frame")
 		return
 	}
-	g := gotSnap{tick: snap.GetTick(), baseline: snap.GetBaselineTick(), lastSeq: sf.GetLastInputSeq(), size: len(msg), hash: snap.StateHash}
+	g := gotSnap{tick: snap.GetTick(), baseline: snap.GetBaselineTick(), lastSeq: sf.GetLastInputSeq(), lead: sf.GetInputLeadUs(), hasLead: s.pendTail.HasLead,
+		size: len(msg), hash: snap.StateHash}
 	s.snaps = append(s.snaps, g)
 	if s.codec == nil {
 		s.errs = append(s.errs, "snapshot before welcome")
@@ -319,6 +325,9 @@ type lineSim struct {
 	ended    bool
 	disc     map[game.PlayerID]bool
 	maxSlots int
+	fill     game.InputFill
+	dxMin    int32 // bounds of dx; 0, 0: -5..5
+	dxMax    int32
 }
 
 type appliedInput struct {
@@ -326,6 +335,9 @@ type appliedInput struct {
 	player game.PlayerID
 	seq    uint32
 	dx     int32
+	missed bool
+	view   game.Tick
+	frac   uint8
 }
 
 func newLineSim() *lineSim {
@@ -335,7 +347,8 @@ func newLineSim() *lineSim {
 func (s *lineSim) Schema() *game.Schema {
 	return &game.Schema{
 		Kinds:  []game.KindSpec{{ID: 1, Name: "dot", Fields: []game.FieldSpec{{Name: "x", RateField: 2}, {Name: "vx"}}}},
-		Input:  []game.InputField{{Name: "dx", Min: -5, Max: 5}},
+		Input:  []game.InputField{{Name: "dx", Min: cmp.Or(s.dxMin, -5), Max: cmp.Or(s.dxMax, 5)}},
+		Fill:   s.fill,
 		Params: map[string]int32{"len": 1000},
 	}
 }
@@ -359,7 +372,10 @@ func (s *lineSim) Disconnected(p game.PlayerID) { s.disc[p] = true; s.vx[p] = 0 
 func (s *lineSim) Resumed(p game.PlayerID)      { delete(s.disc, p) }
 
 func (s *lineSim) ApplyInput(t game.Tick, p game.PlayerID, in *game.Input) {
-	s.applied = append(s.applied, appliedInput{t, p, in.Seq, in.Values[0]})
+	if in.Tick != t {
+		panic(fmt.Sprintf("lineSim: input for tick %d applied at %d", in.Tick, t))
+	}
+	s.applied = append(s.applied, appliedInput{t, p, in.Seq, in.Values[0], in.Missed, in.View, in.ViewFrac})
 	s.vx[p] = in.Values[0]
 }
 
@@ -438,11 +454,16 @@ func startRoom(t *testing.T, cfg Config, sim game.Sim) *harness {
 	return h
 }
 
+// dueAfter returns how long after the room's start tick n is due.
+func (h *harness) dueAfter(n uint32) time.Duration {
+	return time.Duration(int64(n) * int64(time.Second) / int64(h.r.cfg.TickRate))
+}
+
 // ticks advances the clock to the due time of each of the next n ticks and waits for the room to run them.
 func (h *harness) ticks(n int) {
 	for range n {
 		h.n++
-		due := h.t0.Add(time.Duration(int64(h.n) * int64(time.Second) / int64(h.r.cfg.TickRate)))
+		due := h.t0.Add(h.dueAfter(uint32(h.n)))
 		h.clk.Advance(due.Sub(h.clk.Now()))
 		h.r.sync()
 	}
@@ -477,6 +498,9 @@ type countObserver struct {
 	ticks    int
 	overruns int
 	applied  int
+	inputs   InputCounts // summed
+	leads    []time.Duration
+	waits    []time.Duration
 	dropped  map[DropReason]int
 	encoded  map[bool]int
 	offered  map[bool]int
@@ -489,7 +513,32 @@ func newCountObserver() *countObserver {
 
 func (o *countObserver) TickDone(time.Duration) { o.mu.Lock(); o.ticks++; o.mu.Unlock() }
 func (o *countObserver) Overrun(n int)          { o.mu.Lock(); o.overruns += n; o.mu.Unlock() }
-func (o *countObserver) InputsApplied(n int)    { o.mu.Lock(); o.applied += n; o.mu.Unlock() }
+func (o *countObserver) Inputs(c InputCounts) {
+	o.mu.Lock()
+	o.applied += c.Applied
+	o.inputs.Applied += c.Applied
+	o.inputs.Missed += c.Missed
+	o.inputs.Late += c.Late
+	o.inputs.Early += c.Early
+	o.inputs.Duplicate += c.Duplicate
+	o.mu.Unlock()
+}
+func (o *countObserver) InputLead(d time.Duration) {
+	o.mu.Lock()
+	o.leads = append(o.leads, d)
+	o.mu.Unlock()
+}
+func (o *countObserver) InputWait(d time.Duration) {
+	o.mu.Lock()
+	o.waits = append(o.waits, d)
+	o.mu.Unlock()
+}
+
+func (o *countObserver) counts() InputCounts {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.inputs
+}
 func (o *countObserver) InputDropped(r DropReason) {
 	o.mu.Lock()
 	o.dropped[r]++
@@ -521,8 +570,20 @@ func directJoin(t testing.TB, r *Room, s Sink, name string) game.PlayerID {
 	return rep.res.Player
 }
 
-// directInput files an input as the loop does when it drains the inbox.
+// directInput files an input as the loop does when it drains the inbox; an input without a tick is addressed to
+// the room's next tick.
 func directInput(r *Room, p game.PlayerID, s Sink, in game.Input) {
-	it := inboxItem{kind: itemInput, player: p, sink: s, in: in}
+	if in.Tick == 0 {
+		in.Tick = game.Tick(r.tick + 1)
+	}
+	it := inboxItem{kind: itemInput, player: p, sink: s, in: in, arrival: r.cfg.Clock.Now()}
 	r.handleItem(&it)
+}
+
+// input sends an input through Room.Input; one without a tick is addressed to the room's next tick.
+func (h *harness) input(p game.PlayerID, s Sink, in game.Input) bool {
+	if in.Tick == 0 {
+		in.Tick = game.Tick(h.r.Info().Tick + 1)
+	}
+	return h.r.Input(p, s, in, 0)
 }

@@ -19,35 +19,9 @@ type player struct {
 	graceUntil uint32 // while disconnected: the tick the slot expires at
 	sendFull   bool   // the next snapshot is full (joined or resumed)
 	lastSeq    uint32 // the highest input sequence applied
-	ackTick    uint32
-	q          inputQueue
+	ackTick    uint32 // the newest snapshot tick the client acknowledged
+	in         inputBuf
 }
-
-// inputQueue is a bounded ring of inputs with strictly increasing sequence numbers.
-type inputQueue struct {
-	buf     []game.Input
-	head, n int
-	lastSeq uint32 // of the newest queued input
-}
-
-func (q *inputQueue) push(in *game.Input) bool {
-	if q.n == len(q.buf) {
-		return false
-	}
-	q.buf[(q.head+q.n)%len(q.buf)] = *in
-	q.n++
-	q.lastSeq = in.Seq
-	return true
-}
-
-func (q *inputQueue) pop() *game.Input {
-	in := &q.buf[q.head]
-	q.head = (q.head + 1) % len(q.buf)
-	q.n--
-	return in
-}
-
-func (q *inputQueue) reset() { q.head, q.n = 0, 0 }
 
 // handleItem files an input or ack from the inbox.
 func (r *Room) handleItem(it *inboxItem) {
@@ -60,29 +34,11 @@ func (r *Room) handleItem(it *inboxItem) {
 		r.drop(DropStaleSink)
 		return
 	}
-	if it.kind == itemAck {
-		if it.tick <= r.tick && it.tick > p.ackTick {
-			p.ackTick = it.tick
-		}
-		return
+	if it.tick <= r.tick && it.tick > p.ackTick { // an ack, or the one an input carries
+		p.ackTick = it.tick
 	}
-	in := &it.in
-	if in.Seq <= p.lastSeq || (p.q.n > 0 && in.Seq <= p.q.lastSeq) {
-		r.drop(DropDuplicate)
-		return
-	}
-	// The transport range-checks values; clamp again so that no input can break the Sim's assumptions.
-	for i := range in.Values {
-		if i >= len(r.schema.Input) {
-			in.Values[i] = 0
-			continue
-		}
-		f := &r.schema.Input[i]
-		in.Values[i] = min(max(in.Values[i], f.Min), f.Max)
-	}
-	if !p.q.push(in) {
-		// Drop the newest: a client that floods loses its excess; the acked seq tells it which inputs counted.
-		r.drop(DropQueueFull)
+	if it.kind == itemInput {
+		r.fileInput(p, it)
 	}
 }
 
@@ -131,10 +87,11 @@ func (r *Room) join(c *ctlCmd) (JoinResult, error) {
 		return JoinResult{}, fmt.Errorf("%w: %w", ErrRejected, err)
 	}
 	p := &player{id: id, name: strings.ToValidUTF8(c.name, "\uFFFD"), sink: c.sink, connected: true, sendFull: true,
-		q: inputQueue{buf: make([]game.Input, r.cfg.InputQueueSize)}}
+		in: newInputBuf(r.cfg.InputWindow, &r.neutral)}
 	r.players = append(r.players, p) // ids grow: the slice stays sorted
 	r.byID[id] = p
 	r.emptySince = 0
+	r.publish() // before the welcome: whoever hears of the join must find it in Info
 	res := JoinResult{Player: id, Tick: r.tick, Epoch: r.cfg.Epoch}
 	r.cfg.Logger.Debug("player joined", slog.String("room", r.cfg.ID), slog.Uint64("player", uint64(id)))
 	if !r.sendTo(p, r.welcomeFrame(p, c.token, false)) {
@@ -165,6 +122,8 @@ func (r *Room) resume(c *ctlCmd) (JoinResult, error) {
 		r.sim.Resumed(p.id)
 	}
 	p.sink, p.connected, p.sendFull = c.sink, true, true
+	p.in.reset(p.lastSeq, r.tick, &r.neutral) // the client resends what was not applied, to new ticks
+	r.publish()
 	res := JoinResult{Player: p.id, Tick: r.tick, Epoch: r.cfg.Epoch, Resumed: true, LastInputSeq: p.lastSeq}
 	if !r.sendTo(p, r.welcomeFrame(p, c.token, true)) {
 		return res, nil
@@ -178,8 +137,9 @@ func (r *Room) resume(c *ctlCmd) (JoinResult, error) {
 func (r *Room) disconnect(p *player, reason string) {
 	p.connected, p.sink = false, nil
 	p.graceUntil = r.tick + r.graceTicks
-	p.q.reset() // a disconnected player stands still
+	p.in.reset(p.lastSeq, r.tick, &r.neutral) // a disconnected player's future inputs are void
 	r.nDisc++
+	r.publish()
 	r.sim.Disconnected(p.id)
 	r.sendAll(r.eventFrame(r.tick, EventPlayerDisconnected, uint32(p.id), nil, p.name))
 	r.emit(Event{Type: EventPlayerDisconnected, Player: p.id, Name: p.name, Reason: reason})
@@ -195,6 +155,7 @@ func (r *Room) remove(p *player, reason string) {
 	if i := slices.Index(r.players, p); i >= 0 {
 		r.players = slices.Delete(r.players, i, i+1)
 	}
+	r.publish()
 	r.sendAll(r.eventFrame(r.tick, EventPlayerLeft, uint32(p.id), nil, reason))
 	r.emit(Event{Type: EventPlayerLeft, Player: p.id, Name: p.name, Reason: reason})
 }
@@ -258,14 +219,14 @@ func (r *Room) end(reason string, res *game.Result) {
 		}
 	}
 	frame := r.matchResultFrame(reason, results)
+	r.ended = true
+	r.publish() // before the result: a player who lists rooms after it finds the room ended
 	for _, p := range r.players {
 		if p.connected {
 			p.sink.SendReliable(frame)
 			p.sink.Close(CloseRoomEnded, "match ended: "+reason)
 		}
 	}
-	r.ended = true
-	r.publish()
 	r.emit(Event{Type: EventMatchEnded, Reason: reason, Results: results})
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -38,16 +39,19 @@ func (s State) String() string {
 
 // Info is a room's public summary, safe to read from any goroutine.
 type Info struct {
-	ID            string
-	Mode          string
-	Epoch         uint64
-	Players       int // slots taken, counting players in their grace period
-	Connected     int
-	Capacity      int
-	State         State
-	Tick          uint32
-	Overruns      uint64 // ticks dropped from the schedule because the loop was too late
+	ID        string
+	Mode      string
+	Epoch     uint64
+	Players   int // slots taken, counting players in their grace period
+	Connected int
+	Capacity  int
+	State     State
+	Tick      uint32
+	Overruns  uint64 // ticks dropped from the schedule because the loop was too late
+	// InputsDropped counts every input not applied: the Drop reasons, late, early and duplicate included.
 	InputsDropped uint64
+	// Input outcomes since the room started (see InputCounts).
+	InputsApplied, InputsMissed, InputsLate, InputsEarly, InputsDuplicate uint64
 }
 
 // Standings is an optional interface of a Sim: the current ranking, used when the room is ended (End) before the
@@ -81,11 +85,12 @@ const (
 
 // inboxItem is an input or ack on its way to the loop; passed by value so pushing allocates nothing.
 type inboxItem struct {
-	kind   inboxKind
-	player game.PlayerID
-	tick   uint32
-	sink   Sink
-	in     game.Input
+	kind    inboxKind
+	player  game.PlayerID
+	tick    uint32 // the acknowledged snapshot tick (of an ack, or carried by an input)
+	sink    Sink
+	arrival time.Time // when the room received it (Clock.Now in push)
+	in      game.Input
 }
 
 type ctlKind uint8
@@ -132,6 +137,11 @@ type Room struct {
 	welcomeKinds  []*proto.EntityKind
 	welcomeInput  []*proto.InputField
 	welcomeParams map[string]int32
+	welcomeFill   proto.InputFill
+	maxRewindMS   uint32                     // Welcome.max_rewind_ms: MaxRewind when the Sim rewinds (game.HistoryUser), else 0
+	neutral       [game.MaxInputValues]int32 // every input value 0, clamped into its bounds
+	rewindTicks   uint32                     // MaxRewind in ticks
+	leadEvery     uint32                     // snapshots between two input lead reports (about 100 ms)
 	inbox         chan inboxItem
 	wake          chan struct{} // capacity 1: the control queue has commands
 	done          chan struct{}
@@ -150,6 +160,11 @@ type Room struct {
 	connectedA atomic.Int32
 	overrunsA  atomic.Uint64
 	droppedA   atomic.Uint64
+	appliedA   atomic.Uint64
+	missedA    atomic.Uint64
+	lateA      atomic.Uint64
+	earlyA     atomic.Uint64
+	dupA       atomic.Uint64
 
 	// Owned by the run loop.
 	tick       uint32
@@ -169,6 +184,9 @@ type Room struct {
 	slab       []byte // reliable frames are carved from it and never modified after
 	ctlSpare   []ctlCmd
 	barriers   []chan struct{}
+	counts     InputCounts // since the last tick's report
+	snapN      uint32      // snapshots sent: every leadEvery-th carries the input lead reports
+	fill       game.Input  // the missed input handed to the Sim, reused
 }
 
 // New makes a room for sim. Call Run to start it.
@@ -202,7 +220,20 @@ func New(cfg Config, sim game.Sim) (*Room, error) {
 		entBuf:     make([]byte, 0, 4096),
 		scratch:    make([]byte, 0, 256),
 	}
+	if hu, ok := sim.(game.HistoryUser); ok {
+		hu.UseHistory(r.history())
+	}
 	r.welcomeKinds, r.welcomeInput, r.welcomeParams = snapcodec.SchemaToWelcome(schema)
+	r.welcomeFill = snapcodec.InputFillToWelcome(schema)
+	if _, ok := sim.(game.HistoryUser); ok {
+		r.maxRewindMS = uint32(cfg.MaxRewind.Milliseconds())
+	}
+	for i, f := range schema.Input {
+		r.neutral[i] = min(max(0, f.Min), f.Max)
+	}
+	r.rewindTicks = cfg.ticks(cfg.MaxRewind)
+	snapRate := float64(cfg.TickRate) / float64(cfg.SnapshotEvery)
+	r.leadEvery = uint32(max(1, math.Round(snapRate/10)))
 	return r, nil
 }
 
@@ -225,6 +256,12 @@ func (r *Room) Info() Info {
 		Tick:          r.tickA.Load(),
 		Overruns:      r.overrunsA.Load(),
 		InputsDropped: r.droppedA.Load(),
+
+		InputsApplied:   r.appliedA.Load(),
+		InputsMissed:    r.missedA.Load(),
+		InputsLate:      r.lateA.Load(),
+		InputsEarly:     r.earlyA.Load(),
+		InputsDuplicate: r.dupA.Load(),
 	}
 }
 
@@ -274,9 +311,9 @@ func (r *Room) poll() {
 	r.barriers = r.barriers[:0]
 }
 
-// due returns when tick n is due.
+// due returns when tick n is due (n may be before startTick: a late input's tick).
 func (r *Room) due(n uint32) time.Time {
-	k := int64(n - r.startTick)
+	k := int64(n) - int64(r.startTick)
 	return r.start.Add(time.Duration(k * int64(time.Second) / int64(r.cfg.TickRate)))
 }
 
@@ -419,9 +456,11 @@ func (r *Room) await(ctx context.Context, c ctlCmd) (JoinResult, error) {
 	}
 }
 
-// Input queues one input of player from sink. It never blocks; false means it was dropped (inbox full or room ended).
-func (r *Room) Input(player game.PlayerID, sink Sink, in game.Input) bool {
-	return r.push(inboxItem{kind: itemInput, player: player, sink: sink, in: in})
+// Input queues one input of player from sink, for tick in.Tick; ackTick is the newest snapshot tick the client holds
+// (0: none). The room stamps its arrival time here. It never blocks; false means it was dropped (inbox full or room
+// ended). Whether it is applied, late, early or a duplicate is decided by the loop.
+func (r *Room) Input(player game.PlayerID, sink Sink, in game.Input, ackTick uint32) bool {
+	return r.push(inboxItem{kind: itemInput, player: player, sink: sink, tick: ackTick, in: in})
 }
 
 // Ack records the latest snapshot tick the player holds. It never blocks.
@@ -434,6 +473,7 @@ func (r *Room) push(it inboxItem) bool {
 		r.drop(DropEnded)
 		return false
 	}
+	it.arrival = r.cfg.Clock.Now()
 	select {
 	case r.inbox <- it:
 		return true

@@ -19,7 +19,7 @@ func TestJoinSnapshotsAndInputs(t *testing.T) {
 		t.Fatalf("player ids %d, %d; want 1, 2", pa, pb)
 	}
 	for seq := uint32(1); seq <= 20; seq++ {
-		h.r.Input(pa, a, game.Input{Seq: seq, Values: [8]int32{int32(seq%3) - 1}})
+		h.input(pa, a, game.Input{Seq: seq, Values: [8]int32{int32(seq%3) - 1}})
 		h.ticks(1)
 	}
 	a.check(t)

@@ -5,10 +5,10 @@ import "sync/atomic"
 // Sink is a player's connection as the room sees it. The server's session implements it; the room calls it only from
 // its goroutine, and no method may block.
 type Sink interface {
-	// OfferSnapshot hands over a shared snapshot frame plus this player's last applied input sequence. Never blocks:
-	// an unsent pending snapshot is replaced (latest wins) and released. The session calls f.Release() exactly once
-	// when it has written or dropped the frame.
-	OfferSnapshot(f *Frame, lastInputSeq uint32)
+	// OfferSnapshot hands over a shared snapshot frame plus this player's tail (last applied input sequence, input
+	// lead report). Never blocks: an unsent pending snapshot is replaced (latest wins) and released. The session
+	// calls f.Release() exactly once when it has written or dropped the frame.
+	OfferSnapshot(f *Frame, tail Tail)
 	// SendReliable queues an encoded ServerFrame (welcome, event, match result) that must not be dropped; never
 	// blocks; false means its bounded queue is full (the room then closes the sink with CLOSE_SLOW_CONSUMER). b is
 	// shared between players and immutable: keep it, never modify it.
@@ -19,12 +19,20 @@ type Sink interface {
 	Close(code uint16, reason string)
 }
 
+// Tail is the per-player part of a snapshot frame, which the writer appends to the shared Frame: ServerFrame fields
+// input_lead_us (14, sint32) when HasLead, then last_input_seq (15) when not zero.
+type Tail struct {
+	LastInputSeq uint32 // the highest input sequence applied for this player
+	InputLeadUS  int32  // the least input lead since the previous report, in microseconds
+	HasLead      bool   // a lead report is due and an input arrived since the previous one
+}
+
 // Frame is an encoded ServerFrame{snapshot}, shared by every player whose baseline it was encoded against. It is
 // immutable while referenced and returns to its room's pool when the last reference is released.
 type Frame struct {
 	Tick     uint32 // the snapshot's tick
 	Baseline uint32 // the tick it is a delta against; 0: full
-	Data     []byte // the encoded ServerFrame; the writer appends last_input_seq (0x78 + uvarint) after it
+	Data     []byte // the encoded ServerFrame; the writer appends the player's Tail after it
 
 	refs atomic.Int32
 	pool *framePool

@@ -36,6 +36,8 @@ func (r *Room) snapshot(w *snapcodec.World) {
 	if hasHash {
 		hash = r.codec.Hash(w)
 	}
+	r.snapN++
+	report := r.snapN%r.leadEvery == 0
 	for _, p := range r.players {
 		if !p.connected {
 			continue
@@ -49,7 +51,7 @@ func (r *Room) snapshot(w *snapcodec.World) {
 		}
 		f := r.frameFor(w, b, hash, hasHash)
 		f.refs.Add(1)
-		p.sink.OfferSnapshot(f, p.lastSeq)
+		p.sink.OfferSnapshot(f, r.tailFor(p, report))
 		p.sendFull = false
 		r.cfg.Observer.FrameOffered(b == 0, len(f.Data))
 	}

@@ -13,19 +13,8 @@ func (r *Room) step() {
 	r.tick++
 	t := r.tick
 
-	applied := 0
-	for _, p := range r.players {
-		if !p.connected {
-			continue
-		}
-		for k := 0; k < r.cfg.MaxInputsPerTick && p.q.n > 0; k++ {
-			in := p.q.pop()
-			r.sim.ApplyInput(game.Tick(t), p.id, in)
-			p.lastSeq = in.Seq
-			applied++
-		}
-	}
-	r.cfg.Observer.InputsApplied(applied)
+	r.applyInputs(t, t0)
+	r.reportInputs()
 
 	r.events.Reset()
 	r.sim.Step(game.Tick(t), &r.events)

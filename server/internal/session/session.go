@@ -5,8 +5,8 @@
 // The room never blocks on a session: OfferSnapshot replaces an unsent snapshot (latest wins), SendReliable refuses
 // when its bounded queue is full, Close only records the code and wakes the writer. The writer owns the socket's
 // write side: on each wake-up it frames the queued reliable frames and then the pending snapshot, with this player's
-// last_input_seq appended (field 15, so the shared snapshot bytes are only copied into the writer's own reused
-// buffer), and writes them all with one system call under a write deadline; nothing on that path allocates. The
+// tail appended (input_lead_us, field 14, when a lead report is due, and last_input_seq, field 15: fields outside
+// the shared snapshot bytes, which are only copied into the writer's own reused buffer), and writes them all with one system call under a write deadline; nothing on that path allocates. The
 // baseline of the next delta is the last snapshot the writer took (lastTaken): a delta against anything else is
 // dropped, never written.
 //
@@ -81,7 +81,7 @@ type Session struct {
 	// Guarded by mu.
 	mu          sync.Mutex
 	pending     *room.Frame
-	pendingSeq  uint32
+	pendingTail room.Tail
 	skipped     int      // snapshots replaced in a row before the writer took one
 	queue       [][]byte // reliable frames in order
 	spare       [][]byte // the writer's previous batch, reused as the next queue
@@ -133,13 +133,13 @@ func (s *Session) signal() {
 
 // OfferSnapshot hands the writer a shared snapshot; an unsent one is replaced and released (latest wins). Too many
 // replacements in a row mean the client is not reading: the session is closed with CodeSlowConsumer.
-func (s *Session) OfferSnapshot(f *room.Frame, lastInputSeq uint32) {
+func (s *Session) OfferSnapshot(f *room.Frame, tail room.Tail) {
 	s.mu.Lock()
 	if !s.closing && !s.busy && s.pending == nil && len(s.queue) == 0 && s.rest == nil {
 		s.busy = true
 		s.skipped = 0
 		s.mu.Unlock()
-		s.writeDirect(f, lastInputSeq)
+		s.writeDirect(f, tail)
 		return
 	}
 	if s.closing {
@@ -149,7 +149,7 @@ func (s *Session) OfferSnapshot(f *room.Frame, lastInputSeq uint32) {
 		return
 	}
 	old := s.pending
-	s.pending, s.pendingSeq = f, lastInputSeq
+	s.pending, s.pendingTail = f, tail
 	slow := false
 	if old != nil {
 		s.skipped++
@@ -175,15 +175,15 @@ func (s *Session) OfferSnapshot(f *room.Frame, lastInputSeq uint32) {
 // non-blocking write, which on a healthy connection takes the whole frame and saves the writer goroutine's wake-up.
 // Whatever the socket does not take is left to the writer, which writes it before anything else, so the stream stays
 // whole. It never blocks. The caller has set busy.
-func (s *Session) writeDirect(f *room.Frame, seq uint32) {
+func (s *Session) writeDirect(f *room.Frame, tail room.Tail) {
 	var b []byte
 	prev := s.lastTaken.Load()
 	if f.Baseline == 0 || f.Baseline == prev {
 		s.lastTaken.Store(f.Tick)
 		var raw bool
-		b, raw = s.conn.AppendHeader(s.dbuf[:0], len(f.Data)+tailLen(seq))
+		b, raw = s.conn.AppendHeader(s.dbuf[:0], len(f.Data)+tailLen(tail))
 		if raw {
-			b = appendTail(append(b, f.Data...), seq)
+			b = appendTail(append(b, f.Data...), tail)
 			if cap(b) <= maxKeptBuf {
 				s.dbuf = b[:0]
 			}
@@ -213,7 +213,7 @@ func (s *Session) writeDirect(f *room.Frame, seq uint32) {
 		// No attempt was made: the writer takes the frame as usual (it was not written, so lastTaken goes back).
 		s.lastTaken.Store(prev)
 		if s.pending == nil && !s.closing {
-			s.pending, s.pendingSeq = f, seq
+			s.pending, s.pendingTail = f, tail
 			f = nil
 		}
 	case err != nil:
@@ -226,7 +226,7 @@ func (s *Session) writeDirect(f *room.Frame, seq uint32) {
 	s.mu.Unlock()
 	if f != nil {
 		if ok && err == nil {
-			s.cfg.Metrics.Wrote(len(f.Data)+tailLen(seq), true)
+			s.cfg.Metrics.Wrote(len(f.Data)+tailLen(tail), true)
 		}
 		f.Release()
 	}
@@ -239,21 +239,39 @@ func (s *Session) writeDirect(f *room.Frame, seq uint32) {
 	}
 }
 
-// tailLen is the size of the per-player last_input_seq field appended to a shared snapshot.
-func tailLen(seq uint32) int {
-	if seq == 0 {
-		return 0
+// Field numbers of the per-player ServerFrame fields appended to a shared snapshot.
+const (
+	fieldInputLead    = 14 // input_lead_us, sint32
+	fieldLastInputSeq = 15 // last_input_seq, uint32
+)
+
+// maxTailLen bounds tailLen: two one-byte tags and two varints of at most 5 bytes.
+const maxTailLen = 12
+
+// tailLen is the size of the per-player fields appended to a shared snapshot.
+func tailLen(t room.Tail) int {
+	n := 0
+	if t.HasLead {
+		n += 1 + protowire.SizeVarint(protowire.EncodeZigZag(int64(t.InputLeadUS)))
 	}
-	return 1 + protowire.SizeVarint(uint64(seq))
+	if t.LastInputSeq != 0 {
+		n += 1 + protowire.SizeVarint(uint64(t.LastInputSeq))
+	}
+	return n
 }
 
-// appendTail appends the per-player last_input_seq field (field 15) unless seq is 0.
-func appendTail(b []byte, seq uint32) []byte {
-	if seq == 0 {
-		return b
+// appendTail appends the per-player fields: input_lead_us (14) when a report is due, then last_input_seq (15)
+// unless 0. Protobuf allows any field order; this one is fixed so that the bytes are predictable.
+func appendTail(b []byte, t room.Tail) []byte {
+	if t.HasLead {
+		b = protowire.AppendTag(b, fieldInputLead, protowire.VarintType)
+		b = protowire.AppendVarint(b, protowire.EncodeZigZag(int64(t.InputLeadUS)))
 	}
-	b = protowire.AppendTag(b, 15, protowire.VarintType)
-	return protowire.AppendVarint(b, uint64(seq))
+	if t.LastInputSeq != 0 {
+		b = protowire.AppendTag(b, fieldLastInputSeq, protowire.VarintType)
+		b = protowire.AppendVarint(b, uint64(t.LastInputSeq))
+	}
+	return b
 }
 
 // SendReliable queues an encoded ServerFrame that must not be dropped. It returns false when the bounded queue is
@@ -328,7 +346,7 @@ func (s *Session) writer() {
 		clear(s.spare) // the previous batch: let the frames go
 		batch := s.queue
 		s.queue, s.spare = s.spare[:0], batch
-		f, seq := s.pending, s.pendingSeq
+		f, tail := s.pending, s.pendingTail
 		s.pending = nil
 		if f != nil {
 			s.skipped = 0
@@ -356,7 +374,7 @@ func (s *Session) writer() {
 			f.Release()
 			f = nil
 		}
-		err = s.flush(batch, f, seq)
+		err = s.flush(batch, f, tail)
 		if f != nil {
 			f.Release()
 		}
@@ -420,9 +438,9 @@ func (s *Session) finish() {
 const maxKeptBuf = 16 << 10
 
 // flush writes the reliable frames of batch, then the snapshot f (unless its baseline is not the last snapshot
-// written here: the client could not decode it), with this player's last_input_seq appended. When the connection
+// written here: the client could not decode it), with this player's tail appended. When the connection
 // lets the writer frame messages, everything goes out in one write system call.
-func (s *Session) flush(batch [][]byte, f *room.Frame, seq uint32) error {
+func (s *Session) flush(batch [][]byte, f *room.Frame, tail room.Tail) error {
 	if f != nil && f.Baseline != 0 && f.Baseline != s.lastTaken.Load() {
 		s.cfg.Metrics.Drop(metrics.DropStaleBaseline)
 		f = nil
@@ -433,10 +451,10 @@ func (s *Session) flush(batch [][]byte, f *room.Frame, seq uint32) error {
 	if len(batch) == 0 && f == nil {
 		return nil
 	}
-	var tail [6]byte
-	t := tail[:0]
+	var tb [maxTailLen]byte
+	t := tb[:0]
 	if f != nil {
-		t = appendTail(t, seq)
+		t = appendTail(t, tail)
 	}
 	b, raw := s.buf[:0], true
 	for _, p := range batch {

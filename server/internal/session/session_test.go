@@ -1,9 +1,11 @@
 package session
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"sync"
 	"testing"
@@ -158,12 +160,12 @@ func decode(t *testing.T, b []byte) *pb.ServerFrame {
 func TestWriterAppendsLastInputSeqAndTracksBaseline(t *testing.T) {
 	conn := newFakeConn()
 	s, m := testSession(t, conn)
-	s.OfferSnapshot(snapFrame(1, 0), 0)
+	s.OfferSnapshot(snapFrame(1, 0), room.Tail{LastInputSeq: 0})
 	waitWrites(t, conn, 1)
 	if s.Baseline() != 1 {
 		t.Fatalf("baseline %d after writing tick 1", s.Baseline())
 	}
-	s.OfferSnapshot(snapFrame(2, 1), 300)
+	s.OfferSnapshot(snapFrame(2, 1), room.Tail{LastInputSeq: 300})
 	msgs := waitWrites(t, conn, 2)
 	f := decode(t, msgs[1])
 	if f.GetSnapshot().GetTick() != 2 || f.LastInputSeq != 300 {
@@ -173,7 +175,7 @@ func TestWriterAppendsLastInputSeqAndTracksBaseline(t *testing.T) {
 		t.Fatalf("seq 0 written as %d", f0.LastInputSeq)
 	}
 	// A delta against a tick this connection never got is dropped, not written.
-	s.OfferSnapshot(snapFrame(3, 1), 301)
+	s.OfferSnapshot(snapFrame(3, 1), room.Tail{LastInputSeq: 301})
 	deadline := time.Now().Add(2 * time.Second)
 	for m.DropCount(metrics.DropStaleBaseline) == 0 && time.Now().Before(deadline) {
 		time.Sleep(time.Millisecond)
@@ -181,7 +183,7 @@ func TestWriterAppendsLastInputSeqAndTracksBaseline(t *testing.T) {
 	if s.Baseline() != 2 {
 		t.Fatalf("baseline %d after a dropped stale delta, want 2", s.Baseline())
 	}
-	s.OfferSnapshot(snapFrame(4, 2), 302)
+	s.OfferSnapshot(snapFrame(4, 2), room.Tail{LastInputSeq: 302})
 	waitWrites(t, conn, 3)
 	msgs, _, _ = conn.snapshot()
 	if len(msgs) != 3 || decode(t, msgs[2]).GetSnapshot().GetTick() != 4 {
@@ -196,10 +198,10 @@ func TestLatestSnapshotWinsAndReliableGoesFirst(t *testing.T) {
 	conn := newFakeConn()
 	s, m := testSession(t, conn)
 	conn.gate.Lock() // the writer stalls in its first write
-	s.OfferSnapshot(snapFrame(1, 0), 1)
+	s.OfferSnapshot(snapFrame(1, 0), room.Tail{LastInputSeq: 1})
 	time.Sleep(20 * time.Millisecond) // the writer has taken tick 1 and is stuck writing it
-	s.OfferSnapshot(snapFrame(2, 1), 2)
-	s.OfferSnapshot(snapFrame(3, 1), 3) // replaces tick 2
+	s.OfferSnapshot(snapFrame(2, 1), room.Tail{LastInputSeq: 2})
+	s.OfferSnapshot(snapFrame(3, 1), room.Tail{LastInputSeq: 3}) // replaces tick 2
 	ev, _ := proto.Marshal(&pb.ServerFrame{Msg: &pb.ServerFrame_Event{Event: &pb.Event{Type: "hit"}}})
 	if !s.SendReliable(ev) {
 		t.Fatal("reliable refused")
@@ -228,10 +230,10 @@ func TestSlowConsumerBounds(t *testing.T) {
 		conn := newFakeConn()
 		s, m := testSession(t, conn)
 		conn.gate.Lock()
-		s.OfferSnapshot(snapFrame(1, 0), 0)
+		s.OfferSnapshot(snapFrame(1, 0), room.Tail{LastInputSeq: 0})
 		time.Sleep(20 * time.Millisecond)
 		for tick := uint32(2); tick <= 6; tick++ { // 1 pending + 4 replacements > MaxSkipped 3
-			s.OfferSnapshot(snapFrame(tick, 1), 0)
+			s.OfferSnapshot(snapFrame(tick, 1), room.Tail{LastInputSeq: 0})
 		}
 		if s.CloseCode() != CodeSlowConsumer {
 			t.Fatalf("close code %d, want %d", s.CloseCode(), CodeSlowConsumer)
@@ -250,7 +252,7 @@ func TestSlowConsumerBounds(t *testing.T) {
 		s, _ := testSession(t, conn)
 		conn.gate.Lock()
 		defer conn.gate.Unlock()
-		s.OfferSnapshot(snapFrame(1, 0), 0)
+		s.OfferSnapshot(snapFrame(1, 0), room.Tail{LastInputSeq: 0})
 		time.Sleep(20 * time.Millisecond)
 		for i := 0; i < 4; i++ {
 			if !s.SendReliable([]byte{0x1a, 0}) {
@@ -283,7 +285,7 @@ func TestCloseWritesQueueThenDisconnect(t *testing.T) {
 		t.Fatalf("disconnect %+v", d)
 	}
 	// After the writer has stopped, offers are released and refused quietly.
-	s.OfferSnapshot(snapFrame(9, 0), 0)
+	s.OfferSnapshot(snapFrame(9, 0), room.Tail{LastInputSeq: 0})
 	if !s.SendReliable(res) {
 		t.Fatal("SendReliable on a closed session must not report a full queue")
 	}
@@ -293,7 +295,7 @@ func TestWriteErrorAborts(t *testing.T) {
 	conn := newFakeConn()
 	conn.failAt = 1
 	s, m := testSession(t, conn)
-	s.OfferSnapshot(snapFrame(1, 0), 0)
+	s.OfferSnapshot(snapFrame(1, 0), room.Tail{LastInputSeq: 0})
 	<-s.Done()
 	if _, _, aborted := conn.snapshot(); !aborted {
 		t.Fatal("connection not aborted after a failed write")
@@ -328,12 +330,12 @@ func testWritePathAllocs(t *testing.T, direct bool) {
 	f := snapFrame(1, 0)
 	f.Data = append(f.Data, make([]byte, 180)...)
 	tick := uint32(1)
-	s.OfferSnapshot(f, 0) // tick 1, full
+	s.OfferSnapshot(f, room.Tail{}) // tick 1, full
 	<-conn.done
 	allocs := testing.AllocsPerRun(500, func() {
 		tick++
 		f.Tick, f.Baseline = tick, tick-1 // a delta against the previous write
-		s.OfferSnapshot(f, tick)
+		s.OfferSnapshot(f, room.Tail{LastInputSeq: tick})
 		<-conn.done
 	})
 	if allocs != 0 {
@@ -380,7 +382,7 @@ func benchOfferAndWrite(b *testing.B, direct bool) {
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
 		f.Tick = uint32(i + 1) // full snapshots: always written
-		s.OfferSnapshot(f, uint32(i))
+		s.OfferSnapshot(f, room.Tail{LastInputSeq: uint32(i)})
 		<-conn.done
 	}
 }
@@ -396,7 +398,7 @@ func TestDirectWriteFromOffer(t *testing.T) {
 			s, _ := testSession(t, conn)
 			ev, _ := proto.Marshal(&pb.ServerFrame{Msg: &pb.ServerFrame_Event{Event: &pb.Event{Type: "e"}}})
 			for tick := uint32(1); tick <= 30; tick++ {
-				s.OfferSnapshot(snapFrame(tick, s.Baseline()), tick)
+				s.OfferSnapshot(snapFrame(tick, s.Baseline()), room.Tail{LastInputSeq: tick})
 				if tick%5 == 0 && !s.SendReliable(ev) {
 					t.Fatal("reliable queue full")
 				}
@@ -465,7 +467,7 @@ func TestDirectWriteAfterWriterDeadline(t *testing.T) {
 	s.SendReliable(ev)
 	waitWrites(t, conn, 1)
 	time.Sleep(60 * time.Millisecond)
-	s.OfferSnapshot(snapFrame(1, 0), 1)
+	s.OfferSnapshot(snapFrame(1, 0), room.Tail{LastInputSeq: 1})
 	msgs := waitWrites(t, conn, 2)
 	if f := decode(t, msgs[1]); f.GetSnapshot().GetTick() != 1 {
 		t.Fatalf("second message = %v, want the snapshot", f)
@@ -473,4 +475,57 @@ func TestDirectWriteAfterWriterDeadline(t *testing.T) {
 	if _, _, aborted := conn.snapshot(); aborted {
 		t.Fatal("the session was aborted")
 	}
+}
+
+// TestTailOnBothPaths: the per-player tail (input_lead_us when a report is due, then last_input_seq) follows the
+// shared snapshot bytes, whether the room's call writes it directly or the writer goroutine does.
+func TestTailOnBothPaths(t *testing.T) {
+	tails := []room.Tail{
+		{LastInputSeq: 5, InputLeadUS: -1234, HasLead: true},
+		{InputLeadUS: 7, HasLead: true},
+		{LastInputSeq: 9},
+		{},
+		{LastInputSeq: math.MaxUint32, InputLeadUS: math.MinInt32, HasLead: true},
+		{LastInputSeq: 1, InputLeadUS: math.MaxInt32, HasLead: true},
+	}
+	for _, direct := range []int{0, 1 << 20} {
+		t.Run(fmt.Sprint("direct ", direct != 0), func(t *testing.T) {
+			conn := newFakeConn()
+			conn.direct = direct
+			s, m := testSession(t, conn)
+			for i, tl := range tails {
+				f := snapFrame(uint32(i+1), s.Baseline())
+				shared := append([]byte(nil), f.Data...)
+				s.OfferSnapshot(f, tl)
+				msg := waitWrites(t, conn, i+1)[i]
+				if !bytes.HasPrefix(msg, shared) || len(msg)-len(shared) != tailLen(tl) {
+					t.Fatalf("tail %+v: %d bytes after the shared frame, want %d", tl, len(msg)-len(shared), tailLen(tl))
+				}
+				rest := msg[len(shared):]
+				if tl.HasLead && (len(rest) == 0 || rest[0] != 14<<3) {
+					t.Fatalf("tail %+v does not start with field 14: % x", tl, rest)
+				}
+				sf := decode(t, msg)
+				if sf.GetLastInputSeq() != tl.LastInputSeq || sf.GetInputLeadUs() != tl.InputLeadUS*b2i(tl.HasLead) {
+					t.Fatalf("decoded seq %d lead %d, want %+v", sf.GetLastInputSeq(), sf.GetInputLeadUs(), tl)
+				}
+			}
+			conn.mu.Lock()
+			tried := conn.tried
+			conn.mu.Unlock()
+			if (tried > 0) != (direct > 0) {
+				t.Errorf("direct writes tried %d", tried)
+			}
+			if m.DropCount(metrics.DropStaleBaseline) != 0 {
+				t.Error("a snapshot was dropped")
+			}
+		})
+	}
+}
+
+func b2i(b bool) int32 {
+	if b {
+		return 1
+	}
+	return 0
 }

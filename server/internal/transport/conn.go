@@ -117,7 +117,7 @@ func (c *conn) message(op gws.Opcode, data []byte) {
 	if c.state.Load() == statePlaying && decodeInputFast(data, &c.raw) {
 		c.deadline.Store(c.h.now.Load() + c.hbInterval)
 		c.confirm()
-		c.applyInput(c.raw.seq, c.raw.values[:c.raw.n], c.raw.render, c.raw.ack)
+		c.applyInput(c.raw.head, c.raw.values[:c.raw.n], c.raw.ack)
 		return
 	}
 	f := &c.frame
@@ -132,9 +132,9 @@ func (c *conn) message(op gws.Opcode, data []byte) {
 			c.refuse(CodeBadFrame, "expected hello")
 			return
 		}
-		if err := checkHello(h.Hello); err != nil {
+		if _, err := checkHello(h.Hello); err != nil {
 			if errors.Is(err, errVersion) {
-				c.refuse(CodeUnsupportedVer, "unsupported protocol version")
+				c.refuse(CodeUnsupportedVer, err.Error())
 			} else {
 				c.refuse(CodeBadFrame, err.Error())
 			}
@@ -271,7 +271,8 @@ func (c *conn) play(f *pb.ClientFrame) {
 	switch m := f.Msg.(type) {
 	case *pb.ClientFrame_Input:
 		in := m.Input
-		c.applyInput(in.GetSeq(), in.GetValues(), in.GetRenderTick(), in.GetAckTick())
+		c.applyInput(inputHead{in.GetSeq(), in.GetTick(), in.GetRenderTick(), in.GetRenderFrac()}, in.GetValues(),
+			in.GetAckTick())
 	case *pb.ClientFrame_Ack:
 		c.ack(m.Ack.GetTick(), now)
 	case *pb.ClientFrame_Ping:
@@ -298,14 +299,17 @@ func (c *conn) confirm() {
 	}
 }
 
-// applyInput validates an input and hands it to the room.
-func (c *conn) applyInput(seq uint32, vals []int32, render, ack uint32) {
-	if err := checkInputValues(seq, vals, render, c.room.InputSchema, &c.input); err != nil {
+// applyInput validates an input and hands it to the room with the snapshot tick it acknowledges (every input's, so
+// that the room bounds its View by what the client really held; Ack frames are forwarded less often, see ack).
+func (c *conn) applyInput(h inputHead, vals []int32, ack uint32) {
+	if err := checkInputValues(h, vals, c.room.InputSchema, &c.input); err != nil {
 		c.refuse(CodeBadFrame, err.Error())
 		return
 	}
-	c.room.Input(c.player, c.sess, c.input)
-	c.ack(ack, c.h.now.Load())
+	c.room.Input(c.player, c.sess, c.input, ack)
+	if ack > c.lastAck {
+		c.lastAck = ack
+	}
 }
 
 // ack forwards the client's latest snapshot tick, at most every ackEvery (acks only measure latency: baselines

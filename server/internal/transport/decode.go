@@ -67,22 +67,49 @@ func DecodeClientFrame(b []byte, f *pb.ClientFrame) error {
 // it make the server allocate.
 var (
 	errSeqZero    = badFrame("input seq 0")
+	errTickZero   = badFrame("input tick 0")
+	errFrac       = badFrame("input render_frac above 255")
 	errValueCount = badFrame("input has the wrong number of values")
 	errValueRange = badFrame("input value outside its bounds")
 )
 
-// errVersion: Hello names a protocol version this server does not speak (4501).
+// The protocol versions this server speaks (Welcome.protocol_version states the one picked).
+const (
+	minProtocol = pb.ProtocolVersion_PROTOCOL_VERSION_2
+	maxProtocol = pb.ProtocolVersion_PROTOCOL_VERSION_2
+)
+
+// errVersion: Hello offers no protocol version this server speaks (4501).
 var errVersion = errors.New("transport: unsupported protocol version")
 
-// checkHello validates a Hello.
-func checkHello(h *pb.Hello) error {
-	if h.GetProtocolVersion() != pb.ProtocolVersion_PROTOCOL_VERSION_1 {
-		return fmt.Errorf("%w: %d", errVersion, int32(h.GetProtocolVersion()))
-	}
+// versionError is an errVersion whose text is the close reason: both ranges.
+type versionError struct{ lo, hi pb.ProtocolVersion }
+
+func (e versionError) Error() string {
+	return fmt.Sprintf("client speaks %d..%d, server speaks %d..%d", int32(e.lo), int32(e.hi), int32(minProtocol),
+		int32(maxProtocol))
+}
+
+func (e versionError) Is(target error) bool { return target == errVersion }
+
+// checkHello validates a Hello and picks the protocol version: the newest in both the client's range
+// (min_protocol_version..max_protocol_version, where 0 stands for protocol_version) and the server's.
+func checkHello(h *pb.Hello) (pb.ProtocolVersion, error) {
 	if len(h.GetClient()) > maxClientName {
-		return badFrame("client name longer than %d bytes", maxClientName)
+		return 0, badFrame("client name longer than %d bytes", maxClientName)
 	}
-	return nil
+	lo, hi := h.GetMinProtocolVersion(), h.GetMaxProtocolVersion()
+	if lo == 0 {
+		lo = h.GetProtocolVersion()
+	}
+	if hi == 0 {
+		hi = h.GetProtocolVersion()
+	}
+	v := min(hi, maxProtocol)
+	if v < max(lo, minProtocol) {
+		return 0, versionError{lo, hi}
+	}
+	return v, nil
 }
 
 // checkJoin validates a Join's shape (whether its token is good is the session table's business).
@@ -111,18 +138,29 @@ func checkJoin(j *pb.Join) error {
 
 // checkInput validates an Input against the room's input schema and copies it into out.
 func checkInput(in *pb.Input, schema []game.InputField, out *game.Input) error {
-	return checkInputValues(in.GetSeq(), in.GetValues(), in.GetRenderTick(), schema, out)
+	return checkInputValues(inputHead{in.GetSeq(), in.GetTick(), in.GetRenderTick(), in.GetRenderFrac()}, in.GetValues(),
+		schema, out)
+}
+
+// inputHead is an Input's scalar fields other than ack_tick.
+type inputHead struct {
+	seq, tick, render, frac uint32
 }
 
 // checkInputValues validates an input's parts against the room's input schema and copies them into out.
-func checkInputValues(seq uint32, vals []int32, render uint32, schema []game.InputField, out *game.Input) error {
-	if seq == 0 {
+func checkInputValues(h inputHead, vals []int32, schema []game.InputField, out *game.Input) error {
+	switch {
+	case h.seq == 0:
 		return errSeqZero
+	case h.tick == 0:
+		return errTickZero
+	case h.frac > 255:
+		return errFrac
 	}
 	if len(vals) != len(schema) {
 		return errValueCount
 	}
-	*out = game.Input{Seq: seq, View: game.Tick(render)}
+	*out = game.Input{Seq: h.seq, Tick: game.Tick(h.tick), View: game.Tick(h.render), ViewFrac: uint8(h.frac)}
 	for i, v := range vals {
 		if v < schema[i].Min || v > schema[i].Max {
 			return errValueRange
@@ -133,7 +171,8 @@ func checkInputValues(seq uint32, vals []int32, render uint32, schema []game.Inp
 }
 
 // decodeInputFast decodes the common frame, ClientFrame{input: Input{...}} in canonical layout (one input field
-// spanning the frame; seq, ack_tick and render_tick at most once each; values at most once, packed), without
+// spanning the frame; seq, ack_tick, render_tick, tick and render_frac at most once each; values at most once,
+// packed), without
 // allocating. ok is false for anything else, including every malformed frame: the caller then takes the general
 // path (DecodeClientFrame), which decides. FuzzInputFastPath checks that whatever this accepts, the general path
 // decodes to the same values.
@@ -147,10 +186,10 @@ func decodeInputFast(b []byte, in *rawInput) bool {
 	if m < 0 || l+m != len(b) {
 		return false
 	}
-	var seen [5]bool
+	var seen [7]bool
 	for len(body) > 0 {
 		num, typ, l := protowire.ConsumeTag(body)
-		if l < 0 || num < 1 || num > 4 || seen[num] {
+		if l < 0 || num < 1 || num > 6 || seen[num] {
 			return false
 		}
 		seen[num] = true
@@ -185,11 +224,15 @@ func decodeInputFast(b []byte, in *rawInput) bool {
 		body = body[k:]
 		switch num {
 		case 1:
-			in.seq = uint32(v)
+			in.head.seq = uint32(v)
 		case 3:
 			in.ack = uint32(v)
 		case 4:
-			in.render = uint32(v)
+			in.head.render = uint32(v)
+		case 5:
+			in.head.tick = uint32(v)
+		case 6:
+			in.head.frac = uint32(v)
 		}
 	}
 	return true
@@ -197,7 +240,8 @@ func decodeInputFast(b []byte, in *rawInput) bool {
 
 // rawInput is an Input decoded by decodeInputFast.
 type rawInput struct {
-	seq, ack, render uint32
-	values           [game.MaxInputValues]int32
-	n                int
+	head   inputHead
+	ack    uint32
+	values [game.MaxInputValues]int32
+	n      int
 }

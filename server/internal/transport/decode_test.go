@@ -2,6 +2,7 @@ package transport
 
 import (
 	"errors"
+	"slices"
 	"testing"
 
 	"google.golang.org/protobuf/encoding/protowire"
@@ -25,12 +26,13 @@ func marshal(t testing.TB, f *pb.ClientFrame) []byte {
 // realFrames are frames a well-behaved client sends.
 func realFrames(t testing.TB) [][]byte {
 	return [][]byte{
-		marshal(t, &pb.ClientFrame{Msg: &pb.ClientFrame_Hello{Hello: &pb.Hello{ProtocolVersion: 1, Client: "tickwire-web/0.1"}}}),
+		marshal(t, &pb.ClientFrame{Msg: &pb.ClientFrame_Hello{Hello: &pb.Hello{ProtocolVersion: 2, Client: "tickwire-web/0.1"}}}),
+		marshal(t, &pb.ClientFrame{Msg: &pb.ClientFrame_Hello{Hello: &pb.Hello{ProtocolVersion: 2, MinProtocolVersion: 1, MaxProtocolVersion: 2}}}),
 		marshal(t, &pb.ClientFrame{Msg: &pb.ClientFrame_Join{Join: &pb.Join{Target: &pb.Join_Mode{Mode: "arena"}, Name: "ann"}}}),
 		marshal(t, &pb.ClientFrame{Msg: &pb.ClientFrame_Join{Join: &pb.Join{Target: &pb.Join_ResumeToken{ResumeToken: make([]byte, 24)}}}}),
 		marshal(t, &pb.ClientFrame{Msg: &pb.ClientFrame_Join{Join: &pb.Join{Target: &pb.Join_JoinToken{JoinToken: "abcdefabcdefabcdefabcdefabcdefab"}}}}),
-		marshal(t, &pb.ClientFrame{Msg: &pb.ClientFrame_Input{Input: &pb.Input{Seq: 7, Values: []int32{1, -1, 40000, 1}, AckTick: 99, RenderTick: 97}}}),
-		marshal(t, &pb.ClientFrame{Msg: &pb.ClientFrame_Input{Input: &pb.Input{Seq: 1, Values: []int32{0, 0, 0, 0}}}}),
+		marshal(t, &pb.ClientFrame{Msg: &pb.ClientFrame_Input{Input: &pb.Input{Seq: 7, Values: []int32{1, -1, 40000, 1}, AckTick: 99, RenderTick: 97, Tick: 104, RenderFrac: 200}}}),
+		marshal(t, &pb.ClientFrame{Msg: &pb.ClientFrame_Input{Input: &pb.Input{Seq: 1, Tick: 1, Values: []int32{0, 0, 0, 0}}}}),
 		marshal(t, &pb.ClientFrame{Msg: &pb.ClientFrame_Ack{Ack: &pb.Ack{Tick: 1234}}}),
 		marshal(t, &pb.ClientFrame{Msg: &pb.ClientFrame_Ping{Ping: &pb.Ping{ClientTimeUs: 1700000000000000}}}),
 		marshal(t, &pb.ClientFrame{Msg: &pb.ClientFrame_Leave{Leave: &pb.Leave{}}}),
@@ -46,7 +48,7 @@ func validate(b []byte) (*pb.ClientFrame, error) {
 	var err error
 	switch m := f.Msg.(type) {
 	case *pb.ClientFrame_Hello:
-		err = checkHello(m.Hello)
+		_, err = checkHello(m.Hello)
 	case *pb.ClientFrame_Join:
 		err = checkJoin(m.Join)
 	case *pb.ClientFrame_Input:
@@ -65,7 +67,7 @@ func TestDecodeAcceptsRealFrames(t *testing.T) {
 }
 
 func TestDecodeRejects(t *testing.T) {
-	input := marshal(t, &pb.ClientFrame{Msg: &pb.ClientFrame_Input{Input: &pb.Input{Seq: 1, Values: []int32{0, 0, 0, 0}}}})
+	input := marshal(t, &pb.ClientFrame{Msg: &pb.ClientFrame_Input{Input: &pb.Input{Seq: 1, Tick: 1, Values: []int32{0, 0, 0, 0}}}})
 	withTag := func(b []byte, num protowire.Number, typ protowire.Type, v uint64) []byte {
 		b = protowire.AppendTag(append([]byte(nil), b...), num, typ)
 		if typ == protowire.BytesType {
@@ -86,18 +88,23 @@ func TestDecodeRejects(t *testing.T) {
 		{"garbage", []byte{0xff, 0xff, 0xff}, errBadFrame},
 		{"truncated", input[:len(input)-1], errBadFrame},
 		{"unknown top-level field", withTag(input, 99, protowire.VarintType, 1), errBadFrame},
-		{"unknown nested field", nested(withTag(inputInner(&pb.Input{Seq: 1, Values: []int32{0, 0, 0, 0}}), 9, protowire.VarintType, 1)), errBadFrame},
+		{"unknown nested field", nested(withTag(inputInner(&pb.Input{Seq: 1, Tick: 1, Values: []int32{0, 0, 0, 0}}), 9, protowire.VarintType, 1)), errBadFrame},
 		{"known field, wrong wire type", nested(withTag(nil, 1, protowire.BytesType, 2)), errBadFrame},
 		{"oneof field with wrong wire type", withTag(nil, 3, protowire.VarintType, 1), errBadFrame},
-		{"seq 0", marshal(t, &pb.ClientFrame{Msg: &pb.ClientFrame_Input{Input: &pb.Input{Values: []int32{0, 0, 0, 0}}}}), errBadFrame},
-		{"too few values", marshal(t, &pb.ClientFrame{Msg: &pb.ClientFrame_Input{Input: &pb.Input{Seq: 1, Values: []int32{0, 0, 0}}}}), errBadFrame},
-		{"too many values", marshal(t, &pb.ClientFrame{Msg: &pb.ClientFrame_Input{Input: &pb.Input{Seq: 1, Values: []int32{0, 0, 0, 0, 0}}}}), errBadFrame},
-		{"value above max", marshal(t, &pb.ClientFrame{Msg: &pb.ClientFrame_Input{Input: &pb.Input{Seq: 1, Values: []int32{0, 0, 65536, 0}}}}), errBadFrame},
-		{"value below min", marshal(t, &pb.ClientFrame{Msg: &pb.ClientFrame_Input{Input: &pb.Input{Seq: 1, Values: []int32{-2, 0, 0, 0}}}}), errBadFrame},
-		{"int32 extremes", marshal(t, &pb.ClientFrame{Msg: &pb.ClientFrame_Input{Input: &pb.Input{Seq: 1, Values: []int32{-1 << 31, 1<<31 - 1, 0, 0}}}}), errBadFrame},
+		{"seq 0", marshal(t, &pb.ClientFrame{Msg: &pb.ClientFrame_Input{Input: &pb.Input{Tick: 1, Values: []int32{0, 0, 0, 0}}}}), errBadFrame},
+		{"tick 0", marshal(t, &pb.ClientFrame{Msg: &pb.ClientFrame_Input{Input: &pb.Input{Seq: 1, Values: []int32{0, 0, 0, 0}}}}), errBadFrame},
+		{"render_frac 256", marshal(t, &pb.ClientFrame{Msg: &pb.ClientFrame_Input{Input: &pb.Input{Seq: 1, Tick: 1, RenderFrac: 256, Values: []int32{0, 0, 0, 0}}}}), errBadFrame},
+		{"tick twice", nested(slices.Concat(inputInner(&pb.Input{Seq: 1, Tick: 3, Values: []int32{0, 0, 0, 0}}),
+			protowire.AppendVarint(protowire.AppendTag(nil, 5, protowire.VarintType), 0))), errBadFrame},
+		{"version 1 only", marshal(t, &pb.ClientFrame{Msg: &pb.ClientFrame_Hello{Hello: &pb.Hello{ProtocolVersion: 1}}}), errVersion},
+		{"too few values", marshal(t, &pb.ClientFrame{Msg: &pb.ClientFrame_Input{Input: &pb.Input{Seq: 1, Tick: 1, Values: []int32{0, 0, 0}}}}), errBadFrame},
+		{"too many values", marshal(t, &pb.ClientFrame{Msg: &pb.ClientFrame_Input{Input: &pb.Input{Seq: 1, Tick: 1, Values: []int32{0, 0, 0, 0, 0}}}}), errBadFrame},
+		{"value above max", marshal(t, &pb.ClientFrame{Msg: &pb.ClientFrame_Input{Input: &pb.Input{Seq: 1, Tick: 1, Values: []int32{0, 0, 65536, 0}}}}), errBadFrame},
+		{"value below min", marshal(t, &pb.ClientFrame{Msg: &pb.ClientFrame_Input{Input: &pb.Input{Seq: 1, Tick: 1, Values: []int32{-2, 0, 0, 0}}}}), errBadFrame},
+		{"int32 extremes", marshal(t, &pb.ClientFrame{Msg: &pb.ClientFrame_Input{Input: &pb.Input{Seq: 1, Tick: 1, Values: []int32{-1 << 31, 1<<31 - 1, 0, 0}}}}), errBadFrame},
 		{"version 0", marshal(t, &pb.ClientFrame{Msg: &pb.ClientFrame_Hello{Hello: &pb.Hello{}}}), errVersion},
 		{"version out of the enum", marshal(t, &pb.ClientFrame{Msg: &pb.ClientFrame_Hello{Hello: &pb.Hello{ProtocolVersion: 1 << 20}}}), errVersion},
-		{"long client name", marshal(t, &pb.ClientFrame{Msg: &pb.ClientFrame_Hello{Hello: &pb.Hello{ProtocolVersion: 1, Client: string(make([]byte, 65))}}}), errBadFrame},
+		{"long client name", marshal(t, &pb.ClientFrame{Msg: &pb.ClientFrame_Hello{Hello: &pb.Hello{ProtocolVersion: 2, Client: string(make([]byte, 65))}}}), errBadFrame},
 		{"join without target", marshal(t, &pb.ClientFrame{Msg: &pb.ClientFrame_Join{Join: &pb.Join{Name: "x"}}}), errBadFrame},
 		{"long name", marshal(t, &pb.ClientFrame{Msg: &pb.ClientFrame_Join{Join: &pb.Join{Target: &pb.Join_Mode{Mode: "arena"}, Name: string(make([]byte, 33))}}}), errBadFrame},
 		{"empty mode", marshal(t, &pb.ClientFrame{Msg: &pb.ClientFrame_Join{Join: &pb.Join{Target: &pb.Join_Mode{}}}}), errBadFrame},
@@ -129,6 +136,8 @@ func FuzzClientFrame(f *testing.F) {
 	}
 	f.Add([]byte{0x1a, 0x02, 0x08, 0x00})
 	f.Add([]byte{0x1a, 0x03, 0x4a, 0x01, 0x01})
+	f.Add([]byte{0x0a, 0x06, 0x08, 0x02, 0x18, 0x01, 0x20, 0x03}) // hello 1..3
+	f.Add([]byte{0x0a, 0x04, 0x18, 0x03, 0x20, 0x01})             // hello min above max
 	f.Fuzz(func(t *testing.T, b []byte) {
 		fr, err := validate(b)
 		if err != nil {
@@ -160,7 +169,7 @@ func FuzzClientFrame(f *testing.F) {
 }
 
 func BenchmarkDecodeInput(b *testing.B) {
-	frame := realFrames(b)[4]
+	frame := realFrames(b)[5]
 	var in game.Input
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
@@ -181,6 +190,9 @@ func FuzzInputFastPath(f *testing.F) {
 		f.Add(b)
 	}
 	f.Add(append(marshal(f, &pb.ClientFrame{Msg: &pb.ClientFrame_Input{Input: &pb.Input{Seq: 3}}}), 0x1a, 0x02, 0x08, 0x05))
+	f.Add([]byte{0x1a, 0x06, 0x08, 0x01, 0x28, 0x07, 0x30, 0x80})       // render_frac truncated
+	f.Add([]byte{0x1a, 0x06, 0x28, 0x01, 0x28, 0x02, 0x08, 0x01})       // tick twice
+	f.Add([]byte{0x1a, 0x07, 0x08, 0x01, 0x28, 0x01, 0x30, 0x80, 0x02}) // render_frac 256
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var raw rawInput
 		if !decodeInputFast(b, &raw) {
@@ -194,7 +206,8 @@ func FuzzInputFastPath(f *testing.F) {
 		if in == nil {
 			t.Fatalf("fast path accepted a %T", fr.Msg)
 		}
-		if in.Seq != raw.seq || in.AckTick != raw.ack || in.RenderTick != raw.render || len(in.Values) != raw.n {
+		if in.Seq != raw.head.seq || in.AckTick != raw.ack || in.RenderTick != raw.head.render || len(in.Values) != raw.n ||
+			in.Tick != raw.head.tick || in.RenderFrac != raw.head.frac {
 			t.Fatalf("fast %+v, general %v", raw, in)
 		}
 		for i, v := range in.Values {
@@ -208,21 +221,21 @@ func FuzzInputFastPath(f *testing.F) {
 func TestInputFastPath(t *testing.T) {
 	frames := realFrames(t)
 	var raw rawInput
-	if !decodeInputFast(frames[4], &raw) || raw.seq != 7 || raw.ack != 99 || raw.render != 97 || raw.n != 4 ||
+	if !decodeInputFast(frames[5], &raw) || raw.head != (inputHead{seq: 7, tick: 104, render: 97, frac: 200}) || raw.ack != 99 || raw.n != 4 ||
 		raw.values != [8]int32{1, -1, 40000, 1} {
 		t.Fatalf("decoded %+v", raw)
 	}
 	for i, b := range frames {
-		if i != 4 && i != 5 && decodeInputFast(b, &raw) {
+		if i != 5 && i != 6 && decodeInputFast(b, &raw) {
 			t.Errorf("frame %d is not an input but took the fast path", i)
 		}
 	}
 	var in game.Input
 	allocs := testing.AllocsPerRun(1000, func() {
-		if !decodeInputFast(frames[4], &raw) {
+		if !decodeInputFast(frames[5], &raw) {
 			t.Fatal("fast path refused")
 		}
-		if err := checkInputValues(raw.seq, raw.values[:raw.n], raw.render, arenaInput, &in); err != nil {
+		if err := checkInputValues(raw.head, raw.values[:raw.n], arenaInput, &in); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -232,7 +245,7 @@ func TestInputFastPath(t *testing.T) {
 }
 
 func BenchmarkDecodeInputFast(b *testing.B) {
-	frame := realFrames(b)[4]
+	frame := realFrames(b)[5]
 	var raw rawInput
 	var in game.Input
 	b.ReportAllocs()
@@ -240,8 +253,36 @@ func BenchmarkDecodeInputFast(b *testing.B) {
 		if !decodeInputFast(frame, &raw) {
 			b.Fatal("refused")
 		}
-		if err := checkInputValues(raw.seq, raw.values[:raw.n], raw.render, arenaInput, &in); err != nil {
+		if err := checkInputValues(raw.head, raw.values[:raw.n], arenaInput, &in); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+func TestHelloNegotiation(t *testing.T) {
+	for _, tc := range []struct {
+		v, lo, hi pb.ProtocolVersion
+		want      pb.ProtocolVersion // 0: refused
+		reason    string
+	}{
+		{v: 1, reason: "client speaks 1..1, server speaks 2..2"},
+		{v: 2, want: 2},
+		{v: 3, reason: "client speaks 3..3, server speaks 2..2"},
+		{v: 2, lo: 1, hi: 2, want: 2},
+		{v: 1, lo: 1, hi: 3, want: 2},
+		{lo: 1, hi: 2, want: 2},
+		{v: 2, lo: 1, want: 2}, // 1..2
+		{v: 1, hi: 2, want: 2}, // 1..2
+		{v: 1, lo: 3, hi: 4, reason: "client speaks 3..4, server speaks 2..2"},
+		{lo: 2, hi: 1, reason: "client speaks 2..1, server speaks 2..2"},
+		{reason: "client speaks 0..0, server speaks 2..2"},
+	} {
+		got, err := checkHello(&pb.Hello{ProtocolVersion: tc.v, MinProtocolVersion: tc.lo, MaxProtocolVersion: tc.hi})
+		switch {
+		case tc.want != 0 && (err != nil || got != tc.want):
+			t.Errorf("%d %d..%d: %v %v, want %v", tc.v, tc.lo, tc.hi, got, err, tc.want)
+		case tc.want == 0 && (!errors.Is(err, errVersion) || err.Error() != tc.reason):
+			t.Errorf("%d %d..%d: %v %v, want refused with %q", tc.v, tc.lo, tc.hi, got, err, tc.reason)
 		}
 	}
 }

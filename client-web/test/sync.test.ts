@@ -1,0 +1,205 @@
+// The input clock against a fake room on a fake clock: convergence of the input lead, bounded dilation, re-sync when
+// far off, a stalled page, and the exactly-once resend after a resume.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { create } from "@bufbuild/protobuf";
+import { WelcomeSchema } from "../src/gen/tickwire_pb";
+import { TickwireClient } from "../src/sdk/client";
+import { InputClock } from "../src/sdk/clock";
+import { SnapCodec } from "../src/sdk/snapcodec";
+import { arenaPrediction } from "../src/arena/arena";
+import { FakeRoom, FakeScheduler, FakeSocket, rng } from "./fakes";
+
+const params = (JSON.parse(readFileSync(new URL("../../game/arena/testdata/move_golden.json", import.meta.url), "utf8")) as {
+  params: Record<string, number>;
+}).params;
+const KINDS = [
+  {
+    id: 1,
+    name: "player",
+    fields: ["x", "y", "vx", "vy", "aim", "hp", "score", "aim_rate"].map((name, i) => ({ name, rateField: i < 2 ? i + 3 : i === 4 ? 8 : 0 })),
+  },
+];
+const codec = new SnapCodec(KINDS);
+const model = arenaPrediction(params);
+const TICK_MS = 1000 / 30;
+
+interface Setup {
+  sched: FakeScheduler;
+  room: FakeRoom;
+  client: TickwireClient;
+  sockets: FakeSocket[];
+}
+
+/** A client and a room with one-way delays of 50 ms ± jitter/2 each way (RTT 100 ms ± jitter). */
+function setup(seed: number, jitterMs: number, o: { startTick?: number; welcomeTick?: (t: number) => number; snapshotEvery?: number } = {}): Setup {
+  const sched = new FakeScheduler();
+  sched.t = 0;
+  const rand = rng(seed);
+  const oneWay = () => 50 + (rand() - 0.5) * jitterMs;
+  const room = new FakeRoom({
+    sched,
+    upMs: oneWay,
+    downMs: oneWay,
+    startTick: o.startTick ?? 1000,
+    snapshotEvery: o.snapshotEvery,
+    encode: (b, w) => codec.encode(b, w),
+    player: Int32Array.from([16000, 16000, 0, 0, 0, 100, 0, 0]),
+    apply: (f, v) => model.applyInput(f, v),
+    welcome: (resumed, tick, lastInputSeq) =>
+      create(WelcomeSchema, {
+        protocolVersion: 2, playerId: 1, roomId: "r1", roomEpoch: 1n, tickRate: 30, snapshotRate: 30 / (o.snapshotEvery ?? 1),
+        resumeToken: new Uint8Array([resumed ? 2 : 1]), graceMs: 10000, tick: o.welcomeTick ? o.welcomeTick(tick) : tick,
+        resumed, lastInputSeq, mode: "arena", kinds: KINDS, params, heartbeatMs: 5000, inputWindow: 30,
+        input: [{ name: "dx", min: -1, max: 1 }, { name: "dy", min: -1, max: 1 }, { name: "aim", min: 0, max: 65535 }, { name: "fire", min: 0, max: 1 }],
+      }),
+  });
+  const sockets: FakeSocket[] = [];
+  const client = new TickwireClient({
+    url: "ws://test/ws",
+    join: { mode: "arena" },
+    prediction: (w) => arenaPrediction(w.params),
+    scheduler: sched,
+    socket: (url) => {
+      const s = new FakeSocket(url);
+      sockets.push(s);
+      sched.setTimeout(() => room.attach(s), 2 * oneWay()); // the TCP and WebSocket handshakes
+      return s;
+    },
+  });
+  return { sched, room, client, sockets };
+}
+
+/** Drives the held input like a player: a new direction every 400 ms. */
+function play(s: Setup, ms: number, eachTick?: () => void): void {
+  const dirs = [[1, 0], [1, 1], [0, 1], [-1, 1], [-1, -1], [0, 0]];
+  for (let t = 0; t < ms; t += TICK_MS / 2) {
+    const d = dirs[Math.floor(s.sched.now() / 400) % dirs.length]!;
+    s.client.setInput([d[0]!, d[1]!, 0, 0]);
+    s.sched.advance(TICK_MS / 2);
+    s.client.view();
+    eachTick?.();
+  }
+}
+
+test("time sync: at RTT 100 ms ± 15 the input lead converges to the target within a few seconds, dilation within 5%", () => {
+  for (const seed of [1, 2, 3]) {
+    const s = setup(seed, 15);
+    s.client.connect();
+    let maxDilation = 0;
+    play(s, 12000, () => (maxDilation = Math.max(maxDilation, Math.abs(s.client.stats().clockDilation))));
+    const st = s.client.stats();
+    assert.ok(maxDilation <= 0.05, `seed ${seed}: dilation ${maxDilation}`);
+    // After 4 s: the least lead of each 100 ms (what the room reports) sits at the target, and no input is late.
+    const after = s.room.inputs.filter((i) => i.arrivedMs > 4000);
+    const late = after.filter((i) => i.verdict === "late").length;
+    const reports = s.room.reports.slice(-60);
+    const mean = reports.reduce((a, b) => a + b, 0) / reports.length;
+    const leads = after.filter((i) => i.verdict === "applied").map((i) => i.leadMs);
+    const meanLead = leads.reduce((a, b) => a + b, 0) / leads.length;
+    console.log(
+      `seed ${seed}: target ${st.targetLeadMs.toFixed(1)} ms, reported lead mean ${mean.toFixed(1)} ms (last 6 s), ` +
+        `mean input lead ${meanLead.toFixed(1)} ms, late after 4 s ${late}, resyncs ${st.clockResyncs}, max dilation ${maxDilation.toFixed(3)}`,
+    );
+    assert.ok(Math.abs(mean - st.targetLeadMs) < 3, `seed ${seed}: reported lead ${mean} vs target ${st.targetLeadMs}`);
+    assert.ok(st.targetLeadMs >= 3 && st.targetLeadMs < 20, `seed ${seed}: target ${st.targetLeadMs}`);
+    assert.ok(late <= 2, `seed ${seed}: ${late} late inputs after convergence`);
+    // The prediction by tick agrees with the room; only an input that arrived late (before convergence) can differ.
+    assert.ok(st.corrections <= st.lateInputs, `seed ${seed}: ${st.corrections} corrections, ${st.lateInputs} late inputs`);
+    assert.equal(st.lateInputs, s.room.inputs.filter((i) => i.verdict === "late").length, "late inputs counted as the room did");
+  }
+});
+
+test("time sync: a Welcome tick 20 ticks behind the room is re-synced by jumping forward, never backwards", () => {
+  const s = setup(4, 15, { welcomeTick: (t) => t - 20 });
+  s.client.connect();
+  const ticks: number[] = [];
+  play(s, 6000);
+  for (const f of s.sockets[0]!.frames("input")) ticks.push(f.tick);
+  for (let i = 1; i < ticks.length; i++) assert.ok(ticks[i]! > ticks[i - 1]!, "ticks strictly increase");
+  const st = s.client.stats();
+  assert.ok(st.clockResyncs >= 2, `${st.clockResyncs} jumps`);
+  const late = s.room.inputs.filter((i) => i.arrivedMs > 3000 && i.verdict === "late").length;
+  assert.ok(late <= 2, `${late} late after 3 s`);
+  assert.ok(Math.abs(st.inputLeadSmoothedMs - st.targetLeadMs) < 5, `lead ${st.inputLeadSmoothedMs} target ${st.targetLeadMs}`);
+});
+
+test("InputClock: dilation is bounded and the clock never runs backwards", () => {
+  const c = new InputClock({ tickRate: 30 });
+  c.start(0, 100, 50);
+  let prev = c.tick(0);
+  for (let t = 100; t < 5000; t += 100) {
+    c.onLeadReport(t, t < 2500 ? 200 : -100, 100); // far ahead, then far behind
+    assert.ok(Math.abs(c.dilation) <= 0.05);
+    const k = c.tick(t);
+    assert.ok(k >= prev, `tick ${k} after ${prev}`);
+    prev = k;
+  }
+  assert.ok(c.resyncs >= 2, "far behind: jumped forward");
+});
+
+test("a stalled page sends at most two inputs when it wakes and skips the ticks it missed", () => {
+  const s = setup(5, 10);
+  s.client.connect();
+  play(s, 2000);
+  const sock = s.sockets[0]!;
+  const before = sock.frames("input").length;
+  s.sched.stall(1000); // a background tab: no timer runs for a second
+  s.sched.advance(1);
+  const burst = sock.frames("input").length - before;
+  assert.ok(burst >= 1 && burst <= 2, `${burst} inputs at wake-up`);
+  play(s, 1000);
+  const ticks = sock.frames("input").map((i) => i.tick);
+  for (let i = 1; i < ticks.length; i++) assert.ok(ticks[i]! > ticks[i - 1]!);
+  const st = s.client.stats();
+  // The second's 30 ticks less the two sent; the fake room's timers stalled too, so its late reports may add a jump.
+  assert.ok(st.skippedTicks >= 28, `${st.skippedTicks} ticks skipped`);
+  assert.ok(s.room.missed >= st.skippedTicks, "the room filled them");
+  assert.ok(st.corrections <= st.lateInputs, `${st.corrections} corrections, ${st.lateInputs} late: the fills were predicted`);
+  const late = s.room.inputs.filter((i) => i.arrivedMs > s.sched.now() - 500 && i.verdict === "late").length;
+  assert.equal(late, 0, "back in time after the stall");
+});
+
+test("resume: unacknowledged inputs are resent with the same seq to fresh ticks; each is applied once or reported late", () => {
+  for (const seed of [6, 7, 8]) {
+    const s = setup(seed, 15);
+    s.client.connect();
+    play(s, 1500);
+    const sentBefore = s.sockets[0]!.frames("input");
+    s.room.kill(); // inputs in flight and buffered in the room are lost
+    play(s, 1500);
+    s.room.kill();
+    play(s, 200);
+    s.room.kill();
+    play(s, 2000);
+    assert.equal(s.client.state.kind, "playing");
+    assert.equal(s.client.stats().resumes, 3);
+    assert.ok(s.sockets.length === 4);
+    // Every seq up to the room's last applied one: applied exactly once, or dropped late (never lost silently).
+    const all = s.sockets.flatMap((k) => k.frames("input"));
+    const maxSeq = Math.max(...all.map((i) => i.seq));
+    const lastApplied = Math.max(...s.room.applied.keys());
+    assert.ok(lastApplied > maxSeq - 10, "the room keeps up");
+    for (let q = 1; q <= lastApplied; q++) {
+      const n = s.room.applied.get(q) ?? 0;
+      const late = s.room.inputs.some((i) => i.seq === q && i.verdict === "late");
+      assert.ok(n === 1 || (n === 0 && late), `seed ${seed}: seq ${q} applied ${n} times, late ${late}`);
+    }
+    for (const [q, n] of s.room.applied) assert.equal(n, 1, `seq ${q}`);
+    // The prediction followed the room through the resumes (neutral fills until the resent inputs' ticks).
+    const st = s.client.stats();
+    assert.ok(st.corrections <= st.lateInputs, `seed ${seed}: ${st.corrections} corrections, ${st.lateInputs} late`);
+    // The resends kept their seq and got new, later ticks; every connection's ticks strictly increase.
+    const resent = s.sockets[1]!.frames("input");
+    const firstNew = resent.findIndex((i) => i.seq > sentBefore[sentBefore.length - 1]!.seq);
+    assert.ok(firstNew > 0, "something was resent");
+    for (const r of resent.slice(0, firstNew)) {
+      const orig = sentBefore.find((i) => i.seq === r.seq)!;
+      assert.ok(r.tick > orig.tick, `seq ${r.seq}: tick ${orig.tick} -> ${r.tick}`);
+      assert.deepEqual(r.values, orig.values);
+    }
+    const ticks = all.map((i) => i.tick);
+    for (let i = 1; i < ticks.length; i++) assert.ok(ticks[i]! > ticks[i - 1]!, "ticks strictly increase across connections");
+  }
+});
