@@ -11,10 +11,11 @@ import (
 	"testing"
 
 	"github.com/tickwire/tickwire/game"
+	"github.com/tickwire/tickwire/game/arena"
 	"github.com/tickwire/tickwire/proto/snapcodec"
 )
 
-var update = flag.Bool("update", false, "rewrite test/testdata/snapcodec_golden.json from the Go codec")
+var update = flag.Bool("update", false, "rewrite the golden files in test/testdata from the Go code")
 
 const goldenPath = "test/testdata/snapcodec_golden.json"
 
@@ -317,5 +318,114 @@ func TestDistEmbedded(t *testing.T) {
 		if err != nil || st.Size() != int64(len(b)) {
 			t.Fatalf("%s: embedded size %v, file %d (err %v)", name, st, len(b), err)
 		}
+	}
+}
+
+const arenaGoldenPath = "test/testdata/arena_ticks_golden.json"
+
+// The arena golden file pins the client's prediction by tick (src/arena/arena.ts arenaPrediction, replayed by the
+// SDK's Predictor with the Welcome's fill policy, test/arena.test.ts) to the Go arena: one player plays a scripted
+// sequence of inputs, some ticks have none and get the engine's fill (the last applied input again, Missed set), and
+// the player's entity is recorded after every tick's ApplyInput and Step.
+
+type arenaGoldenTick struct {
+	Tick   uint32  `json:"tick"`
+	Input  []int32 `json:"input,omitempty"` // absent: no input arrived, the fill was applied
+	Fields []int32 `json:"fields"`
+}
+
+type arenaGoldenField struct {
+	Name      string `json:"name"`
+	RateField uint8  `json:"rate_field"`
+	Wrap      int32  `json:"wrap,omitempty"`
+	Teleport  int32  `json:"teleport,omitempty"`
+}
+
+type arenaGolden struct {
+	Params       map[string]int32   `json:"params"`
+	Fill         string             `json:"fill"`
+	PlayerFields []arenaGoldenField `json:"player_fields"`
+	Start        []int32            `json:"start"` // the player's entity after Join, before tick 1
+	Ticks        []arenaGoldenTick  `json:"ticks"`
+}
+
+func buildArenaGolden(t *testing.T) arenaGolden {
+	t.Helper()
+	a, err := arena.New(game.Config{Seed: 7, TickRate: 30, MaxPlayers: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := a.Schema()
+	g := arenaGolden{Params: s.Params, Fill: "repeat"}
+	if s.Fill != game.FillRepeat {
+		g.Fill = "neutral"
+	}
+	for _, f := range s.Kinds[0].Fields {
+		g.PlayerFields = append(g.PlayerFields, arenaGoldenField{Name: f.Name, RateField: f.RateField, Wrap: f.Wrap, Teleport: f.Teleport})
+	}
+	if err := a.Join(1); err != nil {
+		t.Fatal(err)
+	}
+	player := func() []int32 {
+		for _, e := range a.AppendEntities(nil) {
+			if e.ID == 1 {
+				return append([]int32(nil), e.Fields[:len(s.Kinds[0].Fields)]...)
+			}
+		}
+		t.Fatal("player 1 missing")
+		return nil
+	}
+	g.Start = player()
+	// Long holds reach the walls (the world is 32000 sub-units, 107 per tick); the aim turns steadily and wraps;
+	// fire is held through some fills. Every 7th tick and a run of 5 ticks have no input.
+	dirs := [][2]int32{{1, 0}, {1, 1}, {0, 1}, {-1, 1}, {-1, 0}, {-1, -1}, {0, -1}, {1, -1}, {0, 0}}
+	var last game.Input
+	var ev game.Events
+	for tick := game.Tick(1); tick <= 1200; tick++ {
+		d := dirs[(tick/150)%game.Tick(len(dirs))]
+		in := game.Input{Seq: uint32(tick), Tick: tick}
+		in.Values[arena.InputDX], in.Values[arena.InputDY] = d[0], d[1]
+		in.Values[arena.InputAim] = int32((uint32(tick) * 1500) % 65536)
+		if tick%40 < 25 {
+			in.Values[arena.InputFire] = 1
+		}
+		missed := tick%7 == 0 || (tick >= 500 && tick < 505)
+		if missed {
+			in = last
+			in.Seq, in.Tick, in.Missed = 0, tick, true
+		} else {
+			last = in
+		}
+		a.ApplyInput(tick, 1, &in)
+		ev.Reset()
+		a.Step(tick, &ev)
+		gt := arenaGoldenTick{Tick: uint32(tick), Fields: player()}
+		if !missed {
+			gt.Input = append([]int32(nil), in.Values[:len(s.Input)]...)
+		}
+		g.Ticks = append(g.Ticks, gt)
+	}
+	return g
+}
+
+func TestArenaTicksGolden(t *testing.T) {
+	got, err := json.Marshal(buildArenaGolden(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = append(got, '\n')
+	if *update {
+		if err := os.WriteFile(arenaGoldenPath, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(arenaGoldenPath)
+	if err != nil {
+		t.Fatalf("%v (run go test ./client-web -run Golden -update)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("%s is stale: the Go arena now plays differently; run go test ./client-web -run Golden -update "+
+			"and make the TypeScript prediction pass it", arenaGoldenPath)
 	}
 }

@@ -157,9 +157,18 @@ async function moveAndWatch(mover: Page, watcher: Page, id: number, axis: "x" | 
   }
 }
 
+/** Where a player was drawn on an animation frame, the frame's time (ms), and the latest snapshot's tick and position. */
+interface DrawnFrame {
+  t: number;
+  x: number;
+  y: number;
+  tick?: number;
+  sx?: number;
+  sy?: number;
+}
+
 interface Drawn {
-  /** Where player id was drawn on each animation frame, and the frame's time (ms). */
-  frames: { t: number; x: number; y: number }[];
+  frames: DrawnFrame[];
   /** The watcher's interpolation counters over the sampled frames (undefined: not reported). */
   held: number | undefined;
   extrapolated: number | undefined;
@@ -177,7 +186,8 @@ function sampleDrawn(watcher: Page, id: number, ms: number): Promise<Drawn> {
     const step = (now) => {
       const r = window.tickwire.rendered();
       const p = r.players[${Number(id)}];
-      if (p && (frames.length === 0 || frames[frames.length - 1].t !== r.t)) frames.push({ t: r.t, x: p.x, y: p.y });
+      const q = window.tickwire.players()[${Number(id)}];
+      if (p && (frames.length === 0 || frames[frames.length - 1].t !== r.t)) frames.push({ t: r.t, x: p.x, y: p.y, tick: window.tickwire.tick, sx: q ? q.x : NaN, sy: q ? q.y : NaN });
       if (now - t0 < ${Number(ms)}) {
         requestAnimationFrame(step);
         return;
@@ -214,12 +224,28 @@ function assertFed(name: string, d: Drawn, maxExtrapolated: number): void {
 }
 
 /**
+ * For failure messages: how far the server moved the player per tick between the snapshots the watcher received
+ * while sampling (a steady 6.7 units per tick at 200 units per second and 30 ticks per second), to tell uneven motion
+ * in the room from uneven drawing.
+ */
+function serverSteps(frames: DrawnFrame[]): string {
+  const out: string[] = [];
+  let prev: DrawnFrame | undefined;
+  for (const f of frames) {
+    if (f.tick === undefined || (prev && f.tick === prev.tick)) continue;
+    if (prev && prev.tick !== undefined) out.push((Math.hypot(f.sx! - prev.sx!, f.sy! - prev.sy!) / (f.tick - prev.tick)).toFixed(1));
+    prev = f;
+  }
+  return out.length ? `; the server moved it per tick between snapshots: ${out.join(" ")}` : "";
+}
+
+/**
  * Checks drawn motion is smooth. No frame may move further than the server can move a player in that time: the room
  * applies up to two of a player's inputs in one tick when they arrive bunched, so twice the speed (for the predicted
  * local player, over at least one tick, as its motion is eased over the tick after each input). And most frames must
  * move close to the steady speed: drawing snapshot positions as they come would alternate still and jumping frames.
  */
-function assertSmooth(name: string, frames: { t: number; x: number; y: number }[], minTick: boolean, tolerance: number): void {
+function assertSmooth(name: string, frames: DrawnFrame[], minTick: boolean, tolerance: number): void {
   assert.ok(frames.length >= 20, `${name}: ${frames.length} frames drawn`);
   const speed = 200 / 1000; // world units per ms
   let moved = 0;
@@ -233,12 +259,12 @@ function assertSmooth(name: string, frames: { t: number; x: number; y: number }[
     steps.push(d.toFixed(1));
     moved += d;
     const limit = 2 * speed * (minTick ? Math.max(dt, 1000 / 30) : dt) * 1.1 + 0.5;
-    assert.ok(d <= limit, `${name}: frame ${i} moved ${d.toFixed(2)} units in ${dt.toFixed(1)} ms`);
+    assert.ok(d <= limit, `${name}: frame ${i} moved ${d.toFixed(2)} units in ${dt.toFixed(1)} ms${serverSteps(frames)}`);
     if (Math.abs(d - speed * dt) <= tolerance * speed * dt + 0.3) steady++;
   }
   assert.ok(moved > 50, `${name}: moved ${moved.toFixed(1)} units`);
   const share = steady / (frames.length - 1);
-  assert.ok(share >= 0.6, `${name}: only ${(share * 100).toFixed(0)}% of frames move at a steady speed: ${steps.join(" ")}`);
+  assert.ok(share >= 0.6, `${name}: only ${(share * 100).toFixed(0)}% of frames move at a steady speed: ${steps.join(" ")}${serverSteps(frames)}`);
 }
 
 test("two players see each other move; a dropped socket resumes as the same player", { timeout: 90_000 }, async () => {

@@ -3,6 +3,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { aimFromAngle, arenaParams, arenaPrediction, cos, move, PlayerField, projectileVelocity, sin } from "../src/arena/arena";
+import { Predictor } from "../src/sdk/prediction";
 
 interface MoveGolden {
   params: Record<string, number>;
@@ -77,4 +78,53 @@ test("sin and projectileVelocity match the Go arena's integer table", () => {
   assert.equal(h, GO_VELOCITY_FNV);
   assert.equal(cos(0), 65536);
   assert.equal(cos(32768), -65536);
+});
+
+// The Go arena played tick by tick (client-web/golden_arena_test.go): scripted inputs, some ticks without one (the
+// engine applied the fill), the player's entity after every tick.
+interface TicksGolden {
+  params: Record<string, number>;
+  fill: "repeat" | "neutral";
+  player_fields: { name: string; rate_field: number; wrap?: number; teleport?: number }[];
+  start: number[];
+  ticks: { tick: number; input?: number[]; fields: number[] }[];
+}
+
+const ticks = JSON.parse(readFileSync(new URL("./testdata/arena_ticks_golden.json", import.meta.url), "utf8")) as TicksGolden;
+
+test("prediction by tick replays the Go arena exactly, fills included", () => {
+  assert.ok(ticks.ticks.length >= 1000 && ticks.ticks.some((t) => !t.input), "golden file too small or without fills");
+  const model = arenaPrediction(ticks.params);
+  const p = new Predictor(model, { tickMs: 1000 / 30, fill: ticks.fill, neutral: [0, 0, 0, 0] });
+  p.reconcile({ id: 1, kind: 1, fields: Int32Array.from(ticks.start) }, 0, 0, 0);
+  let seq = 0;
+  for (const t of ticks.ticks) {
+    if (!t.input) continue; // the client sent nothing for this tick: the next input's replay fills it
+    p.applyLocal(++seq, t.tick, t.input, t.tick);
+    assert.deepEqual(Array.from(p.predicted!), t.fields, `tick ${t.tick}`);
+  }
+  assert.equal(p.corrections + p.teleports, 0);
+});
+
+test("reconciling on any snapshot of the Go arena and replaying the ticks after it is exact", () => {
+  const model = arenaPrediction(ticks.params);
+  for (const at of [0, 6, 7, 499, 503, 777]) {
+    const p = new Predictor(model, { tickMs: 1000 / 30, fill: ticks.fill, neutral: [0, 0, 0, 0] });
+    const snap = ticks.ticks[at]!;
+    // Inputs up to the snapshot are applied (the last one with seq = its tick); the rest are in flight.
+    const sent = ticks.ticks.filter((t) => t.input && t.tick <= snap.tick + 40);
+    for (const t of sent) p.applyLocal(t.tick, t.tick, t.input!, 0);
+    const applied = sent.filter((t) => t.tick <= snap.tick).at(-1)?.tick ?? 0;
+    p.reconcile({ id: 1, kind: 1, fields: Int32Array.from(snap.fields) }, snap.tick, applied, 0);
+    const end = sent.at(-1)!;
+    assert.deepEqual(Array.from(p.predicted!), end.fields, `snapshot at tick ${snap.tick}`);
+    assert.equal(p.predictedTick, end.tick);
+  }
+});
+
+test("the Go arena's schema: x, y jump threshold and aim wrap as the client reads them", () => {
+  const f = ticks.player_fields;
+  assert.equal(f[PlayerField.X]!.teleport, 2 * ticks.params["speed"]!);
+  assert.equal(f[PlayerField.Aim]!.wrap, 65536 >> ticks.params["aim_shift"]!);
+  assert.equal(ticks.fill, "repeat");
 });

@@ -229,6 +229,8 @@ export class FakeRoom {
     for (const b of this.buffer.values()) this.record(b.seq, b.tick, b.leadMs, "cleared", b.at);
     this.buffer.clear();
     this.prevSeq = this.lastApplied;
+    this.lastValues = []; // the room fills with the neutral input after a disconnect
+    this.minLead = Infinity; // and reports only the new connection's inputs
     s?.serverClose(1006);
   }
 

@@ -128,3 +128,11 @@ test("reset forgets the shots and the fire interval", () => {
   assert.equal(s.size, 0);
   assert.equal(s.onInput(1, [0, 0, 0, 1], local(100, 100), 0), true);
 });
+
+test("without the input's tick the shot is placed by the inputs applied since it", () => {
+  const s = new LocalShots(p, ME, TICK);
+  s.onInput(5, [0, 0, 0, 1], local(1000, 2000), 0); // no tick given
+  // The room is at tick 100 and applied inputs up to 7: moved 3 times, as if input 5 was for tick 98.
+  s.onSnapshot(world(100, [[65538, 1000 + 3 * 320, 2000, 320, 0, ME]]), 7, 4 * TICK, 80, 100);
+  assert.deepEqual([...s.claimed], [65538]);
+});

@@ -187,6 +187,9 @@ test("resume: unacknowledged inputs are resent with the same seq to fresh ticks;
       assert.ok(n === 1 || (n === 0 && late), `seed ${seed}: seq ${q} applied ${n} times, late ${late}`);
     }
     for (const [q, n] of s.room.applied) assert.equal(n, 1, `seq ${q}`);
+    // The prediction followed the room through the resumes (neutral fills until the resent inputs' ticks).
+    const st = s.client.stats();
+    assert.ok(st.corrections <= st.lateInputs, `seed ${seed}: ${st.corrections} corrections, ${st.lateInputs} late`);
     // The resends kept their seq and got new, later ticks; every connection's ticks strictly increase.
     const resent = s.sockets[1]!.frames("input");
     const firstNew = resent.findIndex((i) => i.seq > sentBefore[sentBefore.length - 1]!.seq);

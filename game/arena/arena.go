@@ -158,7 +158,7 @@ type Arena struct {
 	ended       bool
 	result      game.Result
 	hist        game.History // nil: no lag compensation
-	rewind      rewindCache  // the Step's rewound positions
+	rewind      rewindCache  // players' positions at past ticks, read from hist
 }
 
 // New makes an arena for cfg. It fails with ErrBadSetting when a setting does not parse.

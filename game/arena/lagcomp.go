@@ -41,8 +41,9 @@ type rewindRow struct {
 	players []rewoundPlayer
 }
 
-// rewindRows is the size of the rewind cache, a power of two: more ticks than any projectile's two sample ticks plus
-// the ticks of every other lag in use, so that in a steady state each tick's row is filled once.
+// rewindRows is the number of ticks the rewind cache holds: more than a room rewinds (MaxRewind, 8 ticks at 30 Hz by
+// default) plus one, so that in a steady state each tick's row is filled once. A longer rewind is still exact; its
+// rows are just filled more often.
 const rewindRows = 32
 
 // rewindCache holds the players' positions at the past ticks projectiles looked at, so that the history is searched
@@ -98,13 +99,16 @@ func (a *Arena) nearestRewound(t game.Tick, x, y int32, owner game.PlayerID, lag
 	}
 	jump := a.params.TeleportStep()
 	rr := a.params.HitRadius * a.params.Scale
-	xlo, xhi, ylo, yhi := x-rr, x+rr, y-rr, y+rr
+	// The tested position is within jump of the earlier one on each axis (or is the earlier one, after a respawn),
+	// so a player farther than this from the projectile then is out of reach.
+	reach := rr + jump
 	best, bestD := -1, r2+1
 	for i := range before {
-		if !before[i].ok {
+		b := &before[i]
+		if !b.ok || abs(b.x-x) > reach || abs(b.y-y) > reach {
 			continue
 		}
-		px, py := before[i].x, before[i].y
+		px, py := b.x, b.y
 		if frac != 0 {
 			qx, qy := a.players[i].x, a.players[i].y
 			if after != nil {
@@ -112,9 +116,6 @@ func (a *Arena) nearestRewound(t game.Tick, x, y int32, owner game.PlayerID, lag
 				if !after[i].ok {
 					qx, qy = px, py
 				}
-			}
-			if min(px, qx) > xhi || max(px, qx) < xlo || min(py, qy) > yhi || max(py, qy) < ylo {
-				continue // out of reach anywhere between the two ticks
 			}
 			if abs(qx-px) <= jump && abs(qy-py) <= jump { // else a respawn: held at the earlier position
 				px, py = lerp(px, qx, frac), lerp(py, qy, frac)

@@ -35,11 +35,19 @@ func (h *ringHistory) Entity(t game.Tick, id uint32) (game.Entity, bool) {
 	if w.tick != t {
 		return game.Entity{}, false
 	}
-	i, ok := slices.BinarySearchFunc(w.es, id, func(e game.Entity, id uint32) int { return int(e.ID) - int(id) })
-	if !ok {
-		return game.Entity{}, false
+	lo, hi := 0, len(w.es) // as the room's history: a binary search of the sorted entities
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if w.es[m].ID < id {
+			lo = m + 1
+		} else {
+			hi = m
+		}
 	}
-	return w.es[i], true
+	if lo < len(w.es) && w.es[lo].ID == id {
+		return w.es[lo], true
+	}
+	return game.Entity{}, false
 }
 
 func (h *ringHistory) Oldest() game.Tick {

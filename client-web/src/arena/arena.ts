@@ -1,8 +1,13 @@
 /**
  * The arena's client-side rules: its constants (from Welcome.params), a TypeScript mirror of the Go function
  * `arena.Move`, which the SDK uses to predict the local player's movement, and of `Sin` and `ProjectileVelocity`, which
- * the demo uses to predict the player's own projectiles (checked against values from the Go code in the tests). A golden file written by the Go code
- * (game/arena/testdata/move_golden.json) pins the two together.
+ * the demo uses to predict the player's own projectiles (checked against values from the Go code in the tests).
+ * Golden files written by the Go code pin the two together: game/arena/testdata/move_golden.json (Move), and
+ * client-web/test/testdata/arena_ticks_golden.json (a player played tick by tick through ApplyInput and Step, with
+ * ticks the engine filled by repeating the last input, which the SDK's Predictor replays with this model).
+ *
+ * The arena has no per-tick dynamics of its own for a player (Step moves only projectiles), so the model needs no
+ * step; its fill is "repeat" (Welcome.input_fill).
  *
  * @module
  */

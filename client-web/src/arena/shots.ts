@@ -22,8 +22,8 @@ export const HANDOVER_MS = 100;
 
 interface Shot {
   readonly seq: number;
-  /** The tick its input was addressed to. */
-  readonly tick: number;
+  /** The tick its input was addressed to; undefined when the caller did not say. */
+  readonly tick: number | undefined;
   readonly sentMs: number;
   readonly vx: number;
   readonly vy: number;
@@ -68,11 +68,13 @@ export class LocalShots {
   /**
    * Records an input for `tick` sent at atMs with the local player's predicted fields after it, and fires a shot when
    * the arena would: fire set and tick at least fireInterval ticks after the previous shot. Returns whether it fired.
-   * Without a tick (an older caller) the seq stands for it, as one input per tick makes them advance together.
+   * Pass the input's tick (SentInput.tick): without it the seq stands for it, which holds while the client sends one
+   * input per tick and skips none.
    */
-  onInput(seq: number, values: readonly number[], local: readonly number[] | undefined, atMs: number, tick = seq): boolean {
-    if (!local || (values[InputIndex.Fire] ?? 0) === 0 || tick < this.nextFireTick) return false;
-    this.nextFireTick = tick + this.p.fireInterval;
+  onInput(seq: number, values: readonly number[], local: readonly number[] | undefined, atMs: number, tick?: number): boolean {
+    const at = tick ?? seq;
+    if (!local || (values[InputIndex.Fire] ?? 0) === 0 || at < this.nextFireTick) return false;
+    this.nextFireTick = at + this.p.fireInterval;
     this.fired++;
     const aim = Math.min(65535, Math.max(0, values[InputIndex.Aim] ?? 0));
     const v = projectileVelocity(aim, this.p.projectileSpeed);
@@ -100,8 +102,8 @@ export class LocalShots {
       }
       if (s.seq <= lastInputSeq) {
         // The server applied this input at its tick and moved the projectile once in that tick, so it should be this
-        // many steps from where it was fired.
-        const steps = world.tick - s.tick + 1;
+        // many steps from where it was fired (without the tick: at the snapshot's tick less the inputs applied since).
+        const steps = s.tick !== undefined ? world.tick - s.tick + 1 : lastInputSeq - s.seq + 1;
         const ex = s.ax + s.vx * steps;
         const ey = s.ay + s.vy * steps;
         let best: (typeof mine)[number] | undefined;

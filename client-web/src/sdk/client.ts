@@ -593,11 +593,12 @@ export class TickwireClient extends Emitter<ClientEvents> {
       if (!sameSession) this.lastTick = 0;
     }
     if (w.resumed) this.resumes++;
-    // The input clock: the room was at w.tick (somewhere inside it) half a round trip ago. The handshake's round trip
-    // stands in for the RTT until a Pong measures it.
+    // The input clock: the room was at w.tick, somewhere inside it, half a round trip ago. Assume the end of it: the
+    // first inputs then arrive early rather than late, and the reports bring the lead down within a second or two.
+    // The handshake's round trip stands in for the RTT until a Pong measures it.
     const rtt = Number.isFinite(this.clock.rttMs) ? this.clock.rttMs : Math.max(0, now - this.helloAt);
     const ic = this.inputClock!;
-    ic.start(now, w.tick + 0.5 + rtt / 2 / this.tickMs, rtt / 2);
+    ic.start(now, w.tick + 1 + rtt / 2 / this.tickMs, rtt / 2);
     // The tick the clock is in now is already too late to reach the room in time: start with the next.
     this.lastTick = Math.max(this.lastTick, Math.floor(ic.tick(now)));
     this.connLastTick = 0;

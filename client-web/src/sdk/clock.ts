@@ -118,6 +118,8 @@ interface Segment {
 }
 
 const SEGMENTS = 64;
+/** The jitter margin is measured once the window holds this many reports; until then the target keeps its value. */
+const MIN_REPORTS = 8;
 
 /**
  * The input clock: which simulation tick the client addresses its next input to, and when.
@@ -171,6 +173,8 @@ export class InputClock {
   private baseAt = 0;
   private baseLevel = NaN;
   private lateStreak = 0;
+  // Reports received before this time cover inputs sent before the latest start (or resent at it): not used.
+  private ignoreUntil = -Infinity;
 
   constructor(opts: InputClockOptions) {
     this.tickMs = 1000 / Math.max(1, opts.tickRate);
@@ -192,9 +196,12 @@ export class InputClock {
   /**
    * Sets the clock from an estimate of the server's fractional tick now and the one-way delay (half the RTT): inputs
    * sent from now arrive targetLeadMs before their tick is due. Used at the first Welcome and after a resume: the
-   * reports gathered so far are forgotten (they relate to the old setting), the target lead is kept.
+   * reports gathered so far are forgotten (they relate to the old setting), the target lead is kept, and the reports
+   * of the next round trip and report interval are not used (their inputs left before the start, or were resent at
+   * once for several ticks).
    */
   start(nowMs: number, serverTick: number, oneWayMs: number): void {
+    this.ignoreUntil = nowMs + 2 * oneWayMs + 100;
     this.baseN = this.baseAt = 0;
     this.baseLevel = NaN;
     this.segs.length = 0;
@@ -234,8 +241,9 @@ export class InputClock {
    */
   onLeadReport(nowMs: number, leadMs: number, rttMs: number): void {
     if (!this.started) return;
-    this.reports++;
     this.lastLeadMs = leadMs;
+    if (nowMs < this.ignoreUntil) return;
+    this.reports++;
     this.smoothedLeadMs = Number.isNaN(this.smoothedLeadMs) ? leadMs : this.smoothedLeadMs + (leadMs - this.smoothedLeadMs) / 8;
     // The reported inputs reached the room during the last report interval (about 100 ms), so they left here about a
     // round trip and half an interval ago.
@@ -245,7 +253,7 @@ export class InputClock {
     this.baseAt = (this.baseAt + 1) % this.base.length;
     if (this.baseN < this.base.length) this.baseN++;
     this.baseLevel = Number.isNaN(this.baseLevel) ? b : this.baseLevel + (b - this.baseLevel) / 4;
-    if (this.baseN >= 4) this.targetLeadMs = this.safetyMs + this.deviations * this.deviation();
+    if (this.baseN >= MIN_REPORTS) this.targetLeadMs = this.safetyMs + this.deviations * this.deviation();
     this.lateStreak = leadMs < 0 ? this.lateStreak + 1 : 0;
 
     const offset = this.offsetAt(nowMs);
@@ -264,10 +272,10 @@ export class InputClock {
     return this.baseLevel + this.offsetAt(nowMs);
   }
 
-  /** The standard deviation of the window's base leads (0 with fewer than 4). */
+  /** The standard deviation of the window's base leads (0 with fewer than MIN_REPORTS). */
   deviation(): number {
     const n = this.baseN;
-    if (n < 4) return 0;
+    if (n < MIN_REPORTS) return 0;
     let sum = 0;
     for (let i = 0; i < n; i++) sum += this.base[i]!;
     const mean = sum / n;

@@ -41,10 +41,6 @@ export interface InterpolatorOptions {
   readonly teleports?: ReadonlyMap<number, readonly number[]>;
   /** How many snapshots to keep (default 64). */
   readonly capacity?: number;
-  /** @deprecated Ignored: the delay adapts to the measured jitter. */
-  readonly delaySnapshots?: number;
-  /** @deprecated Use teleports. A teleport threshold per tick for every interpolated field without one. */
-  readonly maxStepPerTick?: number;
 }
 
 /** An entity as drawn: like Entity but with fractional (interpolated) field values. */
@@ -303,7 +299,7 @@ export class Interpolator {
         if ((rates[k] ?? -1) < 0 && w <= 0) continue;
         let d = a.fields[k]! - b.fields[k]!;
         if (w > 0) d = mod(d + w / 2, w) - w / 2;
-        const tp = tps?.[k] || this.opts.maxStepPerTick || 0;
+        const tp = tps?.[k] ?? 0;
         if (tp > 0 && Math.abs(d) > tp * (this.maxAheadTicks + 1)) continue; // a teleport: drawn at once
         offset[k] = d + (prev && f > 0 ? (prev.offset[k] ?? 0) * f : 0);
         if (offset[k] !== 0) any = true;
@@ -365,7 +361,7 @@ export class Interpolator {
       if ((rates?.[k] ?? -1) < 0 && w <= 0) continue;
       let d = b.fields[k]! - a.fields[k]!;
       if (w > 0) d = mod(d + w / 2, w) - w / 2;
-      const tp = tps?.[k] || this.opts.maxStepPerTick || 0;
+      const tp = tps?.[k] ?? 0;
       if (tp > 0 && Math.abs(d) > tp * span) {
         fields[k] = alpha < 1 ? a.fields[k]! : b.fields[k]!; // a teleport: hold, then jump
       } else {

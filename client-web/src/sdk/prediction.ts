@@ -253,9 +253,13 @@ export class Predictor {
     return { x: this.renderBaseX(nowMs) + o.x, y: this.renderBaseY(nowMs) + o.y };
   }
 
-  /** Forgets the predicted entity but not the inputs (after a resume: the next snapshot rebuilds it). */
+  /**
+   * Forgets the predicted entity but not the inputs, after a resume: the next snapshot rebuilds it. The room fills
+   * with the neutral input after a resume until an input arrives, so the fill starts neutral again.
+   */
   dropPrediction(): void {
     this.state = undefined;
+    this.applied = this.neutral;
     this.offX = this.offY = 0;
     this.lastInputAt = -Infinity;
   }

@@ -3,11 +3,15 @@ package directory
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
+	"github.com/tickwire/tickwire/game"
 	"github.com/tickwire/tickwire/game/arena"
+	tpb "github.com/tickwire/tickwire/proto"
 	"github.com/tickwire/tickwire/server/internal/room"
+	gproto "google.golang.org/protobuf/proto"
 )
 
 // nopSink is a connection that accepts everything and keeps nothing.
@@ -17,6 +21,35 @@ func (nopSink) OfferSnapshot(f *room.Frame, _ room.Tail) { f.Release() }
 func (nopSink) SendReliable([]byte) bool                 { return true }
 func (nopSink) Baseline() uint32                         { return 0 }
 func (nopSink) Close(uint16, string)                     {}
+
+// countsSink records, for every welcome and player event it is handed, the room's counts as the directory lists them
+// at that moment (on the room goroutine, before the frame can reach anyone).
+type countsSink struct {
+	nopSink
+	d    *Directory
+	seen chan string
+}
+
+func (s *countsSink) SendReliable(b []byte) bool {
+	var f tpb.ServerFrame
+	if err := gproto.Unmarshal(b, &f); err != nil {
+		s.seen <- "undecodable: " + err.Error()
+		return true
+	}
+	what := "welcome"
+	if ev := f.GetEvent(); ev != nil {
+		what = ev.GetType()
+	} else if f.GetWelcome() == nil {
+		return true
+	}
+	ls := s.d.List(arena.Mode, true)
+	if len(ls) != 1 {
+		s.seen <- fmt.Sprintf("%s: %d rooms listed", what, len(ls))
+		return true
+	}
+	s.seen <- fmt.Sprintf("%s: players %d connected %d", what, ls[0].Players, ls[0].Connected)
+	return true
+}
 
 func newDir(t *testing.T, maxPlayers int) *Directory {
 	d := New(Config{})
@@ -121,6 +154,45 @@ func TestTickPhasesSpread(t *testing.T) {
 	for i, c := range buckets {
 		if c < n/8-2 || c > n/8+2 {
 			t.Errorf("eighth %d of the interval holds %d of %d rooms: not spread", i, c, n)
+		}
+	}
+}
+
+// TestListingCountsWhatPlayersWereTold: when a player learns of a join, leave or disconnect (its welcome, a player
+// event), the room list already counts it. Otherwise a client that lists rooms right after its welcome does not find
+// itself, and a player_left observer still sees the seat taken.
+func TestListingCountsWhatPlayersWereTold(t *testing.T) {
+	d := newDir(t, 4)
+	ctx := context.Background()
+	watch := &countsSink{d: d, seen: make(chan string, 64)}
+	join := func(sink room.Sink) (*Room, game.PlayerID) {
+		r, res, err := d.QuickJoin(ctx, arena.Mode, room.JoinRequest{Sink: sink, Name: "p", ResumeToken: []byte("t")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r, res.Player
+	}
+	aSink, cSink := nopSink{}, &nopSink{}
+	r, a := join(aSink)
+	join(watch)
+	_, c := join(cSink)
+	r.Disconnected(c, cSink)
+	r.Leave(a, aSink)
+	want := []string{
+		"welcome: players 2 connected 2",
+		"player_joined: players 2 connected 2", // its own join, announced to everyone
+		"player_joined: players 3 connected 3",
+		"player_disconnected: players 3 connected 2",
+		"player_left: players 2 connected 1",
+	}
+	for i, w := range want {
+		select {
+		case got := <-watch.seen:
+			if got != w {
+				t.Fatalf("frame %d: %q, want %q", i, got, w)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("frame %d (%q) never came", i, w)
 		}
 	}
 }

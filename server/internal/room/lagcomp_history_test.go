@@ -65,7 +65,7 @@ func (s *rewindSim) check(t game.Tick) {
 // TestHistory drives a room's loop by hand with players joining and leaving, and checks from inside the Sim's Step
 // that the History gives each entity as the world held it at each tick of the window, and nothing outside it.
 func TestHistory(t *testing.T) {
-	const size = 8
+	const size = 16
 	sim := &rewindSim{lineSim: newLineSim(), t: t, seen: map[game.Tick][]game.Entity{}, size: size}
 	r, err := New(Config{ID: "h", Clock: newFakeClock(), HistorySize: size, EmptyTimeout: time.Hour}, sim)
 	if err != nil {
@@ -91,7 +91,7 @@ func TestHistory(t *testing.T) {
 			r.handleControl(&c)
 		}
 		for id := range sim.x {
-			sim.vx[id] = int32(tick) * int32(id) // every entity changes every tick
+			sim.x[id] += int32(tick) * int32(id) // every entity changes every tick
 		}
 		r.step()
 	}

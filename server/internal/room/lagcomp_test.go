@@ -12,11 +12,11 @@ import (
 )
 
 // The simulated network of TestLagCompensation: 150 ms round trip, no jitter. Snapshots reach the client oneWay after
-// the tick that made them; an input reaches the room oneWay after it was sent, lcLead before its tick is due (the
-// target a client's input clock holds).
+// the tick that made them; an input reaches the room oneWay after it was sent, lcLead(s) before its tick s is due.
+// The lead wanders between 2 and 30 ms, as a client's input clock drifts and is corrected, so the moments the client
+// draws at when it sends inputs take every fraction of a tick.
 const (
 	lcOneWay = 75 * time.Millisecond
-	lcLead   = 4 * time.Millisecond
 	// lcMargin is how far behind the newest snapshot, beyond one snapshot interval, the client draws (ticks).
 	lcMargin = 0.1
 	// Shots are fired only at a target this far away (world units), so that they fly 12 to 25 ticks.
@@ -25,9 +25,12 @@ const (
 	lcShooting             = 5400 // ticks of shooting (3 minutes)
 )
 
+func lcLead(s int) time.Duration { return time.Duration(2+s*7%29) * time.Millisecond }
+
 // lcRun is the outcome of one TestLagCompensation game.
 type lcRun struct {
 	shots, hits int
+	fracs       int // distinct View fractions of the shots
 	info        Info
 }
 
@@ -35,20 +38,25 @@ type lcRun struct {
 // simulated 150 ms round trip: the shooter's client draws the world as the SDK does (render time = newest snapshot
 // tick minus one snapshot interval minus a small margin, fractional, interpolated between the two snapshots around
 // it), aims at where it draws the target, leading it along its drawn motion, and sends each input with View = its
-// render time. The target strafes round the shooter in straight lines and turns about once a second. A shot is fired only when, in the
-// shooter's own drawing, it is a hit: the target is 250 to 500 units away and walks straight, clear of the walls,
-// for the whole flight (the shooter knows the target's course), and the shot would not hit a target that is already
-// dead (its hp as drawn, less the shots still on their way). With lag compensation the room must agree with the
-// shooter's drawing: at least 95% of the shots hit. Without it, the room tests where the target is when the
-// projectile arrives, about 190 ms of walking further on, and most shots miss.
+// render time. The target strafes round the shooter in straight lines and turns about once a second. A shot is fired
+// only when, in the shooter's own drawing, it is a hit: the target is 250 to 500 units away and walks straight, clear
+// of the walls, for the whole flight (the shooter knows the target's course), and the shot would not hit a target
+// that is already dead (its hp as drawn, less the shots still on their way). With lag compensation the room must
+// agree with the shooter's drawing: at least 95% of the shots hit. Without it, the room tests where the target is
+// when the projectile arrives, about 200 ms of walking further on, and most shots miss.
 func TestLagCompensation(t *testing.T) {
 	on := lagCompRun(t, true)
 	off := lagCompRun(t, false)
 	t.Logf("lag compensation on: %d/%d hits (%.1f%%); off: %d/%d hits (%.1f%%)",
 		on.hits, on.shots, 100*float64(on.hits)/float64(on.shots), off.hits, off.shots, 100*float64(off.hits)/float64(off.shots))
 	for _, r := range []lcRun{on, off} {
-		if r.shots < 100 {
-			t.Fatalf("only %d shots fired", r.shots)
+		if r.shots < 100 || r.fracs < 20 {
+			t.Fatalf("only %d shots fired, with %d distinct View fractions", r.shots, r.fracs)
+		}
+		// Every input arrived in time for its tick: each shot was fired by its own input, with its own View.
+		if i := r.info; i.InputsMissed != 0 || i.InputsLate != 0 || i.InputsEarly != 0 || i.InputsDropped != 0 || i.InputsApplied == 0 {
+			t.Fatalf("inputs applied %d, missed %d, late %d, early %d, dropped %d; want all applied",
+				i.InputsApplied, i.InputsMissed, i.InputsLate, i.InputsEarly, i.InputsDropped)
 		}
 	}
 	if on.hits*100 < on.shots*95 {
@@ -123,10 +131,11 @@ func lagCompRun(t *testing.T, lagComp bool) lcRun {
 	type shot struct{ fired, arrives int }
 	var shots []shot
 	lastFire := -1000
+	fracs := map[uint8]bool{}
 
 	// shooterInput is what the shooter's client sends at its input tick s, when it is drawing at render time R.
 	shooterInput := func(s int, self game.Entity, in *game.Input) {
-		sendAt := due(s).Add(-lcOneWay - lcLead)
+		sendAt := due(s).Add(-lcOneWay - lcLead(s))
 		est := float64(sendAt.Add(-lcOneWay).Sub(h.t0)) / float64(dt) // the newest tick it can see, fractional
 		r := est - 1 - lcMargin
 		n := int(math.Floor(r))
@@ -189,6 +198,7 @@ func lagCompRun(t *testing.T, lagComp bool) lcRun {
 		in.Values[arena.InputFire] = 1
 		lastFire = s
 		shots = append(shots, shot{fired: s, arrives: s + int(math.Ceil(j)) + 1})
+		fracs[frac] = true
 	}
 
 	var seq uint32
@@ -208,7 +218,7 @@ func lagCompRun(t *testing.T, lagComp bool) lcRun {
 			in.Values[arena.InputDY] = stepToward(center, self.Fields[arena.PlayerY], p.Speed)
 		}
 		shooterInput(s, self, &in)
-		ack := uint32(max(0, int(math.Floor(float64(due(s).Add(-2*lcOneWay-lcLead).Sub(h.t0))/float64(dt)))))
+		ack := uint32(max(0, int(math.Floor(float64(due(s).Add(-2*lcOneWay-lcLead(s)).Sub(h.t0))/float64(dt)))))
 		lcSend(h, shooter, shooterSink, in, ack)
 
 		var tin game.Input
@@ -226,7 +236,7 @@ func lagCompRun(t *testing.T, lagComp bool) lcRun {
 	shooterSink.check(t)
 	targetSink.check(t)
 
-	res := lcRun{shots: len(shots), info: h.r.Info()}
+	res := lcRun{shots: len(shots), fracs: len(fracs), info: h.r.Info()}
 	shooterSink.mu.Lock()
 	for _, f := range shooterSink.reliable {
 		if e := f.GetEvent(); e != nil && e.GetType() == arena.EventHit && len(e.GetArgs()) > 0 && e.GetArgs()[0] == int32(shooter) {
@@ -239,16 +249,7 @@ func lagCompRun(t *testing.T, lagComp bool) lcRun {
 
 // lcSend delivers a client's input to the room; ack is the newest snapshot tick the client holds.
 func lcSend(h *harness, id game.PlayerID, sink *fakeSink, in game.Input, ack uint32) {
-	switch r := any(h.r).(type) {
-	case interface {
-		Input(game.PlayerID, Sink, game.Input, uint32) bool
-	}:
-		r.Input(id, sink, in, ack)
-	case interface {
-		Input(game.PlayerID, Sink, game.Input) bool
-	}:
-		r.Input(id, sink, in)
-	}
+	h.r.Input(id, sink, in, ack)
 }
 
 func sign(v int32) int32 {

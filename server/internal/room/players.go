@@ -91,6 +91,7 @@ func (r *Room) join(c *ctlCmd) (JoinResult, error) {
 	r.players = append(r.players, p) // ids grow: the slice stays sorted
 	r.byID[id] = p
 	r.emptySince = 0
+	r.publish() // before the welcome: whoever hears of the join must find it in Info
 	res := JoinResult{Player: id, Tick: r.tick, Epoch: r.cfg.Epoch}
 	r.cfg.Logger.Debug("player joined", slog.String("room", r.cfg.ID), slog.Uint64("player", uint64(id)))
 	if !r.sendTo(p, r.welcomeFrame(p, c.token, false)) {
@@ -122,6 +123,7 @@ func (r *Room) resume(c *ctlCmd) (JoinResult, error) {
 	}
 	p.sink, p.connected, p.sendFull = c.sink, true, true
 	p.in.reset(p.lastSeq, r.tick, &r.neutral) // the client resends what was not applied, to new ticks
+	r.publish()
 	res := JoinResult{Player: p.id, Tick: r.tick, Epoch: r.cfg.Epoch, Resumed: true, LastInputSeq: p.lastSeq}
 	if !r.sendTo(p, r.welcomeFrame(p, c.token, true)) {
 		return res, nil
@@ -137,6 +139,7 @@ func (r *Room) disconnect(p *player, reason string) {
 	p.graceUntil = r.tick + r.graceTicks
 	p.in.reset(p.lastSeq, r.tick, &r.neutral) // a disconnected player's future inputs are void
 	r.nDisc++
+	r.publish()
 	r.sim.Disconnected(p.id)
 	r.sendAll(r.eventFrame(r.tick, EventPlayerDisconnected, uint32(p.id), nil, p.name))
 	r.emit(Event{Type: EventPlayerDisconnected, Player: p.id, Name: p.name, Reason: reason})
@@ -152,6 +155,7 @@ func (r *Room) remove(p *player, reason string) {
 	if i := slices.Index(r.players, p); i >= 0 {
 		r.players = slices.Delete(r.players, i, i+1)
 	}
+	r.publish()
 	r.sendAll(r.eventFrame(r.tick, EventPlayerLeft, uint32(p.id), nil, reason))
 	r.emit(Event{Type: EventPlayerLeft, Player: p.id, Name: p.name, Reason: reason})
 }
@@ -215,14 +219,14 @@ func (r *Room) end(reason string, res *game.Result) {
 		}
 	}
 	frame := r.matchResultFrame(reason, results)
+	r.ended = true
+	r.publish() // before the result: a player who lists rooms after it finds the room ended
 	for _, p := range r.players {
 		if p.connected {
 			p.sink.SendReliable(frame)
 			p.sink.Close(CloseRoomEnded, "match ended: "+reason)
 		}
 	}
-	r.ended = true
-	r.publish()
 	r.emit(Event{Type: EventMatchEnded, Reason: reason, Results: results})
 }
 
