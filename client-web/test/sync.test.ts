@@ -139,6 +139,18 @@ test("InputClock: dilation is bounded and the clock never runs backwards", () =>
   assert.ok(c.resyncs >= 2, "far behind: jumped forward");
 });
 
+test("InputClock: the target is the safety margin plus 2.5 deviations of the reports, bounded", () => {
+  // No dilation: the clock does not move, so the reports need not answer to it.
+  const c = new InputClock({ tickRate: 30, maxDilation: 0 });
+  c.start(0, 100, 50);
+  const rand = rng(9);
+  for (let t = 300; t < 6000; t += 100) c.onLeadReport(t, 10 + (rand() - 0.5) * 20, 100); // uniform ±10: σ ≈ 5.8
+  assert.ok(Math.abs(c.targetLeadMs - (3 + 2.5 * c.deviation())) < 1e-9);
+  assert.ok(c.deviation() > 4 && c.deviation() < 8, `deviation ${c.deviation()}`);
+  for (let t = 6000; t < 9000; t += 100) c.onLeadReport(t, (rand() - 0.5) * 4000, 100); // absurd spread
+  assert.equal(c.targetLeadMs, 250);
+});
+
 test("a stalled page sends at most two inputs when it wakes and skips the ticks it missed", () => {
   const s = setup(5, 10);
   s.client.connect();

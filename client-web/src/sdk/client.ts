@@ -679,6 +679,8 @@ export class TickwireClient extends Emitter<ClientEvents> {
         if (due - first >= MAX_BURST) {
           if (this.connLastTick > 0) this.skippedTicks += due - MAX_BURST + 1 - first;
           first = due - MAX_BURST + 1;
+          // What the room reports about the inputs of the stall measures the page, not the network.
+          ic.stalled(now, this.clock?.rttMs ?? NaN);
         }
         for (let t = first; t <= due; t++) this.sendInput(t, now);
       }
