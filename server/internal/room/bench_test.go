@@ -85,7 +85,9 @@ func BenchmarkRoomTick(b *testing.B) {
 // inputOnlySim is a lineSim whose ApplyInput only stores the value: the engine's input path without the game's.
 type inputOnlySim struct{ *lineSim }
 
-func (s inputOnlySim) ApplyInput(_ game.Tick, p game.PlayerID, in *game.Input) { s.vx[p] = in.Values[0] }
+func (s inputOnlySim) ApplyInput(_ game.Tick, p game.PlayerID, in *game.Input) {
+	s.vx[p] = in.Values[0]
+}
 
 // BenchmarkInputPath is the engine's input work for one tick of 16 players, without the game's: each player's input
 // filed from the inbox (lead, checks, clamping, buffer) and handed to the Sim from the buffer, with the counts
