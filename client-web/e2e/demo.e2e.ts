@@ -3,7 +3,7 @@
 // then remote motion is drawn smoothly, without the interpolation buffer running dry, at 10 snapshots per second and
 // through a proxy adding 50 ± 15 ms each way (e2e/netsim.ts) at 30 and 10 snapshots per second.
 // Screenshots go to e2e/out/ (ignored by git).
-import { test, before, after } from "node:test";
+import { test, before, after, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
@@ -355,7 +355,7 @@ test("two players see each other move; a dropped socket resumes as the same play
  * Remote motion on a server with extra flags, optionally through a LatencyProxy: drawn smoothly and with the
  * interpolation buffer always fed.
  */
-async function remoteMotion(name: string, serverArgs: string[], link: { delayMs: number; jitterMs: number } | undefined, snapshotRate: number, maxExtrapolated: number): Promise<void> {
+async function remoteMotion(t: TestContext, name: string, serverArgs: string[], link: { delayMs: number; jitterMs: number } | undefined, snapshotRate: number, maxExtrapolated: number): Promise<void> {
   let url = await startServer(serverArgs);
   let proxy: LatencyProxy | undefined;
   if (link) ({ url, proxy } = await startProxy(url, link.delayMs, link.jitterMs));
@@ -367,6 +367,8 @@ async function remoteMotion(name: string, serverArgs: string[], link: { delayMs:
     await b.waitForFunction((i) => window.tickwire.players()[i] !== undefined, idA);
     const d = await watchRunning(a, b, idA, 300, 2000);
     const detail = proxy ? ` (proxy: ${JSON.stringify(proxy.stats())})` : "";
+    const n = d.net;
+    t.diagnostic(`${name}: ${d.frames.length} frames, ${d.held} held, ${d.extrapolated} extrapolated; interpolation delay ${n["interpolationDelayMs"]?.toFixed(0)} ms, snapshot jitter ${n["snapshotJitterMs"]?.toFixed(1)} ms, rtt ${n["rttMs"]?.toFixed(0)} ms`);
     assertSmooth(`B drawing A ${name}`, d.frames, false, 0.25);
     assertFed(`B drawing A ${name}${detail}`, d, maxExtrapolated);
     const s = await b.evaluate(() => window.tickwire.stats());
@@ -388,11 +390,11 @@ async function remoteMotion(name: string, serverArgs: string[], link: { delayMs:
 // room's tick and the page's event loop (both cores busy), through the proxy with its ±15 ms as well.
 const MAX_EXTRAPOLATED = 3;
 
-test("at 10 snapshots per second, remote motion is drawn smoothly", { timeout: 60_000 }, () =>
-  remoteMotion("at 10 Hz", ["-arena-snapshot-every", "3"], undefined, 10, MAX_EXTRAPOLATED));
+test("at 10 snapshots per second, remote motion is drawn smoothly", { timeout: 60_000 }, (t) =>
+  remoteMotion(t, "at 10 Hz", ["-arena-snapshot-every", "3"], undefined, 10, MAX_EXTRAPOLATED));
 
-test("through 50 ± 15 ms each way at 30 snapshots per second, remote motion is drawn smoothly", { timeout: 60_000 }, () =>
-  remoteMotion("through the proxy at 30 Hz", [], { delayMs: 50, jitterMs: 15 }, 30, MAX_EXTRAPOLATED));
+test("through 50 ± 15 ms each way at 30 snapshots per second, remote motion is drawn smoothly", { timeout: 60_000 }, (t) =>
+  remoteMotion(t, "through the proxy at 30 Hz", [], { delayMs: 50, jitterMs: 15 }, 30, MAX_EXTRAPOLATED));
 
-test("through 50 ± 15 ms each way at 10 snapshots per second, remote motion is drawn smoothly", { timeout: 60_000 }, () =>
-  remoteMotion("through the proxy at 10 Hz", ["-arena-snapshot-every", "3"], { delayMs: 50, jitterMs: 15 }, 10, MAX_EXTRAPOLATED));
+test("through 50 ± 15 ms each way at 10 snapshots per second, remote motion is drawn smoothly", { timeout: 60_000 }, (t) =>
+  remoteMotion(t, "through the proxy at 10 Hz", ["-arena-snapshot-every", "3"], { delayMs: 50, jitterMs: 15 }, 10, MAX_EXTRAPOLATED));

@@ -700,15 +700,15 @@ export class TickwireClient extends Emitter<ClientEvents> {
     if (next === this.pumpAt && this.pumpTimer !== undefined) return;
     if (this.pumpTimer !== undefined) this.sched.clearTimeout(this.pumpTimer);
     this.pumpAt = next;
-    this.pumpTimer = this.sched.setTimeout(
-      () => {
-        this.pumpTimer = undefined;
-        this.pumpAt = NaN;
-        this.pump();
-      },
-      Math.max(1, Math.ceil(next - now)),
-    );
+    this.pumpTimer = this.sched.setTimeout(this.onPumpTimer, Math.max(1, Math.ceil(next - now)));
   }
+
+  // One function for every pump timer: no closure per tick.
+  private readonly onPumpTimer = (): void => {
+    this.pumpTimer = undefined;
+    this.pumpAt = NaN;
+    this.pump();
+  };
 
   /** The held input, fitted to Welcome.input (missing values are 0 clamped into range). */
   private inputValues(): number[] {
