@@ -41,6 +41,9 @@ func (c *Client) ackLocked(seq, snapTick, seenTick uint32, now time.Time) (appli
 		applied++
 	}
 	for snapTick != 0 && c.count > 0 && c.ring[c.head].tick <= snapTick {
+		if p := c.cfg.Predictor; p != nil {
+			p.dropped(c.ring[c.head].tick)
+		}
 		c.head = (c.head + 1) % len(c.ring)
 		c.count--
 		c.stats.InputsLate.Add(1)

@@ -55,6 +55,8 @@ type Predictor struct {
 
 	corrections int64
 	compared    int64
+	lateSeen    bool  // an input was reported late since the last Reconcile
+	lateCorr    int64 // corrections at snapshots that also reported an input late
 }
 
 // predictorTicks is how many ticks of inputs and predictions a Predictor keeps (a power of two).
@@ -159,6 +161,24 @@ func (p *Predictor) move(from, to uint32, values []int32) {
 	p.inputLocked(to, values)
 }
 
+// dropped is the Client's hook for an input reported late: the room applied its fill at that tick instead.
+func (p *Predictor) dropped(tick uint32) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.lateSeen = true
+	s := &p.slots[tick%predictorTicks]
+	if s.tick != tick {
+		return
+	}
+	s.has = false
+	// What the room applied there is what later fills repeat.
+	if p.fill == proto.InputFill_INPUT_FILL_NEUTRAL {
+		s.eff = p.neutral
+	} else if ps := &p.slots[(tick-1)%predictorTicks]; ps.tick == tick-1 && ps.predOK {
+		s.eff = ps.eff
+	}
+}
+
 // reconcile is the Client's hook for a new snapshot (world at w.Tick).
 func (p *Predictor) reconcile(w *snapcodec.World) {
 	var e *game.Entity
@@ -192,6 +212,9 @@ func (p *Predictor) Reconcile(tick uint32, fields *[game.MaxFields]int32) {
 		p.compared++
 		if s.pred != *fields {
 			p.corrections++
+			if p.lateSeen {
+				p.lateCorr++
+			}
 		}
 		eff = s.eff
 	case p.resetAt != 0 && p.resetAt <= tick && (!p.haveAuth || p.resetAt > p.curTick):
@@ -201,6 +224,7 @@ func (p *Predictor) Reconcile(tick uint32, fields *[game.MaxFields]int32) {
 	default:
 		eff = p.lastEff
 	}
+	p.lateSeen = false
 	p.haveAuth, p.authTick, p.auth, p.authEff = true, tick, *fields, eff
 	if p.resetAt != 0 && p.resetAt <= tick {
 		p.resetAt = 0
@@ -258,4 +282,12 @@ func (p *Predictor) Corrections() (corrections, compared int64) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.corrections, p.compared
+}
+
+// LateCorrections is how many of the corrections came with a snapshot that reported one of the client's inputs late
+// (the room applied its fill instead, so the prediction had to differ).
+func (p *Predictor) LateCorrections() int64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.lateCorr
 }

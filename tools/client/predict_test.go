@@ -124,11 +124,12 @@ func TestPredictionWithGravityHasNoCorrections(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	corrections, compared := pred.Corrections()
+	lateCorr := pred.LateCorrections()
 	st := c.Stats()
 	rtt := st.RTT.Snapshot()
 	lead := st.InputLead.Snapshot()
-	t.Logf("compared %d snapshots, corrections %d; inputs sent %d acked %d late %d, ticks with input %d missed %d; jumps %d",
-		compared, corrections, st.InputsSent.Load(), st.InputsAcked.Load(), st.InputsLate.Load(),
+	t.Logf("compared %d snapshots, corrections %d (%d with an input reported late); inputs sent %d acked %d late %d, ticks with input %d missed %d; jumps %d",
+		compared, corrections, lateCorr, st.InputsSent.Load(), st.InputsAcked.Load(), st.InputsLate.Load(),
 		st.TicksWithInput.Load(), st.TicksMissed.Load(), jumps)
 	t.Logf("rtt p50 %.1f ms; input lead ms p1 %.2f p50 %.2f p99 %.2f; clock re-syncs %d",
 		rtt.Quantile(0.5), lead.Quantile(0.01), lead.Quantile(0.5), lead.Quantile(0.99), st.ClockResyncs.Load())
