@@ -27,6 +27,25 @@
 // Every client frame is one ClientFrame per binary WebSocket message (proto/tickwire.proto). A session is Hello, then
 // Join (join token, resume token or mode), both within HandshakeTimeout; then Input, Ack, Ping and Leave. The server
 // answers with Welcome, a full Snapshot, then snapshots every snapshot interval, Pong for each Ping, and Events.
+// The server speaks protocol version 2 only: Hello offers a range (min_protocol_version..max_protocol_version, 0
+// standing for protocol_version), the server picks 2 when it is in the range and states it in Welcome, else it
+// closes with 4501 and the reason "client speaks A..B, server speaks 2..2".
+//
+// Inputs are addressed to ticks. Each Input names the tick it is for (Input.tick, required, strictly increasing per
+// player) and a seq (strictly increasing, for acknowledgement and resume). The room keeps a buffer per player keyed
+// by tick (Welcome.input_window + 1 slots) and applies exactly one input per connected player per tick: the one for
+// that tick, or the game's fill (Welcome.input_fill: the last applied input again, or neutral values) counted as
+// missed. An input for a tick the room already simulated is late (dropped); one more than input_window ticks ahead is
+// early (refused); one whose seq or tick is not above the previous accepted input's is a duplicate (dropped). None of
+// these closes the connection: they are counted, and the client learns of them from the snapshots. Every snapshot
+// carries last_input_seq (field 15, the highest applied); about every 100 ms, when inputs arrived, one also carries
+// input_lead_us (field 14): the least lead since the previous report, the time an input's tick was due minus the
+// time the input reached the room (negative: it arrived after its tick was due). A client holds that lead a little
+// above its jitter. Input.render_tick + render_frac/256 (the moment the client was drawing) is bounded by the room
+// before the game sees it: not newer than the newest snapshot the client acknowledged (Input.ack_tick or Ack) nor
+// than the tick before, not older than MaxRewind (Welcome.max_rewind_ms). A player's buffered inputs are void when
+// its connection drops; on resume, Welcome.last_input_seq says which were applied, and the client resends the later
+// ones re-addressed to new ticks: every input is applied once or reported late, never applied twice.
 // Resume tokens are 192 random bits, rotated with every Welcome, bound to one player in one room, kept
 // ResumeTokenTTL (longer than Grace) in a size-bounded table, and only ever sent inside frames, never in a URL. Each
 // is single-use once its successor is committed: after a resume with token T, whose Welcome carries T', T stays
@@ -61,10 +80,11 @@
 //	4500  BAD_FRAME            undecodable frame, unknown fields (at any level, which includes a    no
 //	                           known field sent with the wrong wire type), empty oneof, a message
 //	                           the session state does not expect (Hello twice, Input before Join,
-//	                           Join after Join), Input.seq 0, Input.values count not the room's
-//	                           input count, a value outside its Welcome.input [min, max],
+//	                           Join after Join), Input.seq 0, Input.tick 0, Input.render_frac above
+//	                           255, Input.values count not the room's input count, a value outside
+//	                           its Welcome.input [min, max],
 //	                           oversized strings (Hello.client > 64, Join.name > 32 bytes)
-//	4501  UNSUPPORTED_VERSION  Hello.protocol_version is not PROTOCOL_VERSION_1                     no
+//	4501  UNSUPPORTED_VERSION  Hello offers no version in 2..2 (the reason names both ranges)       no
 //	4502  HANDSHAKE_TIMEOUT    Hello and Join not both received within HandshakeTimeout             no
 //	4503  SUPERSEDED           another connection resumed this player                               no
 //	4504  INVALID_TOKEN        join or resume token unknown, forged, expired (join) or already used no
@@ -82,6 +102,8 @@
 //	client frame               MaxFrameBytes 4096 bytes (after decompression); text frames refused
 //	permessage-deflate         off (Compression); when on, no context takeover, inflated size bounded as above
 //	client frame rate          InputRate 90/s sustained, InputBurst 60 (inputs, pings, acks alike)
+//	inputs                     one applied per player per tick; addressed at most InputWindow ticks ahead (a
+//	                           GameOptions field: the ticks of 1 s, at least 8); lag compensation MaxRewind 250ms
 //	handshake (Hello + Join)   HandshakeTimeout 5s after the upgrade
 //	heartbeat                  HeartbeatTimeout 10s without any frame; clients send one every 5s (heartbeat_ms)
 //	HTTP                       ReadHeaderTimeout 5s, ReadTimeout 10s, IdleTimeout 60s, headers <= 16 KiB

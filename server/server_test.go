@@ -451,3 +451,55 @@ func TestCompressionBoundsInflatedSize(t *testing.T) {
 	c.sendRaw(make([]byte, 200_000))
 	c.expectClose(1011, false, 3*time.Second)
 }
+
+// TestProtocolVersions: a client that speaks only version 1 is refused with 4501 and a reason naming both ranges; one
+// that speaks 1..2 gets version 2, the input settings in its Welcome, and input lead reports in its snapshots.
+func TestProtocolVersions(t *testing.T) {
+	ts := startServer(t, testConfig())
+	old := dial(t, ts.addr, nil)
+	old.send(&pb.ClientFrame{Msg: &pb.ClientFrame_Hello{Hello: &pb.Hello{ProtocolVersion: pb.ProtocolVersion_PROTOCOL_VERSION_1}}})
+	old.expectClose(4501, true, 3*time.Second)
+	if r := old.disconnect.GetReason(); r != "client speaks 1..1, server speaks 2..2" {
+		t.Errorf("4501 reason %q", r)
+	}
+
+	c := dial(t, ts.addr, nil)
+	c.send(&pb.ClientFrame{Msg: &pb.ClientFrame_Hello{Hello: &pb.Hello{ProtocolVersion: pb.ProtocolVersion_PROTOCOL_VERSION_2,
+		MinProtocolVersion: pb.ProtocolVersion_PROTOCOL_VERSION_1, MaxProtocolVersion: pb.ProtocolVersion_PROTOCOL_VERSION_2}}})
+	c.send(joinMode(arena.Mode, "v2"))
+	w := c.waitFor("welcome", 5*time.Second, isWelcome).GetWelcome()
+	if w.ProtocolVersion != pb.ProtocolVersion_PROTOCOL_VERSION_2 || w.InputFill != pb.InputFill_INPUT_FILL_REPEAT ||
+		w.InputWindow != 30 || w.MaxRewindMs != 250 {
+		t.Fatalf("welcome: version %v, input_fill %v, input_window %d, max_rewind_ms %d", w.ProtocolVersion, w.InputFill,
+			w.InputWindow, w.MaxRewindMs)
+	}
+	// One input per tick for about half a second: a lead report comes about every 100 ms.
+	var leads []int32
+	for seq := uint32(1); seq <= 15; seq++ {
+		c.send(c.input(seq, 0, 0, 0))
+		deadline := time.Now().Add(33 * time.Millisecond)
+		for f := c.recv(time.Until(deadline)); f != nil; f = c.recv(time.Until(deadline)) {
+			if f.GetSnapshot() != nil && f.InputLeadUs != 0 {
+				leads = append(leads, f.InputLeadUs)
+			}
+		}
+	}
+	at := waitSeq(c, 15)
+	if at < c.sentTick[15] {
+		t.Errorf("seq 15 for tick %d reported at tick %d", c.sentTick[15], at)
+	}
+	if len(leads) == 0 {
+		t.Fatal("no input lead report")
+	}
+	for _, l := range leads {
+		if l < -1e6 || l > 1e6 {
+			t.Errorf("input lead %d us", l)
+		}
+	}
+	m := metricsText(t, ts.addr)
+	for _, want := range []string{"tickwire_input_lead_seconds_count", "tickwire_input_wait_seconds_count"} {
+		if !strings.Contains(m, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+}

@@ -7,8 +7,11 @@
 # workload: each bot joins through the server's matchmaking API, rooms fill to 16) pinned to CPU 1; after the bots'
 # ramp and two settle seconds it measures, over --window seconds, the server's CPU time (user + system from
 # /proc/<pid>/stat), the bots' CPU time (how much of a core N bots need), and the server's /metrics (tick duration p99
-# from the histogram's buckets, tick overruns, bytes written). Latency and bytes per player come from the bots' JSON
-# report (their window covers the server's); bytes are counted by the bots as received, WebSocket headers included.
+# from the histogram's buckets, tick overruns, bytes written; inputs applied, missed, late and early, and the input
+# wait p50/p99 from tickwire_input_wait_seconds: how long applied inputs waited in their room). Latency, bytes per
+# player and the bots' input figures (ticks with exactly one input applied, late inputs, the leads the room reported)
+# come from the bots' JSON report (their window covers the server's); bytes are counted by the bots as received,
+# WebSocket headers included.
 # With --floor it also runs ../shared/floor/measure.sh N (a bare gws server writing 200-byte frames at 30 Hz: the
 # least a WebSocket game server can spend) in the same sitting and prints the ratio. --out keeps the raw results
 # (bots' JSON reports, metrics, rows). Environment: PORT (default 18080), MATCHMAKING=0 (quick play instead),
@@ -24,7 +27,7 @@ while [ $# -gt 0 ]; do
     --ramp) RAMP=$2; shift ;;
     --window) WINDOW=$2; shift ;;
     --out) OUT=$2; shift ;;
-    -h|--help) sed -n 2,16p "$0"; exit 0 ;;
+    -h|--help) sed -n 2,19p "$0"; exit 0 ;;
     *) NS+=("$1") ;;
   esac
   shift
@@ -82,20 +85,24 @@ def metrics(path):
     return m
 m0, m1 = metrics(sys.argv[9]), metrics(sys.argv[10])
 d = lambda k: m1.get(k, 0) - m0.get(k, 0)
-buckets = sorted((float(k.split('le="')[1].split('"')[0]), d(k)) for k in m1
-                 if k.startswith('tickwire_tick_duration_seconds_bucket'))
-total = d('tickwire_tick_duration_seconds_count')
-p99 = None
-if total > 0:
+def quantile(name, q):
+    """The q-quantile of histogram name over the window, linear within its bucket (None without samples)."""
+    buckets = sorted((float(k.split('le="')[1].split('"')[0]), d(k)) for k in m1
+                     if k.startswith(name + '_bucket'))
+    total = d(name + '_count')
+    if total <= 0:
+        return None
     prev_le, prev_c = 0.0, 0.0
     for le, c in buckets:
-        if c >= 0.99 * total:
+        if c >= q * total:
             if le == float('inf'):
-                p99 = prev_le
-            else:  # linear within the bucket
-                p99 = prev_le + (le - prev_le) * ((0.99 * total - prev_c) / max(c - prev_c, 1e-9))
-            break
+                return prev_le
+            return prev_le + (le - prev_le) * ((q * total - prev_c) / max(c - prev_c, 1e-9))
         prev_le, prev_c = le, c
+    return None
+ms = lambda v: None if v is None else v * 1e3
+total = d('tickwire_tick_duration_seconds_count')
+p99 = quantile('tickwire_tick_duration_seconds', 0.99)
 bots = json.load(open(sys.argv[11]))
 floor = json.loads(sys.argv[12])
 server_cpu = (s1 - s0) / tck / win
@@ -107,7 +114,18 @@ row = dict(players=n, server_us_per_player_s=server_cpu / n * 1e6, server_cores=
            bots_lag_p99_ms=bots.get('driver_lag_ms', {}).get('p99'), rtt_p50_ms=bots['rtt_ms']['p50'],
            bots_connected=bots['connected'], bots_failed=bots['failed'], inputs_lost=bots['inputs_lost'],
            world_mismatches=bots['world_mismatches'], bots_exit=int(rc),
-           floor_us_per_player_s=floor and floor['us_per_player_second'])
+           floor_us_per_player_s=floor and floor['us_per_player_second'],
+           # v2 inputs: the server's own counts and its input wait (arrival to the tick that applied it), and the
+           # bots' view: ticks with exactly one of their inputs applied, late inputs, the leads the room reported.
+           input_wait_p50_ms=ms(quantile('tickwire_input_wait_seconds', 0.5)),
+           input_wait_p99_ms=ms(quantile('tickwire_input_wait_seconds', 0.99)),
+           server_inputs_applied=d('tickwire_inputs_applied_total'), server_inputs_missed=d('tickwire_inputs_missed_total'),
+           server_inputs_late=d('tickwire_inputs_dropped_total{reason="late"}'),
+           server_inputs_early=d('tickwire_inputs_dropped_total{reason="early"}'),
+           bots_one_input_per_tick=bots.get('applied_per_tick', {}).get('one_fraction'),
+           bots_inputs_late=bots.get('inputs_late'),
+           input_lead_p50_ms=bots.get('input_lead_ms', {}).get('p50'),
+           input_lead_p99_ms=bots.get('input_lead_ms', {}).get('p99'))
 row['ratio'] = row['floor_us_per_player_s'] and row['server_us_per_player_s'] / row['floor_us_per_player_s']
 print(json.dumps(row))
 PY
@@ -120,6 +138,7 @@ rows = [json.loads(l) for l in open(sys.argv[1])]
 f = lambda v, fmt: '-' if v is None else fmt % v
 print('| players | server CPU µs/player-s | floor µs | ratio | bytes/player-s | ack p50 ms | ack p99 ms | tick p99 ms | overruns | bots cores | bots timer lag p99 ms | bots ok |')
 print('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|')
+inputs_table = []
 for r in rows:
     ok = r['bots_failed'] == 0 and r['inputs_lost'] == 0 and r['world_mismatches'] == 0 and r['bots_connected'] == r['players']
     print('| %d | %.0f | %s | %s | %.0f | %.1f | %.1f | %s | %d | %.2f | %s | %s |' % (
@@ -127,4 +146,13 @@ for r in rows:
         r['bytes_per_player_s'], r['ack_p50_ms'], r['ack_p99_ms'], f(r['tick_p99_ms'], '%.2f'), r['overruns'],
         r['bots_cores'], f(r.get('bots_lag_p99_ms'), '%.1f'), 'yes' if ok else 'NO (%d connected, %d failed, %d lost, %d mismatches)' % (
             r['bots_connected'], r['bots_failed'], r['inputs_lost'], r['world_mismatches'])))
+    inputs_table.append('| %d | %s | %s | %d | %d | %d | %d | %s | %s | %s | %s |' % (
+        r['players'], f(r.get('input_wait_p50_ms'), '%.1f'), f(r.get('input_wait_p99_ms'), '%.1f'),
+        r.get('server_inputs_applied', 0), r.get('server_inputs_missed', 0), r.get('server_inputs_late', 0),
+        r.get('server_inputs_early', 0), f(r.get('bots_one_input_per_tick') and 100 * r['bots_one_input_per_tick'], '%.2f%%'),
+        f(r.get('bots_inputs_late'), '%d'), f(r.get('input_lead_p50_ms'), '%.1f'), f(r.get('input_lead_p99_ms'), '%.1f')))
+print()
+print('| players | input wait p50 ms | input wait p99 ms | applied | missed | late | early | bots: ticks with one input | bots: late | lead p50 ms | lead p99 ms |')
+print('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|')
+print('\n'.join(inputs_table))
 PY

@@ -273,6 +273,7 @@ test("reset forgets the buffer and the clock; counters count held and extrapolat
   const rt = interp.renderTick(1040);
   assert.ok(rt < 11 && rt > 9, `rt ${rt}`);
   assert.equal(interp.renderTick(1040), rt, "a second call in the same frame returns the same tick");
+  assert.equal(interp.renderTick(1030), rt, "an earlier time never draws an earlier moment");
   // No snapshot for a second: extrapolated for 100 ms, then held.
   for (let t = 1040 + FRAME_MS; t < 2040; t += FRAME_MS) interp.renderTick(t);
   const s = interp.stats();

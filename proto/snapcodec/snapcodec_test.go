@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/tickwire/tickwire/game"
+	"github.com/tickwire/tickwire/proto"
 )
 
 // testSchema mirrors the arena's kinds plus a kind with every field, so the codec is tested at its limits.
@@ -411,5 +412,25 @@ func TestReplica(t *testing.T) {
 	})
 	if allocs != 0 {
 		t.Errorf("Replica.Apply allocated %v times", allocs)
+	}
+}
+
+// TestSchemaToWelcomeWrapTeleportFill: a field's wrap and teleport threshold, and the schema's input fill, reach the
+// Welcome.
+func TestSchemaToWelcomeWrapTeleportFill(t *testing.T) {
+	s := &game.Schema{Kinds: []game.KindSpec{{ID: 1, Name: "p", Fields: []game.FieldSpec{
+		{Name: "x", Teleport: 300}, {Name: "aim", Wrap: 4096}, {Name: "hp"}}}}}
+	kinds, _, _ := SchemaToWelcome(s)
+	f := kinds[0].GetFields()
+	if f[0].GetTeleport() != 300 || f[0].GetWrap() != 0 || f[1].GetWrap() != 4096 || f[1].GetTeleport() != 0 ||
+		f[2].GetWrap() != 0 || f[2].GetTeleport() != 0 {
+		t.Fatalf("fields %v", f)
+	}
+	if got := InputFillToWelcome(s); got != proto.InputFill_INPUT_FILL_REPEAT {
+		t.Errorf("fill %v, want repeat", got)
+	}
+	s.Fill = game.FillNeutral
+	if got := InputFillToWelcome(s); got != proto.InputFill_INPUT_FILL_NEUTRAL {
+		t.Errorf("fill %v, want neutral", got)
 	}
 }

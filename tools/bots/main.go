@@ -38,7 +38,7 @@ func run(args []string) int {
 	fs.DurationVar(&cfg.Ramp, "ramp", 5*time.Second, "bots start evenly over this time")
 	fs.DurationVar(&cfg.Duration, "duration", 30*time.Second, "how long all bots play after the ramp (the measured window)")
 	fs.StringVar(&cfg.Behavior, "behavior", "wander", "wander (the standard workload) or aggressive (chase and shoot the nearest player)")
-	fs.IntVar(&cfg.InputRate, "input-rate", 30, "inputs per bot per second (0: none, pings keep the bots alive)")
+	fs.IntVar(&cfg.InputRate, "input-rate", 30, "0: no inputs (pings keep the bots alive); otherwise one input per tick at the input clock, this value pacing the behaviour's turns")
 	fs.DurationVar(&cfg.DropEvery, "drop-every", 0, "kill each bot's socket at a random time about this often; it resumes (0: never)")
 	fs.IntVar(&cfg.Stall, "stall", 0, "this many bots stop reading (slow consumers)")
 	fs.DurationVar(&cfg.StallAfter, "stall-after", time.Second, "a stalled bot stops reading this long after it joined")

@@ -48,11 +48,23 @@ type Report struct {
 	InputsResent int64 `json:"inputs_resent"`
 	InputsAcked  int64 `json:"inputs_acked"`
 	InputsLost   int64 `json:"inputs_lost"`
+	// InputsLate reached the room after their tick had run: dropped, never applied, not lost.
+	InputsLate int64 `json:"inputs_late"`
+	// InputsAckedBlind were acknowledged without a snapshot of their own tick (see client.Stats).
+	InputsAckedBlind int64 `json:"inputs_acked_blind"`
 	// InputsAfterEnd were in flight when a match ended: never applied, but not lost either.
 	InputsAfterEnd int64 `json:"inputs_after_end"`
 	MatchesEnded   int64 `json:"matches_ended"` // bots whose match ended with a result (a normal end)
 	AckRegress     int64 `json:"ack_regressions"`
 	AckBeyondSent  int64 `json:"ack_beyond_sent"`
+
+	// AppliedPerTick: how many of a bot's inputs the room applied per tick, over the ticks between a bot's first and
+	// last input of each connection, summed over bots (one is the protocol's promise; none: the fill was applied).
+	AppliedPerTick AppliedPerTick `json:"applied_per_tick"`
+	ClockResyncs   int64          `json:"clock_resyncs"`
+	// InputLeadMS is the input lead as the room reported it (ServerFrame.input_lead_us): how long before its tick was
+	// due the least early input of each report arrived; negative: after (applied only if the tick had not run yet).
+	InputLeadMS SignedQuantiles `json:"input_lead_ms"`
 
 	AckLatencyMS       Quantiles `json:"ack_latency_ms"`
 	SnapshotIntervalMS Quantiles `json:"snapshot_interval_ms"`
@@ -75,6 +87,22 @@ type Report struct {
 	FailuresByReason   map[string]int   `json:"failures_by_reason,omitempty"`
 	LostByBot          map[string]int64 `json:"lost_by_bot,omitempty"` // bot index (s: stalled) → inputs lost
 	StalledDisconnects int64            `json:"stalled_disconnects"`
+}
+
+// AppliedPerTick counts ticks by inputs applied.
+type AppliedPerTick struct {
+	One     int64   `json:"one"`
+	None    int64   `json:"none"`
+	Several int64   `json:"several"`
+	OneFrac float64 `json:"one_fraction"`
+}
+
+// SignedQuantiles are quantiles of values that may be negative, in milliseconds.
+type SignedQuantiles struct {
+	P1  float64 `json:"p1"`
+	P50 float64 `json:"p50"`
+	P99 float64 `json:"p99"`
+	N   uint64  `json:"samples"`
 }
 
 // OK reports whether the run passes: no bot failed unexpectedly and no input was lost.
@@ -133,6 +161,12 @@ func buildReport(cfg *Config, bots []*bot, endErrs []error, s, ss *client.Stats,
 		r.InputsResent += st.InputsResent.Load()
 		r.InputsAcked += st.InputsAcked.Load()
 		r.InputsLost += st.InputsLost.Load()
+		r.InputsLate += st.InputsLate.Load()
+		r.InputsAckedBlind += st.InputsAckedBlind.Load()
+		r.AppliedPerTick.One += st.TicksWithInput.Load()
+		r.AppliedPerTick.None += st.TicksMissed.Load()
+		r.AppliedPerTick.Several += st.TicksMulti.Load()
+		r.ClockResyncs += st.ClockResyncs.Load()
 		r.InputsAfterEnd += st.InputsAfterEnd.Load()
 		r.MatchesEnded += st.MatchesEnded.Load()
 		r.AckRegress += st.AckRegress.Load()
@@ -152,6 +186,11 @@ func buildReport(cfg *Config, bots []*bot, endErrs []error, s, ss *client.Stats,
 	r.AckLatencyMS = quantiles(&lat)
 	r.SnapshotIntervalMS = quantiles(&iv)
 	r.RTTMS = quantiles(&rtt)
+	if n := r.AppliedPerTick.One + r.AppliedPerTick.None + r.AppliedPerTick.Several; n > 0 {
+		r.AppliedPerTick.OneFrac = float64(r.AppliedPerTick.One) / float64(n)
+	}
+	lead := s.InputLead.Snapshot()
+	r.InputLeadMS = SignedQuantiles{P1: lead.Quantile(0.01), P50: lead.Quantile(0.5), P99: lead.Quantile(0.99), N: lead.N()}
 	win := b.at.Sub(a.at).Seconds()
 	r.WindowS = win
 	// Rates over the measured window (after the ramp), per bot that reads normally.
@@ -179,8 +218,12 @@ func failureReason(err error) string {
 func (r *Report) printHuman(w io.Writer) {
 	fmt.Fprintf(w, "bots %d: connected %d at the end, failed %d, stalled %d; resumed %d, resume failed %d\n",
 		r.Bots, r.Connected, r.Failed, r.Stalled, r.Resumed, r.ResumeFailed)
-	fmt.Fprintf(w, "inputs: sent %d, acknowledged %d, lost %d, resent after resume %d (regressions %d, beyond sent %d)\n",
-		r.InputsSent, r.InputsAcked, r.InputsLost, r.InputsResent, r.AckRegress, r.AckBeyondSent)
+	fmt.Fprintf(w, "inputs: sent %d, acknowledged %d (blind %d), late %d, lost %d, resent after resume %d (regressions %d, beyond sent %d)\n",
+		r.InputsSent, r.InputsAcked, r.InputsAckedBlind, r.InputsLate, r.InputsLost, r.InputsResent, r.AckRegress, r.AckBeyondSent)
+	fmt.Fprintf(w, "ticks by inputs applied: one %d (%.2f%%), none %d, several %d; clock re-syncs %d\n",
+		r.AppliedPerTick.One, 100*r.AppliedPerTick.OneFrac, r.AppliedPerTick.None, r.AppliedPerTick.Several, r.ClockResyncs)
+	fmt.Fprintf(w, "input lead ms as reported: p1 %.2f  p50 %.2f  p99 %.2f  (%d reports)\n",
+		r.InputLeadMS.P1, r.InputLeadMS.P50, r.InputLeadMS.P99, r.InputLeadMS.N)
 	fmt.Fprintf(w, "ack latency ms: p50 %.1f  p95 %.1f  p99 %.1f  max %.1f  (%d samples)\n",
 		r.AckLatencyMS.P50, r.AckLatencyMS.P95, r.AckLatencyMS.P99, r.AckLatencyMS.Max, r.AckLatencyMS.N)
 	fmt.Fprintf(w, "snapshot interval ms: p50 %.1f  p99 %.1f;  rtt ms: p50 %.2f  p99 %.2f\n",

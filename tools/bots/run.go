@@ -21,7 +21,7 @@ type Config struct {
 	Ramp       time.Duration // bots start evenly over this time
 	Duration   time.Duration // how long all bots play after the ramp (the measured window)
 	Behavior   string        // "wander" or "aggressive"
-	InputRate  int           // inputs per bot per second
+	InputRate  int           // 0: no inputs (pings only); otherwise one input per tick, and the behaviour's pace
 	DropEvery  time.Duration // each bot's socket is killed at a random time about this often (0: never)
 	Stall      int           // this many bots stop reading
 	StallAfter time.Duration // a stalled bot stops reading this long after it joined
@@ -47,7 +47,7 @@ func (c *Config) validate() error {
 	case c.Behavior != "wander" && c.Behavior != "aggressive":
 		return fmt.Errorf("bots: unknown behavior %q (wander, aggressive)", c.Behavior)
 	case c.InputRate < 0 || c.InputRate > 90:
-		return errors.New("bots: -input-rate must be 0..90 (the server's frame rate limit)")
+		return errors.New("bots: -input-rate must be 0..90")
 	case c.Stall < 0 || c.Stall > c.N:
 		return errors.New("bots: -stall must be 0..n")
 	case c.Duration <= 0:
@@ -82,6 +82,7 @@ type bot struct {
 	dialErr atomic.Pointer[error]
 
 	beh      *behavior
+	next     time.Time // when its driver calls drive next
 	joinedAt time.Time
 	nextDrop time.Time
 	stalling bool
@@ -162,43 +163,48 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		}
 	}()
 
-	// Drivers: a few goroutines, each with one ticker, send the inputs of every Drivers-th bot, staggered so that
-	// input traffic is spread over the tick.
+	// Drivers: a few goroutines, each the scheduler of every Drivers-th bot: it sleeps until the earliest time one of
+	// its bots' input clocks wants an input sent (Client.NextInputAt), sends it and reschedules that bot. No timer per
+	// bot; bots in one room share the room's tick phase, so their inputs go out together.
 	var driveWG sync.WaitGroup
 	var driverLag, driveTime client.Histogram
-	{
-		// Without inputs the drivers still run once a second to ping (the heartbeat) and apply the chaos schedule.
-		period := time.Second
-		if cfg.InputRate > 0 {
-			period = time.Second / time.Duration(cfg.InputRate)
-		}
-		for g := 0; g < cfg.Drivers; g++ {
-			driveWG.Add(1)
-			go func(g int) {
-				defer driveWG.Done()
-				select {
-				case <-time.After(period * time.Duration(g) / time.Duration(cfg.Drivers)):
-				case <-runCtx.Done():
-					return
-				}
-				t := time.NewTicker(period)
-				defer t.Stop()
-				for {
+	for g := 0; g < cfg.Drivers; g++ {
+		driveWG.Add(1)
+		go func(g int) {
+			defer driveWG.Done()
+			var q schedule
+			for i := g; i < len(bots); i += cfg.Drivers {
+				bots[i].next = start
+				q.push(bots[i])
+			}
+			t := time.NewTimer(time.Hour)
+			defer t.Stop()
+			for {
+				if d := time.Until(q.peek().next); d > 0 {
+					t.Reset(d)
 					select {
 					case <-runCtx.Done():
 						return
-					case fired := <-t.C:
-						now := time.Now()
-						// How late this process runs its own timers: when the bots are the bottleneck, it shows here.
-						driverLag.Record(now.Sub(fired))
-						for i := g; i < len(bots); i += cfg.Drivers {
-							drive(bots[i], now, &cfg)
-						}
-						driveTime.Record(time.Since(now))
+					case <-t.C:
 					}
+				} else if runCtx.Err() != nil {
+					return
 				}
-			}(g)
-		}
+				now := time.Now()
+				// How late this process runs its own schedule: when the bots are the bottleneck, it shows here.
+				driverLag.Record(now.Sub(q.peek().next))
+				for q.len() > 0 && !q.peek().next.After(now) {
+					b := q.pop()
+					// Never due again in this pass: a bot whose clock did not move on waits a millisecond.
+					b.next = drive(b, now, &cfg)
+					if !b.next.After(now) {
+						b.next = now.Add(time.Millisecond)
+					}
+					q.push(b)
+				}
+				driveTime.Record(time.Since(now))
+			}
+		}(g)
 	}
 
 	// Progress and the measured window.
@@ -287,11 +293,11 @@ loop:
 	return r, nil
 }
 
-// drive sends one bot's input for this tick and applies its chaos schedule.
-func drive(b *bot, now time.Time, cfg *Config) {
+// drive sends one bot's input for this tick, applies its chaos schedule and returns when to call it next.
+func drive(b *bot, now time.Time, cfg *Config) (next time.Time) {
 	c := b.c.Load()
 	if c == nil {
-		return
+		return now.Add(10 * time.Millisecond) // not joined yet
 	}
 	if b.joinedAt.IsZero() {
 		b.joinedAt = now
@@ -311,18 +317,28 @@ func drive(b *bot, now time.Time, cfg *Config) {
 	if cfg.DropEvery > 0 && now.After(b.nextDrop) {
 		b.nextDrop = now.Add(jitter(b, cfg.DropEvery))
 		c.Drop()
-		return
+		return now.Add(5 * time.Millisecond)
 	}
 	if cfg.InputRate == 0 {
-		_ = c.Ping()
-		return
+		_ = c.Ping() // idle: pings keep the heartbeat
+		return now.Add(time.Second)
+	}
+	if at := c.NextInputAt(); at.After(now) {
+		return at // rescheduled meanwhile (a resume's resend, a re-sync)
+	} else if at.IsZero() {
+		return now.Add(5 * time.Millisecond) // resuming
 	}
 	have := false
 	if b.beh.kind == "aggressive" {
 		me := c.PlayerID()
 		c.WithWorld(func(w *snapcodec.World) { have = nearest(w, me, &b.pos, &b.tgt) })
 	}
-	_, _ = c.SendInput(b.beh.next(&b.pos, &b.tgt, have)) // refused while resuming: that tick's input is skipped
+	// Refused while resuming or with too many inputs pending: that tick's input is skipped (the room fills it).
+	_, _ = c.SendInput(b.beh.next(&b.pos, &b.tgt, have))
+	if at := c.NextInputAt(); !at.IsZero() {
+		return at
+	}
+	return now.Add(5 * time.Millisecond)
 }
 
 // jitter returns a random duration in [d/2, 3d/2).

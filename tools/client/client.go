@@ -1,17 +1,22 @@
-// Package client is a headless Go client for Tickwire servers: it connects (directly or through a Matchmaker),
-// joins a room, sends inputs, rebuilds the room's world from full and delta snapshots (proto/snapcodec), checks it
-// against the server's state hash, measures input acknowledgement latency, round-trip time and the server clock, and
-// resumes by itself after a dropped connection within the room's grace period, resending the inputs the server had
-// not yet applied.
+// Package client is a headless Go client for Tickwire servers (protocol version 2): it connects (directly or
+// through a Matchmaker), joins a room, sends one input per tick addressed to the tick it is for (InputClock), rebuilds
+// the room's world from full and delta snapshots (proto/snapcodec), checks it against the server's state hash,
+// measures input acknowledgement latency, input lead, round-trip time and the server clock, optionally predicts the
+// player's own entity (Predictor), and resumes by itself after a dropped connection within the room's grace period,
+// resending the inputs the server had not yet applied, re-addressed to fresh ticks.
 //
 // A Client is safe for use by several goroutines. It runs no goroutine of its own besides the WebSocket read loop of
-// its current connection (and a short-lived one while resuming): the caller drives inputs and pings, so that a load
-// tool can drive thousands of clients from one ticker. Snapshots are decoded on the read goroutine without allocating.
+// its current connection (and a short-lived one while resuming): the caller drives inputs and pings, at the times
+// NextInputAt gives, so that a load tool can drive thousands of clients from a few schedulers. Snapshots are decoded
+// on the read goroutine without allocating.
 //
-// Input accounting is exact: every input gets the next sequence number when it is written; the server reports the
-// highest sequence it applied (last_input_seq, cumulative because it applies inputs in order); an input is
-// acknowledged when a snapshot or a resume Welcome reports a sequence at or above it, and lost when the client ends
-// (Close, or a failure it cannot resume from) with it still unacknowledged.
+// Input accounting is exact: every input gets the next sequence number when it is written, and the tick its input
+// clock gives. The server applies inputs in sequence order, at most one per tick, and reports the highest sequence it
+// applied (last_input_seq). An input ends as exactly one of: acknowledged (a snapshot or a resume Welcome reports a
+// sequence at or above it: applied once), late (a snapshot of a tick at or after the input's tick reports a lower
+// sequence: the room had already run that tick and dropped it), or lost (still pending when the client ends: Close,
+// or a failure it cannot resume from). After a resume the pending inputs are resent with the same sequence numbers
+// to new ticks, so none is lost or applied twice.
 package client
 
 import (
@@ -79,7 +84,7 @@ type Config struct {
 	Mode        string
 	// Name is the display name (at most 32 bytes).
 	Name string
-	// ClientName goes into Hello.client; default "tickwire-go/1".
+	// ClientName goes into Hello.client; default "tickwire-go/2".
 	ClientName string
 
 	// DialTimeout bounds one connection attempt: TCP, WebSocket handshake and the Welcome. Default 5s.
@@ -107,6 +112,11 @@ type Config struct {
 	// SocketReadBuffer sets the socket's kernel receive buffer (SO_RCVBUF) when > 0; small values make a stalled
 	// client's backlog reach the server quickly.
 	SocketReadBuffer int
+	// NetDial opens the TCP connection to address (host:port); nil: a net.Dialer. A test can wrap the connection to
+	// add latency or jitter.
+	NetDial func(ctx context.Context, network, address string) (net.Conn, error)
+	// Predictor, when set, predicts the player's own entity from the inputs sent and the snapshots received.
+	Predictor *Predictor
 
 	// Stats receives the client's counters; nil: the client makes its own (see Client.Stats).
 	Stats *Stats
@@ -142,7 +152,7 @@ func (cfg *Config) setDefaults() {
 		cfg.Mode = "arena"
 	}
 	if cfg.ClientName == "" {
-		cfg.ClientName = "tickwire-go/1"
+		cfg.ClientName = "tickwire-go/2"
 	}
 	if cfg.DialTimeout <= 0 {
 		cfg.DialTimeout = 5 * time.Second
@@ -183,6 +193,7 @@ const (
 // sentInput is an input the server has not acknowledged yet.
 type sentInput struct {
 	seq    uint32
+	tick   uint32 // the tick it is addressed to (changed when it is resent after a resume)
 	n      uint8
 	values [game.MaxInputValues]int32
 	sentAt time.Time
@@ -227,18 +238,27 @@ type Client struct {
 	lastSnapAt  time.Time
 	matchResult *proto.MatchResult
 
-	// Inputs: ring holds the sent, unacknowledged inputs acked+1..sent in order.
-	sent, acked  uint32
+	// Inputs: ring holds the sent inputs that are neither acknowledged nor known late, in sequence (and tick) order.
+	sent, acked  uint32 // the highest sequence sent; the highest reported applied (last_input_seq)
 	ring         []sentInput
 	head, count  int
 	wbuf         []byte
 	lastDeadline time.Time
 	lastPing     time.Time
+	clock        *InputClock // from the first Welcome; restarted by every Welcome
+	joinSentAt   time.Time   // when the current connection's Join was written (the handshake's round trip)
+	snapEvery    uint32      // ticks between snapshots
+
+	// Per connection, for the applied-per-tick figures: the previous snapshot's tick and the first tick an input was
+	// addressed to on this connection.
+	prevSnapTick uint32
+	firstTick    uint32
 
 	// Clock.
 	rtt, offset time.Duration
 
 	resumes int // successful resumes of this client
+	resyncs int // input clock re-syncs already counted in stats
 
 	// Read side scratch, owned by the read goroutine.
 	snap snapshotFrame
@@ -389,6 +409,24 @@ func (c *Client) WithWorld(f func(w *snapcodec.World)) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	f(&c.world)
+}
+
+// InputClockState returns the input clock's current dilation (its speed relative to the room's, minus one), target
+// lead and last tick addressed; zeros before the first Welcome.
+func (c *Client) InputClockState() (dilation float64, target time.Duration, lastTick uint32) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.clock == nil {
+		return 0, 0, 0
+	}
+	return c.clock.Dilation(), c.clock.Target(), c.clock.LastTick()
+}
+
+// Pending is how many sent inputs are neither acknowledged nor known late.
+func (c *Client) Pending() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.count
 }
 
 // Clock returns the last round-trip time and the server clock's offset (server time = local time + offset), both

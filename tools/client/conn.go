@@ -20,8 +20,12 @@ import (
 func (c *Client) connect(ctx context.Context, join *proto.Join) error {
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.DialTimeout)
 	defer cancel()
-	var d net.Dialer
-	nc, err := d.DialContext(ctx, "tcp", c.address)
+	dial := c.cfg.NetDial
+	if dial == nil {
+		var d net.Dialer
+		dial = d.DialContext
+	}
+	nc, err := dial(ctx, "tcp", c.address)
 	if err != nil {
 		return fmt.Errorf("client: dial: %w", err)
 	}
@@ -69,10 +73,12 @@ func (c *Client) connect(ctx context.Context, join *proto.Join) error {
 	c.lastRecv.Store(time.Now().UnixNano())
 	c.lastSnapAt = time.Time{}
 	c.lastDeadline = time.Time{}
+	c.joinSentAt = time.Now()
 	c.mu.Unlock()
 
 	hello, _ := gproto.Marshal(&proto.ClientFrame{Msg: &proto.ClientFrame_Hello{Hello: &proto.Hello{
-		ProtocolVersion: proto.ProtocolVersion_PROTOCOL_VERSION_1, Client: c.cfg.ClientName}}})
+		ProtocolVersion: ProtocolVersion, MinProtocolVersion: ProtocolVersion, MaxProtocolVersion: ProtocolVersion,
+		Client: c.cfg.ClientName}}})
 	jf, _ := gproto.Marshal(&proto.ClientFrame{Msg: &proto.ClientFrame_Join{Join: join}})
 	_ = conn.WriteMessage(gws.OpcodeBinary, hello)
 	_ = conn.WriteMessage(gws.OpcodeBinary, jf)
@@ -90,6 +96,9 @@ func (c *Client) connect(ctx context.Context, join *proto.Join) error {
 		return fmt.Errorf("client: waiting for Welcome: %w", ctx.Err())
 	}
 }
+
+// ProtocolVersion is the protocol this client speaks (Hello offers exactly this version).
+const ProtocolVersion = proto.ProtocolVersion_PROTOCOL_VERSION_2
 
 // connHandler adapts one gws connection to its Client.
 type connHandler struct{ c *Client }
@@ -153,13 +162,23 @@ func (c *Client) onFrame(s *gws.Conn, b []byte, now time.Time) {
 }
 
 func (c *Client) onWelcome(s *gws.Conn, w *proto.Welcome) {
+	now := time.Now()
 	c.mu.Lock()
 	if s != c.conn {
 		c.mu.Unlock()
 		return
 	}
+	if w.GetProtocolVersion() != ProtocolVersion || w.GetTickRate() == 0 {
+		c.mu.Unlock()
+		c.log.Warn("client: unusable Welcome", "version", w.GetProtocolVersion(), "tick_rate", w.GetTickRate())
+		c.stats.DecodeErrors.Add(1)
+		c.killConn(s)
+		return
+	}
 	first := c.welcome == nil
-	if first || !w.GetResumed() || w.GetRoomEpoch() != c.welcome.GetRoomEpoch() || c.codec == nil {
+	sameRoom := !first && w.GetResumed() && w.GetRoomEpoch() == c.welcome.GetRoomEpoch() &&
+		w.GetTickRate() == c.welcome.GetTickRate()
+	if !sameRoom || c.codec == nil {
 		schema, err := snapcodec.SchemaFromWelcome(w.GetKinds(), w.GetInput(), w.GetParams())
 		var codec *snapcodec.Codec
 		if err == nil {
@@ -174,6 +193,20 @@ func (c *Client) onWelcome(s *gws.Conn, w *proto.Welcome) {
 		}
 		c.codec = codec
 	}
+	if !sameRoom || c.clock == nil {
+		c.clock = NewInputClock(time.Second / time.Duration(w.GetTickRate()))
+	}
+	c.snapEvery = 1
+	if sr := w.GetSnapshotRate(); sr > 0 && sr < w.GetTickRate() {
+		c.snapEvery = w.GetTickRate() / sr
+	}
+	// The Welcome left the room about half the handshake's round trip ago (a measured RTT is better when known).
+	rtt := now.Sub(c.joinSentAt)
+	if c.rtt > 0 && c.rtt < rtt {
+		rtt = c.rtt
+	}
+	c.clock.Start(now, w.GetTick(), rtt)
+	seenTick := c.world.Tick // the newest snapshot of the previous connection
 	c.welcome = w
 	c.resumeToken = w.GetResumeToken()
 	c.grace = time.Duration(w.GetGraceMs()) * time.Millisecond
@@ -181,15 +214,33 @@ func (c *Client) onWelcome(s *gws.Conn, w *proto.Welcome) {
 	c.world.Reset()
 	c.world.Tick = 0
 	c.lastSnapAt = time.Time{}
-	// The Welcome acknowledges what the room applied before the drop; resend the rest, oldest first.
-	c.ackLocked(w.GetLastInputSeq(), time.Time{})
-	now := time.Now()
+	c.prevSnapTick, c.firstTick = 0, 0
+	pred := c.cfg.Predictor
+	if pred != nil {
+		pred.welcome(w, sameRoom)
+	}
+	// The Welcome acknowledges what the room applied before the drop; resend the rest, oldest first, each to a new
+	// tick: the room dropped whatever it had buffered for this player, and the old ticks may be past.
+	c.ackLocked(w.GetLastInputSeq(), 0, seenTick, time.Time{})
 	for i := 0; i < c.count; i++ {
 		e := &c.ring[(c.head+i)%len(c.ring)]
+		old := e.tick
+		var ok bool
+		if i == 0 {
+			e.tick, ok = c.clock.Take(now, w.GetTick()+1)
+		}
+		if !ok {
+			e.tick = c.clock.TakeNext()
+		}
+		if c.firstTick == 0 {
+			c.firstTick = e.tick
+		}
 		e.sentAt = now
-		c.wbuf = appendInputFrame(c.wbuf[:0], e.seq, e.values[:e.n], 0, 0)
-		_ = c.writeLocked(c.wbuf, now)
+		c.writeInputLocked(e, now)
 		c.stats.InputsResent.Add(1)
+		if pred != nil {
+			pred.move(old, e.tick, e.values[:e.n])
+		}
 	}
 	ch := c.handshake
 	c.handshake = nil
@@ -244,7 +295,20 @@ func (c *Client) onSnapshot(s *gws.Conn, f *snapshotFrame, now time.Time) {
 		c.stats.SnapshotInterval.Record(now.Sub(c.lastSnapAt))
 	}
 	c.lastSnapAt = now
-	c.ackLocked(f.LastInputSeq, now)
+	applied := c.ackLocked(f.LastInputSeq, f.Tick, c.prevSnapTick, now)
+	c.countTicksLocked(f.Tick, applied)
+	if f.HasLead {
+		lead := time.Duration(f.LeadUS) * time.Microsecond
+		c.stats.InputLead.Record(lead)
+		c.clock.OnLead(now, lead)
+		if r := c.clock.Resyncs(); r != c.resyncs {
+			c.stats.ClockResyncs.Add(int64(r - c.resyncs))
+			c.resyncs = r
+		}
+	}
+	if p := c.cfg.Predictor; p != nil {
+		p.reconcile(&c.world)
+	}
 	c.mu.Unlock()
 	c.cfg.Handler.OnSnapshot(c, &c.world, f.LastInputSeq)
 }
@@ -276,6 +340,9 @@ func (c *Client) onPong(p *proto.Pong) {
 	offset := time.Duration(int64(p.GetServerTimeUs())-now.UnixMicro())*time.Microsecond + rtt/2
 	c.mu.Lock()
 	c.rtt, c.offset = rtt, offset
+	if c.clock != nil {
+		c.clock.OnPong(now, p.GetServerTick(), rtt)
+	}
 	c.mu.Unlock()
 }
 
@@ -338,9 +405,9 @@ func (c *Client) finishLocked(err error) {
 	var de *DisconnectError
 	if c.matchResult != nil && errors.As(err, &de) && de.Code == uint16(proto.CloseCode_CLOSE_ROOM_ENDED) {
 		c.stats.MatchesEnded.Add(1)
-		c.stats.InputsAfterEnd.Add(int64(c.sent - c.acked))
+		c.stats.InputsAfterEnd.Add(int64(c.count))
 	} else {
-		c.stats.InputsLost.Add(int64(c.sent - c.acked))
+		c.stats.InputsLost.Add(int64(c.count))
 	}
 	c.state = stateClosed
 	c.err = err
@@ -414,7 +481,7 @@ func (c *Client) Close() error {
 	deadline := time.Now().Add(c.cfg.DrainTimeout)
 	for time.Now().Before(deadline) {
 		c.mu.Lock()
-		settled := c.acked == c.sent || c.state == stateClosed
+		settled := c.count == 0 || c.state == stateClosed
 		var silent *gws.Conn
 		if c.silentLocked(time.Now()) {
 			silent = c.conn

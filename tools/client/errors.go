@@ -87,6 +87,9 @@ var (
 	ErrNotConnected = errors.New("client: not connected")
 	// ErrInputBacklog: too many inputs are unacknowledged (Config.InputHistory); the input was not sent.
 	ErrInputBacklog = errors.New("client: too many unacknowledged inputs")
+	// ErrInputEarly: the input clock's next tick is more than a tick away (after a resume's resend or a re-sync
+	// back); the input was not sent. Send at NextInputAt.
+	ErrInputEarly = errors.New("client: input clock not yet at the next tick")
 	// ErrResumeFailed wraps the last error of a resume that did not succeed within the grace period.
 	ErrResumeFailed = errors.New("client: resume failed")
 	// ErrProtocolViolation: the server sent something the protocol does not allow (a snapshot before Welcome,

@@ -19,9 +19,11 @@ import (
 	"github.com/tickwire/tickwire/proto/snapcodec"
 )
 
-// fakeServer speaks just enough of the protocol to exercise the client: quick play into one room, inputs applied in
-// sequence order, delta snapshots against the last snapshot written to each connection (snapcodec), state hashes,
-// Ping/Pong, resume by token within a grace period, and refusals with Disconnect frames.
+// fakeServer speaks just enough of protocol version 2 to exercise the client: quick play into one room, inputs
+// buffered by tick and applied exactly one per player per tick (the fill repeats the last one), late, early and
+// duplicate inputs dropped and counted, input leads reported, delta snapshots against the last snapshot written to
+// each connection (snapcodec), state hashes, Ping/Pong, resume by token within a grace period (the buffer is
+// cleared), and refusals with Disconnect frames.
 //
 // Players are kind 1 [x, y, vx, vy] (x rate vx, y rate vy); input [dx, dy] in -1..1 sets the velocity to 3·(dx, dy)
 // sub-units per tick. Every 5th tick a projectile (kind 2 [x, vx], x rate vx) appears and lives 7 ticks, so snapshots
@@ -36,14 +38,20 @@ type fakeServer struct {
 
 	// Fault injection, set before clients connect.
 	badHash     bool // every hashed snapshot carries a wrong hash
-	ignoreInput bool // never apply inputs (so nothing is acknowledged)
+	ignoreInput bool // never apply inputs (so every input is late)
 	maxPlayers  int  // 0: no limit
 	useTLS      bool // serve wss with a test certificate (clientTLS trusts it)
 	clientTLS   *tls.Config
 
 	mu      sync.Mutex // guards the room below
+	start   time.Time  // tick t is due at start + t·dt
+	dt      time.Duration
 	tick    uint32
+	late    int // inputs for ticks already run
+	early   int // inputs too far ahead
+	dups    int // inputs whose seq or tick was not above the previous one
 	players map[uint32]*fakePlayer
+	gone    map[uint32]*fakePlayer // players who left, for their counts
 	byToken map[string]*fakePlayer
 	nextID  uint32
 	projN   uint32
@@ -57,8 +65,17 @@ type fakePlayer struct {
 	id       uint32
 	x, y     int32
 	vx, vy   int32
-	applied  uint32
-	inputs   []*proto.Input
+	applied  uint32 // the highest seq applied
+	nApplied int    // inputs applied
+	missed   int    // ticks applied with the fill, after the first input
+	started  bool
+	last     []int32                 // the last values applied (the fill repeats them)
+	inputs   map[uint32]*proto.Input // buffered by tick
+	seenSeq  uint32
+	seenTick uint32
+	minLead  time.Duration
+	hasLead  bool
+	leadAt   time.Time
 	conn     *gws.Conn
 	lastSent uint32 // tick of the last snapshot written to conn (0: none)
 	muted    bool   // stop writing to conn (a cut-off the client never hears of)
@@ -81,7 +98,7 @@ func startFakeServer(t *testing.T, tickRate int, setup func(*fakeServer)) *fakeS
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &fakeServer{t: t, codec: codec, quit: make(chan struct{}), players: map[uint32]*fakePlayer{},
+	s := &fakeServer{t: t, codec: codec, quit: make(chan struct{}), players: map[uint32]*fakePlayer{}, gone: map[uint32]*fakePlayer{},
 		byToken: map[string]*fakePlayer{}, history: map[uint32]*snapcodec.World{}, conns: map[*gws.Conn]*fakePlayer{},
 		pending: map[*gws.Conn]bool{}}
 	if setup != nil {
@@ -115,7 +132,9 @@ func startFakeServer(t *testing.T, tickRate int, setup func(*fakeServer)) *fakeS
 		go func() { _ = hs.Serve(ln) }()
 	}
 	s.wg.Add(1)
-	go s.run(time.Second / time.Duration(tickRate))
+	s.dt = time.Second / time.Duration(tickRate)
+	s.start = time.Now()
+	go s.run(s.dt)
 	t.Cleanup(func() {
 		close(s.quit)
 		s.wg.Wait()
@@ -169,7 +188,8 @@ func (s *fakeServer) OnMessage(c *gws.Conn, m *gws.Message) {
 	defer s.mu.Unlock()
 	switch msg := f.Msg.(type) {
 	case *proto.ClientFrame_Hello:
-		if msg.Hello.GetProtocolVersion() != proto.ProtocolVersion_PROTOCOL_VERSION_1 {
+		if h := msg.Hello; h.GetMinProtocolVersion() > proto.ProtocolVersion_PROTOCOL_VERSION_2 ||
+			h.GetMaxProtocolVersion() < proto.ProtocolVersion_PROTOCOL_VERSION_2 {
 			s.refuse(c, proto.CloseCode_CLOSE_UNSUPPORTED_VERSION, "version")
 			return
 		}
@@ -191,13 +211,14 @@ func (s *fakeServer) OnMessage(c *gws.Conn, m *gws.Message) {
 			s.refuse(c, proto.CloseCode_CLOSE_BAD_FRAME, "input values")
 			return
 		}
-		p.inputs = append(p.inputs, msg.Input)
+		s.fileInputLocked(p, msg.Input, time.Now())
 	case *proto.ClientFrame_Ping:
 		s.send(c, &proto.ServerFrame{Msg: &proto.ServerFrame_Pong{Pong: &proto.Pong{
 			ClientTimeUs: msg.Ping.GetClientTimeUs(), ServerTimeUs: uint64(time.Now().UnixMicro()), ServerTick: s.tick}}})
 	case *proto.ClientFrame_Ack:
 	case *proto.ClientFrame_Leave:
 		if p := s.conns[c]; p != nil {
+			s.gone[p.id] = p
 			delete(s.players, p.id)
 			delete(s.byToken, p.token)
 		}
@@ -219,7 +240,7 @@ func (s *fakeServer) joinLocked(c *gws.Conn, j *proto.Join) {
 			return
 		}
 		s.nextID++
-		p = &fakePlayer{id: s.nextID, x: int32(s.nextID) * 100, y: 50}
+		p = &fakePlayer{id: s.nextID, x: int32(s.nextID) * 100, y: 50, inputs: map[uint32]*proto.Input{}}
 		s.players[p.id] = p
 	case *proto.Join_ResumeToken:
 		p = s.byToken[string(tgt.ResumeToken)]
@@ -241,45 +262,83 @@ func (s *fakeServer) joinLocked(c *gws.Conn, j *proto.Join) {
 	p.token = fmt.Sprintf("tok-%d-%d", p.id, p.tokenN)
 	s.byToken[p.token] = p
 	p.conn, p.lastSent, p.muted = c, 0, false
+	// As the room does on a resume: forget the buffered inputs; the client resends everything above p.applied.
+	clear(p.inputs)
+	p.seenSeq, p.seenTick, p.last, p.hasLead = p.applied, s.tick, nil, false
 	s.conns[c] = p
 	kinds, input, params := snapcodec.SchemaToWelcome(fakeSchema)
 	s.send(c, &proto.ServerFrame{Msg: &proto.ServerFrame_Welcome{Welcome: &proto.Welcome{
-		ProtocolVersion: proto.ProtocolVersion_PROTOCOL_VERSION_1, PlayerId: p.id, RoomId: "r1", RoomEpoch: 7,
-		TickRate: 30, SnapshotRate: 30, ResumeToken: []byte(p.token), GraceMs: 3000, Tick: s.tick, Resumed: resumed,
+		ProtocolVersion: proto.ProtocolVersion_PROTOCOL_VERSION_2, PlayerId: p.id, RoomId: "r1", RoomEpoch: 7,
+		TickRate: uint32(time.Second / s.dt), SnapshotRate: uint32(time.Second / s.dt), InputWindow: 60, ResumeToken: []byte(p.token), GraceMs: 3000, Tick: s.tick, Resumed: resumed,
 		LastInputSeq: p.applied, Mode: "arena", Kinds: kinds, Input: input, Params: params, HeartbeatMs: 5000,
 		HashInterval: 3}}})
 }
 
+// fileInputLocked buffers an input by its tick, or counts why not (as the room does).
+func (s *fakeServer) fileInputLocked(p *fakePlayer, in *proto.Input, now time.Time) {
+	t := in.GetTick()
+	if in.GetSeq() <= p.seenSeq {
+		s.dups++
+		return
+	}
+	if lead := s.start.Add(time.Duration(t) * s.dt).Sub(now); !p.hasLead || lead < p.minLead {
+		p.minLead, p.hasLead = lead, true
+	}
+	p.started = true
+	switch {
+	case t <= s.tick:
+		s.late++
+		return
+	case t <= p.seenTick:
+		s.dups++
+		return
+	case t > s.tick+60:
+		s.early++
+		return
+	}
+	p.inputs[t] = in
+	p.seenSeq, p.seenTick = in.GetSeq(), t
+}
+
 func (s *fakeServer) run(dt time.Duration) {
 	defer s.wg.Done()
-	t := time.NewTicker(dt)
+	t := time.NewTicker(dt / 4)
 	defer t.Stop()
 	for {
 		select {
 		case <-s.quit:
 			return
-		case <-t.C:
-			s.step()
+		case now := <-t.C:
+			s.mu.Lock()
+			for !now.Before(s.start.Add(time.Duration(s.tick+1) * s.dt)) {
+				s.stepLocked(now)
+			}
+			s.mu.Unlock()
 		}
 	}
 }
 
-func (s *fakeServer) step() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+func (s *fakeServer) stepLocked(now time.Time) {
 	s.tick++
 	for _, p := range s.players {
-		for _, in := range p.inputs {
-			if s.ignoreInput || in.GetSeq() <= p.applied {
-				continue
-			}
-			p.applied = in.GetSeq()
-			v := in.GetValues()
-			p.vx, p.vy = 3*v[0], 3*v[1]
-			p.x += p.vx
-			p.y += p.vy
+		if p.conn == nil {
+			continue // in its grace period: no input applied
 		}
-		p.inputs = p.inputs[:0]
+		v := p.last
+		if in := p.inputs[s.tick]; in != nil && !s.ignoreInput {
+			p.applied = in.GetSeq()
+			p.nApplied++
+			v = in.GetValues()
+		} else if p.started {
+			p.missed++
+		}
+		delete(p.inputs, s.tick)
+		p.last = v
+		if v != nil {
+			p.vx, p.vy = 3*v[0], 3*v[1]
+		}
+		p.x += p.vx
+		p.y += p.vy
 	}
 	live := s.projs[:0]
 	for _, e := range s.projs {
@@ -331,6 +390,11 @@ func (s *fakeServer) step() {
 			snap.StateHash = &h
 		}
 		b, _ := gproto.Marshal(&proto.ServerFrame{Msg: &proto.ServerFrame_Snapshot{Snapshot: snap}})
+		if p.hasLead && now.Sub(p.leadAt) >= 100*time.Millisecond {
+			b = protowire.AppendTag(b, 14, protowire.VarintType)
+			b = protowire.AppendVarint(b, protowire.EncodeZigZag(int64(int32(p.minLead.Microseconds()))))
+			p.hasLead, p.leadAt = false, now
+		}
 		b = protowire.AppendTag(b, 15, protowire.VarintType)
 		b = protowire.AppendVarint(b, uint64(p.applied))
 		if p.conn.WriteMessage(gws.OpcodeBinary, b) == nil {
@@ -365,4 +429,18 @@ func (s *fakeServer) player(id uint32) (x, y int32, applied uint32) {
 		return 0, 0, 0
 	}
 	return p.x, p.y, p.applied
+}
+
+// counts returns a player's applied inputs and missed ticks, and the room's late, early and duplicate inputs.
+func (s *fakeServer) counts(id uint32) (applied, missed, late, early, dups int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.players[id]
+	if p == nil {
+		p = s.gone[id]
+	}
+	if p != nil {
+		applied, missed = p.nApplied, p.missed
+	}
+	return applied, missed, s.late, s.early, s.dups
 }

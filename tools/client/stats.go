@@ -16,13 +16,30 @@ type Stats struct {
 	InputsSent   atomic.Int64 // inputs given a sequence number and written (resends not counted)
 	InputsResent atomic.Int64 // inputs written again after a resume
 	InputsAcked  atomic.Int64 // inputs the server reported applied (last_input_seq >= seq)
-	InputsLost   atomic.Int64 // inputs sent but never acknowledged by the time the client ended
+	InputsLost   atomic.Int64 // inputs sent but neither acknowledged nor known late by the time the client ended
+	// InputsLate counts inputs that reached the room after it had run their tick: a snapshot of that tick or later
+	// reported a lower last_input_seq. The room dropped them (never applied); they are not lost.
+	InputsLate atomic.Int64
+	// InputsAckedBlind counts the acknowledged inputs that no snapshot of their own tick reported on (snapshots
+	// skipped, or the connection dropped first): each was applied, unless the room dropped it late and then applied
+	// a later one. The inputs applied are between InputsAcked - InputsAckedBlind and InputsAcked.
+	InputsAckedBlind atomic.Int64
 	// InputsAfterEnd counts inputs still in flight when the match ended (MatchResult, then 4509): the room stopped
 	// applying inputs, so they are neither applied nor lost.
 	InputsAfterEnd atomic.Int64
 	MatchesEnded   atomic.Int64 // clients whose match ended with a MatchResult
 	AckRegress     atomic.Int64 // last_input_seq went backwards (the server forgot an applied input)
 	AckBeyondSent  atomic.Int64 // last_input_seq above the highest sequence sent
+
+	// Ticks by how many of the client's inputs the room applied, seen from consecutive snapshots of one connection
+	// (between the first and the last tick it addressed an input to): one (the protocol's promise), none (the room
+	// applied its fill: the input was late, skipped or not sent), or more than one (impossible by the protocol: the
+	// ticks of such an interval are counted here).
+	TicksWithInput atomic.Int64
+	TicksMissed    atomic.Int64
+	TicksMulti     atomic.Int64
+	ClockResyncs   atomic.Int64 // input clock one-step corrections
+	TicksSkipped   atomic.Int64 // ticks the input clock skipped: SendInput came too late for them (missed)
 
 	Snapshots       atomic.Int64 // snapshots decoded into the world
 	FullSnapshots   atomic.Int64 // of which full (baseline 0)
@@ -33,9 +50,10 @@ type Stats struct {
 	BytesIn         atomic.Int64 // WebSocket bytes received, frame headers included
 	BytesOut        atomic.Int64 // WebSocket payload bytes sent plus client frame headers (6 to 14 bytes each)
 
-	AckLatency       Histogram // input sent (or resent) to the first snapshot that reports it applied
-	SnapshotInterval Histogram // time between consecutive snapshots on one connection
-	RTT              Histogram // Ping to Pong
+	AckLatency       Histogram       // input sent (or resent) to the first snapshot that reports it applied
+	SnapshotInterval Histogram       // time between consecutive snapshots on one connection
+	RTT              Histogram       // Ping to Pong
+	InputLead        SignedHistogram // ServerFrame.input_lead_us as reported (negative: after the tick was due)
 
 	closes [5000]atomic.Int64 // connection ends by close code (CodeConnectionLost for none)
 }
@@ -156,3 +174,58 @@ func (s *HistogramSnapshot) Quantile(q float64) float64 {
 
 // MaxMS returns the largest sample in milliseconds.
 func (s *HistogramSnapshot) MaxMS() float64 { return float64(s.MaxUS) / 1000 }
+
+// SignedHistogram is a Histogram of durations that may be negative. Safe for concurrent use.
+type SignedHistogram struct {
+	neg, pos Histogram
+}
+
+// Record adds one sample.
+func (h *SignedHistogram) Record(d time.Duration) {
+	if d < 0 {
+		h.neg.Record(-d)
+		return
+	}
+	h.pos.Record(d)
+}
+
+// Snapshot copies the current counts.
+func (h *SignedHistogram) Snapshot() SignedHistogramSnapshot {
+	return SignedHistogramSnapshot{Neg: h.neg.Snapshot(), Pos: h.pos.Snapshot()}
+}
+
+// SignedHistogramSnapshot is a copy of a SignedHistogram's counts.
+type SignedHistogramSnapshot struct {
+	Neg, Pos HistogramSnapshot
+}
+
+// N is the number of samples.
+func (s SignedHistogramSnapshot) N() uint64 { return s.Neg.N + s.Pos.N }
+
+// Quantile returns the q-quantile (0..1) in milliseconds, 0 with no samples.
+func (s *SignedHistogramSnapshot) Quantile(q float64) float64 {
+	n := s.N()
+	if n == 0 {
+		return 0
+	}
+	rank := uint64(q*float64(n-1)) + 1
+	if rank <= s.Neg.N {
+		// The rank-th smallest is the (Neg.N-rank+1)-th largest negative sample.
+		seen := uint64(0)
+		for i := len(s.Neg.Counts) - 1; i >= 0; i-- {
+			seen += s.Neg.Counts[i]
+			if seen >= rank {
+				return -histValue(i) / 1000
+			}
+		}
+	}
+	rank -= s.Neg.N
+	seen := uint64(0)
+	for i, c := range s.Pos.Counts {
+		seen += c
+		if seen >= rank {
+			return histValue(i) / 1000
+		}
+	}
+	return s.Pos.MaxMS()
+}

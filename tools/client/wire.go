@@ -7,12 +7,13 @@ import (
 )
 
 // The hot paths of the protocol, hand-coded with protowire so that a client neither allocates per snapshot nor per
-// input: decoding ServerFrame{snapshot, last_input_seq} and encoding ClientFrame{input}. Every other frame goes
-// through the generated code.
+// input: decoding ServerFrame{snapshot, last_input_seq, input_lead_us} and encoding ClientFrame{input}. Every other
+// frame goes through the generated code.
 
 // Field numbers from proto/tickwire.proto.
 const (
 	fieldServerSnapshot     = 2
+	fieldServerInputLead    = 14
 	fieldServerLastInputSeq = 15
 
 	fieldSnapTick     = 1
@@ -26,6 +27,8 @@ const (
 	fieldInputValues     = 2
 	fieldInputAckTick    = 3
 	fieldInputRenderTick = 4
+	fieldInputTick       = 5
+	fieldInputRenderFrac = 6
 )
 
 var errWire = errors.New("client: malformed frame")
@@ -37,10 +40,14 @@ type snapshotFrame struct {
 	Hash           uint32
 	HasHash        bool
 	LastInputSeq   uint32
+	// LeadUS is ServerFrame.input_lead_us (the least lead of this player's inputs since the previous report), valid
+	// when HasLead.
+	LeadUS  int32
+	HasLead bool
 }
 
-// decodeSnapshotFrame decodes b when it is a ServerFrame whose only top-level fields are snapshot (2) and
-// last_input_seq (15), with protobuf's semantics (last scalar wins, repeated message fields merge, fields with an
+// decodeSnapshotFrame decodes b when it is a ServerFrame whose only top-level fields are snapshot (2),
+// input_lead_us (14) and last_input_seq (15), with protobuf's semantics (last scalar wins, repeated message fields merge, fields with an
 // unexpected wire type are unknown and skipped). ok is false when b is some other frame: decode it with the generated
 // code. err is set only when b is not valid protobuf.
 func decodeSnapshotFrame(b []byte, f *snapshotFrame) (ok bool, err error) {
@@ -69,6 +76,13 @@ func decodeSnapshotFrame(b []byte, f *snapshotFrame) (ok bool, err error) {
 				return false, errWire
 			}
 			f.LastInputSeq = uint32(v)
+			b = b[n:]
+		case num == fieldServerInputLead && typ == protowire.VarintType:
+			v, n := protowire.ConsumeVarint(b)
+			if n < 0 {
+				return false, errWire
+			}
+			f.LeadUS, f.HasLead = int32(protowire.DecodeZigZag(v&0xffffffff)), true
 			b = b[n:]
 		default:
 			// Another oneof member or an unknown field: leave it to the generated code, which also validates it.
@@ -129,46 +143,55 @@ func decodeSnapshot(b []byte, f *snapshotFrame) error {
 	return nil
 }
 
-// appendInputFrame appends the encoding of ClientFrame{input: Input{seq, values, ack_tick, render_tick}}, byte for
-// byte what proto.Marshal produces (fields in number order, zero scalars omitted, values packed).
-func appendInputFrame(dst []byte, seq uint32, values []int32, ackTick, renderTick uint32) []byte {
+// inputFrame is the content of one ClientFrame{input}.
+type inputFrame struct {
+	seq, ackTick, renderTick, tick, renderFrac uint32
+	values                                     []int32
+}
+
+// appendInputFrame appends the encoding of ClientFrame{input: Input{seq, values, ack_tick, render_tick, tick,
+// render_frac}}, byte for byte what proto.Marshal produces (fields in number order, zero scalars omitted, values
+// packed).
+func appendInputFrame(dst []byte, in *inputFrame) []byte {
 	packed := 0
-	for _, v := range values {
+	for _, v := range in.values {
 		packed += protowire.SizeVarint(protowire.EncodeZigZag(int64(v)))
 	}
+	scalars := [...]struct {
+		num protowire.Number
+		v   uint32
+	}{{fieldInputAckTick, in.ackTick}, {fieldInputRenderTick, in.renderTick}, {fieldInputTick, in.tick},
+		{fieldInputRenderFrac, in.renderFrac}}
 	size := 0
-	if seq != 0 {
-		size += 1 + protowire.SizeVarint(uint64(seq))
+	if in.seq != 0 {
+		size += 1 + protowire.SizeVarint(uint64(in.seq))
 	}
-	if len(values) > 0 {
+	if len(in.values) > 0 {
 		size += 1 + protowire.SizeBytes(packed)
 	}
-	if ackTick != 0 {
-		size += 1 + protowire.SizeVarint(uint64(ackTick))
-	}
-	if renderTick != 0 {
-		size += 1 + protowire.SizeVarint(uint64(renderTick))
+	for _, f := range scalars {
+		if f.v != 0 {
+			size += 1 + protowire.SizeVarint(uint64(f.v))
+		}
 	}
 	dst = protowire.AppendTag(dst, fieldClientInput, protowire.BytesType)
 	dst = protowire.AppendVarint(dst, uint64(size))
-	if seq != 0 {
+	if in.seq != 0 {
 		dst = protowire.AppendTag(dst, fieldInputSeq, protowire.VarintType)
-		dst = protowire.AppendVarint(dst, uint64(seq))
+		dst = protowire.AppendVarint(dst, uint64(in.seq))
 	}
-	if len(values) > 0 {
+	if len(in.values) > 0 {
 		dst = protowire.AppendTag(dst, fieldInputValues, protowire.BytesType)
 		dst = protowire.AppendVarint(dst, uint64(packed))
-		for _, v := range values {
+		for _, v := range in.values {
 			dst = protowire.AppendVarint(dst, protowire.EncodeZigZag(int64(v)))
 		}
 	}
-	if ackTick != 0 {
-		dst = protowire.AppendTag(dst, fieldInputAckTick, protowire.VarintType)
-		dst = protowire.AppendVarint(dst, uint64(ackTick))
-	}
-	if renderTick != 0 {
-		dst = protowire.AppendTag(dst, fieldInputRenderTick, protowire.VarintType)
-		dst = protowire.AppendVarint(dst, uint64(renderTick))
+	for _, f := range scalars {
+		if f.v != 0 {
+			dst = protowire.AppendTag(dst, f.num, protowire.VarintType)
+			dst = protowire.AppendVarint(dst, uint64(f.v))
+		}
 	}
 	return dst
 }

@@ -99,7 +99,7 @@ client.on("welcome", (w) => {
   params = arenaParams(w.params);
   if (!w.resumed || !shots) shots = new LocalShots(params, w.playerId, 1000 / Math.max(1, w.tickRate));
 });
-client.on("input", (i) => shots?.onInput(i.seq, i.values, i.local, i.atMs));
+client.on("input", (i) => shots?.onInput(i.seq, i.values, i.local, i.atMs, i.tick));
 client.on("snapshot", (s) => {
   const w = client.welcome;
   if (!shots || !w) return;

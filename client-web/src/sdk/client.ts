@@ -679,6 +679,8 @@ export class TickwireClient extends Emitter<ClientEvents> {
         if (due - first >= MAX_BURST) {
           if (this.connLastTick > 0) this.skippedTicks += due - MAX_BURST + 1 - first;
           first = due - MAX_BURST + 1;
+          // What the room reports about the inputs of the stall measures the page, not the network.
+          ic.stalled(now, this.clock?.rttMs ?? NaN);
         }
         for (let t = first; t <= due; t++) this.sendInput(t, now);
       }
@@ -698,15 +700,15 @@ export class TickwireClient extends Emitter<ClientEvents> {
     if (next === this.pumpAt && this.pumpTimer !== undefined) return;
     if (this.pumpTimer !== undefined) this.sched.clearTimeout(this.pumpTimer);
     this.pumpAt = next;
-    this.pumpTimer = this.sched.setTimeout(
-      () => {
-        this.pumpTimer = undefined;
-        this.pumpAt = NaN;
-        this.pump();
-      },
-      Math.max(1, Math.ceil(next - now)),
-    );
+    this.pumpTimer = this.sched.setTimeout(this.onPumpTimer, Math.max(1, Math.ceil(next - now)));
   }
+
+  // One function for every pump timer: no closure per tick.
+  private readonly onPumpTimer = (): void => {
+    this.pumpTimer = undefined;
+    this.pumpAt = NaN;
+    this.pump();
+  };
 
   /** The held input, fitted to Welcome.input (missing values are 0 clamped into range). */
   private inputValues(): number[] {

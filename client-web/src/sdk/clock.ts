@@ -108,6 +108,8 @@ export interface InputClockOptions {
   readonly resyncMs?: number;
   /** This many lead reports in a row below zero (inputs arriving after their tick was due) also jump (default 3). */
   readonly lateReportsToResync?: number;
+  /** The most lead the clock aims for, however large the measured jitter (default 250 ms). */
+  readonly maxTargetMs?: number;
 }
 
 /** One stretch of constant dilation: the clock's lead offset (ms) at atMs, gained at `dilation` ms per ms after it. */
@@ -161,6 +163,7 @@ export class InputClock {
   private readonly correctionMs: number;
   private readonly resyncMs: number;
   private readonly lateToResync: number;
+  private readonly maxTargetMs: number;
 
   // The clock: tick(now) = anchorTick + (now - anchorMs) * (1 + dilation) / tickMs.
   private anchorMs = NaN;
@@ -185,6 +188,7 @@ export class InputClock {
     this.correctionMs = opts.correctionMs ?? 1000;
     this.resyncMs = opts.resyncMs ?? 250;
     this.lateToResync = opts.lateReportsToResync ?? 3;
+    this.maxTargetMs = opts.maxTargetMs ?? 250;
     this.targetLeadMs = this.safetyMs + 10; // until reports measure the jitter
   }
 
@@ -212,6 +216,15 @@ export class InputClock {
     this.reports = 0;
     this.pushSegment(nowMs, 0);
     this.resyncs++;
+  }
+
+  /**
+   * Says that the inputs sent up to now left late because the page stalled (its timers were throttled), not because of
+   * the clock: the reports that cover them, received within the next round trip and report interval, are not used.
+   */
+  stalled(nowMs: number, rttMs: number): void {
+    this.ignoreUntil = Math.max(this.ignoreUntil, nowMs + (Number.isFinite(rttMs) ? rttMs : 0) + 150);
+    this.lateStreak = 0;
   }
 
   /** The clock's fractional tick at nowMs (NaN before start). */
@@ -253,7 +266,7 @@ export class InputClock {
     this.baseAt = (this.baseAt + 1) % this.base.length;
     if (this.baseN < this.base.length) this.baseN++;
     this.baseLevel = Number.isNaN(this.baseLevel) ? b : this.baseLevel + (b - this.baseLevel) / 4;
-    if (this.baseN >= MIN_REPORTS) this.targetLeadMs = this.safetyMs + this.deviations * this.deviation();
+    if (this.baseN >= MIN_REPORTS) this.targetLeadMs = Math.min(this.maxTargetMs, this.safetyMs + this.deviations * this.deviation());
     this.lateStreak = leadMs < 0 ? this.lateStreak + 1 : 0;
 
     const offset = this.offsetAt(nowMs);

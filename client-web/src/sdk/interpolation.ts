@@ -8,7 +8,8 @@
  * the delay = one snapshot interval + 3 × jitter, clamped to [1 interval + 2 ms, 1 interval + 250 ms]: a snapshot late
  * by up to three deviations still arrives before it is needed. The clock never jumps in normal running: it runs up
  * to 5% faster or slower than real time to reach its aim, and up to 30% slower while it is past the newest snapshot
- * (the buffer ran dry: a latency increase); only an error over half a second is corrected at once.
+ * (the buffer ran dry: a latency increase). Only a clock behind its aim by over half a second jumps forward, and one
+ * ahead by over two seconds (a new timeline) jumps back.
  *
  * Drawing. Fields with a rate field (positions) or a wrap (angles) are interpolated between the snapshots either
  * side of the render tick: wrapped fields the shorter way round, normalised into [0, wrap); a change larger than the
@@ -191,16 +192,17 @@ export class Interpolator {
 
   /**
    * The (fractional) server tick to draw at nowMs; NaN before the first snapshot. Call once per rendered frame (a
-   * second call with the same time returns the same tick and is not counted again).
+   * second call with the same or an earlier time returns the same tick and is not counted again).
    */
   renderTick(nowMs: number): number {
     const n = this.frames.length;
     if (n === 0 || Number.isNaN(this.lateness)) return NaN;
-    if (nowMs === this.lastNow) return this.clock;
+    // The same frame again, or a time before the last frame's: the drawn moment stays (it never goes back).
+    if (nowMs <= this.lastNow) return this.clock;
     const aim = (nowMs - this.lateness - this.delayMs()) / this.msPerTick;
     const dt = nowMs - this.lastNow;
     const gapMs = (aim - this.clock - dt / this.msPerTick) * this.msPerTick;
-    if (Number.isNaN(this.clock) || !(dt > 0) || gapMs > JUMP_MS || gapMs < -JUMP_BACK_MS) {
+    if (Number.isNaN(this.clock) || gapMs > JUMP_MS || gapMs < -JUMP_BACK_MS) {
       this.clock = aim;
     } else {
       const free = this.clock + dt / this.msPerTick;

@@ -2,6 +2,7 @@ package room
 
 import (
 	"errors"
+	"math/rand/v2"
 	"slices"
 	"testing"
 	"time"
@@ -516,4 +517,87 @@ func TestBadWorldFailsRoom(t *testing.T) {
 	if closed, code := a.state(); !closed || code != CloseRoomFailed {
 		t.Fatalf("closed=%v code=%d", closed, code)
 	}
+}
+
+// countingSim counts ApplyInput calls per player and tick.
+type countingSim struct {
+	game.Sim
+	calls map[[2]uint32]int // {tick, player} -> calls
+}
+
+func (s *countingSim) ApplyInput(t game.Tick, p game.PlayerID, in *game.Input) {
+	s.calls[[2]uint32{uint32(t), uint32(p)}]++
+	s.Sim.ApplyInput(t, p, in)
+}
+
+// TestFloodNoFasterThanSpeed: an arena player whose client sends 60 inputs per second to a 30 Hz room (to
+// consecutive ticks, all to the same tick, or to random ticks) moves no more than the arena's speed per tick, and
+// the room never applies more than one input per player per tick.
+func TestFloodNoFasterThanSpeed(t *testing.T) {
+	speed := arena.NewParams(30).Speed
+	for _, mode := range []string{"consecutive", "same tick", "random"} {
+		t.Run(mode, func(t *testing.T) {
+			sim := &countingSim{Sim: newArena(t, 5, nil), calls: map[[2]uint32]int{}}
+			h := startRoom(t, Config{Mode: arena.Mode, TickRate: 30}, sim)
+			a, pa := h.join("a")
+			h.ticks(1)
+			rng := rand.New(rand.NewPCG(3, uint64(len(mode))))
+			seq := uint32(0)
+			var prevX, prevY int32
+			havePrev := false
+			const ticks = 90
+			for range ticks {
+				now := h.r.Info().Tick
+				for k := range 2 { // 60 inputs per second at 30 ticks per second
+					seq++
+					var tk uint32
+					switch mode {
+					case "consecutive":
+						tk = seq // runs ahead of the room twice as fast: later ones are early
+					case "same tick":
+						tk = now + 1
+					case "random":
+						tk = uint32(max(1, int(now)+rng.IntN(12)-4))
+					}
+					var in game.Input
+					in.Seq, in.Tick = seq, game.Tick(tk)
+					in.Values[arena.InputDX] = 1 - 2*int32(k) // a client alternating hard left and right
+					in.Values[arena.InputDY] = 1
+					in.Values[arena.InputAim] = int32(rng.IntN(65536))
+					h.input(pa, a, in)
+				}
+				h.ticks(1)
+				a.check(t)
+				w := a.clientWorld()
+				for _, e := range w.Entities {
+					if e.ID != uint32(pa) || e.Kind != arena.KindPlayer {
+						continue
+					}
+					x, y := e.Fields[arena.PlayerX], e.Fields[arena.PlayerY]
+					if havePrev && (abs(x-prevX) > speed || abs(y-prevY) > speed) {
+						t.Fatalf("tick %d: moved (%d,%d) in one tick, speed %d", w.Tick, x-prevX, y-prevY, speed)
+					}
+					prevX, prevY, havePrev = x, y, true
+				}
+			}
+			if !havePrev {
+				t.Fatal("the player's entity was never seen")
+			}
+			for k, n := range sim.calls {
+				if n != 1 {
+					t.Fatalf("tick %d player %d: %d ApplyInput calls", k[0], k[1], n)
+				}
+			}
+			if len(sim.calls) != ticks+1 {
+				t.Errorf("%d ApplyInput calls in %d ticks", len(sim.calls), ticks+1)
+			}
+		})
+	}
+}
+
+func abs(v int32) int32 {
+	if v < 0 {
+		return -v
+	}
+	return v
 }

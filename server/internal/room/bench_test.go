@@ -81,3 +81,43 @@ func BenchmarkRoomTick(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/players, "ns/player-tick")
 }
+
+// inputOnlySim is a lineSim whose ApplyInput only stores the value: the engine's input path without the game's.
+type inputOnlySim struct{ *lineSim }
+
+func (s inputOnlySim) ApplyInput(_ game.Tick, p game.PlayerID, in *game.Input) {
+	s.vx[p] = in.Values[0]
+}
+
+// BenchmarkInputPath is the engine's input work for one tick of 16 players, without the game's: each player's input
+// filed from the inbox (lead, checks, clamping, buffer) and handed to the Sim from the buffer, with the counts
+// reported. Every input is real; see BenchmarkRoomTick for a whole tick.
+func BenchmarkInputPath(b *testing.B) {
+	const players = 16
+	r, err := New(Config{ID: "bench", Clock: newFakeClock(), EmptyTimeout: time.Hour}, inputOnlySim{newLineSim()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ids := make([]game.PlayerID, players)
+	sinks := make([]*benchSink, players)
+	for i := range players {
+		sinks[i] = &benchSink{}
+		ids[i] = directJoin(b, r, sinks[i], "p")
+	}
+	seq := uint32(0)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		seq++
+		now := r.cfg.Clock.Now()
+		for i := range players {
+			it := inboxItem{kind: itemInput, player: ids[i], sink: sinks[i], arrival: now,
+				in: game.Input{Seq: seq, Tick: game.Tick(r.tick + 1), Values: [8]int32{int32(seq%3) - 1}}}
+			r.handleItem(&it)
+		}
+		r.tick++
+		r.applyInputs(r.tick, now)
+		r.reportInputs()
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/players, "ns/player-tick")
+}

@@ -1,15 +1,24 @@
 // Package room runs one authoritative game room: a single goroutine owns the game's Sim, the players, their input
-// queues, the fixed-timestep clock, the snapshot history and the reconnection grace table, so none of that state needs
+// buffers, the fixed-timestep clock, the snapshot history and the reconnection grace table, so none of that state needs
 // a lock.
 //
-// Every tick the room applies each player's queued inputs in sequence order (at most MaxInputsPerTick, duplicates
-// dropped), steps the Sim, stores the world in its history, sends the tick's events reliably, and on snapshot ticks
-// encodes the world (package snapcodec) once per distinct baseline the players' Sinks report and offers the shared,
-// reference-counted Frame to every Sink without blocking.
+// Inputs are addressed to ticks. Room.Input stamps each input's arrival time; the loop files it in the player's buffer
+// (InputWindow+1 slots, indexed by tick) unless it is late (its tick is simulated), early (more than InputWindow
+// ahead) or a duplicate (seq or tick not above the last accepted input's), and notes its lead: the time its tick is
+// due minus its arrival. Every tick the room hands the Sim exactly one input per connected player, in ascending
+// player order: the one addressed to the tick, else the fill of Schema.Fill marked Missed (counted once the player has
+// sent an input). A View is bounded by MaxRewind and by the newest snapshot the client acknowledged. The least lead
+// since the previous report goes out in the snapshot tail about every 100 ms. A disconnect or resume empties the
+// player's buffer: the client resends what Welcome.last_input_seq does not cover, to new ticks.
+//
+// Every tick the room then steps the Sim, stores the world in its history, sends the tick's events reliably, and on
+// snapshot ticks encodes the world (package snapcodec) once per distinct baseline the players' Sinks report and
+// offers the shared, reference-counted Frame to every Sink without blocking.
 //
 // Files: config.go (Config and defaults), clock.go (time source), room.go (the loop and the goroutine-safe API),
-// players.go (presence, input queues, grace, end), tick.go (one tick), snapshot.go (history, per-baseline encoding,
-// fan-out), sink.go (the Sink interface and pooled Frames), frames.go (ServerFrame encoding: snapshot, welcome,
+// players.go (presence, grace, end), inputs.go (input buffers, fill, View bounds, lead reports), tick.go (one tick),
+// snapshot.go (history, per-baseline encoding, fan-out), history.go (the history as a game.History for lag
+// compensation), sink.go (the Sink interface and pooled Frames), frames.go (ServerFrame encoding: snapshot, welcome,
 // events, results), observer.go (metrics hooks), events.go (room events for the server), errors.go.
 //
 // The clock: tick n is due at start + n·dt. A late loop runs the due ticks back to back, at most MaxCatchUp of them;

@@ -38,12 +38,12 @@ type lcRun struct {
 // simulated 150 ms round trip: the shooter's client draws the world as the SDK does (render time = newest snapshot
 // tick minus one snapshot interval minus a small margin, fractional, interpolated between the two snapshots around
 // it), aims at where it draws the target, leading it along its drawn motion, and sends each input with View = its
-// render time. The target strafes round the shooter in straight lines and turns about once a second. A shot is fired only when, in the
-// shooter's own drawing, it is a hit: the target is 250 to 500 units away and walks straight, clear of the walls,
-// for the whole flight (the shooter knows the target's course), and the shot would not hit a target that is already
-// dead (its hp as drawn, less the shots still on their way). With lag compensation the room must agree with the
-// shooter's drawing: at least 95% of the shots hit. Without it, the room tests where the target is when the
-// projectile arrives, about 190 ms of walking further on, and most shots miss.
+// render time. The target strafes round the shooter in straight lines and turns about once a second. A shot is fired
+// only when, in the shooter's own drawing, it is a hit: the target is 250 to 500 units away and walks straight, clear
+// of the walls, for the whole flight (the shooter knows the target's course), and the shot would not hit a target
+// that is already dead (its hp as drawn, less the shots still on their way). With lag compensation the room must
+// agree with the shooter's drawing: at least 95% of the shots hit. Without it, the room tests where the target is
+// when the projectile arrives, about 200 ms of walking further on, and most shots miss.
 func TestLagCompensation(t *testing.T) {
 	on := lagCompRun(t, true)
 	off := lagCompRun(t, false)

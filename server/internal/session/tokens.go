@@ -88,11 +88,55 @@ func NewResumeToken() []byte {
 	return b
 }
 
-// BindResume stores tok as the resume token of player in room (a join: tok has no predecessor).
+// BindResume stores tok as the resume token of player in room (a join: tok has no predecessor). A join whose Welcome
+// carries tok should reserve it with ReserveResume before the room can send that Welcome instead.
 func (t *Tokens) BindResume(tok []byte, roomID string, player game.PlayerID) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.resume.Add(string(tok), &resumeEntry{grant: ResumeGrant{RoomID: roomID, Player: player}})
+}
+
+// ResumeReservation holds the resume token of a join under way, from ReserveResume until Bind or Cancel.
+type ResumeReservation struct {
+	t   *Tokens
+	tok string
+	e   *resumeEntry
+}
+
+// ReserveResume stores tok, the resume token a join under way will send in its Welcome, before the room can send
+// that Welcome: a client may resume with it as soon as it reads it (its connection dropped at once, or another
+// connection takes over the player). Such a resume waits, as for a token another attempt holds, until the join ends:
+// Bind makes the token redeemable, Cancel forgets it. The caller must call one of them.
+func (t *Tokens) ReserveResume(tok []byte) *ResumeReservation {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	e := &resumeEntry{busy: make(chan struct{})}
+	t.resume.Add(string(tok), e)
+	return &ResumeReservation{t: t, tok: string(tok), e: e}
+}
+
+// Bind binds the reserved token to player in room: the join succeeded.
+func (r *ResumeReservation) Bind(roomID string, player game.PlayerID) {
+	r.end(&ResumeGrant{RoomID: roomID, Player: player})
+}
+
+// Cancel forgets the reserved token: the join failed. It does nothing after Bind.
+func (r *ResumeReservation) Cancel() { r.end(nil) }
+
+func (r *ResumeReservation) end(g *ResumeGrant) {
+	t := r.t
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if r.e.busy == nil {
+		return
+	}
+	if g != nil {
+		r.e.grant = *g
+	} else if cur, ok := t.resume.Peek(r.tok); ok && cur == r.e {
+		t.resume.Remove(r.tok)
+	}
+	close(r.e.busy)
+	r.e.busy = nil
 }
 
 // ResumeClaim is one resume attempt's hold on a redeemed token and on the successor reserved for it, from TakeResume

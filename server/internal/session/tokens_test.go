@@ -190,3 +190,45 @@ func TestJoinTokens(t *testing.T) {
 		t.Fatal("a forged join token was accepted")
 	}
 }
+
+// A join's token is reserved before the room can send the Welcome carrying it: a resume with it that races the join
+// waits for the join to end, then resumes that player (Bind) or is refused (Cancel).
+func TestResumeWaitsForTheReservingJoin(t *testing.T) {
+	tt := NewTokens(16, time.Minute, time.Minute)
+	for _, bind := range []bool{true, false} {
+		a := NewResumeToken()
+		r := tt.ReserveResume(a)
+		got := make(chan error, 1)
+		var grant ResumeGrant
+		go func() {
+			c, err := tt.TakeResume(context.Background(), a, NewResumeToken())
+			if err == nil {
+				grant = c.Grant
+				c.Done(true)
+			}
+			got <- err
+		}()
+		select {
+		case err := <-got:
+			t.Fatalf("the resume did not wait for the join: %v", err)
+		case <-time.After(30 * time.Millisecond):
+		}
+		if bind {
+			r.Bind("room1", 3)
+		} else {
+			r.Cancel()
+		}
+		r.Cancel() // after the end: nothing
+		select {
+		case err := <-got:
+			switch {
+			case bind && (err != nil || grant != (ResumeGrant{RoomID: "room1", Player: 3})):
+				t.Errorf("after Bind: %+v, %v", grant, err)
+			case !bind && !errors.Is(err, ErrUnknownToken):
+				t.Errorf("after Cancel: %v, want ErrUnknownToken", err)
+			}
+		case <-time.After(2 * time.Second):
+			t.Fatal("the resume did not proceed after the join ended")
+		}
+	}
+}

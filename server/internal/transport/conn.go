@@ -168,6 +168,12 @@ func (c *conn) join(j *pb.Join) {
 		err error
 	)
 	tok := session.NewResumeToken()
+	var resv *session.ResumeReservation
+	if _, resume := j.Target.(*pb.Join_ResumeToken); !resume {
+		// Stored before the room can send the Welcome that carries it: a resume racing this join waits for its end.
+		resv = h.cfg.Tokens.ReserveResume(tok)
+		defer resv.Cancel() // nothing once bound
+	}
 	switch t := j.Target.(type) {
 	case *pb.Join_JoinToken:
 		g, ok := h.cfg.Tokens.TakeJoin(t.JoinToken)
@@ -223,9 +229,9 @@ func (c *conn) join(j *pb.Join) {
 		c.refuse(code, reason)
 		return
 	}
-	if _, resume := j.Target.(*pb.Join_ResumeToken); !resume {
-		h.cfg.Tokens.BindResume(tok, r.ID(), res.Player) // a resume's token was reserved by TakeResume
-		c.confirmed = true                               // nothing to confirm: the token has no predecessor
+	if resv != nil {
+		resv.Bind(r.ID(), res.Player) // a resume's token was reserved by TakeResume
+		c.confirmed = true            // nothing to confirm: the token has no predecessor
 	}
 	c.room, c.player, c.resumeTok = r, res.Player, tok
 	c.deadline.Store(h.now.Load() + c.hbInterval)

@@ -94,7 +94,7 @@ func TestDecodeRejects(t *testing.T) {
 		{"seq 0", marshal(t, &pb.ClientFrame{Msg: &pb.ClientFrame_Input{Input: &pb.Input{Tick: 1, Values: []int32{0, 0, 0, 0}}}}), errBadFrame},
 		{"tick 0", marshal(t, &pb.ClientFrame{Msg: &pb.ClientFrame_Input{Input: &pb.Input{Seq: 1, Values: []int32{0, 0, 0, 0}}}}), errBadFrame},
 		{"render_frac 256", marshal(t, &pb.ClientFrame{Msg: &pb.ClientFrame_Input{Input: &pb.Input{Seq: 1, Tick: 1, RenderFrac: 256, Values: []int32{0, 0, 0, 0}}}}), errBadFrame},
-		{"tick twice", nested(slices.Concat(inputInner(&pb.Input{Seq: 1, Tick: 3, Values: []int32{0, 0, 0, 0}}),
+		{"tick 0 after a tick (the last one counts)", nested(slices.Concat(inputInner(&pb.Input{Seq: 1, Tick: 3, Values: []int32{0, 0, 0, 0}}),
 			protowire.AppendVarint(protowire.AppendTag(nil, 5, protowire.VarintType), 0))), errBadFrame},
 		{"version 1 only", marshal(t, &pb.ClientFrame{Msg: &pb.ClientFrame_Hello{Hello: &pb.Hello{ProtocolVersion: 1}}}), errVersion},
 		{"too few values", marshal(t, &pb.ClientFrame{Msg: &pb.ClientFrame_Input{Input: &pb.Input{Seq: 1, Tick: 1, Values: []int32{0, 0, 0}}}}), errBadFrame},
