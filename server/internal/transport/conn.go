@@ -418,9 +418,17 @@ func (c *conn) CloseWith(code uint16, reason string) {
 	_ = c.sc.SetReadDeadline(time.Now().Add(c.h.cfg.CloseTimeout))
 }
 
-// Abort drops the connection without a close frame.
+// Abort drops the connection without a close frame. When a write found that the peer reset the connection, the
+// socket is not closed here: what the peer sent before its reset (typically a Leave, then its close) is still in the
+// kernel's receive buffer, and closing would lose it (the player would wait out its grace period instead of
+// leaving). The read loop takes those frames and ends at the reset; CloseTimeout bounds it in any case.
 func (c *conn) Abort() {
-	if !c.isAborted.Swap(true) {
-		_ = c.ws.NetConn().Close()
+	if c.isAborted.Swap(true) {
+		return
 	}
+	if c.sc.reset.Load() {
+		_ = c.sc.SetReadDeadline(time.Now().Add(c.h.cfg.CloseTimeout))
+		return
+	}
+	_ = c.ws.NetConn().Close()
 }

@@ -377,6 +377,15 @@ type sealConn struct {
 	raw    syscall.RawConn // nil unless a plain TCP connection: see tryWrite
 	mu     sync.Mutex
 	sealed bool
+	// reset is set when a write found that the peer reset the connection (see conn.Abort).
+	reset atomic.Bool
+}
+
+// noteWriteErr records a write error that means the peer reset the connection.
+func (s *sealConn) noteWriteErr(err error) {
+	if errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) {
+		s.reset.Store(true)
+	}
 }
 
 // closeFrameB0 is the first byte of every close frame a server writes: FIN, no RSV bits, opcode 8. (The upgrade's
@@ -394,7 +403,9 @@ func (s *sealConn) Write(b []byte) (int, error) {
 	if len(b) > 0 && b[0] == closeFrameB0 {
 		s.sealed = true
 	}
-	return s.Conn.Write(b)
+	n, err := s.Conn.Write(b)
+	s.noteWriteErr(err)
+	return n, err
 }
 
 // writeFrames writes bytes the session framed itself (data frames, possibly the rest of a partly written run) unless
@@ -405,7 +416,9 @@ func (s *sealConn) writeFrames(b []byte) (int, error) {
 	if s.sealed {
 		return 0, net.ErrClosed
 	}
-	return s.Conn.Write(b)
+	n, err := s.Conn.Write(b)
+	s.noteWriteErr(err)
+	return n, err
 }
 
 // writeFinal writes b (the close frame) as the last bytes of the stream and half-closes the socket, so that the peer
@@ -418,6 +431,7 @@ func (s *sealConn) writeFinal(b []byte) error {
 	}
 	s.sealed = true
 	_, err := s.Conn.Write(b)
+	s.noteWriteErr(err)
 	if tc, ok := s.Conn.(*net.TCPConn); ok {
 		_ = tc.CloseWrite()
 	}

@@ -40,6 +40,7 @@ func (s *sealConn) tryWrite(b []byte) (n int, ok bool, err error) {
 	}); err != nil {
 		return n, true, err
 	}
+	s.noteWriteErr(werr)
 	return n, true, werr
 }
 
