@@ -381,6 +381,7 @@ type sealConn struct {
 	raw    syscall.RawConn // nil unless a plain TCP connection: see tryWrite
 	mu     sync.Mutex
 	sealed bool
+	try    tryWriter // guarded by mu: see tryWrite
 	// reset is set when a write found that the peer reset the connection (see conn.Abort).
 	reset atomic.Bool
 }
