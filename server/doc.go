@@ -55,7 +55,9 @@
 // again. Resuming with T again before the proof invalidates the T' of the earlier attempt (the only live tokens of a
 // player are its latest one and, until that one is proven, the one it replaced) and, if that connection is still
 // open, supersedes it (4503). A client therefore sends nothing between its Join and the Welcome. Resumes with the
-// same token are handled one after the other.
+// same token are handled one after the other, in the order their connections were accepted: an attempt on a
+// connection accepted before that of an attempt which already redeemed the token (a dead first attempt whose Join is
+// handled after the client's retry) is refused with 4503, and never supersedes the retry.
 //
 // Refusals: the server sends a Disconnect{code, reason, reconnect} frame, then closes the WebSocket with the same
 // code, and keeps reading until the client's close frame (or CloseTimeout) so that the client receives both.

@@ -134,3 +134,74 @@ func TestResumeTokenDiesOnceProven(t *testing.T) {
 		})
 	}
 }
+
+// TestResumeOvertakenByItsRetry: a client's first resume attempt dies before the server handled its Join (the bytes
+// wait in the server's receive buffer), and the client retries on a new connection, which the server handles first.
+// The first attempt, handled last, must not take the player back from the retry: it is refused with 4503, and the
+// retry plays on with its token. The test forces that order: the first connection is open (accepted) before the
+// retry dials, but sends its Hello and Join only once the retry has its Welcome.
+func TestResumeOvertakenByItsRetry(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		alive bool // the overtaken connection stays open to read its refusal
+	}{
+		{"overtaken attempt still open", true},
+		{"overtaken attempt already closed", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := testConfig()
+			cfg.HandshakeTimeout = 30 * time.Second // the overtaken connection waits for the retry, however slow
+			ts := startServer(t, cfg)
+			observer := dial(t, ts.addr, nil)
+			observer.t = t
+			observer.handshake("observer") // keeps the room alive
+
+			c := dial(t, ts.addr, nil)
+			c.t = t
+			w := c.handshake("resumer")
+			_ = c.ws.NetConn().Close()
+
+			first := dial(t, ts.addr, nil) // accepted now; its Join comes after the retry's
+			first.t = t
+			retry := startResume(t, ts.addr, w.ResumeToken)
+			w2 := retry.waitFor("welcome", 10*time.Second, isWelcome).GetWelcome()
+			if !w2.Resumed || w2.PlayerId != w.PlayerId {
+				t.Fatalf("retry: resumed %v player %d, want player %d", w2.Resumed, w2.PlayerId, w.PlayerId)
+			}
+
+			first.send(hello())
+			first.send(joinResume(w.ResumeToken))
+			if tc.alive {
+				first.expectClose(4503, true, 10*time.Second)
+			} else {
+				_ = first.ws.NetConn().Close()
+				deadline := time.Now().Add(10 * time.Second)
+				for { // until the server has handled (and refused) it
+					if metricValue(metricsText(t, ts.addr), `tickwire_resumes_total{result="superseded"}`) == 1 {
+						break
+					}
+					if code := retry.code(0); code != 0 || time.Now().After(deadline) {
+						t.Fatalf("the overtaken resume was not refused as superseded (the retry's close code: %d)", code)
+					}
+					time.Sleep(10 * time.Millisecond)
+				}
+			}
+
+			// The retry is still the player's connection: it is answered, and it is not closed.
+			retry.send(pingFrame(42))
+			retry.waitFor("pong", 10*time.Second, func(f *pb.ServerFrame) bool { return f.GetPong().GetClientTimeUs() == 42 })
+			retry.waitFor("snapshot", 10*time.Second, isSnapshot)
+			if code := retry.code(0); code != 0 {
+				t.Fatalf("the retry was closed with %d", code)
+			}
+			// Its token chain is intact: the token it redeemed is dead (it proved its successor with the ping), and
+			// the successor resumes the player, superseding the retry as usual.
+			startResume(t, ts.addr, w.ResumeToken).expectClose(4504, true, 10*time.Second)
+			c3 := startResume(t, ts.addr, w2.ResumeToken)
+			if w3 := c3.waitFor("welcome", 10*time.Second, isWelcome).GetWelcome(); w3.PlayerId != w.PlayerId {
+				t.Fatalf("resume with the retry's token: player %d, want %d", w3.PlayerId, w.PlayerId)
+			}
+			retry.expectClose(4503, true, 10*time.Second)
+		})
+	}
+}

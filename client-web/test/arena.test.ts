@@ -95,12 +95,12 @@ const ticks = JSON.parse(readFileSync(new URL("./testdata/arena_ticks_golden.jso
 test("prediction by tick replays the Go arena exactly, fills included", () => {
   assert.ok(ticks.ticks.length >= 1000 && ticks.ticks.some((t) => !t.input), "golden file too small or without fills");
   const model = arenaPrediction(ticks.params);
-  const p = new Predictor(model, { tickMs: 1000 / 30, fill: ticks.fill, neutral: [0, 0, 0, 0] });
+  const p = new Predictor(model, { fill: ticks.fill, neutral: [0, 0, 0, 0] });
   p.reconcile({ id: 1, kind: 1, fields: Int32Array.from(ticks.start) }, 0, 0, 0);
   let seq = 0;
   for (const t of ticks.ticks) {
     if (!t.input) continue; // the client sent nothing for this tick: the next input's replay fills it
-    p.applyLocal(++seq, t.tick, t.input, t.tick);
+    p.applyLocal(++seq, t.tick, t.input);
     assert.deepEqual(Array.from(p.predicted!), t.fields, `tick ${t.tick}`);
   }
   assert.equal(p.corrections + p.teleports, 0);
@@ -109,11 +109,11 @@ test("prediction by tick replays the Go arena exactly, fills included", () => {
 test("reconciling on any snapshot of the Go arena and replaying the ticks after it is exact", () => {
   const model = arenaPrediction(ticks.params);
   for (const at of [0, 6, 7, 499, 503, 777]) {
-    const p = new Predictor(model, { tickMs: 1000 / 30, fill: ticks.fill, neutral: [0, 0, 0, 0] });
+    const p = new Predictor(model, { fill: ticks.fill, neutral: [0, 0, 0, 0] });
     const snap = ticks.ticks[at]!;
     // Inputs up to the snapshot are applied (the last one with seq = its tick); the rest are in flight.
     const sent = ticks.ticks.filter((t) => t.input && t.tick <= snap.tick + 40);
-    for (const t of sent) p.applyLocal(t.tick, t.tick, t.input!, 0);
+    for (const t of sent) p.applyLocal(t.tick, t.tick, t.input!);
     const applied = sent.filter((t) => t.tick <= snap.tick).at(-1)?.tick ?? 0;
     p.reconcile({ id: 1, kind: 1, fields: Int32Array.from(snap.fields) }, snap.tick, applied, 0);
     const end = sent.at(-1)!;

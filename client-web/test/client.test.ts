@@ -102,9 +102,19 @@ test("handshake: Hello (version 2) then Join by mode; playing after Welcome; one
   assert.ok(s.frames("ping").length >= 1, "pings for RTT");
   assert.equal(h.client.stats().hashChecks, 1);
   assert.equal(h.client.stats().hashMismatches, 0);
-  // The snapshot applied no input (last_input_seq 0): the prediction ran ahead by every input sent.
-  const v = h.client.view(h.sched.now() + 40);
-  assert.equal(v.local?.fields[0], 16000 + 107 * inputs.length);
+  // The snapshot applied no input (last_input_seq 0): the prediction ran ahead by every input sent. It is drawn a tick
+  // behind the input clock: between the positions after the last two inputs sent (tick 101 was filled with the neutral
+  // input, so the position after the i-th input is 16000 + 107 * i).
+  const n = inputs.length;
+  const now = h.sched.now();
+  const x0 = h.client.view(now).local!.fields[0]!;
+  assert.ok(x0 >= 16000 + 107 * (n - 1) && x0 < 16000 + 107 * n, `drawn at ${x0}`);
+  // 40 ms later the clock has passed the next tick's due time with no input sent for it yet (the send timer is late):
+  // that tick is drawn from the held input, at the same steady speed, 107 per tick.
+  const x1 = h.client.view(now + 40).local!.fields[0]!;
+  assert.ok(x1 > 16000 + 107 * n, `drawn at ${x1}`);
+  assert.ok(Math.abs(x1 - x0 - (107 * 40) / (1000 / 30)) < 1e-6, `moved ${x1 - x0} in 40 ms`);
+  assert.equal(h.client.view(now).local?.fields[0], x0, "a frame at the same time draws the same place");
   let last: SentInput | undefined;
   h.client.on("input", (i) => (last = i));
   h.sched.advance(40);

@@ -59,6 +59,34 @@ export class FakeScheduler implements Scheduler {
   }
 }
 
+/**
+ * A Scheduler over a FakeScheduler whose one-shot timers fire late the way a busy page's do: `late(at)` says when a timer
+ * due at `at` runs (never before it). Intervals are passed through.
+ */
+export class LateTimers implements Scheduler {
+  constructor(
+    private readonly inner: FakeScheduler,
+    private readonly late: (at: number) => number,
+  ) {}
+
+  now(): number {
+    return this.inner.now();
+  }
+  setTimeout(fn: () => void, ms: number): TimerHandle {
+    const at = this.inner.now() + Math.max(0, ms);
+    return this.inner.setTimeout(fn, Math.max(at, this.late(at)) - this.inner.now());
+  }
+  clearTimeout(h: TimerHandle): void {
+    this.inner.clearTimeout(h);
+  }
+  setInterval(fn: () => void, ms: number): TimerHandle {
+    return this.inner.setInterval(fn, ms);
+  }
+  clearInterval(h: TimerHandle): void {
+    this.inner.clearInterval(h);
+  }
+}
+
 /** A WebSocket the test drives: it records what the client sends and delivers what the test says the server sends. */
 export class FakeSocket implements SocketLike {
   binaryType = "blob";

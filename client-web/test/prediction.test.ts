@@ -1,6 +1,6 @@
 // Prediction and reconciliation by tick over a simulated network: a server that applies exactly one input per tick
 // (the input addressed to it, else the fill), inputs and snapshots delayed by half the RTT each way with jitter, frames
-// drawn at 60 Hz.
+// drawn at 60 Hz on the client's input clock (its tick less one), as TickwireClient.view draws.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -65,6 +65,11 @@ interface SimOptions {
   send?: (t: number) => boolean;
   /** The held input at time t (ms). */
   input?: (t: number) => number[];
+  /**
+   * When the send timer set for a tick due at dueMs fires (default: on time). The inputs of every tick due by then are
+   * sent together.
+   */
+  sendTimer?: (dueMs: number) => number;
 }
 
 interface SimResult {
@@ -80,7 +85,7 @@ interface SimResult {
 
 function simulate(o: SimOptions): SimResult {
   const model = o.model ?? arenaPrediction(params);
-  const predictor = new Predictor(model, { tickMs: TICK_MS, fill: o.fill, neutral: NEUTRAL });
+  const predictor = new Predictor(model, { fill: o.fill, neutral: NEUTRAL });
   const rand = rng(o.seed);
   const delay = () => o.rttMs / 2 + rand() * o.jitterMs;
   const serverInput = o.serverInput ?? ((f, inp) => model.applyInput(f, inp));
@@ -101,6 +106,10 @@ function simulate(o: SimOptions): SimResult {
   let seq = 0;
   let clientTick = 0;
   let nextFrame = 0;
+  // The input clock is at tick t / TICK_MS + aheadTicks at time t; the send timer fires at fireAt.
+  const clockTick = (t: number) => t / TICK_MS + aheadTicks;
+  const dueAt = (k: number) => (k - aheadTicks) * TICK_MS;
+  let fireAt = 0;
   let snapshots = 0;
   let late = 0;
   let filled = 0;
@@ -109,16 +118,19 @@ function simulate(o: SimOptions): SimResult {
   down.push({ at: delay(), e: { id: 1, kind: 1, fields: server.slice() }, tick: 0, seq: 0 });
   for (let t = 0; t <= o.durationMs; t += 0.5) {
     // The client's input clock: the tick the room will be at when an input sent now arrives, plus a margin.
-    const want = Math.floor(t / TICK_MS) + aheadTicks;
-    if (want > clientTick && t <= (o.inputUntil ?? o.durationMs - 600)) {
-      clientTick = want;
-      if (o.send?.(t) ?? true) {
+    const want = Math.floor(clockTick(t));
+    if (want > clientTick && t >= fireAt && t <= (o.inputUntil ?? o.durationMs - 600)) {
+      // Without a send timer, one tick each time; a late timer sends every tick due since (a pair, or more).
+      for (let k = o.sendTimer && clientTick > 0 ? clientTick + 1 : want; k <= want; k++) {
+        clientTick = k;
+        if (!(o.send?.(t) ?? true)) continue;
         const values = input(t);
         seq++;
-        predictor.applyLocal(seq, clientTick, values, t);
+        predictor.applyLocal(seq, clientTick, values);
         lastUp = Math.max(lastUp, t + delay());
         up.push({ at: lastUp, seq, tick: clientTick, values });
       }
+      fireAt = o.sendTimer ? o.sendTimer(dueAt(clientTick + 1)) : 0;
     }
     while (up.length > 0 && up[0]!.at <= t) {
       const inp = up.shift()!;
@@ -146,7 +158,8 @@ function simulate(o: SimOptions): SimResult {
     }
     if (t >= nextFrame) {
       nextFrame += FRAME_MS;
-      const p = predictor.position(t);
+      // A tick due and not sent yet is drawn with the input the client holds (it sends no more after inputUntil).
+      const p = predictor.position(clockTick(t) - 1, t, t <= (o.inputUntil ?? o.durationMs - 600) ? input(t) : undefined);
       if (p) frames.push({ t, ...p });
     }
   }
@@ -172,6 +185,39 @@ test("at 100 ms RTT with jitter, a server with the same rules causes no correcti
     assert.ok(maxStep(r.frames) <= P.speed + 0.001, `seed ${seed}: max step ${maxStep(r.frames)}`);
     // Once the last inputs are in, the prediction is exactly the server's state.
     assert.deepEqual(Array.from(r.predictor.predicted!).slice(0, 2), Array.from(r.server).slice(0, 2));
+  }
+});
+
+test("inputs sent in pairs by a send timer up to 20 ms late are drawn at the clock's steady speed", () => {
+  for (const seed of [12, 13, 14]) {
+    const rand = rng(seed + 50);
+    let sends = 0;
+    const r = simulate({
+      rttMs: 100,
+      jitterMs: 20,
+      durationMs: 4000,
+      seed,
+      aheadMs: 150, // the timer's lateness on top of the delay and its jitter: no input reaches the room late
+      input: (t) => (t < 3000 ? [1, 0, 0, 0] : [0, 0, 0, 0]),
+      // The timer for a tick fires only at the next tick's due time, and then up to 20 ms late: two inputs at once.
+      sendTimer: (due) => {
+        sends++;
+        return due + TICK_MS + rand() * 20;
+      },
+    });
+    assert.ok(sends < 70, `${sends} timer firings for about 100 inputs`);
+    assert.equal(r.late, 0);
+    assert.equal(r.predictor.corrections, 0);
+    // While the input is held, every frame moves the speed times the ticks the clock advanced (0.5 ms steps: frames
+    // are 16.5 or 17 ms apart).
+    const held = r.frames.filter((f) => f.t > 300 && f.t < 3000);
+    assert.ok(held.length > 150, `${held.length} frames`);
+    for (let i = 1; i < held.length; i++) {
+      const a = held[i - 1]!;
+      const b = held[i]!;
+      const want = (P.speed * (b.t - a.t)) / TICK_MS;
+      assert.ok(Math.abs(b.x - a.x - want) < 1e-6, `seed ${seed}: the frame at ${b.t} ms moved ${b.x - a.x}, not ${want}`);
+    }
   }
 });
 
@@ -232,9 +278,9 @@ test("inputs that arrive after their tick are counted late and corrected from th
 
 test("prediction runs ahead of the server by the unapplied ticks", () => {
   const model = arenaPrediction(params);
-  const p = new Predictor(model, { tickMs: TICK_MS, neutral: NEUTRAL });
+  const p = new Predictor(model, { neutral: NEUTRAL });
   p.reconcile({ id: 1, kind: 1, fields: Int32Array.from([1000, 1000, 0, 0, 0, 100, 0]) }, 10, 0, 0);
-  for (let s = 1; s <= 5; s++) p.applyLocal(s, 10 + s, [1, 0, 0, 0], s * TICK_MS);
+  for (let s = 1; s <= 5; s++) p.applyLocal(s, 10 + s, [1, 0, 0, 0]);
   assert.equal(p.predicted![0], 1000 + 5 * P.speed);
   assert.equal(p.predictedTick, 15);
   // The server applied 2 of them: rebuilt from its state plus 3 replayed ticks, the same point.
@@ -243,7 +289,7 @@ test("prediction runs ahead of the server by the unapplied ticks", () => {
   assert.equal(p.predicted![0], 1000 + 5 * P.speed);
   assert.equal(p.corrections, 0);
   // The skipped ticks 16 and 17 are filled with the last input before them.
-  p.applyLocal(6, 18, [0, 1, 0, 0], 300);
+  p.applyLocal(6, 18, [0, 1, 0, 0]);
   assert.deepEqual([p.predicted![0], p.predicted![1]], [1000 + 7 * P.speed, 1000 + P.speed]);
 });
 
@@ -318,7 +364,7 @@ test("a teleport (respawn) beyond the threshold is applied at once", () => {
 
 test("the schema's teleport threshold overrides the model's snap distance", () => {
   const model = arenaPrediction(params);
-  const p = new Predictor(model, { tickMs: TICK_MS, teleport: 100 });
+  const p = new Predictor(model, { teleport: 100 });
   p.reconcile({ id: 1, kind: 1, fields: Int32Array.from([1000, 1000, 0, 0, 0, 100, 0]) }, 1, 0, 0);
   p.reconcile({ id: 1, kind: 1, fields: Int32Array.from([1200, 1000, 0, 0, 0, 100, 0]) }, 2, 0, 10);
   assert.equal(p.teleports, 1, "200 > 100: a jump, though below the model's 640");

@@ -9,7 +9,8 @@ import { TickwireClient } from "../src/sdk/client";
 import { InputClock } from "../src/sdk/clock";
 import { SnapCodec } from "../src/sdk/snapcodec";
 import { arenaPrediction } from "../src/arena/arena";
-import { FakeRoom, FakeScheduler, FakeSocket, rng } from "./fakes";
+import type { Scheduler } from "../src/sdk/transport";
+import { FakeRoom, FakeScheduler, FakeSocket, LateTimers, rng } from "./fakes";
 
 const params = (JSON.parse(readFileSync(new URL("../../game/arena/testdata/move_golden.json", import.meta.url), "utf8")) as {
   params: Record<string, number>;
@@ -33,7 +34,11 @@ interface Setup {
 }
 
 /** A client and a room with one-way delays of 50 ms ± jitter/2 each way (RTT 100 ms ± jitter). */
-function setup(seed: number, jitterMs: number, o: { startTick?: number; welcomeTick?: (t: number) => number; snapshotEvery?: number } = {}): Setup {
+function setup(
+  seed: number,
+  jitterMs: number,
+  o: { startTick?: number; welcomeTick?: (t: number) => number; snapshotEvery?: number; clientTimers?: (s: FakeScheduler) => Scheduler } = {},
+): Setup {
   const sched = new FakeScheduler();
   sched.t = 0;
   const rand = rng(seed);
@@ -60,7 +65,7 @@ function setup(seed: number, jitterMs: number, o: { startTick?: number; welcomeT
     url: "ws://test/ws",
     join: { mode: "arena" },
     prediction: (w) => arenaPrediction(w.params),
-    scheduler: sched,
+    scheduler: o.clientTimers ? o.clientTimers(sched) : sched,
     socket: (url) => {
       const s = new FakeSocket(url);
       sockets.push(s);
@@ -110,6 +115,49 @@ test("time sync: at RTT 100 ms ± 15 the input lead converges to the target with
     assert.equal(st.lateInputs, 0, `seed ${seed}: late inputs`);
     assert.equal(st.corrections, 0, `seed ${seed}: corrections`);
     assert.equal(st.lateInputs, s.room.inputs.filter((i) => i.verdict === "late").length, "late inputs counted as the room did");
+  }
+});
+
+test("a jittery send timer (inputs sent in pairs, up to 20 ms late) still draws the local player at a steady speed", () => {
+  for (const seed of [21, 22, 23]) {
+    // The client's timers fire only every other tick's due time, then up to 20 ms late; 10 snapshots per second, so
+    // that few sends ride on a received frame.
+    const rand = rng(seed + 100);
+    const s = setup(seed, 10, {
+      snapshotEvery: 3,
+      clientTimers: (inner) => new LateTimers(inner, (at) => Math.ceil(at / (2 * TICK_MS)) * 2 * TICK_MS + rand() * 20),
+    });
+    const sendTimes: number[] = [];
+    s.client.on("input", (i) => sendTimes.push(i.atMs));
+    s.client.connect();
+    s.client.setInput([0, 1, 0, 0]);
+    const frames: { t: number; y: number }[] = [];
+    const frameMs = 1000 / 60;
+    let before = { corrections: 0, clockResyncs: 0 };
+    for (let t = 0; t < 4000; t += frameMs) {
+      s.sched.advance(frameMs);
+      const l = s.client.view().local;
+      if (s.sched.now() <= 1500) before = s.client.stats();
+      else if (l) frames.push({ t: s.sched.now(), y: l.fields[1]! });
+    }
+    const st = s.client.stats();
+    // Once under way nothing else moves the drawing: the inputs the room got late were filled with the same input.
+    // (At the start the first pair can be late for the room, which then fills with the neutral input: a correction.)
+    assert.equal(st.corrections, before.corrections, `seed ${seed}: corrections while sampling`);
+    assert.equal(st.clockResyncs, before.clockResyncs, `seed ${seed}: re-syncs while sampling`);
+    // The sends did come in pairs: most inputs share their send time with another.
+    const paired = sendTimes.filter((t, i) => sendTimes[i - 1] === t || sendTimes[i + 1] === t).length;
+    assert.ok(paired >= 0.6 * sendTimes.length, `seed ${seed}: ${paired} of ${sendTimes.length} inputs sent in pairs`);
+    // Every frame moves the speed (107 per tick) times the ticks the input clock advanced, at most 5% off real time.
+    assert.ok(frames.length > 100, `${frames.length} frames`);
+    let worst = 0;
+    for (let i = 1; i < frames.length; i++) {
+      const a = frames[i - 1]!;
+      const b = frames[i]!;
+      const want = (107 * (b.t - a.t)) / TICK_MS;
+      worst = Math.max(worst, Math.abs((b.y - a.y) / want - 1));
+    }
+    assert.ok(worst <= 0.05 + 1e-9, `seed ${seed}: a frame moved ${(worst * 100).toFixed(1)}% off the steady speed`);
   }
 });
 

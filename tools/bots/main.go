@@ -47,7 +47,7 @@ func run(args []string) int {
 	fs.Uint64Var(&cfg.Seed, "seed", 1, "seed of the bots' random behaviour")
 	fs.StringVar(&cfg.Mode, "mode", "arena", "game mode to play")
 	fs.StringVar(&cfg.Matchmaker, "matchmaker", "", "join through this matchmaking service (http://host:port) instead of quick play")
-	fs.IntVar(&cfg.Drivers, "drivers", 0, "goroutines sending inputs (0: n/100, at most 16)")
+	fs.IntVar(&cfg.Drivers, "drivers", 0, "goroutines sending inputs (0: one per processor Go uses, at most n/100)")
 	jsonOut := fs.Bool("json", false, "print one JSON object instead of the summary")
 	progress := fs.Duration("progress", 2*time.Second, "progress line interval on stderr (0: none)")
 	verbose := fs.Bool("v", false, "log client warnings to stderr")

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -60,7 +61,9 @@ func (c *Config) validate() error {
 		c.Dialers = 32
 	}
 	if c.Drivers <= 0 {
-		c.Drivers = max(1, min(16, c.N/100))
+		// One per processor: more only add timer wake-ups, and splitting a room's bots over several drivers sends
+		// their inputs in several passes instead of one.
+		c.Drivers = max(1, min(runtime.GOMAXPROCS(0), c.N/100))
 	}
 	if c.StallAfter <= 0 {
 		c.StallAfter = time.Second

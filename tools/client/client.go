@@ -244,6 +244,7 @@ type Client struct {
 	ring         []sentInput
 	head, count  int
 	wbuf         []byte
+	fbuf         []byte // wbuf framed for the socket (plain connections)
 	lastDeadline time.Time
 	lastPing     time.Time
 	clock        *InputClock // from the first Welcome; restarted by every Welcome

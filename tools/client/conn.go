@@ -83,7 +83,7 @@ func (c *Client) connect(ctx context.Context, join *proto.Join) error {
 	_ = conn.WriteMessage(gws.OpcodeBinary, hello)
 	_ = conn.WriteMessage(gws.OpcodeBinary, jf)
 	c.stats.BytesOut.Add(int64(len(hello) + len(jf) + wsHeaderLen(len(hello), true) + wsHeaderLen(len(jf), true)))
-	go conn.ReadLoop()
+	go c.readLoop(conn, gc)
 
 	select {
 	case err := <-ch:

@@ -3,6 +3,7 @@ package client
 import (
 	"net"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -11,6 +12,7 @@ import (
 // postponed until the reader has drained what the kernel buffered, so the server's Disconnect frame is still seen.
 type gateConn struct {
 	net.Conn
+	raw syscall.RawConn // static: the plain socket's descriptor for Client.readLoop; nil for TLS or a wrapped conn
 
 	mu        sync.Mutex
 	cond      *sync.Cond
@@ -25,26 +27,43 @@ const lingerClose = 2 * time.Second
 
 func newGateConn(c net.Conn) *gateConn {
 	g := &gateConn{Conn: c}
+	if tc, ok := c.(*net.TCPConn); ok {
+		if raw, err := tc.SyscallConn(); err == nil {
+			g.raw = raw
+		}
+	}
 	g.cond = sync.NewCond(&g.mu)
 	return g
 }
 
 func (g *gateConn) Read(p []byte) (int, error) {
+	g.readGate()
+	n, err := g.Conn.Read(p)
+	if err != nil {
+		g.readFailed()
+	}
+	return n, err
+}
+
+// readGate waits while reading is stalled; it reports false once the socket is closed.
+func (g *gateConn) readGate() bool {
 	g.mu.Lock()
 	for g.stalled && !g.closed {
 		g.cond.Wait()
 	}
+	open := !g.closed
 	g.mu.Unlock()
-	n, err := g.Conn.Read(p)
-	if err != nil {
-		g.mu.Lock()
-		want := g.closeWant
-		g.mu.Unlock()
-		if want {
-			g.closeNow()
-		}
+	return open
+}
+
+// readFailed is called when a read fails: a Close postponed for draining happens now.
+func (g *gateConn) readFailed() {
+	g.mu.Lock()
+	want := g.closeWant
+	g.mu.Unlock()
+	if want {
+		_ = g.closeNow()
 	}
-	return n, err
 }
 
 func (g *gateConn) Write(p []byte) (int, error) {

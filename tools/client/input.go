@@ -2,6 +2,7 @@ package client
 
 import (
 	"errors"
+	"math/rand/v2"
 	"net"
 	"time"
 
@@ -98,7 +99,17 @@ func (c *Client) writeLocked(b []byte, now time.Time) error {
 		c.lastDeadline = now
 		_ = conn.SetWriteDeadline(now.Add(c.cfg.WriteTimeout))
 	}
-	err := conn.WriteMessage(gws.OpcodeBinary, b)
+	var err error
+	if g := c.gate; g != nil && g.raw != nil {
+		// A plain socket, read by Client.readLoop: frame the message here and write it in one call, as gws would
+		// (a Write is never interleaved with another), without gws's allocation per message.
+		c.fbuf = appendClientFrame(c.fbuf[:0], b, rand.Uint32())
+		if _, err = g.Write(c.fbuf); err != nil && !errors.Is(err, net.ErrClosed) {
+			_ = g.Close() // as gws does after a failed write: the read loop ends and the client resumes
+		}
+	} else {
+		err = conn.WriteMessage(gws.OpcodeBinary, b)
+	}
 	if err == nil {
 		c.stats.BytesOut.Add(int64(len(b) + wsHeaderLen(len(b), true)))
 	}

@@ -1,6 +1,7 @@
 package client
 
 import (
+	"encoding/binary"
 	"errors"
 
 	"google.golang.org/protobuf/encoding/protowire"
@@ -209,4 +210,27 @@ func wsHeaderLen(n int, masked bool) int {
 		h += 4
 	}
 	return h
+}
+
+// appendClientFrame appends payload as one final binary WebSocket frame from a client: the header (with the mask
+// bit), the masking key and the payload masked with it (RFC 6455 section 5.3).
+func appendClientFrame(dst, payload []byte, key uint32) []byte {
+	switch n := len(payload); {
+	case n < 126:
+		dst = append(dst, 0x82, 0x80|byte(n))
+	case n < 65536:
+		dst = append(dst, 0x82, 0x80|126, byte(n>>8), byte(n))
+	default:
+		dst = append(dst, 0x82, 0x80|127)
+		dst = binary.BigEndian.AppendUint64(dst, uint64(n))
+	}
+	var k [4]byte
+	binary.BigEndian.PutUint32(k[:], key)
+	dst = append(dst, k[:]...)
+	start := len(dst)
+	dst = append(dst, payload...)
+	for i := range payload {
+		dst[start+i] ^= k[i&3]
+	}
+	return dst
 }

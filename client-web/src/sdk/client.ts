@@ -241,6 +241,8 @@ export class TickwireClient extends Emitter<ClientEvents> {
   private readonly pingSent = new Map<bigint, number>();
   private matchEnded: MatchResult | undefined;
   private lastRenderTick = NaN;
+  // The input clock's jumpedTicks the drawing has followed.
+  private drawnJumps = 0;
 
   // Figures.
   private readonly snapMeter = new RateMeter();
@@ -374,20 +376,37 @@ export class TickwireClient extends Emitter<ClientEvents> {
     return this.clock?.serverTimeMs(this.sched.now()) ?? NaN;
   }
 
-  /** What to draw now: interpolated remote entities and the predicted local player. Call once per frame. */
+  /**
+   * What to draw now: interpolated remote entities and the predicted local player. Call once per frame.
+   *
+   * The local player is drawn on the input clock's timeline, one tick behind it: the input for tick k is sent when the
+   * clock reaches k, and its motion (the predicted positions of ticks k-1 to k) is drawn while the clock runs to k+1.
+   * So it moves at the clock's steady speed whatever the send timer does; a send that is late is drawn from the held
+   * input it will carry. A jump of the clock (a re-sync) is smoothed like a correction.
+   */
   view(nowMs: number = this.sched.now()): RenderView {
     const id = this.playerId;
     const rt = this.interp ? this.interp.renderTick(nowMs) : NaN;
     this.lastRenderTick = rt;
-    const predicted = this.predicting ? this.predictor?.predicted : undefined;
-    const pos = this.predicting ? this.predictor?.position(nowMs) : undefined;
+    const p = this.predicting ? this.predictor : undefined;
+    const predicted = p?.predicted;
+    let pos: { x: number; y: number } | undefined;
+    const ic = this.inputClock;
+    const jumped = ic ? ic.jumpedTicks - this.drawnJumps : 0;
+    if (ic) this.drawnJumps = ic.jumpedTicks;
+    if (p && predicted) {
+      const at = ic && ic.started ? ic.tick(nowMs) - 1 : NaN;
+      const next = this.inputValues();
+      if (jumped > 0) p.retime(at - jumped, at, nowMs, next);
+      pos = p.position(at, nowMs, next);
+    }
     let entities = this.interp ? this.interp.sample(rt, pos ? id : undefined) : [];
     let local: RenderEntity | undefined;
-    if (predicted && pos && this.predictor) {
+    if (p && predicted && pos) {
       const fields = Float64Array.from(predicted);
-      fields[this.predictor.model.xField] = pos.x;
-      fields[this.predictor.model.yField] = pos.y;
-      local = { id, kind: this.predictor.model.kind, fields };
+      fields[p.model.xField] = pos.x;
+      fields[p.model.yField] = pos.y;
+      local = { id, kind: p.model.kind, fields };
     } else {
       // No prediction (none configured, or not yet): the local player is drawn interpolated like the others.
       local = entities.find((e) => e.id === id);
@@ -582,12 +601,12 @@ export class TickwireClient extends Emitter<ClientEvents> {
       const tp = kind ? Math.max(kind.fields[model!.xField]?.teleport ?? 0, kind.fields[model!.yField]?.teleport ?? 0) : 0;
       // Without a model the Predictor still keeps the log of sent inputs (acks, late inputs, resends).
       this.predictor = new Predictor(model ?? NO_MODEL, {
-        tickMs: this.tickMs,
         fill: w.inputFill === InputFill.NEUTRAL ? "neutral" : "repeat",
         neutral,
         teleport: tp > 0 ? tp : undefined,
       });
       this.inputClock = new InputClock({ tickRate: w.tickRate, safetyMs: this.opts.leadSafetyMs });
+      this.drawnJumps = 0;
       if (!w.resumed) this.seq = 0;
       this.seq = Math.max(this.seq, w.lastInputSeq);
       if (!sameSession) this.lastTick = 0;
@@ -727,7 +746,7 @@ export class TickwireClient extends Emitter<ClientEvents> {
     this.sendInputFrame(seq, tick, values);
     const p = this.predictor;
     if (!p) return;
-    p.applyLocal(seq, tick, values, now);
+    p.applyLocal(seq, tick, values);
     const local = this.predicting ? p.predicted : undefined;
     this.emit("input", { seq, tick, values, atMs: now, local: local ? Array.from(local) : undefined });
   }

@@ -153,6 +153,8 @@ export class InputClock {
   maxDilationUsed = 0;
   /** Jumps forward after a large error, and jumps at start or re-sync (resumes, Pong refinements). */
   resyncs = 0;
+  /** The ticks the clock has jumped forward in all (re-syncs and Pong refinements; not starts). */
+  jumpedTicks = 0;
   /** Lead reports since the latest start. */
   reports = 0;
 
@@ -305,6 +307,7 @@ export class InputClock {
     this.dilation = 0;
     this.pushSegment(nowMs, offset);
     this.resyncs++;
+    this.jumpedTicks += ticks;
   }
 
   private setDilation(nowMs: number, d: number): void {

@@ -10,6 +10,12 @@
  * moves; otherwise the difference is a correction, which is smoothed away over a short time instead of snapping,
  * unless it is larger than the teleport threshold (a respawn).
  *
+ * Drawing follows a tick timeline, not the moments inputs happen to be sent: position(at) takes a fractional tick and
+ * interpolates the predicted positions of the ticks around it, which the Predictor keeps for the last RING ticks. The
+ * client draws at its input clock's tick less one, so the motion of the input for tick k is drawn while the clock runs
+ * from k to k+1, at the clock's steady speed however late or bunched the sends are. A tick whose input has not been
+ * sent yet (a late send timer) is extrapolated with the input the client is about to send.
+ *
  * Inputs for ticks up to T whose seq is above the snapshot's last_input_seq reached the room too late and were dropped
  * (the room applied the fill instead): they are counted and forgotten.
  *
@@ -48,8 +54,6 @@ export type FillPolicy = "repeat" | "neutral";
 
 /** Options of a Predictor. */
 export interface PredictorOptions {
-  /** Milliseconds per tick. */
-  readonly tickMs: number;
   /** The fill policy of the game (default "repeat"). */
   readonly fill?: FillPolicy;
   /** The neutral input (each value 0 clamped into its range): the fill before the first input and for "neutral". */
@@ -69,6 +73,10 @@ export interface Point {
 }
 
 const SIZES = 256;
+/** How many ticks of predicted positions are kept for drawing (a power of two). */
+const RING = 64;
+/** The most ticks drawn past the last input sent (extrapolated); further on, the drawing holds. */
+const MAX_EXTRAPOLATED = 3;
 
 /** Predicts the local player's entity; see the module documentation. Not tied to any network code. */
 export class Predictor {
@@ -83,7 +91,6 @@ export class Predictor {
   /** Inputs the room dropped as late (for a tick it had simulated when they arrived). */
   lateInputs = 0;
 
-  private readonly tickMs: number;
   private readonly smoothingMs: number;
   private readonly maxPending: number;
   private readonly repeat: boolean;
@@ -99,10 +106,14 @@ export class Predictor {
   private readonly sizes = new Float64Array(SIZES);
   private readonly sorted = new Float64Array(SIZES);
   private sizeN = 0;
-  // The position before the latest input, so that a render between two inputs moves smoothly.
-  private prevX = 0;
-  private prevY = 0;
-  private lastInputAt = -Infinity;
+  // The predicted positions of ticks ringLo..tick (slot t & (RING - 1)), for drawing between ticks.
+  private readonly ringX = new Float64Array(RING);
+  private readonly ringY = new Float64Array(RING);
+  private ringLo = 0;
+  // Scratch for extrapolating past the last tick sent, and the positions it gave.
+  private scratch: Int32Array | undefined;
+  private readonly extraX = new Float64Array(MAX_EXTRAPOLATED);
+  private readonly extraY = new Float64Array(MAX_EXTRAPOLATED);
   // The visual offset still being smoothed away, as of offsetAt.
   private offX = 0;
   private offY = 0;
@@ -112,7 +123,6 @@ export class Predictor {
     readonly model: PredictionModel,
     opts: PredictorOptions,
   ) {
-    this.tickMs = opts.tickMs;
     this.smoothingMs = opts.smoothingMs ?? 100;
     this.maxPending = opts.maxPending ?? 128;
     this.repeat = (opts.fill ?? "repeat") === "repeat";
@@ -146,16 +156,17 @@ export class Predictor {
     return a[Math.min(n - 1, Math.floor(0.95 * n))]!;
   }
 
-  /** Records an input the client is sending now for tick `tick` and advances the prediction to that tick. */
-  applyLocal(seq: number, tick: number, values: readonly number[], nowMs: number): void {
+  /**
+   * Records an input the client is sending for tick `tick` and advances the prediction to that tick. When it is sent
+   * does not matter: drawing follows the tick timeline (see position).
+   */
+  applyLocal(seq: number, tick: number, values: readonly number[]): void {
     this.pending.push({ seq, tick, values: values.slice() });
     if (this.pending.length > this.maxPending) this.pending.splice(0, this.pending.length - this.maxPending);
-    if (!this.state) return;
-    this.prevX = this.renderBaseX(nowMs);
-    this.prevY = this.renderBaseY(nowMs);
-    this.advance(this.state, this.tick, this.pending.length - 1, tick);
-    if (tick > this.tick) this.tick = tick;
-    this.lastInputAt = nowMs;
+    if (!this.state || tick <= this.tick) return;
+    this.advance(this.state, this.tick, this.pending.length - 1, tick, true);
+    this.tick = tick;
+    if (this.ringLo < tick - RING + 1) this.ringLo = tick - RING + 1;
   }
 
   /** Forgets the inputs the server has applied (seq <= lastInputSeq), keeping the newest of them as the fill. */
@@ -202,24 +213,27 @@ export class Predictor {
     }
     const next = server.fields.slice();
     const to = Math.max(tick, this.pending.length > 0 ? this.pending[this.pending.length - 1]!.tick : tick);
-    this.advance(next, tick, this.pending.length - 1, to);
     let old = this.state;
-    if (old && this.tick < to) {
+    const oldTick = this.tick;
+    if (old && oldTick < to) {
       // The prediction had fallen behind the room (no input sent for a while): carry it forward with the fill before
       // comparing, so that only a disagreement counts.
       old = old.slice();
-      this.advance(old, this.tick, this.pending.length - 1, to);
+      this.advance(old, oldTick, this.pending.length - 1, to, false);
     }
+    // The rebuilt positions of ticks tick..to replace the old ones; those before `tick` stay (shifted below).
+    const keep = old !== undefined && oldTick >= tick - 1 && this.ringLo <= tick;
+    this.record(tick, next);
+    this.advance(next, tick, this.pending.length - 1, to, true);
     this.state = next;
     this.tick = to;
-    const xf = this.model.xField;
-    const yf = this.model.yField;
+    this.ringLo = keep ? Math.max(this.ringLo, to - RING + 1) : Math.max(tick, to - RING + 1);
     if (!old) {
-      this.prevX = next[xf]!;
-      this.prevY = next[yf]!;
       this.offX = this.offY = 0;
       return;
     }
+    const xf = this.model.xField;
+    const yf = this.model.yField;
     const ex = old[xf]! - next[xf]!;
     const ey = old[yf]! - next[yf]!;
     if (ex === 0 && ey === 0) return;
@@ -227,9 +241,7 @@ export class Predictor {
     if (len > this.snapDistance) {
       this.teleports++;
       this.offX = this.offY = 0;
-      this.prevX = next[xf]!;
-      this.prevY = next[yf]!;
-      this.lastInputAt = -Infinity;
+      this.ringLo = Math.max(tick, to - RING + 1);
       return;
     }
     this.corrections++;
@@ -237,20 +249,54 @@ export class Predictor {
     this.largestCorrection = Math.max(this.largestCorrection, len);
     this.sizes[(this.corrections - 1) % SIZES] = len;
     if (this.sizeN < SIZES) this.sizeN++;
-    // Keep what is drawn continuous: shift the in-between segment with the state and absorb the jump in the offset.
-    const o = this.offsetNow(nowMs);
-    this.offX = o.x + ex;
-    this.offY = o.y + ey;
-    this.offsetAt = nowMs;
-    this.prevX -= ex;
-    this.prevY -= ey;
+    // Keep what is drawn continuous: shift the older ticks' positions with the state and absorb the jump in the offset.
+    for (let t = this.ringLo; t < tick; t++) {
+      this.ringX[t & (RING - 1)]! -= ex;
+      this.ringY[t & (RING - 1)]! -= ey;
+    }
+    this.addOffset(ex, ey, nowMs);
   }
 
-  /** Where to draw the local entity at nowMs (field units, fractional), or undefined without a prediction. */
-  position(nowMs: number): Point | undefined {
+  /**
+   * Where to draw the local entity at the fractional tick `at` (field units, fractional), or undefined without a
+   * prediction. The position is interpolated between the predicted positions of the ticks floor(at) and floor(at) + 1,
+   * plus what remains of the corrections (smoothed over time, nowMs). A tick after the last input sent is extrapolated
+   * with `next` (the input the client will send for it; default: the fill), up to a few ticks; a tick before the
+   * positions kept, or NaN, draws the oldest, or the latest for NaN.
+   */
+  position(at: number, nowMs: number, next?: readonly number[]): Point | undefined {
     if (!this.state) return undefined;
+    let x: number;
+    let y: number;
+    if (Number.isNaN(at)) {
+      x = this.state[this.model.xField]!;
+      y = this.state[this.model.yField]!;
+    } else if (at <= this.ringLo) {
+      x = this.ringX[this.ringLo & (RING - 1)]!;
+      y = this.ringY[this.ringLo & (RING - 1)]!;
+    } else {
+      const k = Math.floor(at);
+      const f = at - k;
+      if (k + 1 > this.tick) this.extrapolate(Math.min(k + 1, this.tick + MAX_EXTRAPOLATED), next);
+      x = this.xAt(k) + (f > 0 ? (this.xAt(k + 1) - this.xAt(k)) * f : 0);
+      y = this.yAt(k) + (f > 0 ? (this.yAt(k + 1) - this.yAt(k)) * f : 0);
+    }
     const o = this.offsetNow(nowMs);
-    return { x: this.renderBaseX(nowMs) + o.x, y: this.renderBaseY(nowMs) + o.y };
+    return { x: x + o.x, y: y + o.y };
+  }
+
+  /**
+   * Moves the drawing from tick `from` to tick `to` at once (the input clock jumped) without a jump on screen: the
+   * difference is smoothed away like a correction.
+   */
+  retime(from: number, to: number, nowMs: number, next?: readonly number[]): void {
+    if (!this.state || Number.isNaN(from) || Number.isNaN(to)) return;
+    const a = this.position(from, nowMs, next)!;
+    const b = this.position(to, nowMs, next)!;
+    const ex = a.x - b.x;
+    const ey = a.y - b.y;
+    if ((ex === 0 && ey === 0) || Math.hypot(ex, ey) > this.snapDistance) return;
+    this.addOffset(ex, ey, nowMs);
   }
 
   /**
@@ -261,7 +307,6 @@ export class Predictor {
     this.state = undefined;
     this.applied = this.neutral;
     this.offX = this.offY = 0;
-    this.lastInputAt = -Infinity;
   }
 
   /** Forgets everything (a new room or a fresh join). */
@@ -271,7 +316,6 @@ export class Predictor {
     this.tick = 0;
     this.applied = this.neutral;
     this.offX = this.offY = 0;
-    this.lastInputAt = -Infinity;
   }
 
   private setApplied(p: PendingInput): void {
@@ -280,9 +324,9 @@ export class Predictor {
 
   /**
    * Advances fields from tick `from` to tick `to` as the room would: at each tick the pending input addressed to it
-   * (among pending[0..last]) or the fill, then the model's step.
+   * (among pending[0..last]) or the fill, then the model's step; `record` keeps each tick's position for drawing.
    */
-  private advance(fields: Int32Array, from: number, last: number, to: number): void {
+  private advance(fields: Int32Array, from: number, last: number, to: number, record: boolean): void {
     // The fill for "repeat": the last input applied before `from`, i.e. the newest pending input at or before from,
     // else the one the room reported applied.
     let i = 0;
@@ -298,22 +342,48 @@ export class Predictor {
       }
       this.model.applyInput(fields, input);
       this.model.step?.(fields);
+      if (record && t > to - RING) this.record(t, fields);
     }
   }
 
-  private alpha(nowMs: number): number {
-    const a = (nowMs - this.lastInputAt) / this.tickMs;
-    return a >= 1 ? 1 : a <= 0 ? 0 : a;
+  private record(t: number, fields: Int32Array): void {
+    this.ringX[t & (RING - 1)] = fields[this.model.xField]!;
+    this.ringY[t & (RING - 1)] = fields[this.model.yField]!;
   }
 
-  private renderBaseX(nowMs: number): number {
-    const cur = this.state ? this.state[this.model.xField]! : this.prevX;
-    return this.prevX + (cur - this.prevX) * this.alpha(nowMs);
+  /** Predicts ticks tick+1..to (at most MAX_EXTRAPOLATED) from the state with `next`, into extraX/extraY. */
+  private extrapolate(to: number, next: readonly number[] | undefined): void {
+    const st = this.state!;
+    if (!this.scratch || this.scratch.length !== st.length) this.scratch = new Int32Array(st.length);
+    const f = this.scratch;
+    f.set(st);
+    const last = this.pending.length > 0 ? this.pending[this.pending.length - 1]! : undefined;
+    const fill = last && last.tick <= this.tick ? last.values : this.applied;
+    const input = next ?? (this.repeat ? fill : this.neutral);
+    for (let t = this.tick + 1; t <= to; t++) {
+      this.model.applyInput(f, input);
+      this.model.step?.(f);
+      this.extraX[t - this.tick - 1] = f[this.model.xField]!;
+      this.extraY[t - this.tick - 1] = f[this.model.yField]!;
+    }
   }
 
-  private renderBaseY(nowMs: number): number {
-    const cur = this.state ? this.state[this.model.yField]! : this.prevY;
-    return this.prevY + (cur - this.prevY) * this.alpha(nowMs);
+  /** The position of tick t for drawing: kept, extrapolated (after extrapolate), or held at the ends. */
+  private xAt(t: number): number {
+    if (t <= this.tick) return this.ringX[Math.max(t, this.ringLo) & (RING - 1)]!;
+    return this.extraX[Math.min(t - this.tick, MAX_EXTRAPOLATED) - 1]!;
+  }
+
+  private yAt(t: number): number {
+    if (t <= this.tick) return this.ringY[Math.max(t, this.ringLo) & (RING - 1)]!;
+    return this.extraY[Math.min(t - this.tick, MAX_EXTRAPOLATED) - 1]!;
+  }
+
+  private addOffset(ex: number, ey: number, nowMs: number): void {
+    const o = this.offsetNow(nowMs);
+    this.offX = o.x + ex;
+    this.offY = o.y + ey;
+    this.offsetAt = nowMs;
   }
 
   private offsetNow(nowMs: number): Point {

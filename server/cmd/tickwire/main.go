@@ -38,6 +38,7 @@ func run(args []string) error {
 	fs.IntVar(&opts.SnapshotEvery, "arena-snapshot-every", 1, "a snapshot every this many ticks (3 at 30 Hz: 10 snapshots per second)")
 	timeLimit := fs.Int("arena-time-limit", 0, "arena match length in seconds (0: none)")
 	scoreLimit := fs.Int("arena-score-limit", 0, "arena score that wins the match (0: none)")
+	lagComp := fs.Bool("arena-lag-compensation", true, "arena hit tests rewind to what the shooter was drawing (up to -max-rewind)")
 	debugAddr := fs.String("debug-addr", "", "serve Go's profiler (/debug/pprof/) on this separate address, e.g. 127.0.0.1:6060; empty: off")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: tickwire [flags]\n\n"+
@@ -79,6 +80,10 @@ func run(args []string) error {
 	}
 	opts.Settings["time_limit_s"] = fmt.Sprint(*timeLimit)
 	opts.Settings["score_limit"] = fmt.Sprint(*scoreLimit)
+	opts.Settings["lag_compensation"] = "0"
+	if *lagComp {
+		opts.Settings["lag_compensation"] = "1"
+	}
 	if err := srv.RegisterGame(arena.Mode, arena.Factory, opts); err != nil {
 		return err
 	}

@@ -105,7 +105,7 @@ func New() *Metrics {
 	m.droppedEarly = m.inputsDropped.WithLabelValues(string(room.DropEarly))
 	m.droppedDuplicate = m.inputsDropped.WithLabelValues(string(room.DropDuplicate))
 	m.resumes = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tickwire_resumes_total",
-		Help: "Resume attempts by result (ok, expired, invalid_token, failed)."}, []string{"result"})
+		Help: "Resume attempts by result (ok, expired, invalid_token, superseded, failed)."}, []string{"result"})
 	m.disconnects = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tickwire_disconnects_total",
 		Help: "Connections closed, by close code (0: the peer vanished without a close frame)."}, []string{"code"})
 	m.refusedHTTP = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tickwire_upgrades_refused_total",

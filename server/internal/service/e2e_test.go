@@ -503,3 +503,44 @@ func TestBackfillE2E(t *testing.T) {
 		t.Fatalf("rooms %+v, want the one room full again", rooms)
 	}
 }
+
+// TestLeaveFreesSeatE2E: a player who leaves frees its seat at once (player_left), even when its client closes the
+// socket right after the Leave while snapshots are still arriving. The client's close then resets the connection,
+// the server's next snapshot write fails, and the server used to close its socket on that error before its read
+// loop had taken the Leave from the kernel's buffer: the player waited out the grace period (player_disconnected)
+// instead, and matchmaking could not backfill the seat (seen under load, several in 60).
+func TestLeaveFreesSeatE2E(t *testing.T) {
+	st := startStackCap(t, matchmaker.Config{}, 16)
+	sub, err := st.svc.Hub().Subscribe(service.Filter{Types: []string{service.EventPlayerLeft, service.EventPlayerDisconnected}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	for i := range 30 {
+		c, err := client.Dial(ctx, client.Config{URL: st.wsURL, Mode: arena.Mode, Name: "p", NoResume: true, Logger: quiet})
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := c.Welcome().PlayerId
+		time.Sleep(100 * time.Millisecond) // snapshots are flowing, some unread, when it closes
+		if err := c.Close(); err != nil && !errors.Is(err, client.ErrLeft) {
+			t.Fatalf("close %d: %v", i, err)
+		}
+		for ev := (service.Event{}); ev.PlayerID != id; {
+			select {
+			case b := <-sub.Events():
+				ev = service.Event{}
+				if err := json.Unmarshal(b, &ev); err != nil {
+					t.Fatal(err)
+				}
+			case <-ctx.Done():
+				t.Fatalf("close %d: no event for player %d", i, id)
+			}
+			if ev.PlayerID == id && ev.Type != service.EventPlayerLeft {
+				t.Fatalf("close %d: %s (%s), want %s", i, ev.Type, ev.Reason, service.EventPlayerLeft)
+			}
+		}
+	}
+}

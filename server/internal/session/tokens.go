@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/golang-lru/v2/expirable"
@@ -35,6 +36,10 @@ type JoinGrant struct {
 // ErrUnknownToken: the resume token is unknown, forged, expired, or dead (its successor was proven received).
 var ErrUnknownToken = errors.New("session: unknown resume token")
 
+// ErrSupersededAttempt: a connection that arrived later has already redeemed the resume token: this attempt is older
+// than the client's latest one and must not take the player from it.
+var ErrSupersededAttempt = errors.New("session: a newer connection resumed with this token")
+
 // Tokens is the table of resume and join tokens, safe for concurrent use. Each kind lives in its own size-bounded,
 // expiring LRU, so a flood of abandoned sessions costs at most size entries each.
 //
@@ -47,10 +52,17 @@ var ErrUnknownToken = errors.New("session: unknown resume token")
 // dead. Redeeming T again before that invalidates the T' issued to the previous attempt, so at most one successor is
 // ever live: the latest one. Attempts that redeem the same token are serialized (TakeResume waits for the previous
 // one to end), so the table and the room see them in the same order.
+//
+// "Latest" is the order in which the attempts' connections arrived (Arrival), not the order in which their frames
+// happen to be handled: a client whose first attempt's socket died retries on a new connection, and the dead
+// connection's Join, still in the server's receive buffer, may be handled after the retry's. It is refused
+// (ErrSupersededAttempt) instead of taking the player back from the retry.
 type Tokens struct {
 	// Static after construction.
 	now        func() time.Time
 	maxJoinTTL time.Duration
+
+	arrivals atomic.Uint64 // the last number Arrival returned
 
 	// mu makes each step over one or more entries atomic (expirable.LRU locks each call on its own); the fields of a
 	// *resumeEntry are guarded by mu too.
@@ -65,6 +77,8 @@ type resumeEntry struct {
 	prev  string        // the token this one succeeds, still redeemable until this one is proven received ("": none)
 	next  string        // the successor issued to the last attempt that redeemed this token, not yet proven ("": none)
 	busy  chan struct{} // non-nil while an attempt holds this token (and its reserved successor); closed when it ends
+	// arrival is the Arrival of the connection of the latest attempt that redeemed this token (0: none yet).
+	arrival uint64
 }
 
 // NewTokens makes a table holding at most size tokens of each kind; resume tokens are remembered for resumeTTL (longer
@@ -87,6 +101,10 @@ func NewResumeToken() []byte {
 	}
 	return b
 }
+
+// Arrival returns a number above every one it returned before. The transport takes one for each connection as it
+// is accepted and passes it to TakeResume, which orders the resume attempts of a token by it.
+func (t *Tokens) Arrival() uint64 { return t.arrivals.Add(1) }
 
 // BindResume stores tok as the resume token of player in room (a join: tok has no predecessor). A join whose Welcome
 // carries tok should reserve it with ReserveResume before the room can send that Welcome instead.
@@ -154,9 +172,10 @@ type ResumeClaim struct {
 // TakeResume redeems tok for one resume attempt and reserves next as its successor (the token the attempt's Welcome
 // carries). Redeeming tok kills its own predecessor (the client holds tok, so it received it) and the successor
 // issued to any earlier attempt with tok. While another attempt holds tok, TakeResume waits for it to end, at most
-// until ctx is done (then it returns ctx's error). A token that is not redeemable gives ErrUnknownToken. The caller
-// must call Done on the claim.
-func (t *Tokens) TakeResume(ctx context.Context, tok, next []byte) (*ResumeClaim, error) {
+// until ctx is done (then it returns ctx's error). A token that is not redeemable gives ErrUnknownToken; one that an
+// attempt from a later connection (a higher arrival, from Arrival) already redeemed gives ErrSupersededAttempt, and
+// stays as that attempt left it. The caller must call Done on the claim.
+func (t *Tokens) TakeResume(ctx context.Context, tok, next []byte, arrival uint64) (*ResumeClaim, error) {
 	if len(tok) != ResumeTokenBytes || len(next) != ResumeTokenBytes {
 		return nil, ErrUnknownToken
 	}
@@ -168,7 +187,12 @@ func (t *Tokens) TakeResume(ctx context.Context, tok, next []byte) (*ResumeClaim
 			t.mu.Unlock()
 			return nil, ErrUnknownToken
 		}
+		if arrival < e.arrival {
+			t.mu.Unlock()
+			return nil, ErrSupersededAttempt
+		}
 		if e.busy == nil {
+			e.arrival = arrival
 			t.dropPrevLocked(key, e)
 			if e.next != "" {
 				t.resume.Remove(e.next)

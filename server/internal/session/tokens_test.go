@@ -11,7 +11,7 @@ import (
 func resume(t *testing.T, tt *Tokens, tok []byte, resumed bool) []byte {
 	t.Helper()
 	next := NewResumeToken()
-	c, err := tt.TakeResume(context.Background(), tok, next)
+	c, err := tt.TakeResume(context.Background(), tok, next, tt.Arrival())
 	if err != nil {
 		t.Fatalf("TakeResume: %v", err)
 	}
@@ -21,7 +21,7 @@ func resume(t *testing.T, tt *Tokens, tok []byte, resumed bool) []byte {
 
 func refused(t *testing.T, tt *Tokens, tok []byte, why string) {
 	t.Helper()
-	if _, err := tt.TakeResume(context.Background(), tok, NewResumeToken()); !errors.Is(err, ErrUnknownToken) {
+	if _, err := tt.TakeResume(context.Background(), tok, NewResumeToken(), tt.Arrival()); !errors.Is(err, ErrUnknownToken) {
 		t.Fatalf("%s: TakeResume = %v, want ErrUnknownToken", why, err)
 	}
 }
@@ -35,7 +35,7 @@ func TestResumeTokensAreBoundAndDieOnceConfirmed(t *testing.T) {
 	tt.BindResume(a, "room1", 7)
 	refused(t, tt, b, "an unbound token")
 	a1 := NewResumeToken()
-	c, err := tt.TakeResume(context.Background(), a, a1)
+	c, err := tt.TakeResume(context.Background(), a, a1, tt.Arrival())
 	if err != nil || c.Grant.RoomID != "room1" || c.Grant.Player != 7 {
 		t.Fatalf("TakeResume = %+v, %v", c, err)
 	}
@@ -44,7 +44,7 @@ func TestResumeTokensAreBoundAndDieOnceConfirmed(t *testing.T) {
 	refused(t, tt, a, "a used token after its successor was confirmed")
 	refused(t, tt, a[:10], "a short token")
 	// The successor carries the same grant.
-	c, err = tt.TakeResume(context.Background(), a1, NewResumeToken())
+	c, err = tt.TakeResume(context.Background(), a1, NewResumeToken(), tt.Arrival())
 	if err != nil || c.Grant != (ResumeGrant{RoomID: "room1", Player: 7}) {
 		t.Fatalf("successor: %+v, %v", c, err)
 	}
@@ -101,26 +101,26 @@ func TestResumeAttemptsAreSerialized(t *testing.T) {
 	a := NewResumeToken()
 	tt.BindResume(a, "r", 5)
 	a1 := NewResumeToken()
-	c1, err := tt.TakeResume(context.Background(), a, a1)
+	c1, err := tt.TakeResume(context.Background(), a, a1, tt.Arrival())
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
-	if _, err := tt.TakeResume(ctx, a, NewResumeToken()); !errors.Is(err, context.DeadlineExceeded) {
+	if _, err := tt.TakeResume(ctx, a, NewResumeToken(), tt.Arrival()); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("a second attempt while the first holds the token: %v, want to wait until the deadline", err)
 	}
 	got := make(chan error, 2)
 	a2 := NewResumeToken()
 	go func() {
-		c, err := tt.TakeResume(context.Background(), a, a2)
+		c, err := tt.TakeResume(context.Background(), a, a2, tt.Arrival())
 		if err == nil {
 			c.Done(true)
 		}
 		got <- err
 	}()
 	go func() {
-		c, err := tt.TakeResume(context.Background(), a1, NewResumeToken())
+		c, err := tt.TakeResume(context.Background(), a1, NewResumeToken(), tt.Arrival())
 		if err == nil {
 			c.Done(true)
 		}
@@ -201,7 +201,7 @@ func TestResumeWaitsForTheReservingJoin(t *testing.T) {
 		got := make(chan error, 1)
 		var grant ResumeGrant
 		go func() {
-			c, err := tt.TakeResume(context.Background(), a, NewResumeToken())
+			c, err := tt.TakeResume(context.Background(), a, NewResumeToken(), tt.Arrival())
 			if err == nil {
 				grant = c.Grant
 				c.Done(true)
@@ -230,5 +230,53 @@ func TestResumeWaitsForTheReservingJoin(t *testing.T) {
 		case <-time.After(2 * time.Second):
 			t.Fatal("the resume did not proceed after the join ended")
 		}
+	}
+}
+
+// TestResumeAttemptsInArrivalOrder: an attempt whose connection arrived before that of the attempt that last redeemed
+// the token (a retry overtook it: the client's first connection died with its Join still unread) is refused, and
+// leaves the later attempt's successor live; attempts from later connections go on as usual.
+func TestResumeAttemptsInArrivalOrder(t *testing.T) {
+	tt := NewTokens(16, time.Minute, time.Minute)
+	a := NewResumeToken()
+	tt.BindResume(a, "r", 9)
+	dead, retry := tt.Arrival(), tt.Arrival() // the first attempt's connection, then the retry's
+
+	a2 := NewResumeToken()
+	c, err := tt.TakeResume(context.Background(), a, a2, retry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Done(true)
+	if _, err := tt.TakeResume(context.Background(), a, NewResumeToken(), dead); !errors.Is(err, ErrSupersededAttempt) {
+		t.Fatalf("the overtaken attempt: %v, want ErrSupersededAttempt", err)
+	}
+	if e, ok := tt.resume.Peek(string(a2)); !ok || e.busy != nil {
+		t.Fatal("the retry's successor is not live after the overtaken attempt")
+	}
+	// The refused attempt did not use the token up: a later connection still resumes with it (the retry died too).
+	a3 := NewResumeToken()
+	if c, err = tt.TakeResume(context.Background(), a, a3, tt.Arrival()); err != nil {
+		t.Fatalf("a later attempt: %v", err)
+	}
+	c.Done(true)
+	refused(t, tt, a2, "the successor issued to the retry, after a later attempt")
+
+	// An overtaken attempt that waited for the token while the later one held it is refused too.
+	b := NewResumeToken()
+	tt.BindResume(b, "r", 10)
+	dead, retry = tt.Arrival(), tt.Arrival()
+	held, err := tt.TakeResume(context.Background(), b, NewResumeToken(), retry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan error, 1)
+	go func() {
+		_, err := tt.TakeResume(context.Background(), b, NewResumeToken(), dead)
+		got <- err
+	}()
+	held.Done(true)
+	if err := <-got; !errors.Is(err, ErrSupersededAttempt) {
+		t.Fatalf("the overtaken attempt after waiting: %v, want ErrSupersededAttempt", err)
 	}
 }

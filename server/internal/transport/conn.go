@@ -37,8 +37,9 @@ type conn struct {
 	ws          *gws.Conn
 	sc          *sealConn // under ws
 	sess        *session.Session
-	hbInterval  int64 // heartbeat timeout in ns
-	handshakeTO int64 // handshake timeout in ns
+	hbInterval  int64  // heartbeat timeout in ns
+	handshakeTO int64  // handshake timeout in ns
+	arrival     uint64 // the order the connection was accepted in (Tokens.Arrival): resume attempts go by it
 
 	// Atomics, shared by the read loop, the sweeper, the session's writer and Shutdown.
 	state     atomic.Int32
@@ -62,13 +63,14 @@ type conn struct {
 	input     game.Input
 }
 
-func newConn(h *Handler, ws *gws.Conn, sc *sealConn) *conn {
+func newConn(h *Handler, ws *gws.Conn, sc *sealConn, arrival uint64) *conn {
 	c := &conn{
 		h:           h,
 		ws:          ws,
 		sc:          sc,
 		hbInterval:  int64(h.cfg.HeartbeatTimeout),
 		handshakeTO: int64(h.cfg.HandshakeTimeout),
+		arrival:     arrival,
 	}
 	c.limiter = *rate.NewLimiter(rate.Limit(h.cfg.InputRate), h.cfg.InputBurst)
 	c.deadline.Store(time.Now().UnixNano() + c.handshakeTO)
@@ -187,11 +189,16 @@ func (c *conn) join(j *pb.Join) {
 		}
 		res, err = r.Join(ctx, room.JoinRequest{Sink: c.sess, Name: g.Name, ResumeToken: tok})
 	case *pb.Join_ResumeToken:
-		claim, cerr := h.cfg.Tokens.TakeResume(ctx, t.ResumeToken, tok)
+		claim, cerr := h.cfg.Tokens.TakeResume(ctx, t.ResumeToken, tok, c.arrival)
 		switch {
 		case errors.Is(cerr, session.ErrUnknownToken):
 			h.m.Resume("invalid_token")
 			c.refuse(CodeInvalidToken, "resume token unknown or already used")
+			return
+		case errors.Is(cerr, session.ErrSupersededAttempt):
+			// A connection opened after this one resumed already: the client moved on from this one.
+			h.m.Resume("superseded")
+			c.refuse(CodeSuperseded, "a newer connection resumed this player")
 			return
 		case cerr != nil:
 			h.m.Resume("failed")
@@ -418,9 +425,17 @@ func (c *conn) CloseWith(code uint16, reason string) {
 	_ = c.sc.SetReadDeadline(time.Now().Add(c.h.cfg.CloseTimeout))
 }
 
-// Abort drops the connection without a close frame.
+// Abort drops the connection without a close frame. When a write found that the peer reset the connection, the
+// socket is not closed here: what the peer sent before its reset (typically a Leave, then its close) is still in the
+// kernel's receive buffer, and closing would lose it (the player would wait out its grace period instead of
+// leaving). The read loop takes those frames and ends at the reset; CloseTimeout bounds it in any case.
 func (c *conn) Abort() {
-	if !c.isAborted.Swap(true) {
-		_ = c.ws.NetConn().Close()
+	if c.isAborted.Swap(true) {
+		return
 	}
+	if c.sc.reset.Load() {
+		_ = c.sc.SetReadDeadline(time.Now().Add(c.h.cfg.CloseTimeout))
+		return
+	}
+	_ = c.ws.NetConn().Close()
 }

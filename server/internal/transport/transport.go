@@ -46,6 +46,7 @@ const (
 	CodeBadFrame         uint16 = 4500
 	CodeUnsupportedVer   uint16 = 4501
 	CodeHandshakeTimeout uint16 = 4502
+	CodeSuperseded       uint16 = 4503
 	CodeInvalidToken     uint16 = 4504
 	CodeResumeExpired    uint16 = 4505
 	CodeRoomNotFound     uint16 = 4506
@@ -179,13 +180,16 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		br = bufio.NewReaderSize(netConn, h.cfg.ReadBufferBytes)
 	}
 	sc := &sealConn{Conn: netConn, raw: rawConnOf(netConn)}
+	// Numbered before the upgrade's response is written: a client that opens another connection once this one is
+	// up gets a higher number, whichever of the two handlers runs first from here on.
+	arrival := h.cfg.Tokens.Arrival()
 	ws, err := h.up.UpgradeFromConn(sc, br, r)
 	if err != nil {
 		h.m.RefusedUpgrade("handshake")
 		h.log.Debug("upgrade failed", "remote", r.RemoteAddr, "err", err)
 		return
 	}
-	c := newConn(h, ws, sc)
+	c := newConn(h, ws, sc, arrival)
 	ws.Session().(*slot).c = c
 	n := h.count.Add(1)
 	h.m.Connections.Inc()
@@ -377,6 +381,16 @@ type sealConn struct {
 	raw    syscall.RawConn // nil unless a plain TCP connection: see tryWrite
 	mu     sync.Mutex
 	sealed bool
+	try    tryWriter // guarded by mu: see tryWrite
+	// reset is set when a write found that the peer reset the connection (see conn.Abort).
+	reset atomic.Bool
+}
+
+// noteWriteErr records a write error that means the peer reset the connection.
+func (s *sealConn) noteWriteErr(err error) {
+	if errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) {
+		s.reset.Store(true)
+	}
 }
 
 // closeFrameB0 is the first byte of every close frame a server writes: FIN, no RSV bits, opcode 8. (The upgrade's
@@ -394,7 +408,9 @@ func (s *sealConn) Write(b []byte) (int, error) {
 	if len(b) > 0 && b[0] == closeFrameB0 {
 		s.sealed = true
 	}
-	return s.Conn.Write(b)
+	n, err := s.Conn.Write(b)
+	s.noteWriteErr(err)
+	return n, err
 }
 
 // writeFrames writes bytes the session framed itself (data frames, possibly the rest of a partly written run) unless
@@ -405,7 +421,9 @@ func (s *sealConn) writeFrames(b []byte) (int, error) {
 	if s.sealed {
 		return 0, net.ErrClosed
 	}
-	return s.Conn.Write(b)
+	n, err := s.Conn.Write(b)
+	s.noteWriteErr(err)
+	return n, err
 }
 
 // writeFinal writes b (the close frame) as the last bytes of the stream and half-closes the socket, so that the peer
@@ -418,6 +436,7 @@ func (s *sealConn) writeFinal(b []byte) error {
 	}
 	s.sealed = true
 	_, err := s.Conn.Write(b)
+	s.noteWriteErr(err)
 	if tc, ok := s.Conn.(*net.TCPConn); ok {
 		_ = tc.CloseWrite()
 	}

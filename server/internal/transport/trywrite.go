@@ -19,28 +19,48 @@ func (s *sealConn) tryWrite(b []byte) (n int, ok bool, err error) {
 	if s.sealed {
 		return 0, true, net.ErrClosed
 	}
-	var werr error
-	if err := s.raw.Write(func(fd uintptr) bool {
-		for n < len(b) {
-			m, e := syscall.Write(int(fd), b[n:])
-			if m > 0 {
-				n += m
-			}
-			if e == syscall.EINTR {
-				continue
-			}
-			if e != nil && !errors.Is(e, syscall.EAGAIN) {
-				werr = e
-			}
-			if e != nil || m <= 0 {
-				break
-			}
-		}
-		return true // never wait for the socket to become writable
-	}); err != nil {
-		return n, true, err
+	// The attempt's state lives in the sealConn (guarded by mu), not in a closure: a closure passed to RawConn.Write
+	// escapes, which cost an allocation per snapshot.
+	t := &s.try
+	if t.fn == nil {
+		t.fn = t.write
 	}
+	t.b, t.n, t.err = b, 0, nil
+	rerr := s.raw.Write(t.fn)
+	n, werr := t.n, t.err
+	t.b, t.err = nil, nil
+	if rerr != nil {
+		return n, true, rerr
+	}
+	s.noteWriteErr(werr)
 	return n, true, werr
+}
+
+// tryWriter is one tryWrite attempt: the bytes to write, how many the kernel took and the error that stopped it.
+type tryWriter struct {
+	b   []byte
+	n   int
+	err error
+	fn  func(fd uintptr) bool // write, bound once
+}
+
+func (t *tryWriter) write(fd uintptr) bool {
+	for t.n < len(t.b) {
+		m, e := syscall.Write(int(fd), t.b[t.n:])
+		if m > 0 {
+			t.n += m
+		}
+		if e == syscall.EINTR {
+			continue
+		}
+		if e != nil && !errors.Is(e, syscall.EAGAIN) {
+			t.err = e
+		}
+		if e != nil || m <= 0 {
+			break
+		}
+	}
+	return true // never wait for the socket to become writable
 }
 
 // rawConnOf returns the raw file descriptor access of a plain TCP connection, or nil.
