@@ -65,6 +65,9 @@ func runBots(t *testing.T, cfg Config) *Report {
 	if testing.Verbose() {
 		cfg.Progress = testLog{t}
 	}
+	if cfg.Logger == nil { // why a bot failed to join, or anything else the run warns of
+		cfg.Logger = slog.New(slog.NewTextHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
 	r, err := Run(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
