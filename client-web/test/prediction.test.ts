@@ -362,6 +362,27 @@ test("a teleport (respawn) beyond the threshold is applied at once", () => {
   assert.deepEqual(Array.from(r.predictor.predicted!).slice(0, 2), Array.from(r.server).slice(0, 2));
 });
 
+test("a jump of the drawing's timeline (the input clock re-synced) is smoothed like a correction", () => {
+  const model = arenaPrediction(params);
+  const p = new Predictor(model, { neutral: NEUTRAL });
+  p.reconcile({ id: 1, kind: 1, fields: Int32Array.from([1000, 1000, 0, 0, 0, 100, 0]) }, 10, 0, 0);
+  for (let s = 1; s <= 10; s++) p.applyLocal(s, 10 + s, [1, 0, 0, 0]);
+  // Drawn between ticks, on the tick timeline.
+  assert.equal(p.position(14.5, 0)!.x, 1000 + 4.5 * P.speed);
+  // The clock jumps three ticks: the next frame draws where the last one did, then the difference fades.
+  p.retime(14.5, 17.5, 100);
+  assert.ok(Math.abs(p.position(17.5, 100)!.x - (1000 + 4.5 * P.speed)) < 1e-9);
+  const later = p.position(17.5, 400)!.x;
+  assert.ok(later > 1000 + 7 * P.speed && later <= 1000 + 7.5 * P.speed, `${later}`);
+  assert.equal(p.position(17.5, 1000)!.x, 1000 + 7.5 * P.speed, "converged");
+  assert.equal(p.corrections, 0, "not a misprediction");
+  // Before the positions kept: the oldest; past the last input: extrapolated with the input to be sent, then held.
+  assert.equal(p.position(3, 1000)!.x, 1000);
+  assert.equal(p.position(20.5, 1000, [0, 1, 0, 0])!.y, 1000 + 0.5 * P.speed);
+  assert.equal(p.position(21.5, 1000, [0, 1, 0, 0])!.y, 1000 + 1.5 * P.speed);
+  assert.equal(p.position(40, 1000, [1, 0, 0, 0])!.x, 1000 + 13 * P.speed);
+});
+
 test("the schema's teleport threshold overrides the model's snap distance", () => {
   const model = arenaPrediction(params);
   const p = new Predictor(model, { teleport: 100 });
