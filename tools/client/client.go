@@ -267,8 +267,9 @@ type Client struct {
 	sf   proto.ServerFrame
 }
 
-// Dial connects, joins and waits for the Welcome. The returned client keeps running (and resuming) until Close or a
-// terminal disconnect.
+// Dial connects, joins and waits for the Welcome. A join by token (Config.JoinToken, or the Matchmaker's) that the
+// server refuses as busy (4002) is retried with backoff until it is admitted, the token is refused, or ctx ends. The
+// returned client keeps running (and resuming) until Close or a terminal disconnect.
 func Dial(ctx context.Context, cfg Config) (*Client, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -303,7 +304,7 @@ func Dial(ctx context.Context, cfg Config) (*Client, error) {
 		done:    make(chan struct{}),
 		ring:    make([]sentInput, cfg.InputHistory),
 	}
-	if err := c.connect(ctx, join); err != nil {
+	if err := c.join(ctx, join); err != nil {
 		c.mu.Lock()
 		c.state = stateClosed
 		c.err = err

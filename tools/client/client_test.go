@@ -353,3 +353,22 @@ func TestHTTPMatchmakerSeam(t *testing.T) {
 		t.Fatalf("Dial through the matchmaker: %v, want the fake server's refusal of join tokens", err)
 	}
 }
+
+// A snapshot the client cannot apply makes its read goroutine drop the connection (from inside the socket read) and
+// resume; nothing is lost or applied twice.
+func TestUndecodableSnapshotResumes(t *testing.T) {
+	s := startFakeServer(t, 100, nil)
+	c := dial(t, s, Config{})
+	drive(t, c, 20, nil)
+	s.mu.Lock()
+	conn := s.players[c.PlayerID()].conn
+	s.mu.Unlock()
+	s.send(conn, &proto.ServerFrame{Msg: &proto.ServerFrame_Snapshot{Snapshot: &proto.Snapshot{Tick: 1 << 30, BaselineTick: 12345}}})
+	drive(t, c, 40, nil)
+	settle(c)
+	_ = c.Close()
+	if c.Resumes() != 1 || c.Stats().DecodeErrors.Load() != 1 {
+		t.Errorf("resumes %d, decode errors %d", c.Resumes(), c.Stats().DecodeErrors.Load())
+	}
+	checkApplied(t, s, c, 60)
+}
