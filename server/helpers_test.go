@@ -110,11 +110,23 @@ type client struct {
 	welcomeAt  time.Time         // when the Welcome was read: the input clock starts there
 	lastTick   uint32            // the tick the last input was addressed to
 	sentTick   map[uint32]uint32 // seq -> the tick its input was addressed to
+	sent       map[uint32]*pb.Input
+	rises      []seqRise // every rise of last_input_seq the snapshots showed
+	anchorTick uint32    // a snapshot tick the client held when it found its clock behind (0: none)
+	anchorAt   time.Time // when
 	world      snapcodec.World
 	next       snapcodec.World
 	lastSeq    uint32
 	snapshots  int
 	disconnect *pb.Disconnect
+}
+
+// seqRise: the snapshot of tick showed last_input_seq rise from from to to. When exact (the client holds the
+// previous tick's snapshot, with from), input to was applied at tick, and the ones between from and to were never
+// applied (the room applies one input per tick, in seq order: they arrived after their ticks).
+type seqRise struct {
+	from, to, tick uint32
+	exact          bool
 }
 
 type clientHandler struct {
@@ -196,10 +208,16 @@ func inputFrame(seq uint32, dx, dy int32) *pb.ClientFrame {
 // arrive in time on a loaded machine, well inside the input window.
 const inputLead = 4
 
-// roomTick estimates the room's tick from the Welcome's tick and the time since it was read.
+// roomTick estimates the room's tick from the Welcome's tick and the time since it was read, or from a later
+// snapshot's tick when inputs were found late (resendLate): the Welcome may have waited in the client's buffer.
 func (c *client) roomTick() uint32 {
 	w := c.welcome
-	return w.GetTick() + uint32(time.Since(c.welcomeAt)*time.Duration(w.GetTickRate())/time.Second)
+	rate := time.Duration(w.GetTickRate())
+	t := w.GetTick() + uint32(time.Since(c.welcomeAt)*rate/time.Second)
+	if c.anchorTick != 0 {
+		t = max(t, c.anchorTick+uint32(time.Since(c.anchorAt)*rate/time.Second))
+	}
+	return t
 }
 
 // input returns an input frame addressed by a minimal input clock: the room's tick estimated from the Welcome's tick
@@ -211,8 +229,46 @@ func (c *client) input(seq uint32, dx, dy int32, fire int32) *pb.ClientFrame {
 		c.sentTick = map[uint32]uint32{}
 	}
 	c.sentTick[seq] = tick
-	return &pb.ClientFrame{Msg: &pb.ClientFrame_Input{Input: &pb.Input{Seq: seq, Tick: tick, AckTick: c.world.Tick,
-		Values: []int32{dx, dy, 0, fire}}}}
+	in := &pb.Input{Seq: seq, Tick: tick, AckTick: c.world.Tick, Values: []int32{dx, dy, 0, fire}}
+	if c.sent == nil {
+		c.sent = map[uint32]*pb.Input{}
+	}
+	c.sent[seq] = in
+	return &pb.ClientFrame{Msg: &pb.ClientFrame_Input{Input: in}}
+}
+
+// resendLate handles inputs the room reported late, as a client does: once the snapshot of tick at shows that
+// every input sent was due (at is past the last one's tick) and the highest sent is still not applied, the ones not
+// applied (above lastSeq: the room applies in seq order, so none of them was) can no longer be applied as sent.
+// The client moves its input clock up to at and resends them, same seq and values, re-addressed to fresh ticks. The
+// room never took them (a late input is dropped, not filed), so each is still applied at most once. It returns how
+// many it resent.
+func (c *client) resendLate(at uint32) int {
+	if c.welcome == nil || at < c.lastTick || len(c.sent) == 0 {
+		return 0
+	}
+	var top uint32
+	for s := range c.sent {
+		top = max(top, s)
+	}
+	if c.lastSeq >= top {
+		return 0
+	}
+	c.anchorTick, c.anchorAt = at, time.Now()
+	n := 0
+	for s := c.lastSeq + 1; s <= top; s++ {
+		old, ok := c.sent[s]
+		if !ok {
+			continue
+		}
+		tick := max(c.roomTick()+inputLead, c.lastTick+1)
+		c.lastTick, c.sentTick[s] = tick, tick
+		in := &pb.Input{Seq: s, Tick: tick, AckTick: c.world.Tick, Values: old.Values}
+		c.sent[s] = in
+		c.send(&pb.ClientFrame{Msg: &pb.ClientFrame_Input{Input: in}})
+		n++
+	}
+	return n
 }
 
 func pingFrame(us uint64) *pb.ClientFrame {
@@ -239,7 +295,7 @@ func (c *client) recv(timeout time.Duration) *pb.ServerFrame {
 	}
 	switch m := f.Msg.(type) {
 	case *pb.ServerFrame_Welcome:
-		c.welcome, c.welcomeAt, c.lastTick = m.Welcome, time.Now(), 0
+		c.welcome, c.welcomeAt, c.lastTick, c.anchorTick = m.Welcome, time.Now(), 0, 0
 		if c.codec == nil {
 			schema, err := snapcodec.SchemaFromWelcome(m.Welcome.Kinds, m.Welcome.Input, m.Welcome.Params)
 			if err != nil {
@@ -260,6 +316,10 @@ func (c *client) recv(timeout time.Duration) *pb.ServerFrame {
 		}
 		if err := c.codec.Apply(base, s.Tick, s.Entities, &c.next); err != nil {
 			c.t.Fatalf("apply snapshot %d: %v", s.Tick, err)
+		}
+		if f.LastInputSeq > c.lastSeq {
+			c.rises = append(c.rises, seqRise{from: c.lastSeq, to: f.LastInputSeq, tick: s.Tick,
+				exact: c.world.Tick != 0 && c.world.Tick+1 == s.Tick})
 		}
 		c.world, c.next = c.next, c.world
 		if s.StateHash != nil && *s.StateHash != c.codec.Hash(&c.world) {

@@ -99,18 +99,44 @@ func checkResumedThenResend(t *testing.T, c2 *client, applied uint32, x0, y0, dx
 	}
 }
 
-// It returns the tick of that snapshot.
+// It returns the tick of that snapshot. Inputs the room reported late (on a loaded machine the test's goroutine or
+// the server's may stall for longer than the input lead) are resent to fresh ticks, as a client does (resendLate).
 func waitSeq(c *client, seq uint32) uint32 {
 	c.t.Helper()
-	f := c.waitFor("last_input_seq", 5*time.Second, func(f *pb.ServerFrame) bool { return isSnapshot(f) && c.lastSeq >= seq })
+	resent := 0
+	f := c.waitFor("last_input_seq", 5*time.Second, func(f *pb.ServerFrame) bool {
+		if !isSnapshot(f) {
+			return false
+		}
+		if c.lastSeq >= seq {
+			return true
+		}
+		resent += c.resendLate(f.GetSnapshot().GetTick())
+		return false
+	})
+	if resent > 0 {
+		c.t.Logf("resent %d inputs reported late", resent)
+	}
 	return f.GetSnapshot().GetTick()
 }
 
 // movedSince is how many ticks a player moved from the tick its input seq was addressed to up to tick at: the arena
 // fills a missed input by repeating the last one, so a player whose inputs all carry the same direction moves at every
 // tick from its first input on, whether each tick's input arrived or was filled.
+//
+// The first input applied from seq on may be a later one, when the ones before it arrived after their ticks (late,
+// dropped): a client sees last_input_seq rise past them, and the player moves from that input's tick.
 func movedSince(c *client, seq, at uint32) int32 {
 	c.t.Helper()
+	for _, r := range c.rises {
+		if r.exact && r.from < seq && seq < r.to {
+			c.t.Logf("inputs %d..%d were late: the first applied from %d on is %d, at tick %d", r.from+1, r.to-1, seq, r.to, r.tick)
+			if at < r.tick {
+				c.t.Fatalf("input %d applied at tick %d, snapshot at %d", r.to, r.tick, at)
+			}
+			return int32(at - r.tick + 1)
+		}
+	}
 	first, ok := c.sentTick[seq]
 	if !ok || at < first {
 		c.t.Fatalf("input %d addressed to tick %d (sent: %v), snapshot at %d", seq, first, ok, at)

@@ -51,6 +51,10 @@ func TestSlowConsumerIsCutOff(t *testing.T) {
 	cfg.WriteBufferBytes = 4096
 	cfg.MaxSkippedSnapshots = 10
 	cfg.WriteTimeout = time.Minute // longer than the test: the stuck write never times out by itself
+	// The observer's heartbeat is not under test: on a loaded machine this goroutine, which sends its pings, was seen
+	// not to run for 5.4 s and 7.5 s (the room dropped 2-3 s of ticks as overruns meanwhile), and the 5 s heartbeat of
+	// testConfig then closes the observer for the test's own silence.
+	cfg.HeartbeatTimeout = time.Minute
 	ts := startServer(t, cfg)
 	observer := dial(t, ts.addr, nil)
 	observer.t = t
@@ -91,6 +95,7 @@ func TestSlowConsumerIsCutOff(t *testing.T) {
 	deadline := time.Now().Add(20 * time.Second)
 	lastSnap := time.Now()
 	seq, sends := uint32(0), 0
+	lastPing := time.Now()
 	cut := false
 	nextSend, nextScrape := time.Now(), time.Now()
 	for !cut || discTick == 0 || lastTick <= discTick {
@@ -118,6 +123,7 @@ func TestSlowConsumerIsCutOff(t *testing.T) {
 			}
 			if sends%10 == 0 {
 				observer.send(pingFrame(uint64(sends)))
+				lastPing = time.Now()
 			}
 			nextSend = now.Add(40 * time.Millisecond)
 		}
@@ -128,7 +134,8 @@ func TestSlowConsumerIsCutOff(t *testing.T) {
 		f := observer.recv(10 * time.Millisecond)
 		if f == nil {
 			if observer.code(0) != 0 || observer.disconnect != nil {
-				t.Fatalf("the observer was closed (code %d)", observer.code(0))
+				t.Fatalf("the observer was closed (code %d, disconnect %v) at tick %d, %v after its last ping",
+					observer.code(0), observer.disconnect, lastTick, time.Since(lastPing))
 			}
 			continue
 		}
