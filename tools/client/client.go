@@ -96,7 +96,8 @@ type Config struct {
 	// frames, so everything a resume resends fits in both; more in flight would be dropped or rate-limited (4508).
 	// SendInput returns ErrInputBacklog at the limit: an input that is never sent cannot be lost.
 	InputHistory int
-	// DrainTimeout is how long Close waits for the server to acknowledge the inputs in flight. Default 2s.
+	// DrainTimeout: Close waits for the server to acknowledge the inputs in flight, and gives up once this long has
+	// passed without a frame from the server (a resume under way counts as progress). Default 2s.
 	DrainTimeout time.Duration
 	// PingInterval makes SendInput also send a Ping when this much time has passed since the last one (0: never;
 	// call Ping yourself). Pings measure RTT and the server clock offset.
