@@ -26,6 +26,7 @@ fi
 bin=$(mktemp -d)
 trap 'rm -rf "$bin"' EXIT
 cache=$(go env GOCACHE)/fuzz
+module=$(awk '$1 == "module" { print $2; exit }' go.mod)
 for pkg in $(awk '{ print $1 }' <<<"$listed" | uniq); do
   b=$bin/$(tr / _ <<<"${pkg#./}").test
   echo "== build $pkg"
@@ -36,7 +37,7 @@ for pkg in $(awk '{ print $1 }' <<<"$listed" | uniq); do
     echo "fuzz: the test binary of $pkg has fuzz targets [$(echo $got)], $list lists [$(echo $want)]"
     exit 1
   fi
-  dir=$cache/$(go list -f '{{.ImportPath}}' "$pkg")
+  dir=$cache/$module/${pkg#./} # where go test -fuzz keeps this package's interesting inputs
   for name in $want; do
     echo "== fuzz $pkg $name ($t)"
     out=$bin/out
