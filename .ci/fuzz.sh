@@ -14,8 +14,9 @@ t=${1:-4s}
 list=.ci/fuzz-targets
 
 listed=$(grep -v '^#' "$list" | awk 'NF { print $1, $2 }' | sort)
-found=$(grep -rl --include='*_test.go' '^func Fuzz' . | sort | while read -r f; do
-  grep -o '^func Fuzz[A-Za-z0-9_]*' "$f" | sed "s|^func |./$(dirname "${f#./}") |"
+target='^func Fuzz[A-Za-z0-9_]*\([A-Za-z0-9_]+ \*testing\.F\)'
+found=$(grep -rlE --include='*_test.go' "$target" . | sort | while read -r f; do
+  grep -oE "$target" "$f" | sed -E "s|^func (Fuzz[A-Za-z0-9_]*).*|./$(dirname "${f#./}") \1|"
 done | sort)
 if [[ "$listed" != "$found" ]]; then
   echo "fuzz: $list does not match the fuzz targets in the sources (< listed, > found):"
