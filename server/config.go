@@ -53,6 +53,10 @@ type Config struct {
 	WriteTimeout time.Duration
 	// CloseTimeout is how long the server waits for the client's answer to its close frame.
 	CloseTimeout time.Duration
+	// JoinTimeout is how long a Join or Resume waits for its room to take the player (the room's loop may be behind
+	// on a starved machine). Past it the connection is refused with 4002 (reconnect later), and a join token stays
+	// valid for the client's retry.
+	JoinTimeout time.Duration
 
 	// InputRate is the sustained number of client frames per second a connection may send, InputBurst the burst above
 	// it; beyond them the connection is closed with 4508.
@@ -112,6 +116,7 @@ func DefaultConfig() Config {
 		HeartbeatTimeout:    10 * time.Second,
 		WriteTimeout:        5 * time.Second,
 		CloseTimeout:        time.Second,
+		JoinTimeout:         5 * time.Second,
 		InputRate:           90,
 		InputBurst:          60,
 		MaxRewind:           250 * time.Millisecond,
@@ -165,7 +170,8 @@ func (c *Config) Validate() error {
 	}{
 		{"read header timeout", c.ReadHeaderTimeout}, {"read timeout", c.ReadTimeout}, {"idle timeout", c.IdleTimeout},
 		{"handshake timeout", c.HandshakeTimeout}, {"heartbeat timeout", c.HeartbeatTimeout},
-		{"write timeout", c.WriteTimeout}, {"close timeout", c.CloseTimeout}, {"grace", c.Grace},
+		{"write timeout", c.WriteTimeout}, {"close timeout", c.CloseTimeout}, {"join timeout", c.JoinTimeout},
+		{"grace", c.Grace},
 		{"resume token ttl", c.ResumeTokenTTL}, {"join token ttl", c.JoinTokenTTL}, {"shutdown timeout", c.ShutdownTimeout},
 	} {
 		if d.v <= 0 {
@@ -286,6 +292,7 @@ var settings = []setting{
 	durSetting("heartbeat-timeout", "silence after which a session is closed (4001)", func(c *Config) *time.Duration { return &c.HeartbeatTimeout }),
 	durSetting("write-timeout", "deadline of every socket write", func(c *Config) *time.Duration { return &c.WriteTimeout }),
 	durSetting("close-timeout", "wait for the client's close frame after ours", func(c *Config) *time.Duration { return &c.CloseTimeout }),
+	durSetting("join-timeout", "wait for a room to take a joining player; past it the join is refused with 4002", func(c *Config) *time.Duration { return &c.JoinTimeout }),
 	floatSetting("input-rate", "client frames per second allowed per connection (sustained); more close with 4508", func(c *Config) *float64 { return &c.InputRate }),
 	intSetting("input-burst", "client frames allowed above input-rate in a burst", func(c *Config) *int { return &c.InputBurst }),
 	durSetting("max-rewind", "longest lag compensation: an input's view is never older than this before its tick", func(c *Config) *time.Duration { return &c.MaxRewind }),

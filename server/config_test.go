@@ -96,6 +96,7 @@ func TestValidateRejects(t *testing.T) {
 		"token ttl":    func(c *Config) { c.ResumeTokenTTL = c.Grace },
 		"input rate":   func(c *Config) { c.InputRate = 0 },
 		"timeout":      func(c *Config) { c.HandshakeTimeout = 0 },
+		"join timeout": func(c *Config) { c.JoinTimeout = 0 },
 		"queue":        func(c *Config) { c.OutboundQueue = 0 },
 		"write buffer": func(c *Config) { c.WriteBufferBytes = -1 },
 	} {

@@ -132,6 +132,7 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 		HandshakeTimeout: cfg.HandshakeTimeout,
 		HeartbeatTimeout: cfg.HeartbeatTimeout,
 		CloseTimeout:     cfg.CloseTimeout,
+		JoinTimeout:      cfg.JoinTimeout,
 		InputRate:        cfg.InputRate,
 		InputBurst:       cfg.InputBurst,
 		OpenJoin:         cfg.OpenJoin,

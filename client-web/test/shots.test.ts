@@ -102,13 +102,26 @@ test("a shot the server did not fire is dropped", () => {
   assert.equal(s.size, 2);
   s.onSnapshot(world(20, [[65541, 100 + 320 * 20, 100, 320, 0, ME]]), 3, 310, 80, 100);
   assert.equal(s.size, 1);
-  // Still unapplied after the RTT and three snapshot intervals: dropped too.
+  // Unapplied by a snapshot two ticks past its tick (26): its input came late, dropped too. Counted in ticks: however
+  // late the page reads a snapshot from before that (it stalled), the shot is kept.
+  s.onSnapshot(world(21, []), 2, 5000, 80, 100);
+  assert.equal(s.size, 1);
+  s.onSnapshot(world(27, []), 2, 5001, 80, 100);
+  assert.equal(s.size, 1);
+  s.onSnapshot(world(28, []), 2, 5002, 80, 100);
+  assert.equal(s.size, 0);
+  assert.equal(s.sample(5010).length, 0);
+  assert.deepEqual([s.fired, s.matched, s.unfired], [2, 0, 2]);
+});
+
+test("a shot whose input names no tick is dropped unapplied after the RTT and three snapshot intervals", () => {
+  const s = new LocalShots(p, ME, TICK);
+  s.onInput(9, [0, 0, 0, 1], local(100, 100), 300);
   s.onSnapshot(world(21, []), 2, 680, 80, 100);
   assert.equal(s.size, 1);
   s.onSnapshot(world(22, []), 2, 681, 80, 100);
   assert.equal(s.size, 0);
-  assert.equal(s.sample(690).length, 0);
-  assert.deepEqual([s.fired, s.matched, s.unfired], [2, 0, 2]);
+  assert.deepEqual([s.fired, s.matched, s.unfired], [1, 0, 1]);
 });
 
 test("a projectile the server fired an input later than predicted is still the shot's", () => {

@@ -96,7 +96,8 @@ type Config struct {
 	// frames, so everything a resume resends fits in both; more in flight would be dropped or rate-limited (4508).
 	// SendInput returns ErrInputBacklog at the limit: an input that is never sent cannot be lost.
 	InputHistory int
-	// DrainTimeout is how long Close waits for the server to acknowledge the inputs in flight. Default 2s.
+	// DrainTimeout: Close waits for the server to acknowledge the inputs in flight, and gives up once this long has
+	// passed without a frame from the server (a resume under way counts as progress). Default 2s.
 	DrainTimeout time.Duration
 	// PingInterval makes SendInput also send a Ping when this much time has passed since the last one (0: never;
 	// call Ping yourself). Pings measure RTT and the server clock offset.
@@ -266,8 +267,9 @@ type Client struct {
 	sf   proto.ServerFrame
 }
 
-// Dial connects, joins and waits for the Welcome. The returned client keeps running (and resuming) until Close or a
-// terminal disconnect.
+// Dial connects, joins and waits for the Welcome. A join by token (Config.JoinToken, or the Matchmaker's) that the
+// server refuses as busy (4002) is retried with backoff until it is admitted, the token is refused, or ctx ends. The
+// returned client keeps running (and resuming) until Close or a terminal disconnect.
 func Dial(ctx context.Context, cfg Config) (*Client, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -302,7 +304,7 @@ func Dial(ctx context.Context, cfg Config) (*Client, error) {
 		done:    make(chan struct{}),
 		ring:    make([]sentInput, cfg.InputHistory),
 	}
-	if err := c.connect(ctx, join); err != nil {
+	if err := c.join(ctx, join); err != nil {
 		c.mu.Lock()
 		c.state = stateClosed
 		c.err = err

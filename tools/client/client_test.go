@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tickwire/tickwire/game"
 	"github.com/tickwire/tickwire/proto"
 	"github.com/tickwire/tickwire/proto/snapcodec"
 )
@@ -88,22 +89,27 @@ func TestJoinInputsSnapshots(t *testing.T) {
 		t.Fatal("no player id")
 	}
 	drive(t, c, 40, nil)
-	// Wait until the world shows the server's final position of this player.
+	// Once every input is acknowledged, the world is of a tick after the last one applied: the own entity in it is
+	// the server's at that tick (the player keeps moving, so only the same tick compares).
 	settle(c)
-	time.Sleep(50 * time.Millisecond) // a few more snapshots
-	x, y, _ := s.player(c.PlayerID())
-	var gotX, gotY int32
+	var got [game.MaxFields]int32
+	var tick uint32
 	found := false
 	id := c.PlayerID()
 	c.WithWorld(func(w *snapcodec.World) {
+		tick = w.Tick
 		for _, e := range w.Entities {
 			if e.ID == id {
-				gotX, gotY, found = e.Fields[0], e.Fields[1], true
+				got, found = e.Fields, true
 			}
 		}
 	})
-	if !found || gotX != x || gotY != y {
-		t.Errorf("own entity in world = (%d,%d) found=%v, server has (%d,%d)", gotX, gotY, found, x, y)
+	want, ok := s.entityAt(tick, id)
+	if !found || !ok || got != want {
+		t.Errorf("own entity in the world of tick %d = %v (found %v), server had %v (kept %v)", tick, got, found, want, ok)
+	}
+	if _, _, applied := s.player(id); c.Pending() != 0 || applied == 0 {
+		t.Errorf("%d inputs pending, server applied up to seq %d", c.Pending(), applied)
 	}
 	if err := c.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
@@ -266,7 +272,10 @@ func TestStalledClientSeesSlowConsumerAndResumes(t *testing.T) {
 }
 
 // A connection that goes silent (the server stopped writing, and no close reached the client) is dropped after
-// SilenceTimeout and resumed; nothing is lost.
+// SilenceTimeout and resumed; nothing is lost. The server sees the muted connection replaced by a resume exactly once.
+// Every connection the client dropped was resumed: besides the muted one, a client whose own process could not read
+// for SilenceTimeout (a loaded machine) also finds its connection silent, drops and resumes it, losing nothing;
+// such drops are logged, not counted against the client.
 func TestSilentConnectionIsResumed(t *testing.T) {
 	s := startFakeServer(t, 100, nil)
 	c := dial(t, s, Config{SilenceTimeout: 200 * time.Millisecond})
@@ -278,8 +287,11 @@ func TestSilentConnectionIsResumed(t *testing.T) {
 	settle(c)
 	_ = c.Close()
 	st := c.Stats()
-	if c.Resumes() != 1 || st.Disconnects()[CodeConnectionLost] != 1 {
-		t.Errorf("resumes %d, disconnects %v", c.Resumes(), st.Disconnects())
+	muted := s.mutedResumes(c.PlayerID())
+	t.Logf("resumes %d (out of the muted connection %d), disconnects %v", c.Resumes(), muted, st.Disconnects())
+	if muted != 1 || c.Resumes() < 1 || int64(c.Resumes()) != st.Disconnects()[CodeConnectionLost] || len(st.Disconnects()) != 1 {
+		t.Errorf("resumes %d (out of the muted connection %d), disconnects %v: want the muted connection resumed once, every drop resumed",
+			c.Resumes(), muted, st.Disconnects())
 	}
 	checkApplied(t, s, c, 80)
 }
@@ -340,4 +352,23 @@ func TestHTTPMatchmakerSeam(t *testing.T) {
 	if !errors.Is(err, ErrInvalidToken) {
 		t.Fatalf("Dial through the matchmaker: %v, want the fake server's refusal of join tokens", err)
 	}
+}
+
+// A snapshot the client cannot apply makes its read goroutine drop the connection (from inside the socket read) and
+// resume; nothing is lost or applied twice.
+func TestUndecodableSnapshotResumes(t *testing.T) {
+	s := startFakeServer(t, 100, nil)
+	c := dial(t, s, Config{})
+	drive(t, c, 20, nil)
+	s.mu.Lock()
+	conn := s.players[c.PlayerID()].conn
+	s.mu.Unlock()
+	s.send(conn, &proto.ServerFrame{Msg: &proto.ServerFrame_Snapshot{Snapshot: &proto.Snapshot{Tick: 1 << 30, BaselineTick: 12345}}})
+	drive(t, c, 40, nil)
+	settle(c)
+	_ = c.Close()
+	if c.Resumes() != 1 || c.Stats().DecodeErrors.Load() != 1 {
+		t.Errorf("resumes %d, decode errors %d", c.Resumes(), c.Stats().DecodeErrors.Load())
+	}
+	checkApplied(t, s, c, 60)
 }

@@ -26,6 +26,7 @@ func TestInputClockHoldsItsLead(t *testing.T) {
 	}{
 		{"loopback", 0, 0, 0},
 		{"100ms rtt", 50 * time.Millisecond, 0, 0},
+		{"loopback jitter 20ms", 0, 20 * time.Millisecond, 0},
 		{"100ms rtt jitter 20ms", 50 * time.Millisecond, 20 * time.Millisecond, 0},
 		{"welcome 20 ticks stale", 50 * time.Millisecond, 5 * time.Millisecond, -20},
 		{"welcome 20 ticks ahead", 50 * time.Millisecond, 5 * time.Millisecond, 20},

@@ -465,8 +465,8 @@ func (c *Client) resumeLoop(cause *DisconnectError) {
 	c.mu.Unlock()
 }
 
-// Close waits (up to Config.DrainTimeout) for the server to acknowledge the inputs in flight, leaves the room and
-// closes the connection. Inputs still unacknowledged count as lost. It returns the error that ended the client
+// Close waits for the server to acknowledge the inputs in flight (until Config.DrainTimeout passes without a frame
+// from the server or a resume under way), leaves the room and closes the connection. Inputs still unacknowledged count as lost. It returns the error that ended the client
 // earlier, if any.
 func (c *Client) Close() error {
 	c.mu.Lock()
@@ -479,9 +479,16 @@ func (c *Client) Close() error {
 	c.mu.Unlock()
 
 	deadline := time.Now().Add(c.cfg.DrainTimeout)
-	for time.Now().Before(deadline) {
+	for now := time.Now(); now.Before(deadline); now = time.Now() {
 		c.mu.Lock()
 		settled := c.count == 0 || c.state == stateClosed
+		// Acknowledgements come while the server is talking or a resume is under way (it ends within the grace
+		// period): give up only after DrainTimeout without either, however slowly the machines run.
+		if c.state == stateResuming {
+			deadline = now.Add(c.cfg.DrainTimeout)
+		} else if heard := time.Unix(0, c.lastRecv.Load()).Add(c.cfg.DrainTimeout); heard.After(deadline) {
+			deadline = heard
+		}
 		var silent *gws.Conn
 		if c.silentLocked(time.Now()) {
 			silent = c.conn

@@ -79,8 +79,10 @@ type fakePlayer struct {
 	conn     *gws.Conn
 	lastSent uint32 // tick of the last snapshot written to conn (0: none)
 	muted    bool   // stop writing to conn (a cut-off the client never hears of)
-	token    string
-	tokenN   int
+	// mutedResumes counts resumes that replaced a muted connection.
+	mutedResumes int
+	token        string
+	tokenN       int
 }
 
 var fakeSchema = &game.Schema{
@@ -261,6 +263,9 @@ func (s *fakeServer) joinLocked(c *gws.Conn, j *proto.Join) {
 	p.tokenN++
 	p.token = fmt.Sprintf("tok-%d-%d", p.id, p.tokenN)
 	s.byToken[p.token] = p
+	if resumed && p.muted {
+		p.mutedResumes++
+	}
 	p.conn, p.lastSent, p.muted = c, 0, false
 	// As the room does on a resume: forget the buffered inputs; the client resends everything above p.applied.
 	clear(p.inputs)
@@ -371,7 +376,7 @@ func (s *fakeServer) stepLocked(now time.Time) {
 		w.Entities = append(w.Entities, e)
 	}
 	s.history[s.tick] = w
-	delete(s.history, s.tick-60)
+	delete(s.history, s.tick-historyTicks)
 	for _, p := range s.players {
 		if p.conn == nil || p.muted {
 			continue
@@ -419,6 +424,37 @@ func (s *fakeServer) mute(id uint32) {
 	if p := s.players[id]; p != nil {
 		p.muted = true
 	}
+}
+
+// historyTicks is how many ticks of worlds the fake server keeps: delta baselines, and what a test compares a
+// client's world with (10 s at 100 ticks per second).
+const historyTicks = 1000
+
+// entityAt returns an entity's fields in the world of tick (ok false when that tick is not kept or lacks it).
+func (s *fakeServer) entityAt(tick, id uint32) (fields [game.MaxFields]int32, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if w := s.history[tick]; w != nil {
+		for _, e := range w.Entities {
+			if e.ID == id {
+				return e.Fields, true
+			}
+		}
+	}
+	return fields, false
+}
+
+// mutedResumes is how many times a player resumed out of a muted connection.
+func (s *fakeServer) mutedResumes(id uint32) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if p := s.players[id]; p != nil {
+		return p.mutedResumes
+	}
+	if p := s.gone[id]; p != nil {
+		return p.mutedResumes
+	}
+	return 0
 }
 
 func (s *fakeServer) player(id uint32) (x, y int32, applied uint32) {

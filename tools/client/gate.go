@@ -110,6 +110,13 @@ func (g *gateConn) closeNow() error {
 	g.stalled = false
 	g.cond.Broadcast()
 	g.mu.Unlock()
+	if g.raw != nil {
+		// Client.readLoop holds the socket inside RawConn.Read, and Close waits until it lets go: called from the read
+		// goroutine itself (a failed Pong, a snapshot that cannot be applied), it would wait forever. The reader sees
+		// closed at its next read, or the poller wakes it, and returns.
+		go func() { _ = g.Conn.Close() }()
+		return nil
+	}
 	return g.Conn.Close()
 }
 

@@ -161,7 +161,10 @@ func (p *Predictor) move(from, to uint32, values []int32) {
 	p.inputLocked(to, values)
 }
 
-// dropped is the Client's hook for an input reported late: the room applied its fill at that tick instead.
+// dropped is the Client's hook for an input reported late: the room applied its fill at that tick instead, and
+// with FillRepeat also at the ticks after it that had no input of their own. The snapshot that reports it may be of
+// one of those later ticks (or beyond what was predicted), so their effective inputs are corrected here: the next
+// prediction starts from what the room applied at the snapshot's tick.
 func (p *Predictor) dropped(tick uint32) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -171,12 +174,32 @@ func (p *Predictor) dropped(tick uint32) {
 		return
 	}
 	s.has = false
-	// What the room applied there is what later fills repeat.
-	if p.fill == proto.InputFill_INPUT_FILL_NEUTRAL {
-		s.eff = p.neutral
-	} else if ps := &p.slots[(tick-1)%predictorTicks]; ps.tick == tick-1 && ps.predOK {
-		s.eff = ps.eff
+	if p.haveAuth && tick <= p.authTick {
+		return // already replaced by the authority
 	}
+	var eff [game.MaxInputValues]int32
+	switch ps := &p.slots[(tick-1)%predictorTicks]; {
+	case p.fill == proto.InputFill_INPUT_FILL_NEUTRAL:
+		s.eff = p.neutral
+		if tick == p.curTick {
+			p.lastEff = p.neutral
+		}
+		return
+	case p.haveAuth && tick-1 == p.authTick:
+		eff = p.authEff
+	case ps.tick == tick-1 && ps.predOK:
+		eff = ps.eff
+	default:
+		return // not known here: what the room repeated lies before the predicted ticks
+	}
+	for t := tick; t <= p.curTick; t++ {
+		st := &p.slots[t%predictorTicks]
+		if st.tick != t || (t != tick && st.has) {
+			return // an input of its own: the room applied it (or reports it late too)
+		}
+		st.eff = eff
+	}
+	p.lastEff = eff // the fill reaches the newest predicted tick
 }
 
 // reconcile is the Client's hook for a new snapshot (world at w.Tick).

@@ -6,7 +6,9 @@
  * straight line at render time. When the server's projectile appears (same owner and velocity, nearest to where the
  * shot should be at that snapshot) it takes over: the shot follows the server's line from then on, the difference
  * fading out, and the server entity is not drawn interpolated. A shot the server did not fire is dropped when a
- * snapshot has applied two more inputs without it, or after the RTT and three snapshot intervals.
+ * snapshot has applied two more inputs without it, or when a snapshot two ticks past its input's tick has not applied
+ * that input (it arrived late; counted in ticks, not time, as a page that stalled reads old snapshots late), or, for an
+ * input without a tick, after the RTT and three snapshot intervals.
  *
  * @module
  */
@@ -138,8 +140,9 @@ export class LocalShots {
         kept.push(s);
         continue;
       }
-      if (nowMs - s.sentMs <= wait) kept.push(s);
-      else this.unfired++;
+      const dropped = s.tick !== undefined ? world.tick >= s.tick + SLACK_INPUTS : nowMs - s.sentMs > wait;
+      if (dropped) this.unfired++;
+      else kept.push(s);
     }
     this.shots = kept;
   }

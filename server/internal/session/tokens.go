@@ -43,7 +43,9 @@ var ErrSupersededAttempt = errors.New("session: a newer connection resumed with 
 // Tokens is the table of resume and join tokens, safe for concurrent use. Each kind lives in its own size-bounded,
 // expiring LRU, so a flood of abandoned sessions costs at most size entries each.
 //
-// Join tokens are single-use: TakeJoin removes the token, so a replayed token is unknown.
+// Join tokens are single-use: TakeJoin removes the token, so a replayed token is unknown. A join the server refused
+// without admitting the player, because the room was busy (4002, "reconnect later"), gives its token back with
+// ReturnJoin: the client retries with the same token while it is valid.
 //
 // Resume tokens form one chain per player, committed in two steps so that a resume is never lost to a connection
 // that dies between the server's Welcome and the client's reading it. A connection that resumes with token T gets a
@@ -307,4 +309,15 @@ func (t *Tokens) TakeJoin(tok string) (JoinGrant, bool) {
 		return JoinGrant{}, false
 	}
 	return g, true
+}
+
+// ReturnJoin gives back a join token that TakeJoin took (g is what TakeJoin returned), for a join the server refused
+// before the room admitted the player because it was busy: the token is valid again until its original expiry, for
+// one more try. An expired token is not returned.
+func (t *Tokens) ReturnJoin(tok string, g JoinGrant) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.now().Before(g.Expires) {
+		t.join.Add(tok, g)
+	}
 }

@@ -191,6 +191,40 @@ func TestJoinTokens(t *testing.T) {
 	}
 }
 
+// A join refused as busy gives its token back: the client's retry is admitted, until the token's own expiry, and the
+// token is single-use again once a join goes through.
+func TestJoinTokenSurvivesBusyRefusal(t *testing.T) {
+	tt := NewTokens(16, time.Minute, time.Minute)
+	now := time.Unix(1000, 0)
+	tt.now = func() time.Time { return now }
+	tok := tt.IssueJoinToken("room9", "ann", 10*time.Second)
+	for try := range 3 { // refused as busy twice, then admitted
+		g, ok := tt.TakeJoin(tok)
+		if !ok || g.RoomID != "room9" || g.Name != "ann" || !g.Expires.Equal(time.Unix(1010, 0)) {
+			t.Fatalf("try %d: TakeJoin = %+v, %v", try, g, ok)
+		}
+		if try < 2 {
+			tt.ReturnJoin(tok, g)
+			now = now.Add(time.Second)
+		}
+	}
+	if _, ok := tt.TakeJoin(tok); ok {
+		t.Fatal("a join token was accepted after a join went through")
+	}
+
+	// Returning does not extend the token's life.
+	late := tt.IssueJoinToken("room9", "bob", 10*time.Second)
+	g, ok := tt.TakeJoin(late)
+	if !ok {
+		t.Fatal("TakeJoin refused a fresh token")
+	}
+	now = now.Add(10 * time.Second)
+	tt.ReturnJoin(late, g)
+	if _, ok := tt.TakeJoin(late); ok {
+		t.Fatal("a join token returned at its expiry was accepted")
+	}
+}
+
 // A join's token is reserved before the room can send the Welcome carrying it: a resume with it that races the join
 // waits for the join to end, then resumes that player (Bind) or is refused (Cancel).
 func TestResumeWaitsForTheReservingJoin(t *testing.T) {
