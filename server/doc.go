@@ -77,8 +77,9 @@
 //	4000  SLOW_CONSUMER        reliable queue (OutboundQueue) full, or more than MaxSkippedSnapshots reconnect, resume
 //	                           snapshots in a row replaced unsent (a write that times out drops the socket)
 //	4001  HEARTBEAT_TIMEOUT    no frame for HeartbeatTimeout (Welcome.heartbeat_ms is half of it)   reconnect, resume
-//	4002  SERVER_BUSY          MaxConnections reached, or the room did not answer a join in time    reconnect later
-//	                           (or an earlier resume with the same token did not end in time)
+//	4002  SERVER_BUSY          MaxConnections reached, or the room did not take a join within       reconnect later
+//	                           JoinTimeout (a join token stays valid for the retry), or an earlier
+//	                           resume with the same token did not end in time
 //	4500  BAD_FRAME            undecodable frame, unknown fields (at any level, which includes a    no
 //	                           known field sent with the wrong wire type), empty oneof, a message
 //	                           the session state does not expect (Hello twice, Input before Join,

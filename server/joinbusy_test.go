@@ -10,11 +10,13 @@ import (
 	pb "github.com/tickwire/tickwire/proto"
 )
 
-// stallGate holds one Step of a stallSim: the room's loop then answers nothing until release is closed.
+// stallGate holds one Step (hold) or one Join (holdJoin) of a stallSim: the room's loop then answers nothing until
+// release is closed.
 type stallGate struct {
-	hold    atomic.Bool
-	entered chan struct{} // receives when a Step is held
-	release chan struct{}
+	hold     atomic.Bool
+	holdJoin atomic.Bool
+	entered  chan struct{} // receives when a Step is held
+	release  chan struct{}
 }
 
 // stallSim is the arena, except that its Step can be held by the gate.
@@ -31,10 +33,16 @@ func (s stallSim) Step(t game.Tick, ev *game.Events) {
 	s.Sim.Step(t, ev)
 }
 
-// A join token survives a join the server refused as busy (its room did not answer within JoinTimeout: 4002,
-// reconnect later): the retry with the same token is admitted, once, and the refused join left no player behind.
-// Deterministic: the room's loop is held inside a Step until the refusal has been received.
-func TestJoinTokenSurvivesBusyRefusal(t *testing.T) {
+func (s stallSim) Join(p game.PlayerID) error {
+	if s.g.holdJoin.CompareAndSwap(true, false) {
+		s.g.entered <- struct{}{}
+		<-s.g.release
+	}
+	return s.Sim.Join(p)
+}
+
+// startStallServer runs a server with JoinTimeout 200ms and one private room of a stallSim held by the returned gate.
+func startStallServer(t *testing.T) (*testServer, string, *stallGate) {
 	cfg := testConfig()
 	cfg.JoinTimeout = 200 * time.Millisecond
 	gate := &stallGate{entered: make(chan struct{}), release: make(chan struct{})}
@@ -51,8 +59,57 @@ func TestJoinTokenSurvivesBusyRefusal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tok := ts.srv.IssueJoinToken(info.ID, "ann", 0)
-	joinTok := &pb.ClientFrame{Msg: &pb.ClientFrame_Join{Join: &pb.Join{Target: &pb.Join_JoinToken{JoinToken: tok}}}}
+	return ts, info.ID, gate
+}
+
+// players is how many players the room holds.
+func (ts *testServer) players(t *testing.T, roomID string) int {
+	for _, r := range ts.srv.Rooms("", true) {
+		if r.ID == roomID {
+			return r.Players
+		}
+	}
+	t.Fatalf("room %s is gone", roomID)
+	return 0
+}
+
+func joinTokenFrameFor(tok string) *pb.ClientFrame {
+	return &pb.ClientFrame{Msg: &pb.ClientFrame_Join{Join: &pb.Join{Target: &pb.Join_JoinToken{JoinToken: tok}}}}
+}
+
+// A join the room took before the join timeout ran out, and answered after it, holds: the client is welcomed, not
+// refused as busy while the room keeps a player nobody plays. Deterministic: the game's Join is held until the
+// timeout has certainly passed.
+func TestJoinTakenBeforeTheTimeoutHolds(t *testing.T) {
+	ts, roomID, gate := startStallServer(t)
+	tok := ts.srv.IssueJoinToken(roomID, "ann", 0)
+	gate.holdJoin.Store(true)
+	c := dial(t, ts.addr, nil)
+	c.send(hello())
+	c.send(joinTokenFrameFor(tok))
+	select {
+	case <-gate.entered:
+	case <-time.After(10 * time.Second):
+		close(gate.release)
+		t.Fatal("the room never took the join")
+	}
+	time.Sleep(300 * time.Millisecond) // past the join timeout, which started before the room took the join
+	close(gate.release)
+	if w := c.waitFor("welcome", 10*time.Second, isWelcome).GetWelcome(); w.RoomId != roomID {
+		t.Fatalf("joined room %q, want %q", w.RoomId, roomID)
+	}
+	if n := ts.players(t, roomID); n != 1 {
+		t.Fatalf("room has %d players, want 1", n)
+	}
+}
+
+// A join token survives a join the server refused as busy (its room did not answer within JoinTimeout: 4002,
+// reconnect later): the retry with the same token is admitted, once, and the refused join left no player behind.
+// Deterministic: the room's loop is held inside a Step until the refusal has been received.
+func TestJoinTokenSurvivesBusyRefusal(t *testing.T) {
+	ts, roomID, gate := startStallServer(t)
+	tok := ts.srv.IssueJoinToken(roomID, "ann", 0)
+	joinTok := joinTokenFrameFor(tok)
 
 	gate.hold.Store(true)
 	select {
@@ -76,13 +133,11 @@ func TestJoinTokenSurvivesBusyRefusal(t *testing.T) {
 	again := dial(t, ts.addr, nil)
 	again.send(hello())
 	again.send(joinTok)
-	if w := again.waitFor("welcome", 10*time.Second, isWelcome).GetWelcome(); w.RoomId != info.ID {
-		t.Fatalf("joined room %q, want %q", w.RoomId, info.ID)
+	if w := again.waitFor("welcome", 10*time.Second, isWelcome).GetWelcome(); w.RoomId != roomID {
+		t.Fatalf("joined room %q, want %q", w.RoomId, roomID)
 	}
-	for _, r := range ts.srv.Rooms("stall", true) {
-		if r.ID == info.ID && r.Players != 1 {
-			t.Fatalf("room has %d players after one refused and one admitted join, want 1", r.Players)
-		}
+	if n := ts.players(t, roomID); n != 1 {
+		t.Fatalf("room has %d players after one refused and one admitted join, want 1", n)
 	}
 	used := dial(t, ts.addr, nil)
 	used.send(hello())

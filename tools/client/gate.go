@@ -3,6 +3,7 @@ package client
 import (
 	"net"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -13,6 +14,8 @@ import (
 type gateConn struct {
 	net.Conn
 	raw syscall.RawConn // static: the plain socket's descriptor for Client.readLoop; nil for TLS or a wrapped conn
+	// handling is set while Client.readLoop handles frames (inside RawConn.Read; see closeNow).
+	handling atomic.Bool
 
 	mu        sync.Mutex
 	cond      *sync.Cond
@@ -110,10 +113,10 @@ func (g *gateConn) closeNow() error {
 	g.stalled = false
 	g.cond.Broadcast()
 	g.mu.Unlock()
-	if g.raw != nil {
-		// Client.readLoop holds the socket inside RawConn.Read, and Close waits until it lets go: called from the read
-		// goroutine itself (a failed Pong, a snapshot that cannot be applied), it would wait forever. The reader sees
-		// closed at its next read, or the poller wakes it, and returns.
+	if g.handling.Load() {
+		// Client.readLoop holds the socket inside RawConn.Read while it handles frames, and Close waits until it lets
+		// go: called from the read goroutine itself (a failed Pong, a snapshot that cannot be applied), it would wait
+		// forever. The reader sees closed at its next read and returns; then this Close completes.
 		go func() { _ = g.Conn.Close() }()
 		return nil
 	}

@@ -77,7 +77,10 @@ func (c *Client) readLoop(s *gws.Conn, g *gateConn) {
 			}
 			full := fr.w+n == len(fr.buf)
 			fr.w += n
-			if err = c.handleFrames(s, &fr, time.Now()); err != nil {
+			g.handling.Store(true)
+			err = c.handleFrames(s, &fr, time.Now())
+			g.handling.Store(false)
+			if err != nil {
 				return true
 			}
 			if !full {

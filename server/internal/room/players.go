@@ -72,7 +72,7 @@ func (r *Room) handleControl(c *ctlCmd) {
 }
 
 func (r *Room) join(c *ctlCmd) (JoinResult, error) {
-	if c.ctx != nil && c.ctx.Err() != nil {
+	if !c.take() {
 		return JoinResult{}, c.ctx.Err()
 	}
 	if len(r.players) >= r.cfg.MaxPlayers {
@@ -110,7 +110,7 @@ func (r *Room) resume(c *ctlCmd) (JoinResult, error) {
 		}
 		return JoinResult{}, ErrUnknownPlayer
 	}
-	if c.ctx != nil && c.ctx.Err() != nil {
+	if !c.take() {
 		return JoinResult{}, c.ctx.Err()
 	}
 	if p.connected {

@@ -123,6 +123,25 @@ type ctlCmd struct {
 	text    string
 	reply   chan joinReply // buffered 1
 	barrier chan struct{}
+	// fate settles a join or resume exactly once: the loop takes it (fateTaken) or its waiter gives up on it when
+	// ctx ends (fateAbandoned), whichever comes first. So a waiter that returns ctx's error knows the room never
+	// applied the command, and one that finds it taken waits for the answer.
+	fate *atomic.Int32
+}
+
+// States of ctlCmd.fate.
+const (
+	fatePending int32 = iota
+	fateTaken
+	fateAbandoned
+)
+
+// take claims a join or resume for the loop; false: its waiter gave up on it (or is about to: ctx has ended).
+func (c *ctlCmd) take() bool {
+	if c.ctx != nil && c.ctx.Err() != nil {
+		return false
+	}
+	return c.fate == nil || c.fate.CompareAndSwap(fatePending, fateTaken)
 }
 
 // Room is one running room. Its exported methods are safe to call from any goroutine.
@@ -413,7 +432,9 @@ func (r *Room) pushControl(c ctlCmd, bounded bool) error {
 	return nil
 }
 
-// Join adds a new player: the room sends the sink its Welcome, then snapshots. It waits for the loop's answer or ctx.
+// Join adds a new player: the room sends the sink its Welcome, then snapshots. It waits for the loop's answer. When ctx
+// ends before the loop took the join, Join returns ctx's error and the room never adds the player; once the loop
+// took it, Join returns the loop's answer even if ctx ends meanwhile.
 func (r *Room) Join(ctx context.Context, req JoinRequest) (JoinResult, error) {
 	if req.Sink == nil {
 		return JoinResult{}, fmt.Errorf("%w: nil sink", ErrRejected)
@@ -423,7 +444,8 @@ func (r *Room) Join(ctx context.Context, req JoinRequest) (JoinResult, error) {
 }
 
 // Resume re-attaches player to sink within its grace period, or takes over its live connection (the old sink is
-// closed with CLOSE_SUPERSEDED). The room sends a Welcome (resumed) and a full snapshot next.
+// closed with CLOSE_SUPERSEDED). The room sends a Welcome (resumed) and a full snapshot next. ctx bounds the wait as
+// for Join: ctx's error means the room did not act on the resume.
 func (r *Room) Resume(ctx context.Context, player game.PlayerID, sink Sink, resumeToken []byte) (JoinResult, error) {
 	if sink == nil {
 		return JoinResult{}, fmt.Errorf("%w: nil sink", ErrRejected)
@@ -433,6 +455,7 @@ func (r *Room) Resume(ctx context.Context, player game.PlayerID, sink Sink, resu
 }
 
 func (r *Room) await(ctx context.Context, c ctlCmd) (JoinResult, error) {
+	c.fate = new(atomic.Int32)
 	if err := r.pushControl(c, true); err != nil {
 		return JoinResult{}, err
 	}
@@ -442,17 +465,16 @@ func (r *Room) await(ctx context.Context, c ctlCmd) (JoinResult, error) {
 	case <-r.done:
 		return JoinResult{}, ErrEnded
 	case <-ctx.Done():
-		// The loop may still attach the player: detach it again so that the slot goes through grace as usual.
-		go func() {
-			select {
-			case rep := <-c.reply:
-				if rep.err == nil {
-					r.Disconnected(rep.res.Player, c.sink)
-				}
-			case <-r.done:
-			}
-		}()
-		return JoinResult{}, ctx.Err()
+		if c.fate.CompareAndSwap(fatePending, fateAbandoned) {
+			return JoinResult{}, ctx.Err() // the loop will refuse it
+		}
+		// The loop took it before ctx ended and is answering now: its answer holds.
+		select {
+		case rep := <-c.reply:
+			return rep.res, rep.err
+		case <-r.done:
+			return JoinResult{}, ErrEnded
+		}
 	}
 }
 

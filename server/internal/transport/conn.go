@@ -194,9 +194,8 @@ func (c *conn) join(j *pb.Join) {
 		}
 		res, err = r.Join(ctx, room.JoinRequest{Sink: c.sess, Name: g.Name, ResumeToken: tok})
 		if code, _ := joinErrorCode(err); err != nil && code == CodeServerBusy {
-			// The room did not take the player in time (its loop refuses a join whose deadline passed; one it took
-			// just as the wait ran out is detached into its grace period): the token stays good for the retry
-			// that 4002 asks for. Given back before the refusal is sent, so the retry cannot arrive first.
+			// The room did not take the join in time, and never will (room.Join): the token stays good for the
+			// retry that 4002 asks for. Given back before the refusal is sent, so the retry cannot arrive first.
 			h.cfg.Tokens.ReturnJoin(t.JoinToken, g)
 		}
 	case *pb.Join_ResumeToken:
