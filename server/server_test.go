@@ -458,6 +458,9 @@ func TestShutdownClosesClientsWithGoingAway(t *testing.T) {
 func TestCompressionBoundsInflatedSize(t *testing.T) {
 	cfg := testConfig()
 	cfg.Compression = true
+	// The heartbeat is not under test: this client sends nothing between its Join and the big frame, which under load
+	// was seen to take more than the 5 s of testConfig, and the heartbeat then closed it first (4001).
+	cfg.HeartbeatTimeout = time.Minute
 	ts := startServer(t, cfg)
 	c := &client{t: t, in: make(chan *pb.ServerFrame, 1<<14), done: make(chan struct{})}
 	ws, resp, err := gws.NewClient(clientHandler{c: c}, &gws.ClientOption{Addr: "ws://" + ts.addr + "/ws",

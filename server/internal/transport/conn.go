@@ -47,6 +47,7 @@ type conn struct {
 	closeCode atomic.Uint32 // the code we closed with (0: none)
 	deadline  atomic.Int64  // unix ns: handshake deadline, then the last frame's time + heartbeat timeout
 	isAborted atomic.Bool
+	joining   atomic.Bool // the Join arrived and is being handled: the handshake deadline no longer applies
 	wasLeft   atomic.Bool
 	counted   atomic.Bool // counted in the sessions gauge
 
@@ -96,6 +97,9 @@ func (c *conn) checkDeadline(now int64) {
 	}
 	switch c.state.Load() {
 	case stateHello, stateJoin:
+		if c.joining.Load() {
+			return // the client sent its Join in time; JoinTimeout bounds the server's handling of it
+		}
 		c.refuse(CodeHandshakeTimeout, "hello and join did not arrive in time")
 	case statePlaying:
 		c.refuse(CodeHeartbeatTimeout, "no frame within the heartbeat timeout")
@@ -153,6 +157,7 @@ func (c *conn) message(op gws.Opcode, data []byte) {
 			c.refuse(CodeBadFrame, err.Error())
 			return
 		}
+		c.joining.Store(true)
 		c.join(j.Join)
 	case statePlaying:
 		c.play(f)
