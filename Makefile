@@ -31,7 +31,7 @@ race:
 	CI=$${CI:-1} $(GO) test -race -count=1 ./...
 
 fuzz:
-	./.ci/fuzz.sh 4s
+	./.ci/fuzz.sh 10000x
 
 web-test:
 	cd client-web && npm run typecheck && npm test && npm run build

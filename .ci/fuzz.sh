@@ -1,5 +1,11 @@
 #!/usr/bin/env bash
-# Fuzzes every Go fuzz target listed in .ci/fuzz-targets for a short time each (default 4s), seeded by its corpus.
+# Fuzzes every Go fuzz target listed in .ci/fuzz-targets for a bounded number of executions each (default 10000x),
+# seeded by its corpus.
+#
+# The budget is a count, not a duration: with a duration, Go 1.26's fuzz coordinator can report a bare "context
+# deadline exceeded" failure (no failing input) when the deadline passes while a starved worker is mid-execution
+# (golang/go#75804, fixed in Go 1.27). A count has no deadline to race, so a loaded machine only makes the run slower.
+# A duration such as 4s is still accepted as the argument.
 #
 # Each package's test binary is built once, with the fuzzing instrumentation (`go test -c -fuzz=.`: the -fuzz flag is
 # what makes cmd/go compile the packages with coverage counters), and every target of the package is run from that
@@ -10,7 +16,7 @@
 # binaries report, and each run must report its own target as fuzzed and passed, with coverage guidance.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-t=${1:-4s}
+t=${1:-10000x}
 list=.ci/fuzz-targets
 
 listed=$(grep -v '^#' "$list" | awk 'NF { print $1, $2 }' | sort)
