@@ -36,29 +36,13 @@ func (s heldSim) Step(t game.Tick, ev *game.Events) {
 // until the client dials its second connection, which it does only after the first was refused.
 func TestDialRetriesJoinRefusedAsBusy(t *testing.T) {
 	cfg := server.DefaultConfig()
-	cfg.Addr = "127.0.0.1:0"
 	cfg.JoinTimeout = 200 * time.Millisecond
-	srv, err := server.New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var hold atomic.Bool
 	entered, release := make(chan struct{}), make(chan struct{})
-	err = srv.RegisterGame("held", func(c game.Config) (game.Sim, error) {
+	addr, srv := startGameServerWith(t, cfg, "held", func(c game.Config) (game.Sim, error) {
 		s, err := arena.Factory(c)
 		return heldSim{s, &hold, entered, release}, err
 	}, server.GameOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { _ = srv.Serve(ctx, ln); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
 	info, err := srv.CreateRoom("held", nil, true)
 	if err != nil {
 		t.Fatal(err)
@@ -75,7 +59,7 @@ func TestDialRetriesJoinRefusedAsBusy(t *testing.T) {
 	var d net.Dialer
 	dctx, dcancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer dcancel()
-	c, err := client.Dial(dctx, client.Config{URL: "ws://" + ln.Addr().String(), JoinToken: srv.IssueJoinToken(info.ID, "ann", 0),
+	c, err := client.Dial(dctx, client.Config{URL: "ws://" + addr, JoinToken: srv.IssueJoinToken(info.ID, "ann", 0),
 		NoResume: true, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		NetDial: func(ctx context.Context, network, addr string) (net.Conn, error) {
 			if dials.Add(1) == 2 {

@@ -22,11 +22,16 @@ import (
 	"github.com/tickwire/tickwire/tools/client/internal/gravitygame"
 )
 
-// startGameServer runs a real server with one game mode on a loopback port until the test ends and returns its
-// host:port and the server (for its metrics).
+// startGameServer runs a real server (default configuration) with one game mode on a loopback port until the test
+// ends and returns its host:port and the server (for its metrics).
 func startGameServer(t *testing.T, mode string, f game.Factory, opts server.GameOptions) (string, *server.Server) {
 	t.Helper()
-	cfg := server.DefaultConfig()
+	return startGameServerWith(t, server.DefaultConfig(), mode, f, opts)
+}
+
+// startGameServerWith is startGameServer with the given configuration (its Addr is replaced by a loopback port).
+func startGameServerWith(t *testing.T, cfg server.Config, mode string, f game.Factory, opts server.GameOptions) (string, *server.Server) {
+	t.Helper()
 	cfg.Addr = "127.0.0.1:0"
 	srv, err := server.New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {

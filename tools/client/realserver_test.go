@@ -3,9 +3,6 @@ package client_test
 import (
 	"context"
 	"errors"
-	"io"
-	"log/slog"
-	"net"
 	"testing"
 	"time"
 
@@ -16,24 +13,8 @@ import (
 
 func startServer(t *testing.T) string {
 	t.Helper()
-	cfg := server.DefaultConfig()
-	cfg.Addr = "127.0.0.1:0"
-	srv, err := server.New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.RegisterGame(arena.Mode, arena.Factory, server.GameOptions{MaxPlayers: 2}); err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { _ = srv.Serve(ctx, ln); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
-	return "ws://" + ln.Addr().String()
+	addr, _ := startGameServer(t, arena.Mode, arena.Factory, server.GameOptions{MaxPlayers: 2})
+	return "ws://" + addr
 }
 
 // The real server's refusals and takeovers arrive as typed errors with the protocol's codes.
