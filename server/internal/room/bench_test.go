@@ -71,15 +71,7 @@ func BenchmarkRoomTick(b *testing.B) {
 		}
 		r.step()
 	}
-	for range 300 { // warm up: pools, history and projectile counts reach steady state
-		tick()
-	}
-	b.ReportAllocs()
-	b.ResetTimer()
-	for b.Loop() {
-		tick()
-	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/players, "ns/player-tick")
+	benchTicks(b, players, tick)
 }
 
 // inputOnlySim is a lineSim whose ApplyInput only stores the value: the engine's input path without the game's.
@@ -120,4 +112,18 @@ func BenchmarkInputPath(b *testing.B) {
 		r.reportInputs()
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/players, "ns/player-tick")
+}
+
+// benchTicks warms the room up with tick (pools, history and projectile counts reach steady state), then times it,
+// reporting allocations and the cost per player-tick.
+func benchTicks(b *testing.B, players int, tick func()) {
+	for range 300 {
+		tick()
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		tick()
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(players), "ns/player-tick")
 }

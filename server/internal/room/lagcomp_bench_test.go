@@ -27,13 +27,5 @@ func BenchmarkRoomTickLagComp(b *testing.B) {
 		}
 		r.step()
 	}
-	for range 300 { // warm up: pools, history and projectile counts reach steady state
-		tick()
-	}
-	b.ReportAllocs()
-	b.ResetTimer()
-	for b.Loop() {
-		tick()
-	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/players, "ns/player-tick")
+	benchTicks(b, players, tick)
 }
