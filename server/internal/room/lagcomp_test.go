@@ -1,6 +1,7 @@
 package room
 
 import (
+	"cmp"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -252,15 +253,8 @@ func lcSend(h *harness, id game.PlayerID, sink *fakeSink, in game.Input, ack uin
 	h.r.Input(id, sink, in, ack)
 }
 
-func sign(v int32) int32 {
-	switch {
-	case v > 0:
-		return 1
-	case v < 0:
-		return -1
-	}
-	return 0
-}
+// sign is -1, 0 or 1.
+func sign(v int32) int32 { return int32(cmp.Compare(v, 0)) }
 
 func abs32(v int32) int32 {
 	if v < 0 {
