@@ -3,6 +3,7 @@
 // WebSocket frames stay in order as over a real TCP path: a chunk that drew a short delay waits for its predecessor.
 // Runs in the test process on loopback; a seeded generator makes the delays repeatable.
 import { createServer, connect, type Server, type Socket } from "node:net";
+import { rng } from "../test/fakes";
 
 /** How a LatencyProxy delays traffic. */
 export interface LatencyOptions {
@@ -36,7 +37,7 @@ export class LatencyProxy {
     private readonly target: { host: string; port: number },
     private readonly opts: LatencyOptions,
   ) {
-    this.rand = mulberry32(opts.seed ?? 1);
+    this.rand = rng(opts.seed ?? 1);
     this.server = createServer((down) => this.accept(down));
   }
 
@@ -122,14 +123,4 @@ export class LatencyProxy {
       if (!from.readableEnded) enqueue(null);
     });
   }
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

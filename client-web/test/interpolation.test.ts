@@ -5,6 +5,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Interpolator } from "../src/sdk/interpolation";
 import type { World } from "../src/sdk/snapcodec";
+import { rng } from "./fakes";
 
 const TICK_RATE = 30;
 const MS_PER_TICK = 1000 / TICK_RATE;
@@ -13,15 +14,6 @@ const SPEED = 107; // sub-units per tick
 const EXPECT = SPEED * (FRAME_MS / MS_PER_TICK); // per frame
 const rates = new Map<number, number[]>([[1, [2, 3, -1, -1, -1, -1, -1]]]);
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function worldAt(tick: number, x: number, vx: number): World {
   return { tick, entities: [{ id: 7, kind: 1, fields: Int32Array.from([x, 5000, vx, 0, 0, 100, 0]) }] };
