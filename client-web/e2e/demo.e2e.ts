@@ -366,7 +366,10 @@ test("two players see each other move; a dropped socket resumes as the same play
     assert.equal(s.decodeErrors, 0, `${name} decode errors`);
     assert.ok(s.hashChecks > 0, `${name} verified state hashes`);
     assert.equal(s.hashMismatches, 0, `${name} hash mismatches`);
-    assert.equal(s.corrections, 0, `${name}: the server agreed with every prediction (corrections ${s.corrections}, largest ${s.largestCorrection}, late inputs ${s.lateInputs}, skipped ticks ${s.skippedTicks}, clock re-syncs ${s.clockResyncs}, teleports ${s.teleports})`);
+    // The prediction applies the page's inputs by tick as the room does: it is corrected only where the room did not
+    // get the same inputs, i.e. for an input the room dropped as late (it applied its fill instead; a page stalled on
+    // a busy machine sends some), at most once each. Without late inputs, no correction at all.
+    assert.ok(s.corrections <= s.lateInputs, `${name}: the server agreed with every prediction made from inputs it applied (corrections ${s.corrections}, largest ${s.largestCorrection}, late inputs ${s.lateInputs}, skipped ticks ${s.skippedTicks}, clock re-syncs ${s.clockResyncs}, teleports ${s.teleports})`);
     assert.ok(s.rttMs >= 0 && s.rttMs < 500, `${name} rtt ${s.rttMs}`);
   }
   const title = await a.title();
