@@ -8,7 +8,8 @@ run: deps-web build-web
 	$(GO) run ./server/cmd/tickwire $(ARGS)
 
 # Every test: vet, Go tests with the race detector, a short run of every fuzz target, the web SDK's unit tests, the
-# stale checks of generated code and of the demo build, and the browser end-to-end test in Debian's chromium.
+# stale checks of generated code and of the demo and package builds, and the browser end-to-end tests in Debian's
+# chromium (the demo, and the SDK package installed from its tarball into a plain page).
 test: deps vet race fuzz web-test e2e
 
 deps: deps-browser deps-web
@@ -35,7 +36,7 @@ fuzz:
 
 web-test:
 	cd client-web && npm run typecheck && npm test && npm run build
-	git diff --exit-code --stat -- client-web/dist || { echo "client-web/dist is stale: run make build-web and commit it"; exit 1; }
+	test -z "$$(git status --porcelain -- client-web/dist client-web/lib)" || { git status --short -- client-web/dist client-web/lib; echo "client-web/dist or client-web/lib is stale: run make build-web and commit them"; exit 1; }
 
 e2e:
 	cd client-web && npm run e2e

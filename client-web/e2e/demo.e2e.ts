@@ -5,82 +5,35 @@
 // Screenshots go to e2e/out/ (ignored by git).
 import { test, before, after, type TestContext } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { LatencyProxy } from "./netsim";
+import { Servers, WEB, buildServer, ensureChromium, launchChromium } from "./harness";
 
-const WEB = fileURLToPath(new URL("..", import.meta.url));
-const ROOT = join(WEB, "..");
 const OUT = join(WEB, "e2e", "out");
-const CHROMIUM = "/usr/bin/chromium";
-const ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-  "--disable-component-update", "--disable-sync"];
 
 let tmp = "";
-let bin = "";
-const servers: ChildProcess[] = [];
+let servers: Servers | undefined;
 const proxies: LatencyProxy[] = [];
-let serverLog = "";
 let browser: Browser | undefined;
 let base = "";
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const addr = s.address();
-      s.close(() => (addr && typeof addr === "object" ? resolve(addr.port) : reject(new Error("no port"))));
-    });
-  });
-}
-
-async function waitHTTP(url: string, ms: number, server: ChildProcess): Promise<void> {
-  const end = Date.now() + ms;
-  for (;;) {
-    try {
-      const r = await fetch(url, { signal: AbortSignal.timeout(1000) });
-      if (r.ok) return;
-    } catch {
-      // not listening yet
-    }
-    if (server.exitCode !== null) throw new Error(`server exited: ${serverLog}`);
-    if (Date.now() > end) throw new Error(`server not ready at ${url} after ${ms} ms: ${serverLog}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 before(async () => {
-  if (!existsSync(CHROMIUM)) {
-    // The Makefile's deps-browser target normally does this; CI runs as root.
-    execFileSync("apt-get", ["update"], { stdio: "inherit", timeout: 120_000 });
-    execFileSync("apt-get", ["install", "-y", "-o", "DPkg::Lock::Timeout=120", "chromium"], { stdio: "inherit", timeout: 240_000 });
-  }
+  ensureChromium();
   tmp = mkdtempSync(join(tmpdir(), "tw-e2e-"));
   mkdirSync(OUT, { recursive: true });
   execFileSync("npm", ["run", "--silent", "build"], { cwd: WEB, stdio: "ignore", timeout: 30_000 });
-  bin = join(tmp, "tickwire");
-  execFileSync("go", ["build", "-o", bin, "./server/cmd/tickwire"], { cwd: ROOT, stdio: "inherit", timeout: 180_000 });
+  servers = new Servers(buildServer(tmp));
   base = await startServer([]);
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS, timeout: 20_000 });
+  browser = await launchChromium();
 });
 
 /** Starts the built server with extra flags on a free loopback port and returns its base URL. */
-async function startServer(args: string[]): Promise<string> {
-  const port = await freePort();
-  const server = spawn(bin, ["-addr", `127.0.0.1:${port}`, "-log-level", "warn", ...args], { stdio: ["ignore", "pipe", "pipe"] });
-  servers.push(server);
-  process.once("exit", () => server.kill("SIGKILL")); // never leave a server behind, even if the runner is cut short
-  server.stdout!.on("data", (b: Buffer) => (serverLog += b.toString()));
-  server.stderr!.on("data", (b: Buffer) => (serverLog += b.toString()));
-  const url = `http://127.0.0.1:${port}`;
-  await waitHTTP(url + "/", 10_000, server);
-  return url;
+function startServer(args: string[]): Promise<string> {
+  return servers!.start(args);
 }
 
 /** Puts a LatencyProxy adding delayMs ± jitterMs each way in front of the server at url; returns the proxy's URL. */
@@ -95,20 +48,7 @@ async function startProxy(url: string, delayMs: number, jitterMs: number): Promi
 after(async () => {
   await browser?.close().catch(() => {});
   for (const p of proxies) await p.close();
-  for (const server of servers) {
-    if (server.exitCode !== null) continue;
-    server.kill("SIGTERM");
-    await new Promise<void>((resolve) => {
-      const t = setTimeout(() => {
-        server.kill("SIGKILL");
-        resolve();
-      }, 5000);
-      server.once("exit", () => {
-        clearTimeout(t);
-        resolve();
-      });
-    });
-  }
+  await servers?.stopAll();
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 

@@ -1,10 +1,12 @@
 /**
  * Tickwire's browser SDK (protocol version 2): connect to a Tickwire game server, send tick-addressed inputs on a
  * synchronised input clock, decode snapshots, predict the local player by tick, interpolate the others and resume
- * after a dropped connection. Start with TickwireClient.
+ * after a dropped connection. Start with TickwireClient. Nothing here is specific to a game: the reference arena's
+ * rules (its prediction model and local shots) are the separate entry point `@tickwire/client/arena`.
  *
  * @module
  */
+export { PROTOCOL_VERSION } from "./version";
 export {
   TickwireClient,
   isTerminalCode,
@@ -44,6 +46,4 @@ export {
   type SocketMessageEvent,
   type TimerHandle,
 } from "./sdk/transport";
-export * as arena from "./arena/arena";
-export { LocalShots } from "./arena/shots";
 export * as pb from "./gen/tickwire_pb";
