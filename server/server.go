@@ -18,6 +18,7 @@ import (
 	"github.com/tickwire/tickwire/game"
 	"github.com/tickwire/tickwire/server/internal/directory"
 	"github.com/tickwire/tickwire/server/internal/forwarded"
+	"github.com/tickwire/tickwire/server/internal/limits"
 	"github.com/tickwire/tickwire/server/internal/matchmaker"
 	"github.com/tickwire/tickwire/server/internal/metrics"
 	"github.com/tickwire/tickwire/server/internal/room"
@@ -82,7 +83,9 @@ type Server struct {
 	dir     *directory.Directory
 	ws      *transport.Handler
 	fwd     *forwarded.Resolver // the client's address, scheme and host behind trusted proxies
+	lim     *limits.Limiter     // per-source and server-wide limits
 	mux     *http.ServeMux
+	handler http.Handler // mux behind the request limits
 	sessCfg session.Config
 	stack   *service.Stack // matchmaking and the service API
 
@@ -92,6 +95,8 @@ type Server struct {
 	listeners []func(room.Event)
 	addr      net.Addr
 	stopOnce  sync.Once
+
+	httpConns sync.Map // net.Conn -> *limits.Hold: open HTTP connections (see connState)
 }
 
 // New makes a server from cfg (validated here) that logs to logger (nil: slog.Default()).
@@ -109,11 +114,15 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 		return nil, fmt.Errorf("server: %w", err) // Validate already refused it
 	}
 	s := &Server{cfg: cfg, log: logger, metrics: metrics.New(), mux: http.NewServeMux(), fwd: fwd}
+	s.lim = s.newLimiter()
 	s.tokens = session.NewTokens(cfg.TokenTableSize, cfg.ResumeTokenTTL, cfg.JoinTokenTTL)
 	s.dir = directory.New(directory.Config{
 		Logger:   logger,
 		Observer: metrics.RoomObserver{M: s.metrics},
 		OnEvent:  s.roomEvent,
+		Admit: func(_ string, rooms, modeRooms int) bool {
+			return s.lim.Room(rooms, modeRooms, time.Now()) == ""
+		},
 	})
 	s.metrics.RegisterRoomGauges(func() float64 { return float64(s.dir.Len()) }, func() float64 {
 		n := 0
@@ -148,12 +157,14 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 		Directory:        s.dir,
 		Metrics:          s.metrics,
 		Logger:           logger,
+		Limits:           s.lim,
+		ClientIP:         s.fwd.ClientIP,
 	})
 	st, err := service.NewStack(service.StackConfig{
 		PublicURL:    cfg.PublicURL,
 		JoinTokenTTL: cfg.JoinTokenTTL,
 		Matchmaker: matchmaker.Config{MinPlayers: cfg.MatchMinPlayers, Logger: logger,
-			OnPlaced: s.metrics.ObservePlacement},
+			OnPlaced: s.metrics.ObservePlacement, Gate: ticketGate{s}},
 		Service: service.Config{APIKey: cfg.ServiceAPIKey, Logger: logger},
 	}, s.dir, s.tokens)
 	if err != nil {
@@ -162,6 +173,7 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 	s.stack = st
 	s.registerStackMetrics()
 	s.routes()
+	s.handler = s.limitHTTP(s.mux)
 	return s, nil
 }
 
@@ -205,7 +217,7 @@ func (s *Server) RegisterGame(mode string, factory game.Factory, opts GameOption
 func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
 
 // Handler is the server's HTTP handler: /ws, /healthz, /readyz, /metrics and the static files at /.
-func (s *Server) Handler() http.Handler { return s.mux }
+func (s *Server) Handler() http.Handler { return s.handler }
 
 // Registry is the server's Prometheus registry (served at /metrics); register your own collectors on it.
 func (s *Server) Registry() *prometheus.Registry { return s.metrics.Registry() }
@@ -339,12 +351,13 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	s.addr = ln.Addr()
 	s.mu.Unlock()
 	hs := &http.Server{
-		Handler:           s.mux,
+		Handler:           s.handler,
 		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
 		ReadTimeout:       s.cfg.ReadTimeout,
 		IdleTimeout:       s.cfg.IdleTimeout,
 		MaxHeaderBytes:    16 << 10,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+		ConnState:         s.connState,
 	}
 	s.log.Info("tickwire listening", "addr", ln.Addr().String(), "modes", s.dir.Modes())
 	errc := make(chan error, 1)
