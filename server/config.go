@@ -90,10 +90,12 @@ type Config struct {
 	// client is not reading); one more closes the session with 4000.
 	MaxSkippedSnapshots int
 
-	// Grace is how long a dropped player's slot is kept for a resume.
+	// Grace is how long a dropped player's slot is kept for a resume, counted from the drop.
 	Grace time.Duration
-	// ResumeTokenTTL is how long a resume token is remembered. It must exceed Grace so that a resume after the grace
-	// period is told 4505 (expired) rather than 4504 (unknown).
+	// ResumeTokenTTL is how long a resume token is remembered after its connection ends (while the connection is open
+	// it never expires, however long the match). It must exceed Grace so that a resume after the grace period is told
+	// 4505 (expired) rather than 4504 (unknown). Both count from the drop: a resume within Grace of it succeeds at any
+	// point of a match.
 	ResumeTokenTTL time.Duration
 	// TokenTableSize bounds the number of resume tokens and, separately, of join tokens kept in memory.
 	TokenTableSize int
@@ -357,8 +359,8 @@ var settings = []setting{
 	durSetting("max-rewind", "longest lag compensation: an input's view is never older than this before its tick", func(c *Config) *time.Duration { return &c.MaxRewind }),
 	intSetting("outbound-queue", "reliable frames queued per session; overflow closes with 4000", func(c *Config) *int { return &c.OutboundQueue }),
 	intSetting("max-skipped-snapshots", "snapshots replaced unsent in a row before a session is closed with 4000", func(c *Config) *int { return &c.MaxSkippedSnapshots }),
-	durSetting("grace", "how long a dropped player's slot is kept for a resume", func(c *Config) *time.Duration { return &c.Grace }),
-	durSetting("resume-token-ttl", "how long resume tokens are remembered (must exceed grace)", func(c *Config) *time.Duration { return &c.ResumeTokenTTL }),
+	durSetting("grace", "how long a dropped player's slot is kept for a resume, counted from the drop (any time in a match)", func(c *Config) *time.Duration { return &c.Grace }),
+	durSetting("resume-token-ttl", "how long a resume token is remembered after its connection drops (never expires while connected; must exceed grace: between the two a resume gets 4505, after both 4504)", func(c *Config) *time.Duration { return &c.ResumeTokenTTL }),
 	intSetting("token-table-size", "most resume tokens (and most join tokens) kept in memory", func(c *Config) *int { return &c.TokenTableSize }),
 	durSetting("join-token-ttl", "default lifetime of an issued join token", func(c *Config) *time.Duration { return &c.JoinTokenTTL }),
 	boolSetting("open-join", "allow quick play (Join by mode) into any open room", func(c *Config) *bool { return &c.OpenJoin }),
