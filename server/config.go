@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/tickwire/tickwire/server/internal/forwarded"
 )
 
 // Config is every setting of a Tickwire server. The zero value of a field means "use the default" only through
@@ -27,6 +29,10 @@ type Config struct {
 	// AllowedOrigins lists the Origin header values (scheme://host[:port]) allowed to open /ws, or "*" for any. Empty:
 	// the page's own host and localhost/127.0.0.1/[::1] on any port, and clients that send no Origin (non-browsers).
 	AllowedOrigins []string
+	// TrustedProxies lists the reverse proxies and load balancers (CIDR prefixes or addresses) whose forwarding
+	// headers (X-Forwarded-For/-Proto/-Host, Forwarded) are believed: the client's address for the per-source limits,
+	// and the scheme and host it used. Empty: no header is believed and the TCP peer is the client.
+	TrustedProxies []string
 	// MaxConnections caps open WebSocket connections; one more is closed with 4002.
 	MaxConnections int
 	// MaxFrameBytes is the largest client frame accepted (after decompression); larger ones are closed with 1009.
@@ -73,10 +79,12 @@ type Config struct {
 	// client is not reading); one more closes the session with 4000.
 	MaxSkippedSnapshots int
 
-	// Grace is how long a dropped player's slot is kept for a resume.
+	// Grace is how long a dropped player's slot is kept for a resume, counted from the drop.
 	Grace time.Duration
-	// ResumeTokenTTL is how long a resume token is remembered. It must exceed Grace so that a resume after the grace
-	// period is told 4505 (expired) rather than 4504 (unknown).
+	// ResumeTokenTTL is how long a resume token is remembered after its connection ends (while the connection is open
+	// it never expires, however long the match). It must exceed Grace so that a resume after the grace period is told
+	// 4505 (expired) rather than 4504 (unknown). Both count from the drop: a resume within Grace of it succeeds at any
+	// point of a match.
 	ResumeTokenTTL time.Duration
 	// TokenTableSize bounds the number of resume tokens and, separately, of join tokens kept in memory.
 	TokenTableSize int
@@ -151,6 +159,9 @@ func (c *Config) Validate() error {
 		if o != "*" && !strings.Contains(o, "://") {
 			bad("allowed origin %q: want scheme://host[:port] or *", o)
 		}
+	}
+	if _, err := forwarded.New(c.TrustedProxies); err != nil {
+		bad("trusted proxies: %v", err)
 	}
 	if c.MaxConnections < 1 {
 		bad("max connections %d: must be at least 1", c.MaxConnections)
@@ -246,6 +257,22 @@ func parsed[T any](name, usage string, p func(*Config) *T, parse func(string) (T
 		}}
 }
 
+// listSetting is a comma-separated list; blank elements are dropped.
+func listSetting(name, usage string, p func(*Config) *[]string) setting {
+	return setting{name: name, usage: usage,
+		get: func(c *Config) string { return strings.Join(*p(c), ",") },
+		set: func(c *Config, s string) error {
+			var l []string
+			for _, o := range strings.Split(s, ",") {
+				if o = strings.TrimSpace(o); o != "" {
+					l = append(l, o)
+				}
+			}
+			*p(c) = l
+			return nil
+		}}
+}
+
 func intSetting(name, usage string, p func(*Config) *int) setting {
 	return parsed(name, usage, p, strconv.Atoi, strconv.Itoa)
 }
@@ -269,17 +296,10 @@ var settings = []setting{
 	strSetting("addr", "TCP address to listen on", func(c *Config) *string { return &c.Addr }),
 	strSetting("log-format", "log format: text or json", func(c *Config) *string { return &c.LogFormat }),
 	strSetting("log-level", "log level: debug, info, warn or error", func(c *Config) *string { return &c.LogLevel }),
-	{name: "allowed-origins", usage: "comma-separated Origin values allowed to open /ws (scheme://host[:port], or * for any); empty: same host and localhost",
-		get: func(c *Config) string { return strings.Join(c.AllowedOrigins, ",") },
-		set: func(c *Config, s string) error {
-			c.AllowedOrigins = nil
-			for _, o := range strings.Split(s, ",") {
-				if o = strings.TrimSpace(o); o != "" {
-					c.AllowedOrigins = append(c.AllowedOrigins, o)
-				}
-			}
-			return nil
-		}},
+	listSetting("allowed-origins", "comma-separated Origin values allowed to open /ws (scheme://host[:port], or * for any); empty: same host and localhost",
+		func(c *Config) *[]string { return &c.AllowedOrigins }),
+	listSetting("trusted-proxies", "comma-separated CIDR prefixes or addresses of reverse proxies whose X-Forwarded-For/-Proto/-Host and Forwarded headers are believed; empty: none",
+		func(c *Config) *[]string { return &c.TrustedProxies }),
 	intSetting("max-connections", "most open WebSocket connections; more are closed with 4002", func(c *Config) *int { return &c.MaxConnections }),
 	intSetting("max-frame-bytes", "largest client frame in bytes; larger ones are closed with 1009", func(c *Config) *int { return &c.MaxFrameBytes }),
 	intSetting("read-buffer-bytes", "per-connection read buffer in bytes", func(c *Config) *int { return &c.ReadBufferBytes }),
@@ -298,8 +318,8 @@ var settings = []setting{
 	durSetting("max-rewind", "longest lag compensation: an input's view is never older than this before its tick", func(c *Config) *time.Duration { return &c.MaxRewind }),
 	intSetting("outbound-queue", "reliable frames queued per session; overflow closes with 4000", func(c *Config) *int { return &c.OutboundQueue }),
 	intSetting("max-skipped-snapshots", "snapshots replaced unsent in a row before a session is closed with 4000", func(c *Config) *int { return &c.MaxSkippedSnapshots }),
-	durSetting("grace", "how long a dropped player's slot is kept for a resume", func(c *Config) *time.Duration { return &c.Grace }),
-	durSetting("resume-token-ttl", "how long resume tokens are remembered (must exceed grace)", func(c *Config) *time.Duration { return &c.ResumeTokenTTL }),
+	durSetting("grace", "how long a dropped player's slot is kept for a resume, counted from the drop (any time in a match)", func(c *Config) *time.Duration { return &c.Grace }),
+	durSetting("resume-token-ttl", "how long a resume token is remembered after its connection drops (never expires while connected; must exceed grace: between the two a resume gets 4505, after both 4504)", func(c *Config) *time.Duration { return &c.ResumeTokenTTL }),
 	intSetting("token-table-size", "most resume tokens (and most join tokens) kept in memory", func(c *Config) *int { return &c.TokenTableSize }),
 	durSetting("join-token-ttl", "default lifetime of an issued join token", func(c *Config) *time.Duration { return &c.JoinTokenTTL }),
 	boolSetting("open-join", "allow quick play (Join by mode) into any open room", func(c *Config) *bool { return &c.OpenJoin }),

@@ -46,8 +46,12 @@
 // than the tick before, not older than MaxRewind (Welcome.max_rewind_ms). A player's buffered inputs are void when
 // its connection drops; on resume, Welcome.last_input_seq says which were applied, and the client resends the later
 // ones re-addressed to new ticks: every input is applied once or reported late, never applied twice.
-// Resume tokens are 192 random bits, rotated with every Welcome, bound to one player in one room, kept
-// ResumeTokenTTL (longer than Grace) in a size-bounded table, and only ever sent inside frames, never in a URL. Each
+// Resume tokens are 192 random bits, rotated with every Welcome, bound to one player in one room, kept in a
+// size-bounded table for the whole stay: a token never expires while its connection is open, and is remembered for
+// ResumeTokenTTL (longer than Grace) from the moment that connection ends. So a player who drops after an hour of
+// play resumes within Grace like one who dropped after a minute; between Grace and ResumeTokenTTL after the drop the
+// resume is refused with 4505 (the slot is gone), after ResumeTokenTTL with 4504. Tokens are only ever sent inside
+// frames, never in a URL. Each
 // is single-use once its successor is committed: after a resume with token T, whose Welcome carries T', T stays
 // redeemable (same player, same room) until the client proves it holds T', by sending any frame (Input, Ack, Ping or
 // Leave) on that connection or by resuming with T'; from then on T is refused (4504). So a connection that dies

@@ -17,6 +17,7 @@ import (
 
 	"github.com/tickwire/tickwire/game"
 	"github.com/tickwire/tickwire/server/internal/directory"
+	"github.com/tickwire/tickwire/server/internal/forwarded"
 	"github.com/tickwire/tickwire/server/internal/matchmaker"
 	"github.com/tickwire/tickwire/server/internal/metrics"
 	"github.com/tickwire/tickwire/server/internal/room"
@@ -80,6 +81,7 @@ type Server struct {
 	tokens  *session.Tokens
 	dir     *directory.Directory
 	ws      *transport.Handler
+	fwd     *forwarded.Resolver // the client's address, scheme and host behind trusted proxies
 	mux     *http.ServeMux
 	sessCfg session.Config
 	stack   *service.Stack // matchmaking and the service API
@@ -101,7 +103,12 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 		logger = slog.Default()
 	}
 	cfg.AllowedOrigins = append([]string(nil), cfg.AllowedOrigins...)
-	s := &Server{cfg: cfg, log: logger, metrics: metrics.New(), mux: http.NewServeMux()}
+	cfg.TrustedProxies = append([]string(nil), cfg.TrustedProxies...)
+	fwd, err := forwarded.New(cfg.TrustedProxies)
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err) // Validate already refused it
+	}
+	s := &Server{cfg: cfg, log: logger, metrics: metrics.New(), mux: http.NewServeMux(), fwd: fwd}
 	s.tokens = session.NewTokens(cfg.TokenTableSize, cfg.ResumeTokenTTL, cfg.JoinTokenTTL)
 	s.dir = directory.New(directory.Config{
 		Logger:   logger,

@@ -10,7 +10,8 @@
 # from the histogram's buckets, tick overruns, bytes written; inputs applied, missed, late and early, and the input
 # wait p50/p99 from tickwire_input_wait_seconds: how long applied inputs waited in their room). Latency, bytes per
 # player and the bots' input figures (ticks with exactly one input applied, late inputs, the leads the room reported)
-# come from the bots' JSON report (their window covers the server's); bytes are counted by the bots as received,
+# come from the bots' JSON report over the same window (-settle: after the ramp and the settle seconds; the row
+# also gives the whole run's ack p99, clock convergence included); bytes are counted by the bots as received,
 # WebSocket headers included.
 # With --floor it also runs ../shared/floor/measure.sh N (a bare gws server writing 200-byte frames at 30 Hz: the
 # least a WebSocket game server can spend) in the same sitting and prints the ratio. --out keeps the raw results
@@ -57,7 +58,7 @@ for N in "${NS[@]}"; do
   # shellcheck disable=SC2086
   JOIN=(-url "ws://127.0.0.1:$PORT")
   [ "${MATCHMAKING:-1}" = 0 ] || JOIN+=(-matchmaker "http://127.0.0.1:$PORT")
-  taskset -c 1 "$TMP/bots" "${JOIN[@]}" -n "$N" -ramp "${RAMP}s" -duration "$((SETTLE + WINDOW + 1))s" \
+  taskset -c 1 "$TMP/bots" "${JOIN[@]}" -n "$N" -ramp "${RAMP}s" -settle "${SETTLE}s" -duration "$((SETTLE + WINDOW + 1))s" \
     -json -progress 0 ${BOTS_FLAGS:-} >"$TMP/bots-$N.json" 2>"$TMP/bots-$N.err" & BP=$!
   sleep $((RAMP + SETTLE))
   s0=$(cpu "$SP"); b0=$(cpu "$BP"); curl -s "http://127.0.0.1:$PORT/metrics" >"$TMP/m0-$N"
@@ -110,6 +111,7 @@ row = dict(players=n, server_us_per_player_s=server_cpu / n * 1e6, server_cores=
            bots_cores=(b1 - b0) / tck / win, bytes_per_player_s=bots['bytes_in_per_bot_per_s'],
            server_payload_bytes_per_player_s=d('tickwire_bytes_out_total') / win / n,
            ack_p50_ms=bots['ack_latency_ms']['p50'], ack_p99_ms=bots['ack_latency_ms']['p99'],
+           ack_p99_whole_run_ms=bots.get('ack_latency_all_ms', {}).get('p99'),
            tick_p99_ms=None if p99 is None else p99 * 1e3, ticks=total, overruns=d('tickwire_tick_overruns_total'),
            bots_lag_p99_ms=bots.get('driver_lag_ms', {}).get('p99'), rtt_p50_ms=bots['rtt_ms']['p50'],
            bots_connected=bots['connected'], bots_failed=bots['failed'], inputs_lost=bots['inputs_lost'],

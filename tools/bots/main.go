@@ -2,7 +2,7 @@
 //
 //	go run ./tools/bots -url ws://127.0.0.1:8080 -n 500 -ramp 5s -duration 30s
 //
-// Bots join by quick play, start evenly over -ramp, then play -duration more (the measured window) with the arena's
+// Bots join by quick play, start evenly over -ramp, then play -duration more (the measured window: all of it, or what follows -settle) with the arena's
 // standard workload (ARENA.md): one input per tick, direction changes about once a second, the aim rotates, fire on
 // 20% of inputs, each bot with its own seeded generator. They decode every snapshot into a world, check it against
 // the server's state hash, and measure input acknowledgement latency. Chaos: -drop-every kills each bot's socket at
@@ -36,7 +36,8 @@ func run(args []string) int {
 	fs.StringVar(&cfg.URL, "url", "ws://127.0.0.1:8080", "server WebSocket URL (path /ws is added when missing)")
 	fs.IntVar(&cfg.N, "n", 100, "number of bots")
 	fs.DurationVar(&cfg.Ramp, "ramp", 5*time.Second, "bots start evenly over this time")
-	fs.DurationVar(&cfg.Duration, "duration", 30*time.Second, "how long all bots play after the ramp (the measured window)")
+	fs.DurationVar(&cfg.Duration, "duration", 30*time.Second, "how long all bots play after the ramp")
+	fs.DurationVar(&cfg.Settle, "settle", 0, "the measured window starts this long after the ramp, once the last bots' input clocks have converged")
 	fs.StringVar(&cfg.Behavior, "behavior", "wander", "wander (the standard workload) or aggressive (chase and shoot the nearest player)")
 	fs.IntVar(&cfg.InputRate, "input-rate", 30, "0: no inputs (pings keep the bots alive); otherwise one input per tick at the input clock, this value pacing the behaviour's turns")
 	fs.DurationVar(&cfg.DropEvery, "drop-every", 0, "kill each bot's socket at a random time about this often; it resumes (0: never)")

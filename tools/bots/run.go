@@ -20,7 +20,8 @@ type Config struct {
 	URL        string
 	N          int           // bots
 	Ramp       time.Duration // bots start evenly over this time
-	Duration   time.Duration // how long all bots play after the ramp (the measured window)
+	Duration   time.Duration // how long all bots play after the ramp
+	Settle     time.Duration // the measured window starts this long after the ramp (less than Duration)
 	Behavior   string        // "wander" or "aggressive"
 	InputRate  int           // 0: no inputs (pings only); otherwise one input per tick, and the behaviour's pace
 	DropEvery  time.Duration // each bot's socket is killed at a random time about this often (0: never)
@@ -53,6 +54,8 @@ func (c *Config) validate() error {
 		return errors.New("bots: -stall must be 0..n")
 	case c.Duration <= 0:
 		return errors.New("bots: -duration must be positive")
+	case c.Settle < 0 || c.Settle >= c.Duration:
+		return errors.New("bots: -settle must be at least 0 and less than -duration")
 	}
 	if c.Mode == "" {
 		c.Mode = "arena"
@@ -212,14 +215,16 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 
 	// Progress and the measured window.
 	rampEnd := start.Add(cfg.Ramp)
+	windowStart := rampEnd.Add(cfg.Settle)
 	end := rampEnd.Add(cfg.Duration)
 	var atRampEnd windowMark
 	markTaken := false
+	all := mark(stats) // the whole run's figures start here
 	var prevLat, prevInt client.HistogramSnapshot
 	prevSnaps, prevAt := int64(0), start
 	tick := time.NewTicker(cfg.ProgressEvery)
 	defer tick.Stop()
-	timer := time.NewTimer(time.Until(rampEnd))
+	timer := time.NewTimer(time.Until(windowStart))
 loop:
 	for {
 		select {
@@ -289,7 +294,7 @@ loop:
 	}
 	closeWG.Wait()
 
-	r := buildReport(&cfg, bots, endErrs, stats, stallStats, atRampEnd, atEnd, connectedAtEnd)
+	r := buildReport(&cfg, bots, endErrs, stats, stallStats, all, atRampEnd, atEnd, connectedAtEnd)
 	lag, dt := driverLag.Snapshot(), driveTime.Snapshot()
 	r.DriverLagMS, r.DriverPassMS = quantiles(&lag), quantiles(&dt)
 	r.ElapsedS = time.Since(start).Seconds()

@@ -199,6 +199,11 @@ type SignedHistogramSnapshot struct {
 	Neg, Pos HistogramSnapshot
 }
 
+// Sub returns the samples recorded between prev and s.
+func (s *SignedHistogramSnapshot) Sub(prev *SignedHistogramSnapshot) SignedHistogramSnapshot {
+	return SignedHistogramSnapshot{Neg: s.Neg.Sub(&prev.Neg), Pos: s.Pos.Sub(&prev.Pos)}
+}
+
 // N is the number of samples.
 func (s SignedHistogramSnapshot) N() uint64 { return s.Neg.N + s.Pos.N }
 

@@ -1,6 +1,7 @@
 package session
 
 import (
+	"container/list"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -40,12 +41,18 @@ var ErrUnknownToken = errors.New("session: unknown resume token")
 // than the client's latest one and must not take the player from it.
 var ErrSupersededAttempt = errors.New("session: a newer connection resumed with this token")
 
-// Tokens is the table of resume and join tokens, safe for concurrent use. Each kind lives in its own size-bounded,
-// expiring LRU, so a flood of abandoned sessions costs at most size entries each.
+// Tokens is the table of resume and join tokens, safe for concurrent use. Each kind is bounded in size, so a flood of
+// abandoned sessions costs at most size entries each.
 //
 // Join tokens are single-use: TakeJoin removes the token, so a replayed token is unknown. A join the server refused
 // without admitting the player, because the room was busy (4002, "reconnect later"), gives its token back with
 // ReturnJoin: the client retries with the same token while it is valid.
+//
+// A resume token lives for the whole stay of its player. While a connection holds it (from the join or resume that
+// issued it until that connection ends), it never expires; when the connection ends (Disconnected), its lifetime
+// starts: it is remembered for resumeTTL from that moment, which must exceed the room's grace period so that a resume
+// after the grace period is told "expired" rather than "unknown". So a player who plays for an hour and then drops
+// resumes like one who dropped after a minute.
 //
 // Resume tokens form one chain per player, committed in two steps so that a resume is never lost to a connection
 // that dies between the server's Welcome and the client's reading it. A connection that resumes with token T gets a
@@ -63,34 +70,47 @@ type Tokens struct {
 	// Static after construction.
 	now        func() time.Time
 	maxJoinTTL time.Duration
+	resumeTTL  time.Duration
+	size       int
 
 	arrivals atomic.Uint64 // the last number Arrival returned
 
-	// mu makes each step over one or more entries atomic (expirable.LRU locks each call on its own); the fields of a
-	// *resumeEntry are guarded by mu too.
-	mu     sync.Mutex
-	resume *expirable.LRU[string, *resumeEntry]
+	// mu makes each step over one or more entries atomic; the fields of a *resumeEntry are guarded by mu too.
+	mu sync.Mutex
+	// resume holds every resume token. Each entry is on exactly one of two lists: held (a connection holds it; in
+	// the order they were stored) or idle (no connection holds it; in the order their lifetime started, which is
+	// also the order they expire in, since every idle entry lives resumeTTL).
+	resume map[string]*resumeEntry
+	held   list.List
+	idle   list.List
 	join   *expirable.LRU[string, JoinGrant]
 }
 
 // resumeEntry is one resume token's state. Guarded by Tokens.mu.
 type resumeEntry struct {
+	key   string
 	grant ResumeGrant
 	prev  string        // the token this one succeeds, still redeemable until this one is proven received ("": none)
 	next  string        // the successor issued to the last attempt that redeemed this token, not yet proven ("": none)
 	busy  chan struct{} // non-nil while an attempt holds this token (and its reserved successor); closed when it ends
 	// arrival is the Arrival of the connection of the latest attempt that redeemed this token (0: none yet).
 	arrival uint64
+	// elem is the entry's place on Tokens.held or Tokens.idle; expires is zero while held, else the moment the token
+	// is forgotten.
+	elem    *list.Element
+	expires time.Time
 }
 
-// NewTokens makes a table holding at most size tokens of each kind; resume tokens are remembered for resumeTTL (longer
-// than the grace period, so that a late resume is recognised as expired rather than forged) and join tokens for at
-// most maxJoinTTL.
+// NewTokens makes a table holding at most size tokens of each kind. A resume token is remembered while a connection
+// holds it and for resumeTTL after that connection ends (longer than the grace period, so that a late resume is
+// recognised as expired rather than forged); join tokens for at most maxJoinTTL.
 func NewTokens(size int, resumeTTL, maxJoinTTL time.Duration) *Tokens {
 	return &Tokens{
 		now:        time.Now,
 		maxJoinTTL: maxJoinTTL,
-		resume:     expirable.NewLRU[string, *resumeEntry](size, nil, resumeTTL),
+		resumeTTL:  resumeTTL,
+		size:       size,
+		resume:     make(map[string]*resumeEntry),
 		join:       expirable.NewLRU[string, JoinGrant](size, nil, maxJoinTTL),
 	}
 }
@@ -108,12 +128,94 @@ func NewResumeToken() []byte {
 // is accepted and passes it to TakeResume, which orders the resume attempts of a token by it.
 func (t *Tokens) Arrival() uint64 { return t.arrivals.Add(1) }
 
-// BindResume stores tok as the resume token of player in room (a join: tok has no predecessor). A join whose Welcome
-// carries tok should reserve it with ReserveResume before the room can send that Welcome instead.
+// ResumeLen is the number of resume tokens remembered (held and idle).
+func (t *Tokens) ResumeLen() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.resume)
+}
+
+// getLocked returns the live entry of key; an idle entry past its expiry is forgotten (and expired ones before it).
+func (t *Tokens) getLocked(key string) (*resumeEntry, bool) {
+	e, ok := t.resume[key]
+	if !ok {
+		return nil, false
+	}
+	if !e.expires.IsZero() && !t.now().Before(e.expires) {
+		t.expireLocked()
+		return nil, false
+	}
+	return e, true
+}
+
+// addLocked stores e as held by a connection under key (replacing any entry of that key), then keeps the table within
+// its bound: expired entries go first, then the oldest idle ones, then the oldest held ones.
+func (t *Tokens) addLocked(key string, e *resumeEntry) {
+	t.removeLocked(key)
+	e.key = key
+	e.elem = t.held.PushBack(e)
+	t.resume[key] = e
+	t.expireLocked()
+	for len(t.resume) > t.size {
+		l := &t.idle
+		if l.Len() == 0 {
+			l = &t.held
+		}
+		t.removeLocked(l.Front().Value.(*resumeEntry).key)
+	}
+}
+
+func (t *Tokens) removeLocked(key string) {
+	e, ok := t.resume[key]
+	if !ok {
+		return
+	}
+	delete(t.resume, key)
+	if e.expires.IsZero() {
+		t.held.Remove(e.elem)
+	} else {
+		t.idle.Remove(e.elem)
+	}
+	e.elem = nil
+}
+
+// expireLocked forgets the idle entries whose lifetime is over: they are at the front of the idle list.
+func (t *Tokens) expireLocked() {
+	now := t.now()
+	for f := t.idle.Front(); f != nil; f = t.idle.Front() {
+		e := f.Value.(*resumeEntry)
+		if now.Before(e.expires) {
+			return
+		}
+		t.removeLocked(e.key)
+	}
+}
+
+// Disconnected says that the connection holding tok ended: tok's lifetime starts now. The player may resume with it
+// (or with its unconfirmed predecessor, whose own lifetime is unchanged) for resumeTTL. Unknown tokens are ignored.
+func (t *Tokens) Disconnected(tok []byte) {
+	if len(tok) != ResumeTokenBytes {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	e, ok := t.resume[string(tok)]
+	if !ok || !e.expires.IsZero() {
+		return
+	}
+	t.held.Remove(e.elem)
+	e.expires = t.now().Add(t.resumeTTL)
+	e.elem = t.idle.PushBack(e)
+	t.expireLocked()
+}
+
+// BindResume stores tok as the resume token of player in room (a join: tok has no predecessor), held by the joining
+// connection. A join whose Welcome carries tok should reserve it with ReserveResume before the room can send that
+// Welcome instead.
 func (t *Tokens) BindResume(tok []byte, roomID string, player game.PlayerID) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.resume.Add(string(tok), &resumeEntry{grant: ResumeGrant{RoomID: roomID, Player: player}})
+	t.addLocked(string(tok), &resumeEntry{grant: ResumeGrant{RoomID: roomID, Player: player}})
 }
 
 // ResumeReservation holds the resume token of a join under way, from ReserveResume until Bind or Cancel.
@@ -131,7 +233,7 @@ func (t *Tokens) ReserveResume(tok []byte) *ResumeReservation {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	e := &resumeEntry{busy: make(chan struct{})}
-	t.resume.Add(string(tok), e)
+	t.addLocked(string(tok), e)
 	return &ResumeReservation{t: t, tok: string(tok), e: e}
 }
 
@@ -152,8 +254,8 @@ func (r *ResumeReservation) end(g *ResumeGrant) {
 	}
 	if g != nil {
 		r.e.grant = *g
-	} else if cur, ok := t.resume.Peek(r.tok); ok && cur == r.e {
-		t.resume.Remove(r.tok)
+	} else if cur, ok := t.resume[r.tok]; ok && cur == r.e {
+		t.removeLocked(r.tok)
 	}
 	close(r.e.busy)
 	r.e.busy = nil
@@ -172,19 +274,19 @@ type ResumeClaim struct {
 }
 
 // TakeResume redeems tok for one resume attempt and reserves next as its successor (the token the attempt's Welcome
-// carries). Redeeming tok kills its own predecessor (the client holds tok, so it received it) and the successor
-// issued to any earlier attempt with tok. While another attempt holds tok, TakeResume waits for it to end, at most
-// until ctx is done (then it returns ctx's error). A token that is not redeemable gives ErrUnknownToken; one that an
-// attempt from a later connection (a higher arrival, from Arrival) already redeemed gives ErrSupersededAttempt, and
-// stays as that attempt left it. The caller must call Done on the claim.
+// carries, held by the attempt's connection). Redeeming tok kills its own predecessor (the client holds tok, so it
+// received it) and the successor issued to any earlier attempt with tok. While another attempt holds tok, TakeResume
+// waits for it to end, at most until ctx is done (then it returns ctx's error). A token that is not redeemable gives
+// ErrUnknownToken; one that an attempt from a later connection (a higher arrival, from Arrival) already redeemed
+// gives ErrSupersededAttempt, and stays as that attempt left it. The caller must call Done on the claim.
 func (t *Tokens) TakeResume(ctx context.Context, tok, next []byte, arrival uint64) (*ResumeClaim, error) {
-	if len(tok) != ResumeTokenBytes || len(next) != ResumeTokenBytes {
+	if len(tok) != ResumeTokenBytes || len(next) != ResumeTokenBytes || string(tok) == string(next) {
 		return nil, ErrUnknownToken
 	}
 	key := string(tok)
 	t.mu.Lock()
 	for {
-		e, ok := t.resume.Peek(key)
+		e, ok := t.getLocked(key)
 		if !ok {
 			t.mu.Unlock()
 			return nil, ErrUnknownToken
@@ -197,12 +299,12 @@ func (t *Tokens) TakeResume(ctx context.Context, tok, next []byte, arrival uint6
 			e.arrival = arrival
 			t.dropPrevLocked(key, e)
 			if e.next != "" {
-				t.resume.Remove(e.next)
+				t.removeLocked(e.next)
 			}
 			ch := make(chan struct{})
 			ne := &resumeEntry{grant: e.grant, prev: key, busy: ch}
 			e.next, e.busy = string(next), ch
-			t.resume.Add(e.next, ne)
+			t.addLocked(e.next, ne)
 			t.mu.Unlock()
 			return &ResumeClaim{Grant: e.grant, t: t, tok: key, next: e.next, e: e, ne: ne}, nil
 		}
@@ -232,8 +334,8 @@ func (c *ResumeClaim) Done(resumed bool) {
 		if c.e.next == c.next {
 			c.e.next = ""
 		}
-		if cur, ok := t.resume.Peek(c.next); ok && cur == c.ne {
-			t.resume.Remove(c.next)
+		if cur, ok := t.resume[c.next]; ok && cur == c.ne {
+			t.removeLocked(c.next)
 		}
 	}
 	close(c.e.busy)
@@ -248,7 +350,7 @@ func (t *Tokens) ConfirmResume(tok []byte) {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if e, ok := t.resume.Peek(string(tok)); ok {
+	if e, ok := t.getLocked(string(tok)); ok {
 		t.dropPrevLocked(string(tok), e)
 	}
 }
@@ -259,8 +361,8 @@ func (t *Tokens) dropPrevLocked(key string, e *resumeEntry) {
 	if e.prev == "" {
 		return
 	}
-	if p, ok := t.resume.Peek(e.prev); ok && p.next == key {
-		t.resume.Remove(e.prev)
+	if p, ok := t.resume[e.prev]; ok && p.next == key {
+		t.removeLocked(e.prev)
 	}
 	e.prev = ""
 }
@@ -272,9 +374,9 @@ func (t *Tokens) DropResume(tok []byte) {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if e, ok := t.resume.Peek(string(tok)); ok {
+	if e, ok := t.resume[string(tok)]; ok {
 		t.dropPrevLocked(string(tok), e)
-		t.resume.Remove(string(tok))
+		t.removeLocked(string(tok))
 	}
 }
 

@@ -64,7 +64,7 @@ func TestResumeTokenCommitStep(t *testing.T) {
 	a1 := resume(t, tt, a, true) // that connection dies before the client reads its Welcome
 	a2 := resume(t, tt, a, true) // so the client resumes with a again: accepted
 	refused(t, tt, a1, "the successor of an abandoned attempt")
-	if n := tt.resume.Len(); n != 2 {
+	if n := len(tt.resume); n != 2 {
 		t.Fatalf("%d entries for one player's chain, want 2 (the token and its one live successor)", n)
 	}
 	tt.ConfirmResume(a1) // a late frame from the abandoned connection proves nothing
@@ -142,7 +142,7 @@ func TestResumeAttemptsAreSerialized(t *testing.T) {
 	// Whichever ran first, at most one successor of a is live.
 	live := 0
 	for _, tok := range [][]byte{a1, a2} {
-		if e, ok := tt.resume.Peek(string(tok)); ok && e.busy == nil {
+		if e, ok := tt.resume[string(tok)]; ok && e.busy == nil {
 			live++
 		}
 	}
@@ -158,7 +158,7 @@ func TestTokenTableIsBounded(t *testing.T) {
 	for i := 0; i < 100; i++ {
 		tt.BindResume(NewResumeToken(), "r", 2)
 	}
-	if n := tt.resume.Len(); n != 16 {
+	if n := len(tt.resume); n != 16 {
 		t.Fatalf("%d resume tokens held, bound 16", n)
 	}
 	refused(t, tt, first, "the oldest token past the bound")
@@ -285,7 +285,7 @@ func TestResumeAttemptsInArrivalOrder(t *testing.T) {
 	if _, err := tt.TakeResume(context.Background(), a, NewResumeToken(), dead); !errors.Is(err, ErrSupersededAttempt) {
 		t.Fatalf("the overtaken attempt: %v, want ErrSupersededAttempt", err)
 	}
-	if e, ok := tt.resume.Peek(string(a2)); !ok || e.busy != nil {
+	if e, ok := tt.resume[string(a2)]; !ok || e.busy != nil {
 		t.Fatal("the retry's successor is not live after the overtaken attempt")
 	}
 	// The refused attempt did not use the token up: a later connection still resumes with it (the retry died too).
@@ -313,4 +313,56 @@ func TestResumeAttemptsInArrivalOrder(t *testing.T) {
 	if err := <-got; !errors.Is(err, ErrSupersededAttempt) {
 		t.Fatalf("the overtaken attempt after waiting: %v, want ErrSupersededAttempt", err)
 	}
+}
+
+// TestResumeTokenLifetimeStartsAtDisconnect: a token held by a connection never expires, however long the player
+// plays; once the connection ends, it is remembered for the resume TTL from that moment.
+func TestResumeTokenLifetimeStartsAtDisconnect(t *testing.T) {
+	tt := NewTokens(16, 25*time.Second, time.Minute)
+	now := time.Unix(1000, 0)
+	tt.now = func() time.Time { return now }
+	a := NewResumeToken()
+	tt.BindResume(a, "r", 1)
+	now = now.Add(6 * time.Minute) // six minutes of play, far past the TTL
+	tt.Disconnected(a)
+	now = now.Add(24 * time.Second)
+	a1 := resume(t, tt, a, true) // within the TTL of the disconnect
+	now = now.Add(time.Hour)     // the resumed connection plays on
+	tt.ConfirmResume(a1)
+	refused(t, tt, a, "the confirmed predecessor")
+	tt.Disconnected(a1)
+	now = now.Add(25 * time.Second)
+	refused(t, tt, a1, "a token 25s after its disconnect, TTL 25s")
+	if n := len(tt.resume); n != 0 {
+		t.Fatalf("%d entries after expiry, want 0", n)
+	}
+
+	// An unconfirmed predecessor keeps the lifetime its own disconnect started; the successor's starts at its own.
+	b := NewResumeToken()
+	tt.BindResume(b, "r", 2)
+	tt.Disconnected(b)
+	now = now.Add(20 * time.Second)
+	b1 := resume(t, tt, b, true) // this connection dies before the client reads its Welcome
+	tt.Disconnected(b1)
+	now = now.Add(10 * time.Second) // b: 30s after its disconnect; b1: 10s after its own
+	refused(t, tt, b, "the predecessor past its own lifetime")
+	resume(t, tt, b1, true)
+	tt.Disconnected([]byte("short"))  // ignored
+	tt.Disconnected(NewResumeToken()) // unknown: ignored
+}
+
+// TestIdleTokensGoBeforeHeldOnes: past the bound, tokens no connection holds are forgotten first.
+func TestIdleTokensGoBeforeHeldOnes(t *testing.T) {
+	tt := NewTokens(16, time.Minute, time.Minute)
+	held := NewResumeToken()
+	tt.BindResume(held, "r", 1)
+	for i := 0; i < 40; i++ {
+		tok := NewResumeToken()
+		tt.BindResume(tok, "r", 2)
+		tt.Disconnected(tok)
+	}
+	if n := len(tt.resume); n != 16 {
+		t.Fatalf("%d resume tokens held, bound 16", n)
+	}
+	resume(t, tt, held, true)
 }

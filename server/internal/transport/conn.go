@@ -380,6 +380,7 @@ func (c *conn) closed(err error) {
 		}
 		if !c.wasLeft.Load() {
 			c.room.Disconnected(c.player, c.sess)
+			c.h.cfg.Tokens.Disconnected(c.resumeTok) // the token's lifetime starts now
 		}
 	}
 	c.h.forget(c)
