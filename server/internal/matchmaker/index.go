@@ -101,9 +101,9 @@ type modeIndex struct {
 	rated, unrated, added []ref
 	dirty                 []*bucket
 	// Per batch.
-	batch   uint64               // the batch that set the tickets' pos
-	used    []bool               // batch position → placed in this batch
-	stamp   uint64               // candidates calls so far
+	batch uint64 // the batch that set the tickets' pos
+	used  []bool // batch position → placed in this batch
+	stamp uint64 // candidates calls so far
 }
 
 func newModeIndex() *modeIndex {

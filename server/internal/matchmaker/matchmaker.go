@@ -32,7 +32,7 @@ type Matchmaker struct {
 	tracks  map[string]*roomTrack // rooms the matchmaker has placed players into
 	codes   map[string]string     // private room code → room id
 	stats   Stats
-	byMode  map[string]int // mode → tickets waiting now; an entry stays (at 0) once its mode has had a ticket
+	byMode  map[string]int        // mode → tickets waiting now; an entry stays (at 0) once its mode has had a ticket
 	order   []*ticket             // queued tickets, oldest first (and some that left the queue since the last batch)
 	ended   []*ticket             // finished tickets still held (for Retention)
 	index   map[string]*modeIndex // mode → its queued public tickets

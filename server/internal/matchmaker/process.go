@@ -21,7 +21,7 @@ func (r *openRoom) free() int { return r.info.Capacity - r.occupied }
 type group struct {
 	rated      int
 	rmin, rmax float64
-	window     float64 // the narrowest window among the group's rated tickets (+Inf: none)
+	window     float64           // the narrowest window among the group's rated tickets (+Inf: none)
 	props      map[string]string // read-only unless ownProps (it may be a ticket's or a room's)
 	ownProps   bool
 }
