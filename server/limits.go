@@ -3,6 +3,7 @@ package server
 import (
 	"bufio"
 	"bytes"
+	"crypto/tls"
 	"errors"
 	"io"
 	"net"
@@ -64,9 +65,12 @@ func (s *Server) connState(c net.Conn, st http.ConnState) {
 		if why == limits.HTTPConns {
 			status = "503 Service Unavailable"
 		}
-		// A new socket's send buffer is empty: this write does not block the accept loop, which runs this hook.
-		_ = c.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
-		_, _ = io.WriteString(c, "HTTP/1.1 "+status+"\r\nRetry-After: 1\r\nConnection: close\r\nContent-Length: 0\r\n\r\n")
+		// A new socket's send buffer is empty: this write does not block the accept loop, which runs this hook. A TLS
+		// connection would first need its handshake, which must not run here: it is closed without an answer.
+		if _, isTLS := c.(*tls.Conn); !isTLS {
+			_ = c.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
+			_, _ = io.WriteString(c, "HTTP/1.1 "+status+"\r\nRetry-After: 1\r\nConnection: close\r\nContent-Length: 0\r\n\r\n")
+		}
 		_ = c.Close()
 	case http.StateHijacked, http.StateClosed:
 		if h, ok := s.httpConns.LoadAndDelete(c); ok {

@@ -32,7 +32,11 @@ type Matchmaker struct {
 	tracks  map[string]*roomTrack // rooms the matchmaker has placed players into
 	codes   map[string]string     // private room code → room id
 	stats   Stats
-	byMode  map[string]int // mode → tickets waiting now; an entry stays (at 0) once its mode has had a ticket
+	byMode  map[string]int        // mode → tickets waiting now; an entry stays (at 0) once its mode has had a ticket
+	order   []*ticket             // queued tickets, oldest first (and some that left the queue since the last batch)
+	ended   []*ticket             // finished tickets still held (for Retention)
+	index   map[string]*modeIndex // mode → its queued public tickets
+	batch   uint64                // batches run
 }
 
 // Stats are the matchmaker's counters, for metrics.
@@ -102,6 +106,7 @@ func New(cfg Config, rooms Rooms, tokens Tokens) (*Matchmaker, error) {
 		tracks:  make(map[string]*roomTrack),
 		codes:   make(map[string]string),
 		byMode:  make(map[string]int),
+		index:   make(map[string]*modeIndex),
 	}, nil
 }
 
@@ -169,6 +174,7 @@ func (m *Matchmaker) submit(req TicketRequest, hold TicketHold) (_ Ticket, err e
 		return Ticket{}, fmt.Errorf("%w: %q", ErrUnknownMode, req.Mode)
 	}
 	req.Players = append([]string(nil), req.Players...)
+	req.Properties = maps.Clone(req.Properties) // shared read-only with the groups and rooms it joins
 	if err := normalize(&req, capacity); err != nil {
 		return Ticket{}, err
 	}
@@ -186,7 +192,8 @@ func (m *Matchmaker) submit(req TicketRequest, hold TicketHold) (_ Ticket, err e
 		}
 	}
 	m.seq++
-	t := &ticket{seq: m.seq, req: req, created: now, done: make(chan struct{}), hold: hold}
+	t := &ticket{seq: m.seq, req: req, sig: propSignature(req.Properties), created: now, done: make(chan struct{}),
+		hold: hold}
 	seats := make([]Seat, len(req.Players))
 	for i, p := range req.Players {
 		seats[i] = Seat{Player: p}
@@ -194,6 +201,15 @@ func (m *Matchmaker) submit(req TicketRequest, hold TicketHold) (_ Ticket, err e
 	}
 	t.view = Ticket{ID: randomHex(16), Status: StatusQueued, Mode: req.Mode, Players: seats, CreatedAt: now}
 	m.tickets[t.view.ID] = t
+	m.order = append(m.order, t)
+	if !req.CreatePrivate && req.Code == "" {
+		ix := m.index[req.Mode]
+		if ix == nil {
+			ix = newModeIndex()
+			m.index[req.Mode] = ix
+		}
+		ix.add(t)
+	}
 	m.stats.Queued++
 	m.byMode[req.Mode]++
 	return m.viewLocked(t, now), nil
@@ -283,6 +299,10 @@ func (m *Matchmaker) finishLocked(t *ticket, status, errText string, now time.Ti
 	case StatusFailed:
 		m.stats.Failed++
 	}
+	if t.bkt != nil {
+		m.index[t.req.Mode].remove(t)
+	}
+	m.ended = append(m.ended, t)
 	for _, p := range t.req.Players {
 		if m.queued[p] == t {
 			delete(m.queued, p)
