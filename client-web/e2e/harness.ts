@@ -55,7 +55,9 @@ export class Servers {
   /** Starts the server with extra flags, waits until it serves HTTP, and returns its base URL. */
   async start(args: string[]): Promise<string> {
     const port = await freePort();
-    const server = spawn(this.bin, ["-addr", `127.0.0.1:${port}`, "-log-level", "warn", ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    // No admin listener: its default address is one fixed port, which several servers (or other tests) would share.
+    const flags = ["-addr", `127.0.0.1:${port}`, "-admin-addr=", "-log-level", "warn", ...args];
+    const server = spawn(this.bin, flags, { stdio: ["ignore", "pipe", "pipe"] });
     this.procs.push(server);
     process.once("exit", () => server.kill("SIGKILL")); // never leave a server behind, even if the runner is cut short
     server.stdout!.on("data", (b: Buffer) => (this.log += b.toString()));

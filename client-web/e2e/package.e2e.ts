@@ -81,13 +81,20 @@ test("installed from the tarball, it imports in Node and type-checks in TypeScri
 import { PROTOCOL_VERSION, TickwireClient, type NetStats, type PredictionModel, type World } from "${ENTRIES[0]}";
 import { arenaPrediction, KIND_PLAYER, LocalShots } from "${ENTRIES[1]}";
 const model: PredictionModel = arenaPrediction({});
+const own: PredictionModel = { // docs/sdk.md's model of a game of one's own
+  kind: 1, xField: 0, yField: 1, snapDistance: 64,
+  applyInput(fields, input) {
+    fields[0] += input[0]! * 4;
+    fields[1] += input[1]! * 4;
+  },
+};
 const client = new TickwireClient({ url: "ws://127.0.0.1/ws", join: { mode: "arena" }, prediction: () => model });
 const world: World = client.world;
 const stats: NetStats = client.stats();
 const version: number = PROTOCOL_VERSION;
 // @ts-expect-error the SDK entry has no arena
 import type { arena } from "${ENTRIES[0]}";
-export const used = [world.tick, stats.rttMs, version, KIND_PLAYER, LocalShots];
+export const used = [world.tick, stats.rttMs, version, KIND_PLAYER, LocalShots, own];
 `);
   const tsc = join(WEB, "node_modules", ".bin", "tsc");
   for (const [module, resolution] of [["nodenext", "nodenext"], ["esnext", "bundler"]]) {
@@ -181,7 +188,12 @@ client.setInput([1, 0, 0, 0]); // run right (dx, dy, aim, fire)
   page.on("request", (r) => requested.push(new URL(r.url()).pathname));
   try {
     await page.goto(`${site}/index.html?ws=${encodeURIComponent(game.replace("http:", "ws:") + "/ws")}`, { waitUntil: "load" });
-    await page.waitForFunction(() => (window as unknown as { seen: { snapshots: number; xs: number[] } }).seen.xs.length >= 30);
+    try {
+      await page.waitForFunction(() => (window as unknown as { seen: { snapshots: number; xs: number[] } }).seen.xs.length >= 30);
+    } catch (e) {
+      const state = await page.evaluate(() => JSON.stringify((window as unknown as { seen?: unknown }).seen)).catch((x: Error) => x.message);
+      throw new Error(`${(e as Error).message}; the page saw ${state}; problems: ${problems.join("; ")}; server: ${servers!.log}`);
+    }
     type Seen = { sdkVersion: number; serverVersion: number; playerId: number; mode: string; states: string[]; snapshots: number; ticks: number[]; xs: number[] };
     const seen = await page.evaluate(() => (window as unknown as { seen: Seen }).seen);
     const stats = await page.evaluate(() => (window as unknown as { client: { stats(): Record<string, number> } }).client.stats());

@@ -17,6 +17,24 @@
 // sequence: the room had already run that tick and dropped it), or lost (still pending when the client ends: Close,
 // or a failure it cannot resume from). After a resume the pending inputs are resent with the same sequence numbers
 // to new ticks, so none is lost or applied twice.
+//
+// # Use
+//
+// Dial connects to a server's WebSocket endpoint (Config.URL, or a Matchmaker such as HTTPMatchmaker), joins by mode,
+// join token or resume token, and returns once the Welcome has arrived (Client.Welcome: the room's schema, tick rate,
+// input fields and limits). Then, one input per tick: wait until NextInputAt, call SendInputTick (or SendInput) with
+// one value per Welcome.input field. ErrNotConnected (resuming), ErrInputBacklog (Config.InputHistory inputs pending)
+// and ErrInputEarly mean the input was not sent: try again at the next tick. Read the world with WithWorld (do not
+// call the Client inside it), receive events with a Handler (embed NopHandler), read the counters with Stats, the
+// round trip and server clock with Clock (Ping, or Config.PingInterval), the input clock with InputClockState.
+// Close drains the inputs in flight and leaves the room. A client that ended by itself closes Done; Err says why: a
+// *DisconnectError carrying the server's close code, matched with errors.Is against ErrRoomFull, ErrSuperseded and
+// the other Err values of the protocol's codes, or one wrapping ErrResumeFailed. The Example starts a server in the
+// same process and plays 30 ticks.
+//
+// Config.Predictor (NewPredictor with the game's Model) predicts the player's own entity by tick, as the browser SDK
+// does; InputClock and Predictor also work on their own. The client speaks ProtocolVersion; a server that does not
+// closes with ErrUnsupportedVersion.
 package client
 
 import (
