@@ -328,6 +328,9 @@ func (m *Matchmaker) joinPrivateLocked(t *ticket, now time.Time) {
 		info, ok = m.rooms.Get(id)
 	}
 	if !ok || tr == nil || info.State == StateEnded || info.Mode != t.req.Mode {
+		if t.hold != nil {
+			t.hold.CodeMissed()
+		}
 		m.finishLocked(t, StatusFailed, "unknown room code", now)
 		return
 	}
