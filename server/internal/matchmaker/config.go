@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/tickwire/tickwire/server/internal/auth"
 )
 
 // Room states as reported in RoomInfo.State.
@@ -39,19 +41,22 @@ type Rooms interface {
 
 // Tokens issues join tokens.
 type Tokens interface {
-	// Issue returns a single-use, expiring join token bound to player in room roomID.
-	Issue(roomID, player string) (string, error)
+	// Issue returns a single-use, expiring join token bound to player p (its name, and its identity when verified)
+	// in room roomID.
+	Issue(roomID string, p Player) (string, error)
 }
 
 // Errors of the matchmaker (the HTTP layer maps them to status codes).
 var (
-	ErrUnknownMode    = errors.New("matchmaker: unknown mode")
-	ErrRoomNotFound   = errors.New("matchmaker: room not found")
-	ErrBadRequest     = errors.New("matchmaker: bad request")
-	ErrPlayerQueued   = errors.New("matchmaker: player already has a queued ticket")
-	ErrQueueFull      = errors.New("matchmaker: too many queued tickets")
-	ErrTicketNotFound = errors.New("matchmaker: ticket not found")
-	ErrNotQueued      = errors.New("matchmaker: ticket is no longer queued")
+	ErrUnknownMode  = errors.New("matchmaker: unknown mode")
+	ErrRoomNotFound = errors.New("matchmaker: room not found")
+	ErrBadRequest   = errors.New("matchmaker: bad request")
+	ErrPlayerQueued = errors.New("matchmaker: player already has a queued ticket")
+	// ErrUnauthenticated wraps the *auth.Error of a refused player token (HTTP 401).
+	ErrUnauthenticated = errors.New("matchmaker: player token refused")
+	ErrQueueFull       = errors.New("matchmaker: too many queued tickets")
+	ErrTicketNotFound  = errors.New("matchmaker: ticket not found")
+	ErrNotQueued       = errors.New("matchmaker: ticket is no longer queued")
 )
 
 // ModeConfig tunes matchmaking for one mode.
@@ -101,6 +106,9 @@ type Config struct {
 	Now func() time.Time
 	// Logger [slog.Default()].
 	Logger *slog.Logger
+	// Auth decides who a ticket's players are from TicketRequest.PlayerTokens [nil: anonymous players only; tickets
+	// with player tokens are refused]. With Auth.Require, tickets without verified tokens are refused.
+	Auth *auth.Authenticator
 }
 
 func (c *Config) setDefaults() {

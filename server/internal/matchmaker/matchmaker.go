@@ -151,9 +151,14 @@ func (m *Matchmaker) takeDeltas() map[string]presence {
 	return d
 }
 
-// Submit queues a ticket. Errors: ErrUnknownMode, ErrBadRequest (wrapped with the reason), ErrPlayerQueued,
-// ErrQueueFull.
+// Submit queues a ticket. Errors: ErrUnknownMode, ErrBadRequest (wrapped with the reason), ErrUnauthenticated
+// (wrapping the *auth.Error), ErrPlayerQueued (a verified user already queued), ErrQueueFull.
 func (m *Matchmaker) Submit(req TicketRequest) (Ticket, error) {
+	return m.SubmitContext(context.Background(), req)
+}
+
+// SubmitContext is Submit with a context for the identity check (Config.Auth's hook).
+func (m *Matchmaker) SubmitContext(ctx context.Context, req TicketRequest) (Ticket, error) {
 	capacity, ok := m.rooms.Capacity(req.Mode)
 	if !ok {
 		return Ticket{}, fmt.Errorf("%w: %q", ErrUnknownMode, req.Mode)
@@ -163,6 +168,14 @@ func (m *Matchmaker) Submit(req TicketRequest) (Ticket, error) {
 		return Ticket{}, err
 	}
 	req.Code = strings.ToUpper(req.Code)
+	players, err := m.identify(ctx, &req)
+	if err != nil {
+		return Ticket{}, err
+	}
+	keys := make([]string, len(players))
+	for i, p := range players {
+		keys[i] = queueKey(p)
+	}
 	now := m.cfg.Now()
 
 	m.mu.Lock()
@@ -170,17 +183,19 @@ func (m *Matchmaker) Submit(req TicketRequest) (Ticket, error) {
 	if len(m.tickets) >= m.cfg.MaxTickets {
 		return Ticket{}, ErrQueueFull
 	}
-	for _, p := range req.Players {
-		if _, dup := m.queued[p]; dup {
-			return Ticket{}, fmt.Errorf("%w: %q", ErrPlayerQueued, p)
+	for i, k := range keys {
+		if _, dup := m.queued[k]; dup && k != "" {
+			return Ticket{}, fmt.Errorf("%w: %q", ErrPlayerQueued, req.Players[i])
 		}
 	}
 	m.seq++
-	t := &ticket{seq: m.seq, req: req, created: now, done: make(chan struct{})}
+	t := &ticket{seq: m.seq, req: req, created: now, done: make(chan struct{}), players: players, keys: keys}
 	seats := make([]Seat, len(req.Players))
 	for i, p := range req.Players {
 		seats[i] = Seat{Player: p}
-		m.queued[p] = t
+		if keys[i] != "" {
+			m.queued[keys[i]] = t
+		}
 	}
 	t.view = Ticket{ID: randomHex(16), Status: StatusQueued, Mode: req.Mode, Players: seats, CreatedAt: now}
 	m.tickets[t.view.ID] = t
@@ -273,9 +288,9 @@ func (m *Matchmaker) finishLocked(t *ticket, status, errText string, now time.Ti
 	case StatusFailed:
 		m.stats.Failed++
 	}
-	for _, p := range t.req.Players {
-		if m.queued[p] == t {
-			delete(m.queued, p)
+	for _, k := range t.keys {
+		if k != "" && m.queued[k] == t {
+			delete(m.queued, k)
 		}
 	}
 	close(t.done)

@@ -30,6 +30,7 @@ import (
 
 	"github.com/lxzan/gws"
 
+	"github.com/tickwire/tickwire/server/internal/auth"
 	"github.com/tickwire/tickwire/server/internal/directory"
 	"github.com/tickwire/tickwire/server/internal/metrics"
 	"github.com/tickwire/tickwire/server/internal/session"
@@ -54,6 +55,8 @@ const (
 	CodeRateLimited      uint16 = 4508
 	CodeRoomEnded        uint16 = 4509
 	CodeLeft             uint16 = 4511
+	CodeUnauthenticated  uint16 = 4512
+	CodeTokenExpired     uint16 = 4513
 )
 
 // Config configures a Handler.
@@ -72,6 +75,9 @@ type Config struct {
 	OpenJoin         bool
 	// JoinTimeout bounds the wait for a room to answer a Join or Resume.
 	JoinTimeout time.Duration
+
+	// Auth decides who joining players are (nil: everyone is anonymous and player tokens are refused).
+	Auth *auth.Authenticator
 
 	Session   *session.Config
 	Tokens    *session.Tokens
@@ -104,6 +110,9 @@ type Handler struct {
 func New(cfg Config) *Handler {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
+	}
+	if cfg.Auth == nil {
+		cfg.Auth = &auth.Authenticator{}
 	}
 	if cfg.JoinTimeout == 0 {
 		cfg.JoinTimeout = 5 * time.Second
