@@ -249,6 +249,18 @@ function serverSteps(frames: DrawnFrame[]): string {
 }
 
 /**
+ * Checks the room's snapshot rate from the ticks of the snapshots the watcher had while drawing (not from arrival
+ * times, which a busy machine bunches): every tick seen is a multiple of `every` ticks after the first, and some
+ * consecutive ones are exactly `every` apart.
+ */
+function assertSnapshotEvery(name: string, frames: DrawnFrame[], every: number): void {
+  const ticks = [...new Set(frames.map((f) => f.tick).filter((t): t is number => t !== undefined))];
+  assert.ok(ticks.length >= 3, `${name}: snapshots of ${ticks.length} ticks seen while drawing`);
+  const gaps = ticks.slice(1).map((t, i) => t - ticks[i]!);
+  assert.ok(gaps.every((g) => g > 0 && g % every === 0) && gaps.includes(every), `${name}: one snapshot every ${every} ticks, saw gaps ${gaps.join(" ")}`);
+}
+
+/**
  * Checks drawn motion is smooth. No frame may move further than the server can move a player in that time, with slack:
  * twice the speed (for the remote player, the interpolation may catch up; for the predicted local player, over at
  * least one tick, the smoothing of a correction or of a jump of the input clock). And most frames must move close to
@@ -308,6 +320,7 @@ test("two players see each other move; a dropped socket resumes as the same play
   await Promise.all([b.waitForFunction(drawnMoving, [idA, startA.y] as const), a.waitForFunction(drawnMoving, [idA, startA.y] as const)]);
   const [remote, local] = await Promise.all([sampleDrawn(b, idA, 1200), sampleDrawn(a, idA, 1200)]);
   await a.keyboard.up(key);
+  assertSnapshotEvery("B", remote.frames, 1);
   t.diagnostic(assertSmooth("B drawing A", remote.frames, false, 0.25));
   // Drawn on the input clock's timeline, the local player moves at the clock's speed (real time within 5%).
   t.diagnostic(assertSmooth("A drawing itself", local.frames, true, 0.25));
@@ -353,9 +366,11 @@ test("two players see each other move; a dropped socket resumes as the same play
     assert.equal(s.decodeErrors, 0, `${name} decode errors`);
     assert.ok(s.hashChecks > 0, `${name} verified state hashes`);
     assert.equal(s.hashMismatches, 0, `${name} hash mismatches`);
-    assert.equal(s.corrections, 0, `${name}: the server agreed with every prediction`);
+    // The prediction applies the page's inputs by tick as the room does: it is corrected only where the room did not
+    // get the same inputs, i.e. for an input the room dropped as late (it applied its fill instead; a page stalled on
+    // a busy machine sends some), at most once each. Without late inputs, no correction at all.
+    assert.ok(s.corrections <= s.lateInputs, `${name}: the server agreed with every prediction made from inputs it applied (corrections ${s.corrections}, largest ${s.largestCorrection}, late inputs ${s.lateInputs}, skipped ticks ${s.skippedTicks}, clock re-syncs ${s.clockResyncs}, teleports ${s.teleports})`);
     assert.ok(s.rttMs >= 0 && s.rttMs < 500, `${name} rtt ${s.rttMs}`);
-    assert.ok(s.snapshotsPerSecond >= 20, `${name} snapshot rate ${s.snapshotsPerSecond}`);
   }
   const title = await a.title();
   assert.equal(title, "Tickwire arena");
@@ -383,9 +398,8 @@ async function remoteMotion(t: TestContext, name: string, serverArgs: string[], 
     t.diagnostic(`${name}: ${d.frames.length} frames, ${d.held} held, ${d.extrapolated} extrapolated; interpolation delay ${n["interpolationDelayMs"]?.toFixed(0)} ms, snapshot jitter ${n["snapshotJitterMs"]?.toFixed(1)} ms, rtt ${n["rttMs"]?.toFixed(0)} ms`);
     t.diagnostic(assertSmooth(`B drawing A ${name}`, d.frames, false, 0.25));
     assertFed(`B drawing A ${name}${detail}`, d, maxExtrapolated);
+    assertSnapshotEvery(`B ${name}`, d.frames, 30 / snapshotRate);
     const s = await b.evaluate(() => window.tickwire.stats());
-    const [lo, hi] = snapshotRate === 10 ? [8, 12] : [20, Infinity];
-    assert.ok(s.snapshotsPerSecond >= lo && s.snapshotsPerSecond <= hi, `snapshot rate ${s.snapshotsPerSecond}`);
     assert.equal(s.decodeErrors, 0, "decode errors");
     assert.equal(s.hashMismatches, 0, "hash mismatches");
     await b.screenshot({ path: join(OUT, `b-${name.replace(/[^a-z0-9]+/gi, "-")}.png`) });

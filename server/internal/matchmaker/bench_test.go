@@ -24,3 +24,55 @@ func BenchmarkProcessQueued(b *testing.B) {
 		})
 	}
 }
+
+// incompatible returns n tickets no two of which may share a room, built the ways a client can make them so: each
+// with its own value of a shared property ("region"), rated ones among them with a wide window; or half of them
+// unrated with their own region and half rated far apart in one region.
+func incompatible(kind string, n int) []TicketRequest {
+	out := make([]TicketRequest, n)
+	for i := range out {
+		name := fmt.Sprint("p", i)
+		switch kind {
+		case "region":
+			out[i] = TicketRequest{Mode: "arena", Players: []string{name}, Properties: map[string]string{"region": fmt.Sprint("r", i)}}
+		case "region-rated":
+			out[i] = rated("arena", name, float64(i%100))
+			out[i].Properties = map[string]string{"region": fmt.Sprint("r", i), "lang": "en"}
+		case "mixed":
+			if i%2 == 0 {
+				out[i] = TicketRequest{Mode: "arena", Players: []string{name}, Properties: map[string]string{"region": fmt.Sprint("r", i)}}
+			} else {
+				out[i] = rated("arena", name, float64(i*10))
+				out[i].Properties = map[string]string{"region": "rated"}
+			}
+		}
+	}
+	return out
+}
+
+// BenchmarkProcessIncompatible measures one batch over 10,000 queued tickets that are mutually incompatible (the
+// flood a hostile client can submit): the batch runs under the matchmaker's lock, so its cost is what every other
+// call waits for.
+func BenchmarkProcessIncompatible(b *testing.B) {
+	const n = 10000
+	for _, kind := range []string{"region", "region-rated", "mixed"} {
+		b.Run(kind, func(b *testing.B) {
+			h := newHarness(&testing.T{}, Config{MinPlayers: 2, MaxTickets: 2 * n, RatingWindow: 1, RatingWindowMax: 1,
+				TicketTimeout: time.Hour}, map[string]int{"arena": 16})
+			if kind == "region-rated" {
+				h.mm.cfg.RatingWindow, h.mm.cfg.RatingWindowMax = 1000, 1000
+			}
+			for _, req := range incompatible(kind, n) {
+				h.submit(req)
+			}
+			h.process()
+			if st := h.mm.Stats(); st.Queued != n || st.RoomsOpened != 0 {
+				b.Fatalf("stats %+v: the tickets matched", st)
+			}
+			b.ResetTimer()
+			for range b.N {
+				h.mm.Process(h.now.Add(time.Second))
+			}
+		})
+	}
+}

@@ -59,13 +59,15 @@ func DecodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	return nil
 }
 
-// WSAddress is the WebSocket address for players: public when configured, else ws(s)://<request host>/ws.
+// WSAddress is the WebSocket address for players: public when configured, else ws(s)://<request host>/ws: wss when
+// the request came over TLS or its URL.Scheme is "https" (which the server sets from a trusted proxy's headers, and
+// overwrites on every request it hands here).
 func WSAddress(public string, r *http.Request) string {
 	if public != "" {
 		return public
 	}
 	scheme := "ws://"
-	if r.TLS != nil {
+	if r.TLS != nil || r.URL.Scheme == "https" {
 		scheme = "wss://"
 	}
 	return scheme + r.Host + "/ws"
@@ -96,7 +98,16 @@ func (m *Matchmaker) handleSubmit(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, http.StatusBadRequest, "bad_request", "invalid JSON body: "+err.Error())
 		return
 	}
-	t, err := m.SubmitContext(r.Context(), req)
+	var hold TicketHold
+	if m.cfg.Gate != nil {
+		h, err := m.cfg.Gate.Admit(r, req.Code != "")
+		if err != nil {
+			writeMatchError(w, err)
+			return
+		}
+		hold = h
+	}
+	t, err := m.submit(r.Context(), req, hold)
 	if err != nil {
 		writeMatchError(w, err)
 		return
@@ -194,6 +205,9 @@ func writeMatchError(w http.ResponseWriter, err error) {
 	case errors.Is(err, ErrQueueFull):
 		w.Header().Set("Retry-After", "1")
 		WriteError(w, http.StatusServiceUnavailable, "queue_full", err.Error())
+	case errors.Is(err, ErrTooManyTickets), errors.Is(err, ErrTooManyCodeMisses):
+		w.Header().Set("Retry-After", "5")
+		WriteError(w, http.StatusTooManyRequests, "too_many_requests", err.Error())
 	case errors.Is(err, ErrTicketNotFound):
 		WriteError(w, http.StatusNotFound, "ticket_not_found", err.Error())
 	default:

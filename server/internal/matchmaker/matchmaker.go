@@ -32,7 +32,11 @@ type Matchmaker struct {
 	tracks  map[string]*roomTrack // rooms the matchmaker has placed players into
 	codes   map[string]string     // private room code → room id
 	stats   Stats
-	byMode  map[string]int // mode → tickets waiting now; an entry stays (at 0) once its mode has had a ticket
+	byMode  map[string]int        // mode → tickets waiting now; an entry stays (at 0) once its mode has had a ticket
+	order   []*ticket             // queued tickets, oldest first (and some that left the queue since the last batch)
+	ended   []*ticket             // finished tickets still held (for Retention)
+	index   map[string]*modeIndex // mode → its queued public tickets
+	batch   uint64                // batches run
 }
 
 // Stats are the matchmaker's counters, for metrics.
@@ -102,6 +106,7 @@ func New(cfg Config, rooms Rooms, tokens Tokens) (*Matchmaker, error) {
 		tracks:  make(map[string]*roomTrack),
 		codes:   make(map[string]string),
 		byMode:  make(map[string]int),
+		index:   make(map[string]*modeIndex),
 	}, nil
 }
 
@@ -154,16 +159,29 @@ func (m *Matchmaker) takeDeltas() map[string]presence {
 // Submit queues a ticket. Errors: ErrUnknownMode, ErrBadRequest (wrapped with the reason), ErrUnauthenticated
 // (wrapping the *auth.Error), ErrPlayerQueued (a verified user already queued), ErrQueueFull.
 func (m *Matchmaker) Submit(req TicketRequest) (Ticket, error) {
-	return m.SubmitContext(context.Background(), req)
+	return m.submit(context.Background(), req, nil)
 }
 
 // SubmitContext is Submit with a context for the identity check (Config.Auth's hook).
 func (m *Matchmaker) SubmitContext(ctx context.Context, req TicketRequest) (Ticket, error) {
+	return m.submit(ctx, req, nil)
+}
+
+// submit queues a ticket that holds hold (nil: none) until it leaves the queue; refused, it releases hold.
+func (m *Matchmaker) submit(ctx context.Context, req TicketRequest, hold TicketHold) (_ Ticket, err error) {
+	if hold != nil {
+		defer func() {
+			if err != nil {
+				hold.Done()
+			}
+		}()
+	}
 	capacity, ok := m.rooms.Capacity(req.Mode)
 	if !ok {
 		return Ticket{}, fmt.Errorf("%w: %q", ErrUnknownMode, req.Mode)
 	}
 	req.Players = append([]string(nil), req.Players...)
+	req.Properties = maps.Clone(req.Properties) // shared read-only with the groups and rooms it joins
 	if err := normalize(&req, capacity); err != nil {
 		return Ticket{}, err
 	}
@@ -189,7 +207,8 @@ func (m *Matchmaker) SubmitContext(ctx context.Context, req TicketRequest) (Tick
 		}
 	}
 	m.seq++
-	t := &ticket{seq: m.seq, req: req, created: now, done: make(chan struct{}), players: players, keys: keys}
+	t := &ticket{seq: m.seq, req: req, sig: propSignature(req.Properties), created: now, done: make(chan struct{}),
+		hold: hold, players: players, keys: keys}
 	seats := make([]Seat, len(req.Players))
 	for i, p := range req.Players {
 		seats[i] = Seat{Player: p}
@@ -199,6 +218,15 @@ func (m *Matchmaker) SubmitContext(ctx context.Context, req TicketRequest) (Tick
 	}
 	t.view = Ticket{ID: randomHex(16), Status: StatusQueued, Mode: req.Mode, Players: seats, CreatedAt: now}
 	m.tickets[t.view.ID] = t
+	m.order = append(m.order, t)
+	if !req.CreatePrivate && req.Code == "" {
+		ix := m.index[req.Mode]
+		if ix == nil {
+			ix = newModeIndex()
+			m.index[req.Mode] = ix
+		}
+		ix.add(t)
+	}
 	m.stats.Queued++
 	m.byMode[req.Mode]++
 	return m.viewLocked(t, now), nil
@@ -288,12 +316,19 @@ func (m *Matchmaker) finishLocked(t *ticket, status, errText string, now time.Ti
 	case StatusFailed:
 		m.stats.Failed++
 	}
+	if t.bkt != nil {
+		m.index[t.req.Mode].remove(t)
+	}
+	m.ended = append(m.ended, t)
 	for _, k := range t.keys {
 		if k != "" && m.queued[k] == t {
 			delete(m.queued, k)
 		}
 	}
 	close(t.done)
+	if t.hold != nil {
+		t.hold.Done()
+	}
 }
 
 // codeAlphabet leaves out look-alikes (I, O, 0, 1).

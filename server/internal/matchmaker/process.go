@@ -2,6 +2,7 @@ package matchmaker
 
 import (
 	"errors"
+	"maps"
 	"math"
 	"sort"
 	"time"
@@ -20,8 +21,9 @@ func (r *openRoom) free() int { return r.info.Capacity - r.occupied }
 type group struct {
 	rated      int
 	rmin, rmax float64
-	window     float64 // the narrowest window among the group's rated tickets (+Inf: none)
-	props      map[string]string
+	window     float64           // the narrowest window among the group's rated tickets (+Inf: none)
+	props      map[string]string // read-only unless ownProps (it may be a ticket's or a room's)
+	ownProps   bool
 }
 
 // accepts reports whether t may join the group at now.
@@ -40,11 +42,20 @@ func (g *group) accepts(t *ticket, c *Config, now time.Time) bool {
 }
 
 func (g *group) add(t *ticket, c *Config, now time.Time) {
-	for k, v := range t.req.Properties {
-		if g.props == nil {
-			g.props = make(map[string]string)
+	switch {
+	case len(t.req.Properties) == 0:
+	case g.props == nil:
+		g.props = t.req.Properties // shared until something is added: most groups never widen it
+	default:
+		for k, v := range t.req.Properties {
+			if gv, ok := g.props[k]; ok && gv == v {
+				continue
+			}
+			if !g.ownProps {
+				g.props, g.ownProps = maps.Clone(g.props), true
+			}
+			g.props[k] = v
 		}
-		g.props[k] = v
 	}
 	if t.req.Rating == nil {
 		return
@@ -93,20 +104,29 @@ func (m *Matchmaker) Process(now time.Time) {
 	}
 
 	// Tickets: purge finished ones past retention, time out old ones, queue the rest oldest first.
-	var queue []*ticket
-	for id, t := range m.tickets {
+	m.batch++
+	kept := m.ended[:0]
+	for _, t := range m.ended {
+		if now.Sub(t.ended) >= m.cfg.Retention {
+			delete(m.tickets, t.view.ID)
+		} else {
+			kept = append(kept, t)
+		}
+	}
+	clear(m.ended[len(kept):])
+	m.ended = kept
+	queue := m.order[:0]
+	for _, t := range m.order {
 		switch {
 		case !t.queued():
-			if now.Sub(t.ended) >= m.cfg.Retention {
-				delete(m.tickets, id)
-			}
 		case now.Sub(t.created) >= m.cfg.TicketTimeout:
 			m.finishLocked(t, StatusTimedOut, "no room found in time", now)
 		default:
 			queue = append(queue, t)
 		}
 	}
-	sort.Slice(queue, func(i, j int) bool { return queue[i].seq < queue[j].seq })
+	clear(m.order[len(queue):])
+	m.order = queue // tickets placed below leave it at the next batch
 
 	// Rooms: forget ended or vanished ones; collect the public rooms that take players, per mode.
 	infos := m.rooms.List()
@@ -208,8 +228,8 @@ func (m *Matchmaker) bestRoom(rooms []*openRoom, t *ticket, now time.Time) *open
 
 // openRoomsLocked forms new rooms from queued tickets of one mode: each still-unplaced ticket, oldest first, anchors
 // a group that takes every later compatible ticket that fits; a group that reaches the mode's minimum gets a room.
-// A rated anchor only looks at tickets within its rating window (found by binary search) and at unrated ones, so a
-// large queue of players who cannot be matched yet costs about n·log n, not n².
+// An anchor looks only at the tickets the index finds compatible with it (same agreeing properties, ratings within
+// its window), so a large queue of players who cannot be matched with each other costs about n·log n, not n².
 func (m *Matchmaker) openRoomsLocked(mode string, tickets []*ticket, now time.Time) {
 	capacity, ok := m.rooms.Capacity(mode)
 	if !ok {
@@ -219,55 +239,29 @@ func (m *Matchmaker) openRoomsLocked(mode string, tickets []*ticket, now time.Ti
 		return
 	}
 	minPlayers := min(m.cfg.minPlayers(mode), capacity)
-	type rated struct {
-		r float64
-		i int
-	}
-	var byRating []rated
-	var unrated []int
-	for i, t := range tickets {
-		if t.req.Rating != nil {
-			byRating = append(byRating, rated{*t.req.Rating, i})
-		} else {
-			unrated = append(unrated, i)
-		}
-	}
-	sort.Slice(byRating, func(a, b int) bool { return byRating[a].r < byRating[b].r })
-
-	used := make([]bool, len(tickets))
+	ix := m.index[mode]
+	ix.begin(m.batch, tickets)
+	used := ix.used
 	unused, failedBefore := len(tickets), 0
-	var cand []int
+	var cand, members []int
+	var count int
 	for i, anchor := range tickets {
 		if used[i] {
 			continue
 		}
 		rest := unused - failedBefore - 1 // unplaced tickets after the anchor
-		cand = cand[:0]
+		var w float64
 		if anchor.req.Rating != nil {
-			r, w := *anchor.req.Rating, anchor.window(&m.cfg, now)
-			k := sort.Search(len(byRating), func(k int) bool { return byRating[k].r >= r-w })
-			for ; k < len(byRating) && byRating[k].r <= r+w; k++ {
-				if j := byRating[k].i; j > i && !used[j] {
-					cand = append(cand, j)
-				}
-			}
-			for _, j := range unrated {
-				if j > i && !used[j] {
-					cand = append(cand, j)
-				}
-			}
-			sort.Ints(cand) // oldest first
-		} else {
-			for j := i + 1; j < len(tickets); j++ {
-				if !used[j] {
-					cand = append(cand, j)
-				}
-			}
+			w = anchor.window(&m.cfg, now)
 		}
+		cand = ix.candidates(anchor, w, cand[:0])
 		g := group{window: math.Inf(1)}
 		g.add(anchor, &m.cfg, now)
-		members, count := []int{i}, anchor.size()
+		members, count = append(members[:0], i), anchor.size()
 		for _, j := range cand {
+			if count == capacity {
+				break
+			}
 			t := tickets[j]
 			if count+t.size() > capacity || !g.accepts(t, &m.cfg, now) {
 				continue
@@ -334,6 +328,9 @@ func (m *Matchmaker) joinPrivateLocked(t *ticket, now time.Time) {
 		info, ok = m.rooms.Get(id)
 	}
 	if !ok || tr == nil || info.State == StateEnded || info.Mode != t.req.Mode {
+		if t.hold != nil {
+			t.hold.CodeMissed()
+		}
 		m.finishLocked(t, StatusFailed, "unknown room code", now)
 		return
 	}

@@ -89,12 +89,19 @@ type Ticket struct {
 
 // ticket is the matchmaker's record of a ticket. Guarded by Matchmaker.mu.
 type ticket struct {
-	seq     uint64 // submission order, for FIFO placement
-	req     TicketRequest
+	seq uint64 // submission order, for FIFO placement
+	req TicketRequest
+	sig string // propSignature(req.Properties)
+	// Index state (public tickets only): the bucket holding the ticket while queued, and its position among the
+	// unplaced tickets of the batch numbered batch.
+	bkt     *bucket
+	batch   uint64
+	pos     int
 	view    Ticket
 	created time.Time
 	ended   time.Time     // when it left the queue
 	done    chan struct{} // closed when it leaves the queue
+	hold    TicketHold    // its submitter's place under Config.Gate's limits (nil: none)
 	// players are the seats' identities, in the order of req.Players; keys their queue keys (queueKey), "" for
 	// anonymous players, who are never de-duplicated.
 	players []Player

@@ -22,8 +22,6 @@ type StackConfig struct {
 	PublicURL string
 	// JoinTokenTTL is the lifetime of the join tokens the stack issues (0: the token table's maximum).
 	JoinTokenTTL time.Duration
-	// NoPublicMatchmaker leaves the public matchmaking routes (/v1/matchmaking/) unmounted: 404.
-	NoPublicMatchmaker bool
 }
 
 // Stack is the matchmaker and the service API wired to a server's room directory and token table. The server needs
@@ -32,7 +30,6 @@ type Stack struct {
 	Matchmaker *matchmaker.Matchmaker
 	Service    *Service
 	dir        *directory.Directory
-	noPublicMM bool
 }
 
 // NewStack builds the matchmaker and the service API over dir and tokens.
@@ -62,15 +59,13 @@ func NewStack(cfg StackConfig, dir *directory.Directory, tokens *session.Tokens)
 	if err != nil {
 		return nil, err
 	}
-	return &Stack{Matchmaker: mm, Service: svc, dir: dir, noPublicMM: cfg.NoPublicMatchmaker}, nil
+	return &Stack{Matchmaker: mm, Service: svc, dir: dir}, nil
 }
 
 // Mount registers the routes on mux: /v1/matchmaking/..., GET /v1/rooms and /v1/service/....
 func (s *Stack) Mount(mux *http.ServeMux) {
 	mh := s.Matchmaker.Handler()
-	if !s.noPublicMM {
-		mux.Handle("/v1/matchmaking/", mh)
-	}
+	mux.Handle("/v1/matchmaking/", mh)
 	mux.Handle("GET /v1/rooms", mh)
 	mux.Handle("/v1/service/", s.Service.Handler())
 }
