@@ -346,7 +346,7 @@ func (m *Matchmaker) joinPrivateLocked(t *ticket, now time.Time) {
 func (m *Matchmaker) placeLocked(t *ticket, info RoomInfo, tr *roomTrack, now time.Time) {
 	seats := make([]Seat, len(t.req.Players))
 	for i, p := range t.req.Players {
-		tok, err := m.tokens.Issue(info.ID, p)
+		tok, err := m.tokens.Issue(info.ID, t.players[i])
 		if err != nil {
 			m.log.Warn("matchmaker: cannot issue a join token", "room", info.ID, "err", err)
 			m.finishLocked(t, StatusFailed, "cannot issue a join token", now)

@@ -62,8 +62,12 @@ type Standings interface {
 
 // JoinRequest asks for a new slot.
 type JoinRequest struct {
-	Sink        Sink
-	Name        string
+	Sink Sink
+	Name string
+	// UserID, Claims and Verified are who the player proved to be (game.Player); empty and false: anonymous.
+	UserID      string
+	Claims      map[string]string
+	Verified    bool
 	ResumeToken []byte // put in the Welcome; issued by the session table
 }
 
@@ -116,7 +120,7 @@ type ctlCmd struct {
 	ctx     context.Context
 	player  game.PlayerID
 	sink    Sink
-	name    string
+	who     game.Player // a join's identity (ID unset)
 	token   []byte
 	reason  string
 	ev      game.Event
@@ -459,7 +463,8 @@ func (r *Room) Join(ctx context.Context, req JoinRequest) (JoinResult, error) {
 	if req.Sink == nil {
 		return JoinResult{}, fmt.Errorf("%w: nil sink", ErrRejected)
 	}
-	c := ctlCmd{kind: ctlJoin, ctx: ctx, sink: req.Sink, name: req.Name, token: req.ResumeToken, reply: make(chan joinReply, 1)}
+	who := game.Player{Name: req.Name, UserID: req.UserID, Claims: req.Claims, Verified: req.Verified}
+	c := ctlCmd{kind: ctlJoin, ctx: ctx, sink: req.Sink, who: who, token: req.ResumeToken, reply: make(chan joinReply, 1)}
 	return r.await(ctx, c)
 }
 
