@@ -45,6 +45,7 @@ type Info struct {
 	Players   int // slots taken, counting players in their grace period
 	Connected int
 	Capacity  int
+	Reserved  int // seats reserved for players on their way (Reserve), not yet joined nor expired
 	State     State
 	Tick      uint32
 	Overruns  uint64 // ticks dropped from the schedule because the loop was too late
@@ -65,6 +66,10 @@ type JoinRequest struct {
 	Sink        Sink
 	Name        string
 	ResumeToken []byte // put in the Welcome; issued by the session table
+	// Reservation is the key of the seat reserved for this player (Reserve), if any: the join takes that seat and
+	// releases the reservation. A join without a live reservation of its own takes only a seat nobody holds or
+	// has reserved.
+	Reservation string
 }
 
 // JoinResult describes the slot a Join or Resume attached to.
@@ -112,17 +117,18 @@ type joinReply struct {
 
 // ctlCmd is a control command; rare, so it may carry pointers and allocate.
 type ctlCmd struct {
-	kind    ctlKind
-	ctx     context.Context
-	player  game.PlayerID
-	sink    Sink
-	name    string
-	token   []byte
-	reason  string
-	ev      game.Event
-	text    string
-	reply   chan joinReply // buffered 1
-	barrier chan struct{}
+	kind        ctlKind
+	ctx         context.Context
+	player      game.PlayerID
+	sink        Sink
+	name        string
+	token       []byte
+	reservation string
+	reason      string
+	ev          game.Event
+	text        string
+	reply       chan joinReply // buffered 1
+	barrier     chan struct{}
 	// fate settles a join or resume exactly once: the loop takes it (fateTaken) or its waiter gives up on it when
 	// ctx ends (fateAbandoned), whichever comes first. So a waiter that returns ctx's error knows the room never
 	// applied the command, and one that finds it taken waits for the answer.
@@ -166,6 +172,8 @@ type Room struct {
 	done          chan struct{}
 	frames        framePool
 	started       atomic.Bool
+
+	seats seatBook // the loop and Reserve (its own lock)
 
 	// Guarded by ctlMu.
 	ctlMu     sync.Mutex
@@ -224,6 +232,7 @@ func New(cfg Config, sim game.Sim) (*Room, error) {
 	}
 	r := &Room{
 		cfg:        cfg,
+		seats:      seatBook{capacity: cfg.MaxPlayers},
 		sim:        sim,
 		schema:     schema,
 		codec:      codec,
@@ -271,6 +280,7 @@ func (r *Room) Info() Info {
 		Players:       int(r.playersA.Load()),
 		Connected:     int(r.connectedA.Load()),
 		Capacity:      r.cfg.MaxPlayers,
+		Reserved:      r.Reserved(),
 		State:         State(r.stateA.Load()),
 		Tick:          r.tickA.Load(),
 		Overruns:      r.overrunsA.Load(),
@@ -439,7 +449,8 @@ func (r *Room) Join(ctx context.Context, req JoinRequest) (JoinResult, error) {
 	if req.Sink == nil {
 		return JoinResult{}, fmt.Errorf("%w: nil sink", ErrRejected)
 	}
-	c := ctlCmd{kind: ctlJoin, ctx: ctx, sink: req.Sink, name: req.Name, token: req.ResumeToken, reply: make(chan joinReply, 1)}
+	c := ctlCmd{kind: ctlJoin, ctx: ctx, sink: req.Sink, name: req.Name, token: req.ResumeToken,
+		reservation: req.Reservation, reply: make(chan joinReply, 1)}
 	return r.await(ctx, c)
 }
 
