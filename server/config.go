@@ -19,8 +19,19 @@ import (
 // Every field except Static can also be set by a command-line flag and an environment variable (see Flags and
 // ApplyEnv); the table of names lives in settings below so that -h documents all of them.
 type Config struct {
-	// Addr is the TCP address to listen on.
+	// Addr is the TCP address to listen on: the public port (the game socket, the demo, matchmaking, the room list,
+	// /healthz and /readyz).
 	Addr string
+	// AdminAddr is the operators' listener: /metrics, Go's profiler (/debug/pprof/), /healthz, /readyz and, with
+	// ServiceAPIOn "admin", the service API. Keep it on loopback or a private interface. Empty: no admin listener.
+	AdminAddr string
+	// ServiceAPIOn is the listener that serves the service API (/v1/service/): "admin" or "public".
+	ServiceAPIOn string
+	// TLSCert and TLSKey are PEM files of the public port's certificate chain and key; both empty: plain TCP. The
+	// files are read again when their modification time or size changes (checked at most once a second, at a TLS
+	// handshake), so a renewed certificate is used by new connections without a restart.
+	TLSCert string
+	TLSKey  string
 	// LogFormat is "text" or "json"; LogLevel is "debug", "info", "warn" or "error". Used by the tickwire binary and by
 	// NewLogger; New itself takes a ready *slog.Logger.
 	LogFormat string
@@ -101,8 +112,15 @@ type Config struct {
 	// ServiceAPIKey authenticates trusted backends on /v1/service/ (X-API-Key or Authorization: Bearer). Empty: the
 	// service API is off. Prefer the environment variable to the flag, which other local users can see.
 	ServiceAPIKey string
-	// ShutdownTimeout bounds graceful shutdown: clients are told 1001 and the process returns within it.
+	// DrainTimeout is how long running rooms may play on once the server drains (SIGTERM, or Serve's ctx done) so
+	// that their matches end by themselves; rooms still running then are ended (every player gets the MatchResult).
+	DrainTimeout time.Duration
+	// ShutdownTimeout bounds the rest of the shutdown once rooms are told to end: their loops return, and every
+	// remaining connection is told 1001; connections still open at its end are dropped.
 	ShutdownTimeout time.Duration
+	// StallTimeout fails a room (its players get 4510, ROOM_FAILED) whose game simulation is stuck in one Step for
+	// this long; other rooms keep their ticks. 0: no watchdog.
+	StallTimeout time.Duration
 
 	// Static is served at / (the browser demo). Nil: a short page that says how to connect.
 	Static fs.FS
@@ -112,6 +130,8 @@ type Config struct {
 func DefaultConfig() Config {
 	return Config{
 		Addr:                "127.0.0.1:8080",
+		AdminAddr:           "127.0.0.1:9090",
+		ServiceAPIOn:        "admin",
 		LogFormat:           "text",
 		LogLevel:            "info",
 		MaxConnections:      10000,
@@ -137,6 +157,7 @@ func DefaultConfig() Config {
 		OpenJoin:            true,
 		MatchMinPlayers:     2,
 		ShutdownTimeout:     10 * time.Second,
+		StallTimeout:        time.Second,
 	}
 }
 
@@ -146,6 +167,22 @@ func (c *Config) Validate() error {
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf("server: config: "+format, args...)) }
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		bad("addr %q: %v", c.Addr, err)
+	}
+	if c.AdminAddr != "" {
+		if _, _, err := net.SplitHostPort(c.AdminAddr); err != nil {
+			bad("admin addr %q: %v", c.AdminAddr, err)
+		} else if c.AdminAddr == c.Addr {
+			bad("admin addr %q: must differ from addr", c.AdminAddr)
+		}
+	}
+	if c.ServiceAPIOn != "admin" && c.ServiceAPIOn != "public" {
+		bad("service api on %q: want admin or public", c.ServiceAPIOn)
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		bad("tls cert %q and tls key %q: give both or neither", c.TLSCert, c.TLSKey)
+	}
+	if c.DrainTimeout < 0 || c.StallTimeout < 0 {
+		bad("drain timeout %v and stall timeout %v must not be negative", c.DrainTimeout, c.StallTimeout)
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		bad("log format %q: want text or json", c.LogFormat)
@@ -293,7 +330,11 @@ func durSetting(name, usage string, p func(*Config) *time.Duration) setting {
 }
 
 var settings = []setting{
-	strSetting("addr", "TCP address to listen on", func(c *Config) *string { return &c.Addr }),
+	strSetting("addr", "public TCP address: game socket, demo, matchmaking, room list, health", func(c *Config) *string { return &c.Addr }),
+	strSetting("admin-addr", "admin TCP address (keep it private): /metrics, /debug/pprof/, health, the service API; empty: off", func(c *Config) *string { return &c.AdminAddr }),
+	strSetting("service-api-on", "listener of the service API: admin or public", func(c *Config) *string { return &c.ServiceAPIOn }),
+	strSetting("tls-cert", "PEM certificate chain of the public port (TLS; reloaded when the file changes)", func(c *Config) *string { return &c.TLSCert }),
+	strSetting("tls-key", "PEM private key of the public port (TLS; reloaded when the file changes)", func(c *Config) *string { return &c.TLSKey }),
 	strSetting("log-format", "log format: text or json", func(c *Config) *string { return &c.LogFormat }),
 	strSetting("log-level", "log level: debug, info, warn or error", func(c *Config) *string { return &c.LogLevel }),
 	listSetting("allowed-origins", "comma-separated Origin values allowed to open /ws (scheme://host[:port], or * for any); empty: same host and localhost",
@@ -326,7 +367,9 @@ var settings = []setting{
 	strSetting("public-url", "WebSocket address the matchmaker hands players (ws(s)://host/ws); empty: the request's host", func(c *Config) *string { return &c.PublicURL }),
 	intSetting("match-min-players", "fewest players the matchmaker needs to open a new room", func(c *Config) *int { return &c.MatchMinPlayers }),
 	strSetting("service-api-key", "API key of the service API for trusted backends; empty: off (prefer the env variable)", func(c *Config) *string { return &c.ServiceAPIKey }),
-	durSetting("shutdown-timeout", "graceful shutdown deadline", func(c *Config) *time.Duration { return &c.ShutdownTimeout }),
+	durSetting("drain-timeout", "on shutdown, how long rooms may play on to end their matches before they are ended", func(c *Config) *time.Duration { return &c.DrainTimeout }),
+	durSetting("shutdown-timeout", "graceful shutdown deadline once rooms are told to end", func(c *Config) *time.Duration { return &c.ShutdownTimeout }),
+	durSetting("stall-timeout", "fail a room (4510) whose simulation is stuck in one step this long; 0: off", func(c *Config) *time.Duration { return &c.StallTimeout }),
 }
 
 // ApplyEnv sets every field whose environment variable (TICKWIRE_ADDR, TICKWIRE_GRACE, ...) is present. lookup is

@@ -32,9 +32,10 @@ func testConfig() server.Config {
 }
 
 type testServer struct {
-	srv  *server.Server
-	addr string
-	stop func() // cancels Serve and waits for it
+	srv   *server.Server
+	addr  string
+	admin string // the admin listener: /metrics, /debug/pprof/
+	stop  func() // cancels Serve and waits for it
 }
 
 // startServer runs a server with the arena registered, on a random loopback port, until the test ends.
@@ -64,11 +65,15 @@ func startServerWith(t testing.TB, cfg server.Config, extra func(register func(s
 	if err != nil {
 		t.Fatal(err)
 	}
+	adminLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln) }()
+	go func() { done <- srv.ServeListeners(ctx, ln, adminLn) }()
 	var once sync.Once
-	ts := &testServer{srv: srv, addr: ln.Addr().String()}
+	ts := &testServer{srv: srv, addr: ln.Addr().String(), admin: adminLn.Addr().String()}
 	ts.stop = func() {
 		once.Do(func() {
 			cancel()

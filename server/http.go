@@ -5,13 +5,19 @@ import (
 	"net/http"
 )
 
-// routes mounts the server's endpoints.
+// routes mounts the public endpoints (the game socket, matchmaking, the room list, health and the demo) and the
+// admin ones (admin.go).
 func (s *Server) routes() {
-	s.mux.Handle("GET /ws", s.ws)
+	s.mux.Handle("GET /ws", s.whileReady(s.ws, false))
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /readyz", s.readyz)
-	s.mux.Handle("GET /metrics", s.metrics.Handler())
-	s.stack.Mount(s.mux) // /v1/matchmaking/, GET /v1/rooms, /v1/service/
+	mm := s.clientView(s.stack.Matchmaker.Handler())
+	s.mux.Handle("POST /v1/matchmaking/tickets", s.whileReady(mm, true))
+	s.mux.Handle("/v1/matchmaking/", mm)
+	s.mux.Handle("GET /v1/rooms", mm)
+	if s.cfg.ServiceAPIOn == "public" {
+		s.mux.Handle("/v1/service/", s.clientView(s.stack.Service.Handler()))
+	}
 	// "/" without a method, so that it never conflicts with the method-less API prefixes above; getOnly answers
 	// other methods.
 	if s.cfg.Static != nil {
@@ -19,6 +25,7 @@ func (s *Server) routes() {
 	} else {
 		s.mux.Handle("/{$}", getOnly(http.HandlerFunc(s.howToConnect)))
 	}
+	s.adminRoutes()
 }
 
 // healthz answers 200 while the process is alive and not stopped (a liveness probe).
@@ -48,7 +55,7 @@ const howToConnectPage = `<!doctype html>
 <p>This server runs without the browser demo. Game clients connect with a WebSocket to <code>/ws</code> and speak the
 protobuf protocol in <code>proto/tickwire.proto</code>: send <code>Hello</code>, then <code>Join</code> (for example
 <code>{mode: "arena"}</code>), and receive a <code>Welcome</code> and snapshots.</p>
-<p>Health: <a href="/healthz">/healthz</a>, readiness: <a href="/readyz">/readyz</a>, metrics: <a href="/metrics">/metrics</a>.</p>
+<p>Health: <a href="/healthz">/healthz</a>, readiness: <a href="/readyz">/readyz</a>.</p>
 `
 
 func (s *Server) howToConnect(w http.ResponseWriter, _ *http.Request) {

@@ -56,7 +56,7 @@ func TestConnectionCap(t *testing.T) {
 	// A slot frees up when a connection goes.
 	b.send(&pb.ClientFrame{Msg: &pb.ClientFrame_Leave{Leave: &pb.Leave{}}})
 	b.expectClose(4511, true, 3*time.Second)
-	waitMetric(t, ts.addr, "tickwire_connections 1")
+	waitMetric(t, ts.admin, "tickwire_connections 1")
 	d := dial(t, ts.addr, nil)
 	d.handshake("d")
 }

@@ -12,7 +12,7 @@ import (
 // TestMatchmakingMetrics submits tickets over the HTTP API and reads the matchmaker's numbers back from /metrics.
 func TestMatchmakingMetrics(t *testing.T) {
 	ts := startServer(t, testConfig()) // MatchMinPlayers 2: one ticket waits, two open a room
-	before := scrape(t, ts.addr)
+	before := scrape(t, ts.admin)
 	for series, want := range map[string]float64{
 		`tickwire_matchmaker_tickets_queued{mode="arena"}`: 0,
 		"tickwire_matchmaker_tickets_placed_total":         0,
@@ -25,7 +25,7 @@ func TestMatchmakingMetrics(t *testing.T) {
 	}
 
 	alice := submitTicket(t, ts.addr, `{"mode":"arena","players":["alice"]}`)
-	queued := scrape(t, ts.addr)
+	queued := scrape(t, ts.admin)
 	if got := queued[`tickwire_matchmaker_tickets_queued{mode="arena"}`]; got != 1 {
 		t.Errorf("one ticket below the minimum: queued gauge %v, want 1", got)
 	}
@@ -46,7 +46,7 @@ func TestMatchmakingMetrics(t *testing.T) {
 	if err != nil || tk.Status != "placed" {
 		t.Fatalf("alice's ticket: %q (%v), want placed", tk.Status, err)
 	}
-	placed := scrape(t, ts.addr)
+	placed := scrape(t, ts.admin)
 	for series, want := range map[string]float64{
 		`tickwire_matchmaker_tickets_queued{mode="arena"}`:    0,
 		"tickwire_matchmaker_tickets_placed_total":            2,

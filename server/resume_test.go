@@ -177,7 +177,7 @@ func TestResumeOvertakenByItsRetry(t *testing.T) {
 				_ = first.ws.NetConn().Close()
 				deadline := time.Now().Add(10 * time.Second)
 				for { // until the server has handled (and refused) it
-					if metricValue(metricsText(t, ts.addr), `tickwire_resumes_total{result="superseded"}`) == 1 {
+					if metricValue(metricsText(t, ts.admin), `tickwire_resumes_total{result="superseded"}`) == 1 {
 						break
 					}
 					if code := retry.code(0); code != 0 || time.Now().After(deadline) {

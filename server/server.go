@@ -3,12 +3,14 @@ package server
 import (
 	"cmp"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -82,7 +84,9 @@ type Server struct {
 	dir     *directory.Directory
 	ws      *transport.Handler
 	fwd     *forwarded.Resolver // the client's address, scheme and host behind trusted proxies
-	mux     *http.ServeMux
+	mux     *http.ServeMux      // the public port
+	admin   *http.ServeMux      // the admin listener
+	certs   *certReloader       // nil: the public port is plain TCP
 	sessCfg session.Config
 	stack   *service.Stack // matchmaking and the service API
 
@@ -91,6 +95,7 @@ type Server struct {
 	mu        sync.Mutex
 	listeners []func(room.Event)
 	addr      net.Addr
+	adminAddr net.Addr
 	stopOnce  sync.Once
 }
 
@@ -108,13 +113,20 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err) // Validate already refused it
 	}
-	s := &Server{cfg: cfg, log: logger, metrics: metrics.New(), mux: http.NewServeMux(), fwd: fwd}
+	s := &Server{cfg: cfg, log: logger, metrics: metrics.New(), mux: http.NewServeMux(), admin: http.NewServeMux(),
+		fwd: fwd}
+	if cfg.TLSCert != "" {
+		if s.certs, err = newCertReloader(cfg.TLSCert, cfg.TLSKey, time.Second, logger); err != nil {
+			return nil, err
+		}
+	}
 	s.tokens = session.NewTokens(cfg.TokenTableSize, cfg.ResumeTokenTTL, cfg.JoinTokenTTL)
 	s.dir = directory.New(directory.Config{
 		Logger:   logger,
 		Observer: metrics.RoomObserver{M: s.metrics},
 		OnEvent:  s.roomEvent,
 	})
+
 	s.metrics.RegisterRoomGauges(func() float64 { return float64(s.dir.Len()) }, func() float64 {
 		n := 0
 		for _, l := range s.dir.List("", true) {
@@ -196,18 +208,21 @@ func (s *Server) RegisterGame(mode string, factory game.Factory, opts GameOption
 		EmptyTimeout:  opts.EmptyTimeout,
 		HashInterval:  opts.HashInterval,
 		// Clients are told to send something twice per heartbeat timeout.
-		Heartbeat: s.cfg.HeartbeatTimeout / 2,
+		Heartbeat:    s.cfg.HeartbeatTimeout / 2,
+		StallTimeout: s.cfg.StallTimeout,
 	}
 	return s.dir.Register(directory.Mode{Name: mode, Factory: factory, Room: rc, Settings: opts.Settings})
 }
 
-// Handle mounts an extra HTTP handler (the matchmaking or service API) on the server's mux.
+// Handle mounts an extra HTTP handler on the public port's mux.
 func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
 
-// Handler is the server's HTTP handler: /ws, /healthz, /readyz, /metrics and the static files at /.
+// Handler is the public port's HTTP handler: /ws, /healthz, /readyz, matchmaking, the room list and the static
+// files at / (the admin endpoints are on AdminHandler).
 func (s *Server) Handler() http.Handler { return s.mux }
 
-// Registry is the server's Prometheus registry (served at /metrics); register your own collectors on it.
+// Registry is the server's Prometheus registry (served at /metrics on the admin listener); register your own
+// collectors on it.
 func (s *Server) Registry() *prometheus.Registry { return s.metrics.Registry() }
 
 // State returns the lifecycle state.
@@ -218,6 +233,13 @@ func (s *Server) Addr() net.Addr {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.addr
+}
+
+// AdminAddr returns the admin listener's address, once Run or ServeListeners has started with one (nil otherwise).
+func (s *Server) AdminAddr() net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.adminAddr
 }
 
 // IssueJoinToken returns a single-use token that lets one client join room roomID as playerName within ttl (0: the
@@ -320,35 +342,61 @@ func (s *Server) roomEvent(ev room.Event) {
 	}
 }
 
-// Run listens on Config.Addr and serves until ctx is done, then shuts down gracefully (see Serve).
+// Run listens on Config.Addr (the public port, with TLS when Config.TLSCert is set) and Config.AdminAddr (unless
+// empty) and serves until ctx is done, then drains (see ServeListeners).
 func (s *Server) Run(ctx context.Context) error {
 	ln, err := net.Listen("tcp", s.cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("server: %w", err)
 	}
-	return s.Serve(ctx, ln)
+	var admin net.Listener
+	if s.cfg.AdminAddr != "" {
+		if admin, err = net.Listen("tcp", s.cfg.AdminAddr); err != nil {
+			_ = ln.Close()
+			return fmt.Errorf("server: admin listener: %w", err)
+		}
+	}
+	return s.ServeListeners(ctx, ln, admin)
 }
 
-// Serve serves on ln until ctx is done, then drains: it stops accepting, tells every client 1001 (going away, may
-// resume), ends the rooms and returns within Config.ShutdownTimeout.
+// Serve serves the public endpoints on ln (no admin listener: mount AdminHandler yourself, or use ServeListeners)
+// until ctx is done, then drains; see ServeListeners.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	return s.ServeListeners(ctx, ln, nil)
+}
+
+// ServeListeners serves the public endpoints on public (wrapped in TLS when Config.TLSCert is set) and the admin
+// ones on admin (nil: none) until ctx is done. Then it drains (drain.go): /readyz fails, queued tickets are answered,
+// rooms get Config.DrainTimeout to end and send their MatchResult, event streams get the rooms' last events, and only
+// then are the sockets closed; it returns within DrainTimeout + ShutdownTimeout.
+func (s *Server) ServeListeners(ctx context.Context, public, admin net.Listener) error {
 	if !s.state.CompareAndSwap(int32(StateStarting), int32(StateReady)) {
 		return errors.New("server: Serve called twice")
 	}
-	s.mu.Lock()
-	s.addr = ln.Addr()
-	s.mu.Unlock()
-	hs := &http.Server{
-		Handler:           s.mux,
-		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
-		ReadTimeout:       s.cfg.ReadTimeout,
-		IdleTimeout:       s.cfg.IdleTimeout,
-		MaxHeaderBytes:    16 << 10,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+	if s.certs != nil {
+		public = tls.NewListener(public, s.certs.tlsConfig())
 	}
-	s.log.Info("tickwire listening", "addr", ln.Addr().String(), "modes", s.dir.Modes())
-	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
+	s.mu.Lock()
+	s.addr = public.Addr()
+	if admin != nil {
+		s.adminAddr = admin.Addr()
+	}
+	s.mu.Unlock()
+	if slices.Contains(s.cfg.AllowedOrigins, "*") {
+		s.log.Warn("allowed origins include *: any web page can open game connections from its visitors' browsers; " +
+			"list your pages' origins instead")
+	}
+	errc := make(chan error, 2)
+	hs := s.httpServer(s.mux)
+	go func() { errc <- hs.Serve(public) }()
+	var as *http.Server
+	attrs := []any{"addr", public.Addr().String(), "tls", s.certs != nil, "modes", s.dir.Modes()}
+	if admin != nil {
+		as = s.httpServer(s.admin)
+		go func() { errc <- as.Serve(admin) }()
+		attrs = append(attrs, "admin", admin.Addr().String())
+	}
+	s.log.Info("tickwire listening", attrs...)
 	mmCtx, stopMM := context.WithCancel(context.Background())
 	mmDone := make(chan struct{})
 	go func() { defer close(mmDone); s.stack.Run(mmCtx) }()
@@ -357,37 +405,22 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	case <-ctx.Done():
 	case serveErr = <-errc:
 	}
-	stopMM()
-	<-mmDone
-	s.shutdown(hs)
+	s.drain(hs, as, stopMM, mmDone)
 	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
 		return fmt.Errorf("server: %w", serveErr)
 	}
 	return nil
 }
 
-// shutdown drains within the shutdown timeout: http.Server.Shutdown closes the listener and idle connections but
-// neither closes nor waits for hijacked WebSockets, which the transport tracks and closes itself.
-func (s *Server) shutdown(hs *http.Server) {
-	s.state.Store(int32(StateDraining))
-	start := time.Now()
-	s.log.Info("draining", "connections", s.ws.Len(), "rooms", s.dir.Len())
-	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
-	defer cancel()
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { defer wg.Done(); _ = hs.Shutdown(ctx) }()
-	s.stack.Close() // event streams are hijacked connections too: they get 1001
-	if err := s.ws.Shutdown(ctx); err != nil {
-		s.log.Warn("connections still open at the shutdown deadline were dropped", "err", err)
+func (s *Server) httpServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
+		ReadTimeout:       s.cfg.ReadTimeout,
+		IdleTimeout:       s.cfg.IdleTimeout,
+		MaxHeaderBytes:    16 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 	}
-	if err := s.dir.Close(ctx, "server_shutdown"); err != nil {
-		s.log.Warn("rooms still running at the shutdown deadline", "err", err)
-	}
-	wg.Wait()
-	_ = hs.Close()
-	s.state.Store(int32(StateStopped))
-	s.log.Info("stopped", "took", time.Since(start).Round(time.Millisecond))
 }
 
 // NewLogger makes the slog logger the tickwire binary uses: format "text" or "json", level "debug".."error".

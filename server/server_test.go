@@ -367,8 +367,8 @@ func TestHalfSentHeaderIsCutOff(t *testing.T) {
 
 func TestHTTPEndpoints(t *testing.T) {
 	ts := startServer(t, testConfig())
-	get := func(path string) (int, string) {
-		resp, err := http.Get("http://" + ts.addr + path)
+	getFrom := func(addr, path string) (int, string) {
+		resp, err := http.Get("http://" + addr + path)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -376,6 +376,7 @@ func TestHTTPEndpoints(t *testing.T) {
 		b, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, string(b)
 	}
+	get := func(path string) (int, string) { return getFrom(ts.addr, path) }
 	if code, body := get("/readyz"); code != 200 || strings.TrimSpace(body) != "ready" {
 		t.Errorf("/readyz: %d %q", code, body)
 	}
@@ -388,7 +389,19 @@ func TestHTTPEndpoints(t *testing.T) {
 	c := dial(t, ts.addr, nil)
 	c.handshake("metered")
 	c.waitFor("snapshot", 2*time.Second, isSnapshot)
-	code, body := get("/metrics")
+	// Metrics and the profiler are on the admin listener only.
+	for _, path := range []string{"/metrics", "/debug/pprof/", "/v1/service/rooms"} {
+		if code, _ := get(path); code != http.StatusNotFound {
+			t.Errorf("public %s: %d, want 404", path, code)
+		}
+	}
+	if code, body := getFrom(ts.admin, "/debug/pprof/"); code != 200 || !strings.Contains(body, "goroutine") {
+		t.Errorf("admin /debug/pprof/: %d", code)
+	}
+	if code, body := getFrom(ts.admin, "/readyz"); code != 200 || strings.TrimSpace(body) != "ready" {
+		t.Errorf("admin /readyz: %d %q", code, body)
+	}
+	code, body := getFrom(ts.admin, "/metrics")
 	for _, want := range []string{"tickwire_connections 1", "tickwire_rooms 1", "tickwire_players 1",
 		"tickwire_tick_duration_seconds_bucket", "tickwire_frames_out_total", "tickwire_outbound_drops_total{reason=\"replaced\"}"} {
 		if !strings.Contains(body, want) {
@@ -434,22 +447,31 @@ func TestStaticFilesBesideTheAPIs(t *testing.T) {
 	}
 }
 
-func TestShutdownClosesClientsWithGoingAway(t *testing.T) {
-	ts := startServer(t, testConfig())
+// TestShutdownEndsRoomsThenClosesSockets: players in a room get its MatchResult and 4509; a connection still in its
+// handshake gets 1001 (going away).
+func TestShutdownEndsRoomsThenClosesSockets(t *testing.T) {
+	cfg := testConfig()
+	cfg.HandshakeTimeout = time.Minute
+	ts := startServer(t, cfg)
 	var clients []*client
 	for i := 0; i < 5; i++ {
 		c := dial(t, ts.addr, nil)
 		c.handshake("p")
 		clients = append(clients, c)
 	}
+	hs := dial(t, ts.addr, nil)
+	hs.send(hello())
 	start := time.Now()
 	ts.stop()
 	if el := time.Since(start); el > 3*time.Second {
 		t.Fatalf("shutdown took %v", el)
 	}
 	for _, c := range clients {
-		c.expectClose(1001, true, 2*time.Second)
+		if res := untilClose(c, 2*time.Second); res == nil || c.closeCode != 4509 {
+			t.Fatalf("match result %v, close code %d", res, c.closeCode)
+		}
 	}
+	hs.expectClose(1001, true, 2*time.Second)
 	if ts.srv.State() != server.StateStopped {
 		t.Errorf("state %v after shutdown, want stopped", ts.srv.State())
 	}
@@ -525,7 +547,7 @@ func TestProtocolVersions(t *testing.T) {
 			t.Errorf("input lead %d us", l)
 		}
 	}
-	m := metricsText(t, ts.addr)
+	m := metricsText(t, ts.admin)
 	for _, want := range []string{"tickwire_input_lead_seconds_count", "tickwire_input_wait_seconds_count"} {
 		if !strings.Contains(m, want) {
 			t.Errorf("metrics lack %s", want)

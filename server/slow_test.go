@@ -102,7 +102,7 @@ func TestSlowConsumerIsCutOff(t *testing.T) {
 		now := time.Now()
 		if now.After(deadline) {
 			var lines []string
-			for _, l := range strings.Split(metricsText(t, ts.addr), "\n") {
+			for _, l := range strings.Split(metricsText(t, ts.admin), "\n") {
 				if strings.HasPrefix(l, "tickwire_disconnects") || strings.HasPrefix(l, "tickwire_outbound_drops") ||
 					strings.HasPrefix(l, "tickwire_connections") {
 					lines = append(lines, l)
@@ -128,7 +128,7 @@ func TestSlowConsumerIsCutOff(t *testing.T) {
 			nextSend = now.Add(40 * time.Millisecond)
 		}
 		if !cut && now.After(nextScrape) {
-			cut = metricValue(metricsText(t, ts.addr), `tickwire_disconnects_total{code="4000"}`) == 1
+			cut = metricValue(metricsText(t, ts.admin), `tickwire_disconnects_total{code="4000"}`) == 1
 			nextScrape = now.Add(250 * time.Millisecond)
 		}
 		f := observer.recv(10 * time.Millisecond)
@@ -145,7 +145,7 @@ func TestSlowConsumerIsCutOff(t *testing.T) {
 		}
 		onFrame(f)
 	}
-	m := metricsText(t, ts.addr)
+	m := metricsText(t, ts.admin)
 	t.Logf("cut off after %d inputs; the observer got %d snapshots up to tick %d (the disconnection at tick %d), "+
 		"%d ticks' snapshots replaced before it took them; longest wait between two as this goroutine saw them %v "+
 		"(not asserted: scheduling); room overruns %v",

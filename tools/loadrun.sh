@@ -6,7 +6,8 @@
 # For each N: builds and starts the tickwire server pinned to CPU 0 and N bots (tools/bots, ARENA.md's standard
 # workload: each bot joins through the server's matchmaking API, rooms fill to 16) pinned to CPU 1; after the bots'
 # ramp and two settle seconds it measures, over --window seconds, the server's CPU time (user + system from
-# /proc/<pid>/stat), the bots' CPU time (how much of a core N bots need), and the server's /metrics (tick duration p99
+# /proc/<pid>/stat), the bots' CPU time (how much of a core N bots need), and the server's /metrics, scraped from its
+# admin listener (ADMIN_PORT) (tick duration p99
 # from the histogram's buckets, tick overruns, bytes written; inputs applied, missed, late and early, and the input
 # wait p50/p99 from tickwire_input_wait_seconds: how long applied inputs waited in their room). Latency, bytes per
 # player and the bots' input figures (ticks with exactly one input applied, late inputs, the leads the room reported)
@@ -15,7 +16,8 @@
 # WebSocket headers included.
 # With --floor it also runs ../shared/floor/measure.sh N (a bare gws server writing 200-byte frames at 30 Hz: the
 # least a WebSocket game server can spend) in the same sitting and prints the ratio. --out keeps the raw results
-# (bots' JSON reports, metrics, rows). Environment: PORT (default 18080), MATCHMAKING=0 (quick play instead),
+# (bots' JSON reports, metrics, rows). Environment: PORT (default 18080), ADMIN_PORT (default PORT+1, the admin
+# listener: /metrics), MATCHMAKING=0 (quick play instead),
 # FLOOR_SCRIPT, BOTS_FLAGS (extra flags for the bots), SERVER_ENV (environment for the server, e.g. GOMAXPROCS=2:
 # pinned to one CPU, Go otherwise runs the server with GOMAXPROCS=1).
 set -euo pipefail
@@ -28,13 +30,14 @@ while [ $# -gt 0 ]; do
     --ramp) RAMP=$2; shift ;;
     --window) WINDOW=$2; shift ;;
     --out) OUT=$2; shift ;;
-    -h|--help) sed -n 2,19p "$0"; exit 0 ;;
+    -h|--help) sed -n 2,22p "$0"; exit 0 ;;
     *) NS+=("$1") ;;
   esac
   shift
 done
 [ ${#NS[@]} -gt 0 ] || NS=(500 1000 2000)
 PORT=${PORT:-18080}
+ADMIN_PORT=${ADMIN_PORT:-$((PORT + 1))}
 FLOOR_SCRIPT=${FLOOR_SCRIPT:-$ROOT/../shared/floor/measure.sh}
 TMP=$(mktemp -d)
 SP=; BP=
@@ -53,7 +56,7 @@ cpu() { awk '{print $14+$15}' "/proc/$1/stat"; }
 for N in "${NS[@]}"; do
   echo "== $N bots: ramp ${RAMP}s, window ${WINDOW}s" >&2
   # shellcheck disable=SC2086
-  env ${SERVER_ENV:-} taskset -c 0 "$TMP/tickwire" -addr "127.0.0.1:$PORT" -log-level warn >"$TMP/server-$N.log" 2>&1 & SP=$!
+  env ${SERVER_ENV:-} taskset -c 0 "$TMP/tickwire" -addr "127.0.0.1:$PORT" -admin-addr "127.0.0.1:$ADMIN_PORT" -log-level warn >"$TMP/server-$N.log" 2>&1 & SP=$!
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done
   # shellcheck disable=SC2086
   JOIN=(-url "ws://127.0.0.1:$PORT")
@@ -61,9 +64,9 @@ for N in "${NS[@]}"; do
   taskset -c 1 "$TMP/bots" "${JOIN[@]}" -n "$N" -ramp "${RAMP}s" -settle "${SETTLE}s" -duration "$((SETTLE + WINDOW + 1))s" \
     -json -progress 0 ${BOTS_FLAGS:-} >"$TMP/bots-$N.json" 2>"$TMP/bots-$N.err" & BP=$!
   sleep $((RAMP + SETTLE))
-  s0=$(cpu "$SP"); b0=$(cpu "$BP"); curl -s "http://127.0.0.1:$PORT/metrics" >"$TMP/m0-$N"
+  s0=$(cpu "$SP"); b0=$(cpu "$BP"); curl -sf "http://127.0.0.1:$ADMIN_PORT/metrics" >"$TMP/m0-$N"
   sleep "$WINDOW"
-  s1=$(cpu "$SP"); b1=$(cpu "$BP"); curl -s "http://127.0.0.1:$PORT/metrics" >"$TMP/m1-$N"
+  s1=$(cpu "$SP"); b1=$(cpu "$BP"); curl -sf "http://127.0.0.1:$ADMIN_PORT/metrics" >"$TMP/m1-$N"
   rc=0; wait "$BP" || rc=$?; BP=
   kill "$SP"; wait "$SP" 2>/dev/null || true; SP=
   floor='null'

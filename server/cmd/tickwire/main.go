@@ -1,14 +1,15 @@
 // Command tickwire runs the Tickwire game server with the arena game and the browser demo at /.
 //
-// Every setting is a flag and an environment variable (flags win); run `tickwire -h` for the list.
+// Every setting is a flag and an environment variable (flags win); run `tickwire -h` for the list. The public port
+// (-addr) serves the game, the demo, matchmaking and the room list; the admin listener (-admin-addr, loopback by
+// default) serves /metrics, Go's profiler at /debug/pprof/ and the service API. SIGTERM or SIGINT drains the server:
+// see -drain-timeout and -shutdown-timeout.
 package main
 
 import (
 	"context"
 	"flag"
 	"fmt"
-	"net/http"
-	"net/http/pprof"
 	"os"
 	"os/signal"
 	"syscall"
@@ -39,7 +40,6 @@ func run(args []string) error {
 	timeLimit := fs.Int("arena-time-limit", 0, "arena match length in seconds (0: none)")
 	scoreLimit := fs.Int("arena-score-limit", 0, "arena score that wins the match (0: none)")
 	lagComp := fs.Bool("arena-lag-compensation", true, "arena hit tests rewind to what the shooter was drawing (up to -max-rewind)")
-	debugAddr := fs.String("debug-addr", "", "serve Go's profiler (/debug/pprof/) on this separate address, e.g. 127.0.0.1:6060; empty: off")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: tickwire [flags]\n\n"+
 			"Runs the Tickwire game server with the arena game; the browser demo is served at /.\n"+
@@ -58,20 +58,6 @@ func run(args []string) error {
 	logger, err := server.NewLogger(os.Stderr, cfg.LogFormat, cfg.LogLevel)
 	if err != nil {
 		return err
-	}
-	if *debugAddr != "" {
-		mux := http.NewServeMux()
-		mux.HandleFunc("/debug/pprof/", pprof.Index)
-		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-		dbg := &http.Server{Addr: *debugAddr, Handler: mux, ReadHeaderTimeout: cfg.ReadHeaderTimeout}
-		go func() {
-			if err := dbg.ListenAndServe(); err != nil && err != http.ErrServerClosed {
-				logger.Error("debug server", "err", err)
-			}
-		}()
-		defer dbg.Close()
 	}
 	cfg.Static = clientweb.Dist()
 	srv, err := server.New(cfg, logger)

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -24,12 +25,18 @@ type closeRecorder struct {
 	gws.BuiltinEventHandler
 	welcome chan struct{}
 	code    chan uint16
+	result  atomic.Bool // a MatchResult arrived
 }
 
 func (r *closeRecorder) OnMessage(_ *gws.Conn, m *gws.Message) {
 	var f pb.ServerFrame
-	if proto.Unmarshal(m.Bytes(), &f) == nil && f.GetWelcome() != nil {
-		close(r.welcome)
+	if proto.Unmarshal(m.Bytes(), &f) == nil {
+		if f.GetWelcome() != nil {
+			close(r.welcome)
+		}
+		if f.GetMatchResult() != nil {
+			r.result.Store(true)
+		}
 	}
 	m.Close()
 }
@@ -52,8 +59,9 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-// TestSIGTERMWithPlayers builds the tickwire binary, joins players, sends SIGTERM and checks that every player is
-// told 1001 and the process exits 0 within its shutdown deadline.
+// TestSIGTERMWithPlayers builds the tickwire binary, joins players, sends SIGTERM and checks that every player gets
+// its room's MatchResult and 4509, and the process exits 0 within its shutdown deadline. Metrics and the profiler are
+// on the admin listener only.
 func TestSIGTERMWithPlayers(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary")
@@ -64,8 +72,8 @@ func TestSIGTERMWithPlayers(t *testing.T) {
 	if err := build.Run(); err != nil {
 		t.Fatalf("go build: %v", err)
 	}
-	addr := freeAddr(t)
-	cmd := exec.Command(bin, "-addr", addr, "-shutdown-timeout", "3s", "-log-format", "json")
+	addr, admin := freeAddr(t), freeAddr(t)
+	cmd := exec.Command(bin, "-addr", addr, "-admin-addr", admin, "-shutdown-timeout", "3s", "-log-format", "json")
 	cmd.Env = append(os.Environ(), "TICKWIRE_LOG_LEVEL=info")
 	stderr, _ := cmd.StderrPipe()
 	if err := cmd.Start(); err != nil {
@@ -102,6 +110,23 @@ func TestSIGTERMWithPlayers(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.Contains(string(page), "<script") {
 		t.Fatalf("GET / = %d, want the demo page: %.200s", resp.StatusCode, page)
 	}
+	for _, c := range []struct {
+		url  string
+		want int
+	}{
+		{"http://" + admin + "/metrics", 200}, {"http://" + admin + "/debug/pprof/cmdline", 200},
+		{"http://" + admin + "/readyz", 200}, {"http://" + addr + "/metrics", 404},
+		{"http://" + addr + "/debug/pprof/", 404},
+	} {
+		resp, err := http.Get(c.url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != c.want {
+			t.Errorf("GET %s = %d, want %d", c.url, resp.StatusCode, c.want)
+		}
+	}
 	var recs []*closeRecorder
 	for i := 0; i < 3; i++ {
 		r := &closeRecorder{welcome: make(chan struct{}), code: make(chan uint16, 1)}
@@ -131,8 +156,8 @@ func TestSIGTERMWithPlayers(t *testing.T) {
 	for i, r := range recs {
 		select {
 		case code := <-r.code:
-			if code != 1001 {
-				t.Errorf("player %d closed with %d, want 1001", i, code)
+			if code != 4509 || !r.result.Load() {
+				t.Errorf("player %d closed with %d, match result %v: want the result, then 4509", i, code, r.result.Load())
 			}
 		case <-time.After(5 * time.Second):
 			t.Errorf("player %d not closed", i)

@@ -28,6 +28,8 @@ var (
 	ErrNotFound    = errors.New("directory: room not found")
 	ErrClosed      = errors.New("directory: closed")
 	ErrDuplicate   = errors.New("directory: mode already registered")
+	// ErrFactoryPanic: the game's factory (or its Sim's Schema) panicked; the room was not created.
+	ErrFactoryPanic = errors.New("directory: game factory panicked")
 )
 
 // Mode is a registered game type.
@@ -189,13 +191,10 @@ func (d *Directory) Create(mode string, opts CreateOptions) (*Room, error) {
 	if tickRate == 0 {
 		tickRate = 30
 	}
-	sim, err := m.Factory(game.Config{Seed: randomUint64(), TickRate: tickRate, MaxPlayers: maxPlayers, Settings: settings})
+	sim, input, err := newSim(m.Factory, game.Config{Seed: randomUint64(), TickRate: tickRate, MaxPlayers: maxPlayers,
+		Settings: settings})
 	if err != nil {
 		return nil, fmt.Errorf("directory: mode %q: %w", mode, err)
-	}
-	var input []game.InputField
-	if s := sim.Schema(); s != nil {
-		input = append(input, s.Input...)
 	}
 	d.mu.Lock()
 	k := d.created
@@ -217,6 +216,28 @@ func (d *Directory) Create(mode string, opts CreateOptions) (*Room, error) {
 	d.mu.Unlock()
 	go d.run(e)
 	return e, nil
+}
+
+// newSim calls the game's factory and reads its input schema, turning a panic in either into ErrFactoryPanic: a
+// broken game refuses the room's creation (the matchmaker's ticket fails, the service API answers an error, a quick
+// play join is refused) and the process lives on.
+func newSim(f game.Factory, cfg game.Config) (sim game.Sim, input []game.InputField, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			sim, input, err = nil, nil, fmt.Errorf("%w: %v", ErrFactoryPanic, p)
+		}
+	}()
+	sim, err = f(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	if sim == nil {
+		return nil, nil, errors.New("directory: the game factory returned no Sim")
+	}
+	if s := sim.Schema(); s != nil {
+		input = append(input, s.Input...)
+	}
+	return sim, input, nil
 }
 
 // run runs a room's loop (which recovers a panicking Sim itself) and forgets the room when it returns.
@@ -329,6 +350,25 @@ func (d *Directory) Len() int {
 	return len(d.rooms)
 }
 
+// Drain refuses new rooms (ErrClosed) and leaves the running ones alone; Wait tells when they have all ended.
+func (d *Directory) Drain() {
+	d.mu.Lock()
+	d.closed = true
+	d.mu.Unlock()
+}
+
+// Wait waits until every room loop has returned, or ctx is done (its error).
+func (d *Directory) Wait(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() { d.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
 // Close refuses new rooms, ends every room with reason and waits (until ctx is done) for their loops to return.
 func (d *Directory) Close(ctx context.Context, reason string) error {
 	d.mu.Lock()
@@ -341,14 +381,7 @@ func (d *Directory) Close(ctx context.Context, reason string) error {
 	for _, r := range rooms {
 		r.End(reason)
 	}
-	done := make(chan struct{})
-	go func() { d.wg.Wait(); close(done) }()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return d.Wait(ctx)
 }
 
 // tickPhase spreads the tick schedules of successive rooms over the tick interval with the golden-ratio sequence

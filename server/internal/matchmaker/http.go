@@ -57,13 +57,15 @@ func DecodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	return nil
 }
 
-// WSAddress is the WebSocket address for players: public when configured, else ws(s)://<request host>/ws.
+// WSAddress is the WebSocket address for players: public when configured, else ws(s)://<request host>/ws: wss when
+// the request came over TLS or its URL.Scheme is "https" (which the server sets from a trusted proxy's headers, and
+// overwrites on every request it hands here).
 func WSAddress(public string, r *http.Request) string {
 	if public != "" {
 		return public
 	}
 	scheme := "ws://"
-	if r.TLS != nil {
+	if r.TLS != nil || r.URL.Scheme == "https" {
 		scheme = "wss://"
 	}
 	return scheme + r.Host + "/ws"

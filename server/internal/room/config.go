@@ -41,6 +41,10 @@ type Config struct {
 	// every player's snapshot behind every other room's. The directory spreads phases over the interval.
 	Phase time.Duration
 
+	// StallTimeout fails the room (CLOSE_ROOM_FAILED, a room_error event) when one Sim.Step runs longer than this;
+	// the stuck goroutine is abandoned and other rooms are unaffected. 0: no watchdog.
+	StallTimeout time.Duration
+
 	// Game settings passed to the Sim are the caller's business (game.Config); the room only needs the seed for logs.
 	Clock    Clock        // SystemClock
 	Logger   *slog.Logger // slog.Default()
@@ -120,7 +124,7 @@ func (c *Config) Validate() error {
 		return bad("HashInterval %d must be 0 or a multiple of SnapshotEvery", c.HashInterval)
 	case c.Phase < 0 || c.Phase >= time.Second/time.Duration(c.TickRate):
 		return bad("Phase %v not within one tick interval", c.Phase)
-	case c.Grace < 0 || c.EmptyTimeout < 0 || c.Heartbeat < 0:
+	case c.Grace < 0 || c.EmptyTimeout < 0 || c.Heartbeat < 0 || c.StallTimeout < 0:
 		return bad("negative duration")
 	}
 	return nil

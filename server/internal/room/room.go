@@ -175,6 +175,10 @@ type Room struct {
 
 	seats seatBook // the loop and Reserve (its own lock)
 
+	// stepping is the watchdog's view of the loop: 0 outside Sim.Step, the Clock's UnixNano when Step began while
+	// inside it, stallClaimed once the watchdog took the room over (the loop then touches nothing and quits).
+	stepping atomic.Int64
+
 	// Guarded by ctlMu.
 	ctlMu     sync.Mutex
 	ctl       []ctlCmd
@@ -294,17 +298,33 @@ func (r *Room) Info() Info {
 	}
 }
 
-// Run is the room's loop. It returns when the room ends: End, the game's result, the empty timeout, or a panic in the
-// Sim, which ends only this room (players are closed with CLOSE_ROOM_FAILED and a room_error event is reported).
+// Run is the room's loop. It returns when the room ends: End, the game's result, the empty timeout, a panic in the
+// Sim, or a Sim stuck in Step for longer than Config.StallTimeout. A panic or a stall ends only this room (players
+// are closed with CLOSE_ROOM_FAILED and a room_error event is reported). With a StallTimeout the loop runs on a
+// goroutine of its own and Run watches it (see watchdog.go): a stuck loop is abandoned, and Run returns.
 func (r *Room) Run() {
 	if r.started.Swap(true) {
 		r.cfg.Logger.Error("room: Run called twice", slog.String("room", r.cfg.ID))
 		return
 	}
 	defer close(r.done)
+	if r.cfg.StallTimeout <= 0 {
+		r.loop()
+		return
+	}
+	loopDone := make(chan struct{})
+	go func() {
+		defer close(loopDone)
+		r.loop()
+	}()
+	r.watch(loopDone)
+}
+
+// loop runs the ticks until the room ends.
+func (r *Room) loop() {
 	defer r.closeControl()
 	defer func() {
-		if p := recover(); p != nil {
+		if p := recover(); p != nil && p != errAbandoned && r.release() {
 			r.fail(p)
 		}
 	}()

@@ -3,7 +3,6 @@ package room
 import (
 	"fmt"
 
-	"github.com/tickwire/tickwire/game"
 	"github.com/tickwire/tickwire/proto/snapcodec"
 )
 
@@ -17,7 +16,7 @@ func (r *Room) step() {
 	r.reportInputs()
 
 	r.events.Reset()
-	r.sim.Step(game.Tick(t), &r.events)
+	r.stepSim(t, t0)
 
 	h := &r.hist[int(t%uint32(len(r.hist)))]
 	h.world.Tick = t

@@ -98,8 +98,25 @@ func (st *stream) writeLoop() {
 			return
 		case <-st.stop:
 			if st.code != 0 {
+				// The server drains rooms before it closes the streams: the events they published on the way out
+				// (match_ended, player_left) are queued here and go out before the close frame.
+				st.flush()
 				st.close(st.code, "server shutting down")
 			}
+			return
+		}
+	}
+}
+
+// flush writes the events already queued for the subscriber, without waiting for more.
+func (st *stream) flush() {
+	for {
+		select {
+		case b := <-st.sub.Events():
+			if !st.write(b) {
+				return
+			}
+		default:
 			return
 		}
 	}
