@@ -46,6 +46,50 @@ type Config struct {
 	TrustedProxies []string
 	// MaxConnections caps open WebSocket connections; one more is closed with 4002.
 	MaxConnections int
+
+	// Limits per source address (an IPv4 address or an IPv6 /64; behind TrustedProxies, the forwarded client's). Zero
+	// turns a limit off. See the README's limits table for what they mean together.
+	//
+	// SourceConnections caps one source's open WebSockets; SourceUpgradeRate (per second, sustained) and
+	// SourceUpgradeBurst bound its upgrades. Beyond them the upgrade is refused with HTTP 429.
+	SourceConnections  int
+	SourceUpgradeRate  float64
+	SourceUpgradeBurst int
+	// SourceHTTPConns caps one source's open HTTP connections (before an upgrade, or kept alive); beyond it a new
+	// connection is answered 429 and closed.
+	SourceHTTPConns int
+	// SourceTickets caps one source's queued matchmaking tickets (429).
+	SourceTickets int
+	// SourceCodeMisses failed private-code lookups of one source are allowed at once, one more every CodeMissRefill;
+	// beyond them its tickets with a code are refused (429).
+	SourceCodeMisses int
+	CodeMissRefill   time.Duration
+	// SourceAuthFailures failed service API authentications (401) of one source are allowed at once, one more every
+	// AuthFailRefill; beyond them its service API requests are refused (429).
+	SourceAuthFailures int
+	AuthFailRefill     time.Duration
+	// LimitSources bounds the per-source table (least recently seen sources are forgotten first; sources holding a
+	// connection or ticket are kept).
+	LimitSources int
+
+	// Server-wide limits. Zero turns a limit off.
+	//
+	// MaxHandshakes caps WebSockets that have not finished Hello and Join; beyond it upgrades get 503.
+	MaxHandshakes int
+	// MaxHTTPConns caps open HTTP connections (upgraded WebSockets do not count); beyond it a new connection is
+	// answered 503 and closed.
+	MaxHTTPConns int
+	// MaxLongPolls caps matchmaking long-polls (GET ...?wait=) in flight (503).
+	MaxLongPolls int
+	// MaxRooms caps running rooms, MaxModeRooms the rooms of one mode; RoomRate (per second, sustained) and
+	// RoomBurst bound room creation. Beyond them a quick-play Join is refused with 4002 and the matchmaker's or
+	// service API's room creation fails (503).
+	MaxRooms     int
+	MaxModeRooms int
+	RoomRate     float64
+	RoomBurst    int
+	// MaxTicketBytes caps a matchmaking ticket's request body (413).
+	MaxTicketBytes int
 	// MaxFrameBytes is the largest client frame accepted (after decompression); larger ones are closed with 1009.
 	MaxFrameBytes int
 	// ReadBufferBytes is the size of each connection's read buffer.
@@ -135,6 +179,23 @@ func DefaultConfig() Config {
 		LogFormat:           "text",
 		LogLevel:            "info",
 		MaxConnections:      10000,
+		SourceConnections:   256,
+		SourceUpgradeRate:   50,
+		SourceUpgradeBurst:  256,
+		SourceHTTPConns:     256,
+		SourceTickets:       16,
+		SourceCodeMisses:    20,
+		CodeMissRefill:      3 * time.Second,
+		SourceAuthFailures:  10,
+		AuthFailRefill:      6 * time.Second,
+		LimitSources:        16384,
+		MaxHandshakes:       1024,
+		MaxHTTPConns:        8192,
+		MaxLongPolls:        2048,
+		MaxRooms:            1000,
+		RoomRate:            50,
+		RoomBurst:           200,
+		MaxTicketBytes:      4096,
 		MaxFrameBytes:       4096,
 		ReadBufferBytes:     2048,
 		ReadHeaderTimeout:   5 * time.Second,
@@ -202,6 +263,33 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxConnections < 1 {
 		bad("max connections %d: must be at least 1", c.MaxConnections)
+	}
+	for _, n := range []struct {
+		name string
+		v    int
+	}{
+		{"source connections", c.SourceConnections}, {"source upgrade burst", c.SourceUpgradeBurst},
+		{"source http conns", c.SourceHTTPConns}, {"source tickets", c.SourceTickets},
+		{"source code misses", c.SourceCodeMisses}, {"source auth failures", c.SourceAuthFailures},
+		{"max handshakes", c.MaxHandshakes}, {"max http conns", c.MaxHTTPConns}, {"max long polls", c.MaxLongPolls},
+		{"max rooms", c.MaxRooms}, {"max mode rooms", c.MaxModeRooms}, {"room burst", c.RoomBurst},
+		{"max ticket bytes", c.MaxTicketBytes},
+	} {
+		if n.v < 0 {
+			bad("%s %d: must not be negative (0 turns the limit off)", n.name, n.v)
+		}
+	}
+	if c.SourceUpgradeRate < 0 || c.RoomRate < 0 || c.CodeMissRefill < 0 || c.AuthFailRefill < 0 {
+		bad("limit rates and refill times must not be negative (0 turns the limit off)")
+	}
+	if c.SourceCodeMisses > 0 && c.CodeMissRefill <= 0 {
+		bad("code miss refill %v: must be positive when source code misses is set", c.CodeMissRefill)
+	}
+	if c.SourceAuthFailures > 0 && c.AuthFailRefill <= 0 {
+		bad("auth fail refill %v: must be positive when source auth failures is set", c.AuthFailRefill)
+	}
+	if c.LimitSources < 16 {
+		bad("limit sources %d: must be at least 16", c.LimitSources)
 	}
 	if c.MaxFrameBytes < 64 || c.MaxFrameBytes > 1<<20 {
 		bad("max frame bytes %d: must be within 64..1048576", c.MaxFrameBytes)
@@ -342,6 +430,24 @@ var settings = []setting{
 	listSetting("trusted-proxies", "comma-separated CIDR prefixes or addresses of reverse proxies whose X-Forwarded-For/-Proto/-Host and Forwarded headers are believed; empty: none",
 		func(c *Config) *[]string { return &c.TrustedProxies }),
 	intSetting("max-connections", "most open WebSocket connections; more are closed with 4002", func(c *Config) *int { return &c.MaxConnections }),
+	intSetting("source-connections", "most open WebSockets per source address (IPv4 address or IPv6 /64); more get HTTP 429 (0: off)", func(c *Config) *int { return &c.SourceConnections }),
+	floatSetting("source-upgrade-rate", "WebSocket upgrades per second per source address, sustained; more get HTTP 429 (0: off)", func(c *Config) *float64 { return &c.SourceUpgradeRate }),
+	intSetting("source-upgrade-burst", "WebSocket upgrades per source address allowed above source-upgrade-rate in a burst", func(c *Config) *int { return &c.SourceUpgradeBurst }),
+	intSetting("source-http-conns", "most open HTTP connections per source address; more are answered 429 and closed (0: off)", func(c *Config) *int { return &c.SourceHTTPConns }),
+	intSetting("source-tickets", "most queued matchmaking tickets per source address; more get 429 (0: off)", func(c *Config) *int { return &c.SourceTickets }),
+	intSetting("source-code-misses", "failed private-code lookups per source address before its code tickets get 429 (0: off)", func(c *Config) *int { return &c.SourceCodeMisses }),
+	durSetting("code-miss-refill", "one more failed private-code lookup is allowed per source after this long", func(c *Config) *time.Duration { return &c.CodeMissRefill }),
+	intSetting("source-auth-failures", "failed service API authentications (401) per source address before it gets 429 (0: off)", func(c *Config) *int { return &c.SourceAuthFailures }),
+	durSetting("auth-fail-refill", "one more failed service API authentication is allowed per source after this long", func(c *Config) *time.Duration { return &c.AuthFailRefill }),
+	intSetting("limit-sources", "size of the per-source limit table (least recently seen sources are forgotten first)", func(c *Config) *int { return &c.LimitSources }),
+	intSetting("max-handshakes", "most WebSockets that have not finished Hello and Join; more upgrades get HTTP 503 (0: off)", func(c *Config) *int { return &c.MaxHandshakes }),
+	intSetting("max-http-conns", "most open HTTP connections (WebSockets excluded); more are answered 503 and closed (0: off)", func(c *Config) *int { return &c.MaxHTTPConns }),
+	intSetting("max-long-polls", "most matchmaking long-polls in flight; more get 503 (0: off)", func(c *Config) *int { return &c.MaxLongPolls }),
+	intSetting("max-rooms", "most running rooms; more room creations are refused (quick play 4002, HTTP 503) (0: off)", func(c *Config) *int { return &c.MaxRooms }),
+	intSetting("max-mode-rooms", "most running rooms of one mode (0: off)", func(c *Config) *int { return &c.MaxModeRooms }),
+	floatSetting("room-rate", "rooms created per second, sustained, server-wide (0: off)", func(c *Config) *float64 { return &c.RoomRate }),
+	intSetting("room-burst", "rooms that may be created above room-rate in a burst", func(c *Config) *int { return &c.RoomBurst }),
+	intSetting("max-ticket-bytes", "largest matchmaking ticket request body in bytes; larger get 413 (0: off)", func(c *Config) *int { return &c.MaxTicketBytes }),
 	intSetting("max-frame-bytes", "largest client frame in bytes; larger ones are closed with 1009", func(c *Config) *int { return &c.MaxFrameBytes }),
 	intSetting("read-buffer-bytes", "per-connection read buffer in bytes", func(c *Config) *int { return &c.ReadBufferBytes }),
 	intSetting("write-buffer-bytes", "per-connection kernel send buffer in bytes (0: system default)", func(c *Config) *int { return &c.WriteBufferBytes }),

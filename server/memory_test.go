@@ -29,6 +29,7 @@ func TestMemoryPerIdleConnection(t *testing.T) {
 	const n = 500
 	cfg := testConfig()
 	cfg.HandshakeTimeout = time.Minute
+	cfg.SourceConnections, cfg.SourceUpgradeRate = 0, 0 // one source opens them all
 	ts := startServer(t, cfg)
 	req := "GET /ws HTTP/1.1\r\nHost: " + ts.addr + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
 		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"

@@ -20,6 +20,7 @@ import (
 	"github.com/tickwire/tickwire/game"
 	"github.com/tickwire/tickwire/server/internal/directory"
 	"github.com/tickwire/tickwire/server/internal/forwarded"
+	"github.com/tickwire/tickwire/server/internal/limits"
 	"github.com/tickwire/tickwire/server/internal/matchmaker"
 	"github.com/tickwire/tickwire/server/internal/metrics"
 	"github.com/tickwire/tickwire/server/internal/room"
@@ -84,7 +85,9 @@ type Server struct {
 	dir     *directory.Directory
 	ws      *transport.Handler
 	fwd     *forwarded.Resolver // the client's address, scheme and host behind trusted proxies
+	lim     *limits.Limiter     // per-source and server-wide limits
 	mux     *http.ServeMux      // the public port
+	handler http.Handler        // mux behind the request limits
 	admin   *http.ServeMux      // the admin listener
 	certs   *certReloader       // nil: the public port is plain TCP
 	sessCfg session.Config
@@ -97,6 +100,8 @@ type Server struct {
 	addr      net.Addr
 	adminAddr net.Addr
 	stopOnce  sync.Once
+
+	httpConns sync.Map // net.Conn -> *limits.Hold: open HTTP connections (see connState)
 }
 
 // New makes a server from cfg (validated here) that logs to logger (nil: slog.Default()).
@@ -120,11 +125,15 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 			return nil, err
 		}
 	}
+	s.lim = s.newLimiter()
 	s.tokens = session.NewTokens(cfg.TokenTableSize, cfg.ResumeTokenTTL, cfg.JoinTokenTTL)
 	s.dir = directory.New(directory.Config{
 		Logger:   logger,
 		Observer: metrics.RoomObserver{M: s.metrics},
 		OnEvent:  s.roomEvent,
+		Admit: func(_ string, rooms, modeRooms int) bool {
+			return s.lim.Room(rooms, modeRooms, time.Now()) == ""
+		},
 	})
 
 	s.metrics.RegisterRoomGauges(func() float64 { return float64(s.dir.Len()) }, func() float64 {
@@ -160,12 +169,14 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 		Directory:        s.dir,
 		Metrics:          s.metrics,
 		Logger:           logger,
+		Limits:           s.lim,
+		ClientIP:         s.fwd.ClientIP,
 	})
 	st, err := service.NewStack(service.StackConfig{
 		PublicURL:    cfg.PublicURL,
 		JoinTokenTTL: cfg.JoinTokenTTL,
 		Matchmaker: matchmaker.Config{MinPlayers: cfg.MatchMinPlayers, Logger: logger,
-			OnPlaced: s.metrics.ObservePlacement},
+			OnPlaced: s.metrics.ObservePlacement, Gate: ticketGate{s}},
 		Service: service.Config{APIKey: cfg.ServiceAPIKey, Logger: logger},
 	}, s.dir, s.tokens)
 	if err != nil {
@@ -174,6 +185,7 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 	s.stack = st
 	s.registerStackMetrics()
 	s.routes()
+	s.handler = s.limitHTTP(s.mux)
 	return s, nil
 }
 
@@ -219,7 +231,7 @@ func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, 
 
 // Handler is the public port's HTTP handler: /ws, /healthz, /readyz, matchmaking, the room list and the static
 // files at / (the admin endpoints are on AdminHandler).
-func (s *Server) Handler() http.Handler { return s.mux }
+func (s *Server) Handler() http.Handler { return s.handler }
 
 // Registry is the server's Prometheus registry (served at /metrics on the admin listener); register your own
 // collectors on it.
@@ -387,7 +399,8 @@ func (s *Server) ServeListeners(ctx context.Context, public, admin net.Listener)
 			"list your pages' origins instead")
 	}
 	errc := make(chan error, 2)
-	hs := s.httpServer(s.mux)
+	hs := s.httpServer(s.handler)
+	hs.ConnState = s.connState
 	go func() { errc <- hs.Serve(public) }()
 	var as *http.Server
 	attrs := []any{"addr", public.Addr().String(), "tls", s.certs != nil, "modes", s.dir.Modes()}

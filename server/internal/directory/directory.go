@@ -28,6 +28,8 @@ var (
 	ErrNotFound    = errors.New("directory: room not found")
 	ErrClosed      = errors.New("directory: closed")
 	ErrDuplicate   = errors.New("directory: mode already registered")
+	// ErrLimited: Config.Admit refused a new room (room cap or creation rate).
+	ErrLimited = errors.New("directory: room limit reached")
 	// ErrFactoryPanic: the game's factory (or its Sim's Schema) panicked; the room was not created.
 	ErrFactoryPanic = errors.New("directory: game factory panicked")
 )
@@ -65,6 +67,9 @@ type Config struct {
 	Observer room.Observer
 	// OnEvent receives every room's events (on that room's goroutine: it must not block).
 	OnEvent func(room.Event)
+	// Admit, when set, is asked before each room is created, with the rooms running now (all, and of mode); false
+	// refuses the creation with ErrLimited. It runs with the directory's lock held: it must be quick.
+	Admit func(mode string, rooms, modeRooms int) bool
 }
 
 // Directory holds the modes and rooms.
@@ -158,12 +163,16 @@ func (d *Directory) Create(mode string, opts CreateOptions) (*Room, error) {
 	d.mu.Lock()
 	m, ok := d.modes[mode]
 	closed := d.closed
+	admitted := !ok || closed || d.admitLocked(mode)
 	d.mu.Unlock()
 	if closed {
 		return nil, ErrClosed
 	}
 	if !ok {
 		return nil, fmt.Errorf("%w: %q", ErrUnknownMode, mode)
+	}
+	if !admitted {
+		return nil, fmt.Errorf("%w: mode %q", ErrLimited, mode)
 	}
 	settings := make(map[string]string, len(m.Settings)+len(opts.Settings))
 	for k, v := range m.Settings {
@@ -247,6 +256,20 @@ func (d *Directory) run(e *Room) {
 	d.mu.Lock()
 	delete(d.rooms, e.ID())
 	d.mu.Unlock()
+}
+
+// admitLocked asks Config.Admit about one more room of mode.
+func (d *Directory) admitLocked(mode string) bool {
+	if d.cfg.Admit == nil {
+		return true
+	}
+	n := 0
+	for _, r := range d.rooms {
+		if r.Mode == mode {
+			n++
+		}
+	}
+	return d.cfg.Admit(mode, len(d.rooms), n)
 }
 
 // Get returns a running room by id.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"time"
 )
 
@@ -63,7 +64,24 @@ var (
 	ErrQueueFull      = errors.New("matchmaker: too many queued tickets")
 	ErrTicketNotFound = errors.New("matchmaker: ticket not found")
 	ErrNotQueued      = errors.New("matchmaker: ticket is no longer queued")
+	// Refusals of Config.Gate (HTTP 429).
+	ErrTooManyTickets    = errors.New("matchmaker: too many queued tickets from your address")
+	ErrTooManyCodeMisses = errors.New("matchmaker: too many unknown room codes from your address")
 )
+
+// Gate limits what one client may hold in the matchmaker (tickets per source address, failed private-code
+// lookups). The HTTP handler asks it to admit each submitted ticket.
+type Gate interface {
+	// Admit admits a ticket of request r (withCode: it looks up a private room code), or refuses it with
+	// ErrTooManyTickets or ErrTooManyCodeMisses.
+	Admit(r *http.Request, withCode bool) (TicketHold, error)
+}
+
+// TicketHold is an admitted ticket's place under the Gate's limits.
+type TicketHold interface {
+	Done()       // the ticket left the queue (called once)
+	CodeMissed() // its private code matched no room
+}
 
 // ModeConfig tunes matchmaking for one mode.
 type ModeConfig struct {
@@ -111,6 +129,8 @@ type Config struct {
 	// ticket is placed, for a metric. It runs with the matchmaker's lock held: it must return quickly and never call
 	// the matchmaker.
 	OnPlaced func(wait time.Duration)
+	// Gate, when set, admits every ticket submitted over HTTP (nil: no per-client limits).
+	Gate Gate
 	// Now is the clock used to stamp tickets [time.Now]. Process is always given its time explicitly.
 	Now func() time.Time
 	// Logger [slog.Default()].

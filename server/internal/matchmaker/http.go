@@ -96,7 +96,16 @@ func (m *Matchmaker) handleSubmit(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, http.StatusBadRequest, "bad_request", "invalid JSON body: "+err.Error())
 		return
 	}
-	t, err := m.Submit(req)
+	var hold TicketHold
+	if m.cfg.Gate != nil {
+		h, err := m.cfg.Gate.Admit(r, req.Code != "")
+		if err != nil {
+			writeMatchError(w, err)
+			return
+		}
+		hold = h
+	}
+	t, err := m.submit(req, hold)
 	if err != nil {
 		writeMatchError(w, err)
 		return
@@ -188,6 +197,9 @@ func writeMatchError(w http.ResponseWriter, err error) {
 	case errors.Is(err, ErrQueueFull):
 		w.Header().Set("Retry-After", "1")
 		WriteError(w, http.StatusServiceUnavailable, "queue_full", err.Error())
+	case errors.Is(err, ErrTooManyTickets), errors.Is(err, ErrTooManyCodeMisses):
+		w.Header().Set("Retry-After", "5")
+		WriteError(w, http.StatusTooManyRequests, "too_many_requests", err.Error())
 	case errors.Is(err, ErrTicketNotFound):
 		WriteError(w, http.StatusNotFound, "ticket_not_found", err.Error())
 	default:

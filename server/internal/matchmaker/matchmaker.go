@@ -169,7 +169,17 @@ func (m *Matchmaker) takeDeltas() map[string]presence {
 
 // Submit queues a ticket. Errors: ErrUnknownMode, ErrBadRequest (wrapped with the reason), ErrPlayerQueued,
 // ErrQueueFull.
-func (m *Matchmaker) Submit(req TicketRequest) (Ticket, error) {
+func (m *Matchmaker) Submit(req TicketRequest) (Ticket, error) { return m.submit(req, nil) }
+
+// submit queues a ticket that holds hold (nil: none) until it leaves the queue; refused, it releases hold.
+func (m *Matchmaker) submit(req TicketRequest, hold TicketHold) (_ Ticket, err error) {
+	if hold != nil {
+		defer func() {
+			if err != nil {
+				hold.Done()
+			}
+		}()
+	}
 	capacity, ok := m.rooms.Capacity(req.Mode)
 	if !ok {
 		return Ticket{}, fmt.Errorf("%w: %q", ErrUnknownMode, req.Mode)
@@ -193,7 +203,8 @@ func (m *Matchmaker) Submit(req TicketRequest) (Ticket, error) {
 		}
 	}
 	m.seq++
-	t := &ticket{seq: m.seq, req: req, sig: propSignature(req.Properties), created: now, done: make(chan struct{})}
+	t := &ticket{seq: m.seq, req: req, sig: propSignature(req.Properties), created: now, done: make(chan struct{}),
+		hold: hold}
 	seats := make([]Seat, len(req.Players))
 	for i, p := range req.Players {
 		seats[i] = Seat{Player: p}
@@ -309,6 +320,9 @@ func (m *Matchmaker) finishLocked(t *ticket, status, errText string, now time.Ti
 		}
 	}
 	close(t.done)
+	if t.hold != nil {
+		t.hold.Done()
+	}
 }
 
 // codeAlphabet leaves out look-alikes (I, O, 0, 1). Its 32 letters make each character 5 bits, and a random byte

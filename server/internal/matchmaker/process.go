@@ -356,8 +356,13 @@ func (m *Matchmaker) joinPrivateLocked(t *ticket, now time.Time) {
 	}
 }
 
-// codeMissedLocked counts a failed lookup against the ticket's source.
-func (m *Matchmaker) codeMissedLocked(t *ticket) {}
+// codeMissedLocked counts a failed lookup against the ticket's source (Config.Gate): past its budget, the source's
+// next code tickets are refused with 429.
+func (m *Matchmaker) codeMissedLocked(t *ticket) {
+	if t.hold != nil {
+		t.hold.CodeMissed()
+	}
+}
 
 // placeLocked issues the ticket's join tokens for room info, reserves their seats (in the matchmaker's accounting
 // and, with a SeatReserver, in the room itself) and finishes the ticket as placed. When a token cannot be issued the

@@ -84,6 +84,7 @@ type ticket struct {
 	created time.Time
 	ended   time.Time     // when it left the queue
 	done    chan struct{} // closed when it leaves the queue
+	hold    TicketHold    // its submitter's place under Config.Gate's limits (nil: none)
 }
 
 func (t *ticket) queued() bool { return t.view.Status == StatusQueued }

@@ -55,6 +55,7 @@ type Metrics struct {
 	resumes       *prometheus.CounterVec
 	disconnects   *prometheus.CounterVec
 	refusedHTTP   *prometheus.CounterVec
+	refusedLimit  *prometheus.CounterVec
 
 	// The inputs-dropped children the rooms report every tick, resolved once.
 	droppedLate, droppedEarly, droppedDuplicate prometheus.Counter
@@ -110,6 +111,11 @@ func New() *Metrics {
 		Help: "Connections closed, by close code (0: the peer vanished without a close frame)."}, []string{"code"})
 	m.refusedHTTP = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tickwire_upgrades_refused_total",
 		Help: "WebSocket upgrades refused before the upgrade, by reason."}, []string{"reason"})
+	m.refusedLimit = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tickwire_limit_refusals_total",
+		Help: "Requests, connections, tickets and rooms refused by a per-source or server-wide limit, by reason " +
+			"(source_connections, source_upgrade_rate, source_http_conns, source_tickets, source_code_guesses, " +
+			"source_auth_failures, handshakes, http_conns, long_polls, rooms, mode_rooms, room_rate, ticket_bytes)."},
+		[]string{"reason"})
 	m.placementWait = prometheus.NewHistogram(prometheus.HistogramOpts{
 		Name:    "tickwire_matchmaker_time_to_placement_seconds",
 		Help:    "Time a placed ticket waited, from submission to the matchmaking batch that placed it.",
@@ -120,6 +126,7 @@ func New() *Metrics {
 	}
 	m.reg.MustRegister(m.Connections, m.Sessions, m.TickDuration, m.TickOverruns,
 		m.InputsApplied, m.InputsMissed, m.InputLead, m.InputWait, m.inputsDropped, m.resumes, m.disconnects, m.refusedHTTP,
+		m.refusedLimit,
 		counterFunc("tickwire_bytes_out_total", "Bytes of WebSocket payload written to clients.", &m.bytesOut),
 		counterFunc("tickwire_frames_out_total", "WebSocket frames written to clients.", &m.framesOut),
 		counterFunc("tickwire_snapshots_out_total", "Snapshot frames written to clients.", &m.snapshotsOut),
@@ -236,6 +243,36 @@ func (m *Metrics) Disconnect(code uint16) {
 
 // Resume counts a resume attempt by result.
 func (m *Metrics) Resume(result string) { m.resumes.WithLabelValues(result).Inc() }
+
+// LimitRefused counts a refusal by a limit (see package limits for the reasons).
+func (m *Metrics) LimitRefused(reason string) { m.refusedLimit.WithLabelValues(reason).Inc() }
+
+// LimitStats are the limits' gauges, read at each scrape.
+type LimitStats struct {
+	Handshaking    int // sockets upgraded that have not finished Hello/Join
+	HTTPConns      int // HTTP connections open (WebSockets excluded)
+	LongPolls      int // long-polls in flight
+	Sources        int // sources in the per-source table
+	SourcesHolding int // sources holding a connection or ticket
+}
+
+// RegisterLimits exports the limits' gauges.
+func (m *Metrics) RegisterLimits(stats func() LimitStats) {
+	g := func(name, help string, f func(LimitStats) int) prometheus.Collector {
+		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help},
+			func() float64 { return float64(f(stats())) })
+	}
+	m.reg.MustRegister(
+		g("tickwire_handshakes_open", "WebSockets upgraded that have not finished Hello and Join.",
+			func(s LimitStats) int { return s.Handshaking }),
+		g("tickwire_http_connections_open", "HTTP connections open (upgraded WebSockets not counted).",
+			func(s LimitStats) int { return s.HTTPConns }),
+		g("tickwire_long_polls_open", "Matchmaking long-polls in flight.", func(s LimitStats) int { return s.LongPolls }),
+		g("tickwire_limit_sources", "Source addresses in the per-source limit table.",
+			func(s LimitStats) int { return s.Sources }),
+		g("tickwire_limit_sources_holding", "Source addresses holding a connection or a ticket.",
+			func(s LimitStats) int { return s.SourcesHolding }))
+}
 
 // RefusedUpgrade counts an upgrade refused with an HTTP status (bad origin, draining).
 func (m *Metrics) RefusedUpgrade(reason string) { m.refusedHTTP.WithLabelValues(reason).Inc() }

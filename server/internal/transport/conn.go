@@ -15,6 +15,7 @@ import (
 	"github.com/tickwire/tickwire/game"
 	pb "github.com/tickwire/tickwire/proto"
 	"github.com/tickwire/tickwire/server/internal/directory"
+	"github.com/tickwire/tickwire/server/internal/limits"
 	"github.com/tickwire/tickwire/server/internal/room"
 	"github.com/tickwire/tickwire/server/internal/session"
 )
@@ -50,6 +51,11 @@ type conn struct {
 	joining   atomic.Bool // the Join arrived and is being handled: the handshake deadline no longer applies
 	wasLeft   atomic.Bool
 	counted   atomic.Bool // counted in the sessions gauge
+	// handshaking: the connection holds a place under the handshake cap until it joins or closes.
+	handshaking atomic.Bool
+
+	// Set before the read loop starts.
+	hold *limits.Hold // the source's place for this connection, released when it closes
 
 	// Owned by the read loop (set once while joining, read after).
 	limiter   rate.Limiter
@@ -257,6 +263,14 @@ func (c *conn) join(j *pb.Join) {
 	}
 	c.counted.Store(true)
 	h.m.Sessions.Inc()
+	c.handshakeDone()
+}
+
+// handshakeDone gives back the connection's place under the handshake cap (once).
+func (c *conn) handshakeDone() {
+	if c.handshaking.Swap(false) {
+		c.h.cfg.Limits.HandshakeDone()
+	}
 }
 
 // joinErrorCode maps a room or directory error to a close code.
@@ -274,6 +288,8 @@ func joinErrorCode(err error) (uint16, string) {
 		return CodeRoomFull, "the game refused the player"
 	case errors.Is(err, room.ErrBusy), errors.Is(err, context.DeadlineExceeded):
 		return CodeServerBusy, "the room is busy"
+	case errors.Is(err, directory.ErrLimited):
+		return CodeServerBusy, "no room can be opened now"
 	case errors.Is(err, directory.ErrUnknownMode):
 		return CodeRoomNotFound, "no such mode"
 	case errors.Is(err, directory.ErrClosed):
@@ -373,6 +389,8 @@ func (c *conn) closed(err error) {
 	}
 	c.closing.Store(true)
 	c.sess.Abort()
+	c.handshakeDone()
+	c.hold.Release()
 	c.h.m.Disconnect(code)
 	if c.room != nil {
 		if c.counted.Load() {

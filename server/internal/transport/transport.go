@@ -16,10 +16,13 @@ package transport
 import (
 	"bufio"
 	"context"
+	"encoding/binary"
 	"errors"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"runtime/debug"
 	"strings"
@@ -31,6 +34,8 @@ import (
 	"github.com/lxzan/gws"
 
 	"github.com/tickwire/tickwire/server/internal/directory"
+	"github.com/tickwire/tickwire/server/internal/forwarded"
+	"github.com/tickwire/tickwire/server/internal/limits"
 	"github.com/tickwire/tickwire/server/internal/metrics"
 	"github.com/tickwire/tickwire/server/internal/session"
 )
@@ -39,7 +44,9 @@ import (
 const (
 	CodeGoingAway        uint16 = 1001
 	CodeUnsupportedData  uint16 = 1003
+	CodeProtocolError    uint16 = 1002
 	CodeInvalidPayload   uint16 = 1007
+	CodeMessageTooBig    uint16 = 1009
 	CodeInternalError    uint16 = 1011
 	CodeHeartbeatTimeout uint16 = 4001
 	CodeServerBusy       uint16 = 4002
@@ -72,6 +79,16 @@ type Config struct {
 	OpenJoin         bool
 	// JoinTimeout bounds the wait for a room to answer a Join or Resume.
 	JoinTimeout time.Duration
+	// DrainBytes and DrainTimeout bound how much the server reads and discards after it closed a connection for a
+	// protocol error (an oversized frame: 1009), so that the close frame reaches a client still sending instead of
+	// being lost to a TCP reset. Zero: 8 MiB and CloseTimeout.
+	DrainBytes   int64
+	DrainTimeout time.Duration
+
+	// Limits admits upgrades (per-source connections and upgrade rate, the handshake cap); nil: no limits.
+	Limits *limits.Limiter
+	// ClientIP is the client's address of a request (behind trusted proxies, the forwarded one); nil: the TCP peer.
+	ClientIP func(*http.Request) netip.Addr
 
 	Session   *session.Config
 	Tokens    *session.Tokens
@@ -107,6 +124,18 @@ func New(cfg Config) *Handler {
 	}
 	if cfg.JoinTimeout == 0 {
 		cfg.JoinTimeout = 5 * time.Second
+	}
+	if cfg.DrainBytes == 0 {
+		cfg.DrainBytes = 8 << 20
+	}
+	if cfg.DrainTimeout == 0 {
+		cfg.DrainTimeout = max(cfg.CloseTimeout, 100*time.Millisecond)
+	}
+	if cfg.Limits == nil {
+		cfg.Limits = limits.New(limits.Config{})
+	}
+	if cfg.ClientIP == nil {
+		cfg.ClientIP = forwarded.Peer
 	}
 	h := &Handler{
 		cfg:     cfg,
@@ -163,8 +192,23 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "cannot upgrade this connection", http.StatusInternalServerError)
 		return
 	}
+	// Refused before the upgrade, with an HTTP status: no goroutine, buffer or session is spent on them.
+	hold, why := h.cfg.Limits.Upgrade(h.cfg.ClientIP(r), time.Unix(0, h.now.Load()))
+	if why != "" {
+		w.Header().Set("Retry-After", "1")
+		http.Error(w, "too many connections from your address", http.StatusTooManyRequests)
+		return
+	}
+	if why := h.cfg.Limits.Handshake(); why != "" {
+		hold.Release()
+		w.Header().Set("Retry-After", "1")
+		http.Error(w, "too many connections are starting", http.StatusServiceUnavailable)
+		return
+	}
 	netConn, rw, err := hj.Hijack()
 	if err != nil {
+		hold.Release()
+		h.cfg.Limits.HandshakeDone()
 		h.log.Debug("hijack failed", "remote", r.RemoteAddr, "err", err)
 		return
 	}
@@ -179,17 +223,22 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if br.Buffered() == 0 {
 		br = bufio.NewReaderSize(netConn, h.cfg.ReadBufferBytes)
 	}
-	sc := &sealConn{Conn: netConn, raw: rawConnOf(netConn)}
+	sc := &sealConn{Conn: netConn, raw: rawConnOf(netConn), drainBytes: h.cfg.DrainBytes,
+		drainTimeout: h.cfg.DrainTimeout}
 	// Numbered before the upgrade's response is written: a client that opens another connection once this one is
 	// up gets a higher number, whichever of the two handlers runs first from here on.
 	arrival := h.cfg.Tokens.Arrival()
 	ws, err := h.up.UpgradeFromConn(sc, br, r)
 	if err != nil {
+		hold.Release()
+		h.cfg.Limits.HandshakeDone()
 		h.m.RefusedUpgrade("handshake")
 		h.log.Debug("upgrade failed", "remote", r.RemoteAddr, "err", err)
 		return
 	}
 	c := newConn(h, ws, sc, arrival)
+	c.hold = hold
+	c.handshaking.Store(true)
 	ws.Session().(*slot).c = c
 	n := h.count.Add(1)
 	h.m.Connections.Inc()
@@ -384,6 +433,43 @@ type sealConn struct {
 	try    tryWriter // guarded by mu: see tryWrite
 	// reset is set when a write found that the peer reset the connection (see conn.Abort).
 	reset atomic.Bool
+	// gwsClosed is set (under mu) when gws itself wrote the close frame for a protocol error: Close then drains.
+	gwsClosed    bool
+	drainBytes   int64         // static
+	drainTimeout time.Duration // static
+}
+
+// drainCodes are the close codes gws sends for a protocol error while the client may still be sending: the rest of
+// an oversized frame (1009), or whatever followed a malformed one.
+func drainCode(frame []byte) bool {
+	if len(frame) < 4 {
+		return false
+	}
+	switch binary.BigEndian.Uint16(frame[2:4]) {
+	case uint16(CodeProtocolError), uint16(CodeUnsupportedData), uint16(CodeInvalidPayload), uint16(CodeMessageTooBig):
+		return true
+	}
+	return false
+}
+
+// Close closes the socket. After a close frame gws wrote for a protocol error, it first half-closes and reads and
+// discards what the client is still sending (at most drainBytes, for at most drainTimeout): closing a socket with
+// unread data makes the kernel send a reset, and the client's kernel then drops our close frame unread, so the
+// client would see the connection lost (1006) instead of the code (1009). The drain runs on the connection's read
+// loop goroutine, which gws closes from; a client that stops sending (or answers our close, as it should) ends it.
+func (s *sealConn) Close() error {
+	s.mu.Lock()
+	drain := s.gwsClosed
+	s.gwsClosed = false
+	s.mu.Unlock()
+	if drain {
+		if tc, ok := s.Conn.(*net.TCPConn); ok {
+			_ = tc.CloseWrite()
+		}
+		_ = s.Conn.SetReadDeadline(time.Now().Add(s.drainTimeout))
+		_, _ = io.CopyN(io.Discard, s.Conn, s.drainBytes)
+	}
+	return s.Conn.Close()
 }
 
 // noteWriteErr records a write error that means the peer reset the connection.
@@ -407,6 +493,7 @@ func (s *sealConn) Write(b []byte) (int, error) {
 	}
 	if len(b) > 0 && b[0] == closeFrameB0 {
 		s.sealed = true
+		s.gwsClosed = drainCode(b)
 	}
 	n, err := s.Conn.Write(b)
 	s.noteWriteErr(err)
