@@ -176,6 +176,7 @@ func (m *Matchmaker) Process(now time.Time) {
 			for r := m.bestRoom(open[t.req.Mode], t, now); r != nil && !placed; r = m.bestRoom(open[t.req.Mode], t, now) {
 				if placed = m.placeLocked(t, r.info, r.track, now); placed {
 					r.occupied += t.size()
+					r.track = m.tracks[r.info.ID] // placeLocked tracks a room it had not placed into before
 				} else {
 					r.occupied = r.info.Capacity // the room refused the seats: closed for this batch
 				}

@@ -612,3 +612,24 @@ func TestPrivateCodesExpire(t *testing.T) {
 		t.Fatalf("code misses %+v", st.CodeMisses)
 	}
 }
+
+// TestUntrackedRoomTakesOnItsFirstPlayersProperties: a room the matchmaker never placed into (opened by quick play)
+// suits any ticket, but once one is placed there, the room has that ticket's properties, within the same batch too.
+func TestUntrackedRoomTakesOnItsFirstPlayersProperties(t *testing.T) {
+	h := newHarness(t, Config{MinPlayers: 3}, map[string]int{"arena": 8})
+	info, _ := h.rooms.Create("arena", nil, false)
+	h.rooms.set(info.ID, func(r *RoomInfo) { r.Players, r.State = 2, StateRunning })
+	eu := h.submit(TicketRequest{Mode: "arena", Players: []string{"eu"}, Properties: map[string]string{"region": "eu"}})
+	us := h.submit(TicketRequest{Mode: "arena", Players: []string{"us"}, Properties: map[string]string{"region": "us"}})
+	eu2 := h.submit(TicketRequest{Mode: "arena", Players: []string{"eu2"}, Properties: map[string]string{"region": "eu"}})
+	h.process()
+	if got := h.get(eu.ID); got.RoomID != info.ID {
+		t.Fatalf("first ticket %+v, want placed in the open room", got)
+	}
+	if got := h.get(eu2.ID); got.RoomID != info.ID {
+		t.Fatalf("same region %+v, want placed in the open room", got)
+	}
+	if got := h.get(us.ID); got.Status != StatusQueued {
+		t.Fatalf("other region %+v, want queued", got)
+	}
+}
