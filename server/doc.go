@@ -10,17 +10,25 @@
 //	defer stop()
 //	err = srv.Run(ctx)                        // serves until ctx is done, then drains and returns
 //
-// The server serves /ws (the game socket), /healthz (liveness), /readyz (200 only while ready), /metrics (Prometheus
-// text format, the server's own registry), matchmaking under /v1/matchmaking/ and GET /v1/rooms, the service API for
-// trusted backends under /v1/service/ (off unless Config.ServiceAPIKey is set), and / (Config.Static, the browser
-// demo; without it a page that says how to connect). In-process backends use IssueJoinToken, CreateRoom, EndRoom,
+// The public port (Config.Addr; TLS with Config.TLSCert and TLSKey, reloaded when the files change) serves /ws (the
+// game socket), /healthz (liveness), /readyz (200 only while ready), matchmaking under /v1/matchmaking/ and GET
+// /v1/rooms, and / (Config.Static, the browser demo; without it a page that says how to connect). The admin listener
+// (Config.AdminAddr, loopback by default; Run opens it, ServeListeners takes it, AdminHandler serves it) has /metrics
+// (Prometheus text format, the server's own registry), Go's profiler under /debug/pprof/, /healthz, /readyz and the
+// service API for trusted backends under /v1/service/ (off unless Config.ServiceAPIKey is set; on the public port
+// with Config.ServiceAPIOn "public"). In-process backends use IssueJoinToken, CreateRoom, EndRoom,
 // Rooms and OnRoomEvent; Handle mounts extra HTTP APIs.
 //
 // # Lifecycle
 //
-// starting → ready (Serve has started) → draining (ctx done: the listener is closed, every game WebSocket and event
-// stream is told 1001, rooms are ended) → stopped (Serve returns, within Config.ShutdownTimeout; connections still open at the deadline
-// are dropped). /readyz reports the state's name and answers 200 only when ready.
+// starting → ready (Serve has started) → draining (ctx done; see drain.go: /readyz fails, new game sockets and ticket
+// submissions get 503, queued tickets are answered with status failed and matchmaker.DrainError, rooms play on for
+// Config.DrainTimeout and are then ended, so that every player gets the MatchResult and 4509, event streams get the
+// rooms' last events and 1001, and only then are the remaining connections told 1001 and the listeners closed) →
+// stopped (Serve returns within DrainTimeout + ShutdownTimeout; connections still open at the deadline are dropped).
+// /readyz reports the state's name and answers 200 only when ready. A room whose Sim is stuck in one Step for
+// Config.StallTimeout is failed by a watchdog (4510) while the other rooms keep their ticks; a game factory that
+// panics fails the room's creation with directory.ErrFactoryPanic and the process lives on.
 //
 // # Protocol and limits
 //
@@ -68,7 +76,7 @@
 // Violations the WebSocket layer detects (marked "WS" below) are closed with a close frame only.
 //
 //	code  name                 when                                                                 client may
-//	1001  GOING_AWAY           server shutting down (SIGTERM/SIGINT)                                reconnect, resume
+//	1001  GOING_AWAY           server shutting down (SIGTERM/SIGINT): a connection not in a room    reconnect, resume
 //	1002  PROTOCOL_ERROR       WS: bad opcode, RSV bits without extension, unmasked or fragmented   no
 //	                           control frame, control frame > 125 bytes, bad continuation,
 //	                           invalid close code (1004-1006, 1015, <1000, 1016-2999, >=5000),
@@ -100,8 +108,11 @@
 //	4506  ROOM_NOT_FOUND       unknown mode, the join token's room is gone, or open join disabled   no
 //	4507  ROOM_FULL            the room has no free slot (or the game refused the player)           no
 //	4508  RATE_LIMITED         more than InputRate frames/s sustained (burst InputBurst)            no
-//	4509  ROOM_ENDED           the match ended (after MatchResult) or the room was closed           no
-//	4510  ROOM_FAILED          the room's simulation panicked; other rooms are unaffected           no
+//	4509  ROOM_ENDED           the match ended (after MatchResult), the room was closed, or the     no
+//	                           server drained (after MatchResult)
+//	4510  ROOM_FAILED          the room's simulation panicked or was stuck in one Step for          no
+//	                           StallTimeout, or the game's factory panicked on a quick-play join;
+//	                           other rooms are unaffected
 //	4511  LEFT                 the client sent Leave                                                no
 //
 // Limits (defaults; every one is a Config field, a flag and a TICKWIRE_* environment variable):
@@ -122,7 +133,9 @@
 //	matchmaking                MatchMinPlayers 2 to open a room; PublicURL empty: ws://<request host>/ws
 //	reconnection               Grace 20s; resume tokens kept ResumeTokenTTL 5m, at most TokenTableSize 100000
 //	join tokens                single-use, JoinTokenTTL 1m, at most TokenTableSize
-//	shutdown                   ShutdownTimeout 10s
+//	shutdown                   DrainTimeout 0 (rooms play on before they are ended), ShutdownTimeout 10s
+//	watchdog                   StallTimeout 1s in one Sim.Step fails the room
+//	listeners                  Addr 127.0.0.1:8080 (public), AdminAddr 127.0.0.1:9090, ServiceAPIOn admin
 //
 // Every exported method of Server is safe to call from several goroutines; register games and listeners before Run.
 package server

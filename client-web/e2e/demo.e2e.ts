@@ -70,10 +70,13 @@ before(async () => {
   browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS, timeout: 20_000 });
 });
 
-/** Starts the built server with extra flags on a free loopback port and returns its base URL. */
+/**
+ * Starts the built server with extra flags on a free loopback port and returns its base URL. Its admin listener is
+ * off: several servers run at once, and each would take the default 127.0.0.1:9090.
+ */
 async function startServer(args: string[]): Promise<string> {
   const port = await freePort();
-  const server = spawn(bin, ["-addr", `127.0.0.1:${port}`, "-log-level", "warn", ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  const server = spawn(bin, ["-addr", `127.0.0.1:${port}`, "-admin-addr", "", "-log-level", "warn", ...args], { stdio: ["ignore", "pipe", "pipe"] });
   servers.push(server);
   process.once("exit", () => server.kill("SIGKILL")); // never leave a server behind, even if the runner is cut short
   server.stdout!.on("data", (b: Buffer) => (serverLog += b.toString()));

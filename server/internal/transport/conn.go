@@ -294,6 +294,8 @@ func joinErrorCode(err error) (uint16, string) {
 		return CodeRoomNotFound, "no such mode"
 	case errors.Is(err, directory.ErrClosed):
 		return CodeGoingAway, "server is shutting down"
+	case errors.Is(err, directory.ErrFactoryPanic):
+		return CodeRoomFailed, "the game failed to create a room"
 	}
 	return CodeInternalError, "join failed"
 }

@@ -60,6 +60,7 @@ const (
 	CodeRoomFull         uint16 = 4507
 	CodeRateLimited      uint16 = 4508
 	CodeRoomEnded        uint16 = 4509
+	CodeRoomFailed       uint16 = 4510
 	CodeLeft             uint16 = 4511
 )
 
