@@ -114,6 +114,10 @@
 //	                           StallTimeout, or the game's factory panicked on a quick-play join;
 //	                           other rooms are unaffected
 //	4511  LEFT                 the client sent Leave                                                no
+//	4512  UNAUTHENTICATED      Join.player_token forged, of an unknown kid or the wrong key,        no
+//	                           malformed, missing sub/exp, refused by Config.Authenticate; or none
+//	                           sent where RequireIdentity demands one (the reason names which)
+//	4513  PLAYER_TOKEN_EXPIRED Join.player_token past its exp                                       with a fresh token
 //
 // Limits (defaults; every one is a Config field, a flag and a TICKWIRE_* environment variable):
 //

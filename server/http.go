@@ -12,8 +12,10 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /readyz", s.readyz)
 	mm := s.clientView(s.stack.Matchmaker.Handler())
-	s.mux.Handle("POST /v1/matchmaking/tickets", s.whileReady(mm, true))
-	s.mux.Handle("/v1/matchmaking/", mm)
+	if s.cfg.PublicMatchmaker { // off: 404 there, players come with join tokens from the service API
+		s.mux.Handle("POST /v1/matchmaking/tickets", s.whileReady(mm, true))
+		s.mux.Handle("/v1/matchmaking/", mm)
+	}
 	s.mux.Handle("GET /v1/rooms", mm)
 	if s.cfg.ServiceAPIOn == "public" {
 		s.mux.Handle("/v1/service/", s.clientView(s.stack.Service.Handler()))

@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/tickwire/tickwire/server/internal/auth"
 )
 
 // Room states as reported in RoomInfo.State.
@@ -40,8 +42,9 @@ type Rooms interface {
 
 // Tokens issues join tokens.
 type Tokens interface {
-	// Issue returns a single-use, expiring join token bound to player in room roomID.
-	Issue(roomID, player string) (string, error)
+	// Issue returns a single-use, expiring join token bound to player p (its name, and its identity when verified)
+	// in room roomID.
+	Issue(roomID string, p Player) (string, error)
 }
 
 // SeatReserver is implemented by Rooms whose rooms hold the placed players' seats themselves (the server's directory
@@ -64,6 +67,8 @@ var (
 	ErrQueueFull      = errors.New("matchmaker: too many queued tickets")
 	ErrTicketNotFound = errors.New("matchmaker: ticket not found")
 	ErrNotQueued      = errors.New("matchmaker: ticket is no longer queued")
+	// ErrUnauthenticated wraps the *auth.Error of a refused player token (HTTP 401).
+	ErrUnauthenticated = errors.New("matchmaker: player token refused")
 	// Refusals of Config.Gate (HTTP 429).
 	ErrTooManyTickets    = errors.New("matchmaker: too many queued tickets from your address")
 	ErrTooManyCodeMisses = errors.New("matchmaker: too many unknown room codes from your address")
@@ -135,6 +140,9 @@ type Config struct {
 	Now func() time.Time
 	// Logger [slog.Default()].
 	Logger *slog.Logger
+	// Auth decides who a ticket's players are from TicketRequest.PlayerTokens [nil: anonymous players only; tickets
+	// with player tokens are refused]. With Auth.Require, tickets without verified tokens are refused.
+	Auth *auth.Authenticator
 }
 
 func (c *Config) setDefaults() {

@@ -86,11 +86,13 @@ func (f *fakeRooms) count() int {
 type fakeTokens struct {
 	mu     sync.Mutex
 	n      int
-	issued map[string][2]string // token → room, player
+	issued map[string][2]string // token → room, player name
+	users  map[string]Player    // token → the player it was issued for
 	fail   bool
 }
 
-func (f *fakeTokens) Issue(roomID, player string) (string, error) {
+func (f *fakeTokens) Issue(roomID string, p Player) (string, error) {
+	player := p.Name
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.fail {
@@ -102,6 +104,10 @@ func (f *fakeTokens) Issue(roomID, player string) (string, error) {
 	f.n++
 	tok := fmt.Sprintf("tok%d", f.n)
 	f.issued[tok] = [2]string{roomID, player}
+	if f.users == nil {
+		f.users = map[string]Player{}
+	}
+	f.users[tok] = p
 	return tok, nil
 }
 

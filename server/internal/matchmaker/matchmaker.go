@@ -167,12 +167,19 @@ func (m *Matchmaker) takeDeltas() map[string]presence {
 	return d
 }
 
-// Submit queues a ticket. Errors: ErrUnknownMode, ErrBadRequest (wrapped with the reason), ErrPlayerQueued,
-// ErrQueueFull.
-func (m *Matchmaker) Submit(req TicketRequest) (Ticket, error) { return m.submit(req, nil) }
+// Submit queues a ticket. Errors: ErrUnknownMode, ErrBadRequest (wrapped with the reason), ErrUnauthenticated
+// (wrapping the *auth.Error), ErrPlayerQueued (a verified user already queued), ErrQueueFull.
+func (m *Matchmaker) Submit(req TicketRequest) (Ticket, error) {
+	return m.submit(context.Background(), req, nil)
+}
+
+// SubmitContext is Submit with a context for the identity check (Config.Auth's hook).
+func (m *Matchmaker) SubmitContext(ctx context.Context, req TicketRequest) (Ticket, error) {
+	return m.submit(ctx, req, nil)
+}
 
 // submit queues a ticket that holds hold (nil: none) until it leaves the queue; refused, it releases hold.
-func (m *Matchmaker) submit(req TicketRequest, hold TicketHold) (_ Ticket, err error) {
+func (m *Matchmaker) submit(ctx context.Context, req TicketRequest, hold TicketHold) (_ Ticket, err error) {
 	if hold != nil {
 		defer func() {
 			if err != nil {
@@ -190,6 +197,14 @@ func (m *Matchmaker) submit(req TicketRequest, hold TicketHold) (_ Ticket, err e
 		return Ticket{}, err
 	}
 	req.Code = strings.ToUpper(req.Code)
+	players, err := m.identify(ctx, &req)
+	if err != nil {
+		return Ticket{}, err
+	}
+	keys := make([]string, len(players))
+	for i, p := range players {
+		keys[i] = queueKey(p)
+	}
 	now := m.cfg.Now()
 
 	m.mu.Lock()
@@ -197,18 +212,20 @@ func (m *Matchmaker) submit(req TicketRequest, hold TicketHold) (_ Ticket, err e
 	if len(m.tickets) >= m.cfg.MaxTickets {
 		return Ticket{}, ErrQueueFull
 	}
-	for _, p := range req.Players {
-		if _, dup := m.queued[p]; dup {
-			return Ticket{}, fmt.Errorf("%w: %q", ErrPlayerQueued, p)
+	for i, k := range keys {
+		if _, dup := m.queued[k]; dup && k != "" {
+			return Ticket{}, fmt.Errorf("%w: %q", ErrPlayerQueued, req.Players[i])
 		}
 	}
 	m.seq++
 	t := &ticket{seq: m.seq, req: req, sig: propSignature(req.Properties), created: now, done: make(chan struct{}),
-		hold: hold}
+		hold: hold, players: players, keys: keys}
 	seats := make([]Seat, len(req.Players))
 	for i, p := range req.Players {
 		seats[i] = Seat{Player: p}
-		m.queued[p] = t
+		if keys[i] != "" {
+			m.queued[keys[i]] = t
+		}
 	}
 	t.view = Ticket{ID: randomHex(16), Status: StatusQueued, Mode: req.Mode, Players: seats, CreatedAt: now}
 	m.tickets[t.view.ID] = t
@@ -314,9 +331,9 @@ func (m *Matchmaker) finishLocked(t *ticket, status, errText string, now time.Ti
 		m.index[t.req.Mode].remove(t)
 	}
 	m.ended = append(m.ended, t)
-	for _, p := range t.req.Players {
-		if m.queued[p] == t {
-			delete(m.queued, p)
+	for _, k := range t.keys {
+		if k != "" && m.queued[k] == t {
+			delete(m.queued, k)
 		}
 	}
 	close(t.done)

@@ -372,7 +372,7 @@ func (m *Matchmaker) placeLocked(t *ticket, info RoomInfo, tr *roomTrack, now ti
 	seats := make([]Seat, len(t.req.Players))
 	keys := make([]string, len(t.req.Players))
 	for i, p := range t.req.Players {
-		tok, err := m.tokens.Issue(info.ID, p)
+		tok, err := m.tokens.Issue(info.ID, t.players[i])
 		if err != nil {
 			m.log.Warn("matchmaker: cannot issue a join token", "room", info.ID, "err", err)
 			m.finishLocked(t, StatusFailed, "cannot issue a join token", now)

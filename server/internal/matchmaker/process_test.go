@@ -356,13 +356,14 @@ func TestWaitWakesOnPlacement(t *testing.T) {
 }
 
 func TestSubmitRejects(t *testing.T) {
-	h := newHarness(t, Config{MaxTickets: 3}, map[string]int{"arena": 4})
+	h := newHarness(t, Config{MaxTickets: 4}, map[string]int{"arena": 4})
 	if _, err := h.mm.Submit(solo("nope", "a")); !errors.Is(err, ErrUnknownMode) {
 		t.Fatalf("unknown mode: %v", err)
 	}
 	h.submit(TicketRequest{Mode: "arena", Players: []string{"a", "b"}})
-	if _, err := h.mm.Submit(solo("arena", "b")); !errors.Is(err, ErrPlayerQueued) {
-		t.Fatalf("player in two queued tickets: %v, want ErrPlayerQueued", err)
+	// Names are free-form: an anonymous name is never de-duplicated (TestQueueDedupeByVerifiedUser).
+	if _, err := h.mm.Submit(solo("arena", "b")); err != nil {
+		t.Fatalf("an anonymous player named like a queued one: %v", err)
 	}
 	for _, req := range []TicketRequest{
 		{Mode: "arena", Players: []string{"x", "x"}},

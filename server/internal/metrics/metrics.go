@@ -373,3 +373,44 @@ func (o RoomObserver) FrameOffered(bool, int) {}
 
 // ReliableSent is not recorded: frames written are (Wrote).
 func (o RoomObserver) ReliableSent(int) {}
+
+// AuthCounters counts the server's identity decisions (player tokens at Join and at ticket submission).
+type AuthCounters struct {
+	accepted *prometheus.CounterVec // where, result: verified or anonymous
+	refused  *prometheus.CounterVec // where, reason
+}
+
+// RegisterAuth registers tickwire_player_auth_total{where,result} and tickwire_player_auth_refused_total{where,reason},
+// with a zero series for each where and reason given, so that dashboards see the refusals before the first one.
+func (m *Metrics) RegisterAuth(wheres, reasons []string) *AuthCounters {
+	a := &AuthCounters{
+		accepted: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tickwire_player_auth_total",
+			Help: "Players let in, by where they were checked (join, matchmaker) and result (verified, anonymous)."},
+			[]string{"where", "result"}),
+		refused: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tickwire_player_auth_refused_total",
+			Help: "Players refused by the identity check, by where (join, matchmaker) and reason (missing, malformed, " +
+				"bad_signature, wrong_key, unknown_kid, expired, not_yet_valid, bad_claims, refused, disabled)."},
+			[]string{"where", "reason"}),
+	}
+	for _, w := range wheres {
+		a.accepted.WithLabelValues(w, "verified")
+		a.accepted.WithLabelValues(w, "anonymous")
+		for _, r := range reasons {
+			a.refused.WithLabelValues(w, r)
+		}
+	}
+	m.reg.MustRegister(a.accepted, a.refused)
+	return a
+}
+
+// Result counts one decision: refused is "" for a player let in.
+func (a *AuthCounters) Result(where string, verified bool, refused string) {
+	switch {
+	case refused != "":
+		a.refused.WithLabelValues(where, refused).Inc()
+	case verified:
+		a.accepted.WithLabelValues(where, "verified").Inc()
+	default:
+		a.accepted.WithLabelValues(where, "anonymous").Inc()
+	}
+}

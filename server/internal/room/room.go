@@ -63,8 +63,12 @@ type Standings interface {
 
 // JoinRequest asks for a new slot.
 type JoinRequest struct {
-	Sink        Sink
-	Name        string
+	Sink Sink
+	Name string
+	// UserID, Claims and Verified are who the player proved to be (game.Player); empty and false: anonymous.
+	UserID      string
+	Claims      map[string]string
+	Verified    bool
 	ResumeToken []byte // put in the Welcome; issued by the session table
 	// Reservation is the key of the seat reserved for this player (Reserve), if any: the join takes that seat and
 	// releases the reservation. A join without a live reservation of its own takes only a seat nobody holds or
@@ -121,7 +125,7 @@ type ctlCmd struct {
 	ctx         context.Context
 	player      game.PlayerID
 	sink        Sink
-	name        string
+	who         game.Player // a join's identity (ID unset)
 	token       []byte
 	reservation string
 	reason      string
@@ -469,7 +473,8 @@ func (r *Room) Join(ctx context.Context, req JoinRequest) (JoinResult, error) {
 	if req.Sink == nil {
 		return JoinResult{}, fmt.Errorf("%w: nil sink", ErrRejected)
 	}
-	c := ctlCmd{kind: ctlJoin, ctx: ctx, sink: req.Sink, name: req.Name, token: req.ResumeToken,
+	who := game.Player{Name: req.Name, UserID: req.UserID, Claims: req.Claims, Verified: req.Verified}
+	c := ctlCmd{kind: ctlJoin, ctx: ctx, sink: req.Sink, who: who, token: req.ResumeToken,
 		reservation: req.Reservation, reply: make(chan joinReply, 1)}
 	return r.await(ctx, c)
 }

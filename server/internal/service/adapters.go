@@ -117,8 +117,9 @@ type SessionTokens struct {
 }
 
 // Issue implements matchmaker.Tokens.
-func (a SessionTokens) Issue(roomID, player string) (string, error) {
-	return a.T.IssueJoinToken(roomID, player, a.TTL), nil
+func (a SessionTokens) Issue(roomID string, p matchmaker.Player) (string, error) {
+	return a.T.IssueJoinGrant(session.JoinGrant{RoomID: roomID, Name: p.Name, UserID: p.UserID, Claims: p.Claims,
+		Verified: p.Verified}, a.TTL), nil
 }
 
 // OnRoomEvent publishes a room event (the directory's Config.OnEvent, or one of the server's event listeners). It
@@ -126,7 +127,7 @@ func (a SessionTokens) Issue(roomID, player string) (string, error) {
 // lock the directory never holds while calling into rooms) when d is not nil.
 func (s *Service) OnRoomEvent(ev room.Event, d *directory.Directory) {
 	out := Event{Type: ev.Type, RoomID: ev.Room, Epoch: ev.Epoch, Tick: ev.Tick, PlayerID: uint32(ev.Player),
-		Player: ev.Name, Reason: ev.Reason}
+		Player: ev.Name, UserID: ev.UserID, Verified: ev.Verified, Reason: ev.Reason}
 	if ev.Type == room.EventCreated {
 		out.Type = EventRoomCreated
 	}
@@ -138,7 +139,8 @@ func (s *Service) OnRoomEvent(ev room.Event, d *directory.Directory) {
 	if len(ev.Results) > 0 {
 		out.Results = make([]PlayerScore, len(ev.Results))
 		for i, r := range ev.Results {
-			out.Results[i] = PlayerScore{PlayerID: uint32(r.Player), Name: r.Name, Score: r.Score, Rank: r.Rank}
+			out.Results[i] = PlayerScore{PlayerID: uint32(r.Player), Name: r.Name, UserID: r.UserID,
+				Verified: r.Verified, Score: r.Score, Rank: r.Rank}
 		}
 	}
 	s.Publish(out)
