@@ -126,6 +126,9 @@ type Config struct {
 	// NetDial opens the TCP connection to address (host:port); nil: a net.Dialer. A test can wrap the connection to
 	// add latency or jitter.
 	NetDial func(ctx context.Context, network, address string) (net.Conn, error)
+	// LocalAddr, when set, is the source address of the client's connections (ignored when NetDial is set). A load
+	// tool spreads its clients over 127.0.0.0/8 this way, so that a server's per-source limits see many sources.
+	LocalAddr net.IP
 	// Predictor, when set, predicts the player's own entity from the inputs sent and the snapshots received.
 	Predictor *Predictor
 
