@@ -313,7 +313,8 @@ func (d *Directory) QuickJoin(ctx context.Context, mode string, req room.JoinReq
 	return nil, room.JoinResult{}, room.ErrFull
 }
 
-// pickOpen returns the public room of mode with the most players that still has space, or nil.
+// pickOpen returns the public room of mode with the most players that still has a seat neither held nor reserved,
+// or nil.
 func (d *Directory) pickOpen(mode string, skip map[string]bool) *Room {
 	d.mu.Lock()
 	candidates := make([]*Room, 0, 8)
@@ -327,7 +328,7 @@ func (d *Directory) pickOpen(mode string, skip map[string]bool) *Room {
 	bestPlayers := -1
 	for _, r := range candidates {
 		info := r.Info()
-		if info.State == room.StateEnded || info.Players >= info.Capacity {
+		if info.State == room.StateEnded || info.Players+info.Reserved >= info.Capacity { // reserved seats are not free
 			continue
 		}
 		if info.Players > bestPlayers {
@@ -353,6 +354,16 @@ func (d *Directory) List(mode string, includePrivate bool) []Listing {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Created.Before(out[j].Created) })
 	return out
+}
+
+// Reserve holds one seat per key in room id for ttl (room.Room.Reserve): the players who join with those keys
+// (room.JoinRequest.Reservation) get them, quick play never does.
+func (d *Directory) Reserve(id string, keys []string, ttl time.Duration) error {
+	r, ok := d.Get(id)
+	if !ok {
+		return fmt.Errorf("%w: %q", ErrNotFound, id)
+	}
+	return r.Reserve(keys, ttl)
 }
 
 // Listing is one room in List.

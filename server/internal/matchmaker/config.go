@@ -47,10 +47,21 @@ type Tokens interface {
 	Issue(roomID string, p Player) (string, error)
 }
 
+// SeatReserver is implemented by Rooms whose rooms hold the placed players' seats themselves (the server's directory
+// does): the matchmaker reserves a seat per join token as it places a ticket, and the room gives it only to the join
+// that presents that token, or frees it when ttl has passed. Without it, the seats are held only in the
+// matchmaker's own accounting, which joins that bypass it (quick play) do not see.
+type SeatReserver interface {
+	// Reserve holds one seat per key in room roomID for ttl, all or none. ErrRoomFull (wrapped or not) when the
+	// room lacks the free seats.
+	Reserve(roomID string, keys []string, ttl time.Duration) error
+}
+
 // Errors of the matchmaker (the HTTP layer maps them to status codes).
 var (
 	ErrUnknownMode    = errors.New("matchmaker: unknown mode")
 	ErrRoomNotFound   = errors.New("matchmaker: room not found")
+	ErrRoomFull       = errors.New("matchmaker: room full")
 	ErrBadRequest     = errors.New("matchmaker: bad request")
 	ErrPlayerQueued   = errors.New("matchmaker: player already has a queued ticket")
 	ErrQueueFull      = errors.New("matchmaker: too many queued tickets")
@@ -103,6 +114,9 @@ type Config struct {
 	// JoinTTL is how long a placed player's seat stays reserved before it joins; keep it equal to the join token's
 	// lifetime [30s].
 	JoinTTL time.Duration
+	// CodeTTL is how long a private room's code admits newcomers after the room opened; later lookups fail as
+	// expired, which counts against the source's budget of failed lookups like an unknown code [30m].
+	CodeTTL time.Duration
 	// MaxWait caps the long-poll ?wait= of GET /v1/matchmaking/tickets/{id} [30s].
 	MaxWait time.Duration
 	// MaxTickets bounds the number of tickets held (queued and finished) [10000]. Beyond it submissions get 503.
@@ -143,6 +157,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.JoinTTL <= 0 {
 		c.JoinTTL = 30 * time.Second
+	}
+	if c.CodeTTL <= 0 {
+		c.CodeTTL = 30 * time.Minute
 	}
 	if c.MaxWait <= 0 {
 		c.MaxWait = 30 * time.Second

@@ -38,6 +38,12 @@
 //
 // A ticket id is 128 random bits: whoever knows it can read the join tokens, so hand it only to the ticket's owner.
 //
+// Identity: a ticket may carry player_tokens, one signed player token per player, which Config.Auth verifies at
+// submission (401 {"error": "unauthenticated"} or "player_token_expired" when refused; with Auth.Require, a ticket
+// without them is refused too). The join tokens of a placed ticket are bound to the verified users, and the queue
+// de-duplicates players by verified user id only (409 player_queued): a name is free-form text that anyone could
+// type to block another player, so anonymous players are never de-duplicated.
+//
 // # Wiring (server)
 //
 // service.NewStack does all of this for the server's directory and token table. By hand:

@@ -47,6 +47,16 @@ type Stats struct {
 	TimedOut    uint64
 	Failed      uint64
 	RoomsOpened uint64 // rooms the matchmaker created (public and private)
+	// CodeMisses counts the private-code tickets that failed, by reason.
+	CodeMisses CodeMisses
+}
+
+// CodeMisses counts failed private-code lookups by reason (the ticket's Error in brackets). Each one also counts
+// against its source's budget of failed lookups (Config.Gate).
+type CodeMisses struct {
+	Unknown uint64 // no such code, or its room is gone or of another mode ["unknown room code"]
+	Expired uint64 // the code is older than Config.CodeTTL ["room code expired"]
+	Full    uint64 // the private room has no free seat for the party ["the private room is full"]
 }
 
 // Stats returns the current counters.
@@ -71,6 +81,7 @@ type roomTrack struct {
 	seq     uint64 // creation order among tracked rooms: older rooms are filled first
 	private bool
 	code    string
+	codeTTL time.Time // when code stops admitting newcomers (Config.CodeTTL after the room opened)
 	// Ratings of the rated players placed here (their span must fit a newcomer's window).
 	rated      int
 	rmin, rmax float64
@@ -331,13 +342,18 @@ func (m *Matchmaker) finishLocked(t *ticket, status, errText string, now time.Ti
 	}
 }
 
-// codeAlphabet leaves out look-alikes (I, O, 0, 1).
+// codeAlphabet leaves out look-alikes (I, O, 0, 1). Its 32 letters make each character 5 bits, and a random byte
+// modulo 32 is uniform.
 const codeAlphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
-// newCodeLocked returns an unused private room code (6 characters, 30 bits).
+// CodeLength is the length of a private room code: 10 characters of 5 bits, 50 bits of entropy. With a few hundred
+// live codes and failed lookups limited per source, guessing one takes on the order of 10^12 lookups.
+const CodeLength = 10
+
+// newCodeLocked returns an unused private room code.
 func (m *Matchmaker) newCodeLocked() string {
 	for {
-		var b [6]byte
+		var b [CodeLength]byte
 		_, _ = rand.Read(b[:])
 		for i := range b {
 			b[i] = codeAlphabet[int(b[i])%len(codeAlphabet)]

@@ -190,8 +190,8 @@ func TestPrivateRoomsByCode(t *testing.T) {
 		Settings: map[string]string{"score_limit": "5"}})
 	h.process()
 	ht := h.get(host.ID)
-	if ht.Status != StatusPlaced || len(ht.Code) != 6 {
-		t.Fatalf("private host ticket %+v, want placed with a 6-letter code", ht)
+	if ht.Status != StatusPlaced || len(ht.Code) != CodeLength {
+		t.Fatalf("private host ticket %+v, want placed with a code", ht)
 	}
 	if got := h.rooms.settings[ht.RoomID]["score_limit"]; got != "5" {
 		t.Fatalf("private room settings %v", h.rooms.settings[ht.RoomID])
@@ -580,5 +580,57 @@ func TestQueuedByModeAndPlacementWait(t *testing.T) {
 	}
 	if st := h.mm.Stats(); st != (Stats{Placed: 2, TimedOut: 1, RoomsOpened: 1}) {
 		t.Fatalf("stats %+v", st)
+	}
+}
+
+// TestPrivateCodesExpire: a code admits newcomers for Config.CodeTTL, then fails as expired; misses are counted by
+// reason; codes carry at least 40 bits.
+func TestPrivateCodesExpire(t *testing.T) {
+	h := newHarness(t, Config{MinPlayers: 2, CodeTTL: time.Minute}, map[string]int{"arena": 4})
+	host := h.submit(TicketRequest{Mode: "arena", Players: []string{"host"}, CreatePrivate: true})
+	h.process()
+	code := h.get(host.ID).Code
+	if len(code) != CodeLength || CodeLength*5 < 40 {
+		t.Fatalf("code %q: want %d characters of 5 bits", code, CodeLength)
+	}
+	early := h.submit(TicketRequest{Mode: "arena", Players: []string{"early"}, Code: code})
+	wrong := h.submit(TicketRequest{Mode: "arena", Players: []string{"wrong"}, Code: "ZZZZZZZZZZ"})
+	h.advance(59 * time.Second)
+	h.process()
+	if got := h.get(early.ID); got.Status != StatusPlaced {
+		t.Fatalf("join within the code's lifetime: %+v", got)
+	}
+	h.advance(time.Second)
+	late := h.submit(TicketRequest{Mode: "arena", Players: []string{"late"}, Code: code})
+	h.process()
+	if got := h.get(late.ID); got.Status != StatusFailed || got.Error != "room code expired" {
+		t.Fatalf("join after the code expired: %+v", got)
+	}
+	if got := h.get(wrong.ID); got.Status != StatusFailed || got.Error != "unknown room code" {
+		t.Fatalf("unknown code: %+v", got)
+	}
+	if st := h.mm.Stats(); st.CodeMisses != (CodeMisses{Unknown: 1, Expired: 1}) {
+		t.Fatalf("code misses %+v", st.CodeMisses)
+	}
+}
+
+// TestUntrackedRoomTakesOnItsFirstPlayersProperties: a room the matchmaker never placed into (opened by quick play)
+// suits any ticket, but once one is placed there, the room has that ticket's properties, within the same batch too.
+func TestUntrackedRoomTakesOnItsFirstPlayersProperties(t *testing.T) {
+	h := newHarness(t, Config{MinPlayers: 3}, map[string]int{"arena": 8})
+	info, _ := h.rooms.Create("arena", nil, false)
+	h.rooms.set(info.ID, func(r *RoomInfo) { r.Players, r.State = 2, StateRunning })
+	eu := h.submit(TicketRequest{Mode: "arena", Players: []string{"eu"}, Properties: map[string]string{"region": "eu"}})
+	us := h.submit(TicketRequest{Mode: "arena", Players: []string{"us"}, Properties: map[string]string{"region": "us"}})
+	eu2 := h.submit(TicketRequest{Mode: "arena", Players: []string{"eu2"}, Properties: map[string]string{"region": "eu"}})
+	h.process()
+	if got := h.get(eu.ID); got.RoomID != info.ID {
+		t.Fatalf("first ticket %+v, want placed in the open room", got)
+	}
+	if got := h.get(eu2.ID); got.RoomID != info.ID {
+		t.Fatalf("same region %+v, want placed in the open room", got)
+	}
+	if got := h.get(us.ID); got.Status != StatusQueued {
+		t.Fatalf("other region %+v, want queued", got)
 	}
 }

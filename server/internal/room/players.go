@@ -80,6 +80,11 @@ func (r *Room) join(c *ctlCmd) (JoinResult, error) {
 	if len(r.players) >= r.cfg.MaxPlayers {
 		return JoinResult{}, ErrFull
 	}
+	until := r.reservationExpiry(c.reservation)
+	reserved, ok := r.takeSeat(c.reservation)
+	if !ok {
+		return JoinResult{}, ErrFull // the free seats are reserved for players on their way
+	}
 	r.nextID++ // ids are never reused, even when the game refuses one
 	id := r.nextID
 	who := c.who
@@ -88,6 +93,7 @@ func (r *Room) join(c *ctlCmd) (JoinResult, error) {
 		who.UserID, who.Claims = "", nil
 	}
 	if err := r.sim.Join(who); err != nil {
+		r.giveSeat(c.reservation, reserved, until)
 		if errors.Is(err, game.ErrFull) {
 			return JoinResult{}, fmt.Errorf("%w: %w", ErrFull, err)
 		}
@@ -158,6 +164,7 @@ func (r *Room) remove(p *player, reason string) {
 		r.nDisc--
 	}
 	r.sim.Leave(p.id)
+	r.leaveSeat()
 	delete(r.byID, p.id)
 	if i := slices.Index(r.players, p); i >= 0 {
 		r.players = slices.Delete(r.players, i, i+1)

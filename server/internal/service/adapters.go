@@ -16,8 +16,9 @@ import (
 type DirectoryRooms struct{ D *directory.Directory }
 
 var (
-	_ Rooms             = DirectoryRooms{}
-	_ matchmaker.Tokens = SessionTokens{}
+	_ Rooms                   = DirectoryRooms{}
+	_ matchmaker.Tokens       = SessionTokens{}
+	_ matchmaker.SeatReserver = DirectoryRooms{}
 )
 
 func stateName(s room.State) string {
@@ -67,6 +68,18 @@ func (a DirectoryRooms) List() []matchmaker.RoomInfo {
 		out[i] = infoOf(l.Info, l.Private)
 	}
 	return out
+}
+
+// Reserve implements matchmaker.SeatReserver: the room itself holds the placed players' seats.
+func (a DirectoryRooms) Reserve(roomID string, keys []string, ttl time.Duration) error {
+	err := a.D.Reserve(roomID, keys, ttl)
+	switch {
+	case errors.Is(err, directory.ErrNotFound), errors.Is(err, room.ErrEnded):
+		return fmt.Errorf("%w: %w", matchmaker.ErrRoomNotFound, err)
+	case errors.Is(err, room.ErrFull):
+		return fmt.Errorf("%w: %w", matchmaker.ErrRoomFull, err)
+	}
+	return err
 }
 
 // End implements Rooms.

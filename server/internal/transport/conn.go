@@ -214,7 +214,7 @@ func (c *conn) join(j *pb.Join) {
 			}
 		}
 		res, err = r.Join(ctx, room.JoinRequest{Sink: c.sess, Name: id.Name, UserID: id.UserID, Claims: id.Claims,
-			Verified: id.Verified, ResumeToken: tok})
+			Verified: id.Verified, ResumeToken: tok, Reservation: t.JoinToken})
 		if code, _ := joinErrorCode(err); err != nil && code == CodeServerBusy {
 			// The room did not take the join in time, and never will (room.Join): the token stays good for the
 			// retry that 4002 asks for. Given back before the refusal is sent, so the retry cannot arrive first.
