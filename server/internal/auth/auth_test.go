@@ -15,7 +15,9 @@ import (
 
 const secret = "0123456789abcdef0123456789abcdef-test-secret"
 
-func ecKey(t *testing.T) (*ecdsa.PrivateKey, string) {
+func ecKey(t *testing.T) (*ecdsa.PrivateKey, string) { return ecKeyTB(t) }
+
+func ecKeyTB(t testing.TB) (*ecdsa.PrivateKey, string) {
 	t.Helper()
 	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {

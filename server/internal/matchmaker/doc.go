@@ -59,6 +59,12 @@
 // with 429 {"error": "too_many_requests"} and a Retry-After, counted as tickwire_limit_refusals_total{reason=
 // "source_code_guesses"}.
 //
+// Identity: a ticket may carry player_tokens, one signed player token per player, which Config.Auth verifies at
+// submission (401 {"error": "unauthenticated"} or "player_token_expired" when refused; with Auth.Require, a ticket
+// without them is refused too). The join tokens of a placed ticket are bound to the verified users, and the queue
+// de-duplicates players by verified user id only (409 player_queued): a name is free-form text that anyone could
+// type to block another player, so anonymous players are never de-duplicated.
+//
 // # Wiring (server)
 //
 // service.NewStack does all of this for the server's directory and token table. By hand:
