@@ -21,8 +21,8 @@
 //
 // # Lifecycle
 //
-// starting → ready (Serve has started) → draining (ctx done; see drain.go: /readyz fails, new game sockets and ticket
-// submissions get 503, queued tickets are answered with status failed and matchmaker.DrainError, rooms play on for
+// starting → ready (Serve has started) → draining (ctx done; see drain.go: /readyz fails, ticket submissions get 503
+// and quick play 1001 (resumes and join tokens still reach the running rooms), queued tickets are answered with status failed and matchmaker.DrainError, rooms play on for
 // Config.DrainTimeout and are then ended, so that every player gets the MatchResult and 4509, event streams get the
 // rooms' last events and 1001, and only then are the remaining connections told 1001 and the listeners closed) →
 // stopped (Serve returns within DrainTimeout + ShutdownTimeout; connections still open at the deadline are dropped).
