@@ -21,8 +21,8 @@
 //
 // # Lifecycle
 //
-// starting → ready (Serve has started) → draining (ctx done; see drain.go: /readyz fails, new game sockets and ticket
-// submissions get 503, queued tickets are answered with status failed and matchmaker.DrainError, rooms play on for
+// starting → ready (Serve has started) → draining (ctx done; see drain.go: /readyz fails, ticket submissions get 503
+// and quick play 1001 (resumes and join tokens still reach the running rooms), queued tickets are answered with status failed and matchmaker.DrainError, rooms play on for
 // Config.DrainTimeout and are then ended, so that every player gets the MatchResult and 4509, event streams get the
 // rooms' last events and 1001, and only then are the remaining connections told 1001 and the listeners closed) →
 // stopped (Serve returns within DrainTimeout + ShutdownTimeout; connections still open at the deadline are dropped).
@@ -83,7 +83,9 @@
 //	                           a close frame with a 1-byte payload, an unmasked client frame
 //	1003  UNSUPPORTED_DATA     a text frame                                                         no
 //	1007  INVALID_PAYLOAD      WS: invalid UTF-8 in a text frame or in a close frame's reason       no
-//	1009  MESSAGE_TOO_BIG      WS: a frame (or a fragmented message) over MaxFrameBytes             no
+//	1009  MESSAGE_TOO_BIG      WS: a frame (or a fragmented message) over MaxFrameBytes (the rest  no
+//	                           is read and discarded, up to 8 MiB within CloseTimeout, so that the
+//	                           close frame arrives instead of a reset)
 //	1011  INTERNAL_ERROR       an unexpected server error outside a room; WS: a compressed frame    reconnect
 //	                           that fails to inflate or inflates past MaxFrameBytes
 //	4000  SLOW_CONSUMER        reliable queue (OutboundQueue) full, or more than MaxSkippedSnapshots reconnect, resume
@@ -91,7 +93,8 @@
 //	4001  HEARTBEAT_TIMEOUT    no frame for HeartbeatTimeout (Welcome.heartbeat_ms is half of it)   reconnect, resume
 //	4002  SERVER_BUSY          MaxConnections reached, or the room did not take a join within       reconnect later
 //	                           JoinTimeout (a join token stays valid for the retry), or an earlier
-//	                           resume with the same token did not end in time
+//	                           resume with the same token did not end in time, or quick play needs
+//	                           a new room and MaxRooms, MaxModeRooms or RoomRate says no
 //	4500  BAD_FRAME            undecodable frame, unknown fields (at any level, which includes a    no
 //	                           known field sent with the wrong wire type), empty oneof, a message
 //	                           the session state does not expect (Hello twice, Input before Join,
@@ -131,6 +134,17 @@
 //	HTTP                       ReadHeaderTimeout 5s, ReadTimeout 10s, IdleTimeout 60s, headers <= 16 KiB
 //	origins                    same host as the request, localhost, 127.0.0.1, [::1], or no Origin; else HTTP 403
 //	connections                MaxConnections 10000 open WebSockets
+//	per source address         (an IPv4 address or IPv6 /64; behind TrustedProxies the forwarded client's; refused
+//	                           before the upgrade with HTTP 429) SourceConnections 256 open WebSockets,
+//	                           SourceUpgradeRate 50/s after SourceUpgradeBurst 256; SourceHTTPConns 256 open HTTP
+//	                           connections (a new one is answered 429 and closed); SourceTickets 16 queued tickets,
+//	                           SourceCodeMisses 20 unknown private codes (one more every CodeMissRefill 3s),
+//	                           SourceAuthFailures 10 service API 401s (one more every AuthFailRefill 6s): HTTP 429;
+//	                           LimitSources 16384 sources remembered
+//	server-wide caps           MaxHandshakes 1024 sockets before Hello+Join (HTTP 503), MaxHTTPConns 8192 (503,
+//	                           closed), MaxLongPolls 2048 (503), MaxRooms 1000, MaxModeRooms off, RoomRate 50/s
+//	                           after RoomBurst 200 (quick play 4002, tickets fail), MaxTicketBytes 4096 (HTTP 413);
+//	                           every refusal counts in tickwire_limit_refusals_total{reason}
 //	outbound                   one pending snapshot per session (latest wins), OutboundQueue 256 reliable frames,
 //	                           MaxSkippedSnapshots 60, WriteTimeout 5s per write, CloseTimeout 1s for the close,
 //	                           WriteBufferBytes 0 (the kernel's default send buffer)

@@ -207,7 +207,9 @@ func (s *Server) registerStackMetrics() {
 			}
 		}
 		return metrics.MatchmakerStats{QueuedByMode: queued, Placed: st.Placed, Canceled: st.Canceled,
-			TimedOut: st.TimedOut, Failed: st.Failed, RoomsCreated: st.RoomsOpened}
+			TimedOut: st.TimedOut, Failed: st.Failed, RoomsCreated: st.RoomsOpened,
+			CodeMisses: map[string]uint64{"unknown": st.CodeMisses.Unknown, "expired": st.CodeMisses.Expired,
+				"full": st.CodeMisses.Full}}
 	})
 	s.metrics.RegisterEventHub(func() float64 { return float64(hub.Subscribers()) },
 		func() float64 { return float64(hub.Dropped()) }, func() float64 { return float64(hub.Seq()) })

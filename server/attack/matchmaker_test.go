@@ -178,6 +178,9 @@ func TestAttackPrivateCodeGuessing(t *testing.T) {
 	if n := e.Counter("tickwire_limit_refusals_total", "reason", "source_code_guesses"); n < 1 {
 		t.Errorf("refusals by reason source_code_guesses: %v", n)
 	}
+	if n := e.Counter("tickwire_matchmaker_code_misses_total", "reason", "unknown"); n != float64(misses) {
+		t.Errorf("code misses by reason unknown: %v, want %d", n, misses)
+	}
 	friend := httpFrom(SourceIP(2, 1))
 	defer friend.CloseIdleConnections()
 	code, tk, eb = mmCall(t, friend, http.MethodPost, e.HTTP+"/v1/matchmaking/tickets",

@@ -281,9 +281,16 @@ func (d *Directory) Get(id string) (*Room, bool) {
 }
 
 // QuickJoin joins req into the fullest open public room of mode, creating a room when none has space.
+// A draining directory refuses quick play (ErrClosed): a player would join a match about to be ended.
 func (d *Directory) QuickJoin(ctx context.Context, mode string, req room.JoinRequest) (*Room, room.JoinResult, error) {
 	if !d.HasMode(mode) {
 		return nil, room.JoinResult{}, fmt.Errorf("%w: %q", ErrUnknownMode, mode)
+	}
+	d.mu.Lock()
+	closed := d.closed
+	d.mu.Unlock()
+	if closed {
+		return nil, room.JoinResult{}, ErrClosed
 	}
 	tried := map[string]bool{}
 	for attempt := 0; attempt < 4; attempt++ {
@@ -373,7 +380,8 @@ func (d *Directory) Len() int {
 	return len(d.rooms)
 }
 
-// Drain refuses new rooms (ErrClosed) and leaves the running ones alone; Wait tells when they have all ended.
+// Drain refuses new rooms and quick play (ErrClosed) and leaves the running rooms alone (joins with a token and
+// resumes still reach them); Wait tells when they have all ended.
 func (d *Directory) Drain() {
 	d.mu.Lock()
 	d.closed = true

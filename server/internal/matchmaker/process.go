@@ -262,6 +262,10 @@ func (m *Matchmaker) openRoomsLocked(mode string, tickets []*ticket, now time.Ti
 			w = anchor.window(&m.cfg, now)
 		}
 		cand = ix.candidates(anchor, w, cand[:0])
+		if len(cand) == 0 && anchor.size() < minPlayers {
+			failedBefore++ // alone, and too few: the common case of a flood of incompatible tickets
+			continue
+		}
 		g := group{window: math.Inf(1)}
 		g.add(anchor, &m.cfg, now)
 		members, count = append(members[:0], i), anchor.size()
