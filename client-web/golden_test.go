@@ -363,7 +363,7 @@ func buildArenaGolden(t *testing.T) arenaGolden {
 	for _, f := range s.Kinds[0].Fields {
 		g.PlayerFields = append(g.PlayerFields, arenaGoldenField{Name: f.Name, RateField: f.RateField, Wrap: f.Wrap, Teleport: f.Teleport})
 	}
-	if err := a.Join(1); err != nil {
+	if err := a.Join(game.Player{ID: 1}); err != nil {
 		t.Fatal(err)
 	}
 	player := func() []int32 {

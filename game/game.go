@@ -30,6 +30,23 @@ var (
 // PlayerID identifies a player within a room. The engine assigns ids from 1 upward and never reuses one within a room.
 type PlayerID uint32
 
+// Player is a player joining a room: the engine's id for its slot and who it is.
+type Player struct {
+	ID PlayerID
+	// Name is the display name: the player token's "name" claim when the player is verified and the token has one,
+	// else the name the client asked for (at most 32 bytes of valid UTF-8; may be empty).
+	Name string
+	// UserID is the user id the server verified (the player token's "sub", or what the server's Authenticate hook
+	// decided); empty for an anonymous player.
+	UserID string
+	// Claims are the player token's other claims as text (JSON text for values that are not strings); nil for an
+	// anonymous player. Shared with the engine: read them, never modify them.
+	Claims map[string]string
+	// Verified is true when UserID, Name and Claims come from a verified player token or the server's Authenticate
+	// hook; false for anonymous play, where nothing is known about the player.
+	Verified bool
+}
+
 // Tick numbers simulation steps from 1.
 type Tick uint32
 
@@ -203,8 +220,10 @@ type HistoryUser interface {
 type Sim interface {
 	// Schema describes the game's entities and inputs. It is called once.
 	Schema() *Schema
-	// Join adds a player (for a new slot, not a resume). It may refuse with ErrFull or ErrRejected.
-	Join(p PlayerID) error
+	// Join adds a player (for a new slot, not a resume) with its identity: a game may refuse players by it (with
+	// ErrRejected: anonymous ones, a banned user id, a claim it requires) or use it (a team from a claim). It may
+	// refuse with ErrFull or ErrRejected. The identity does not change during the player's stay: a resume keeps it.
+	Join(p Player) error
 	// Leave removes a player for good: it left, or its grace period ran out.
 	Leave(p PlayerID)
 	// Disconnected says that a player's connection dropped; the player stays in the world during the grace period.

@@ -194,6 +194,11 @@ const (
 	CloseCode_CLOSE_ROOM_FAILED CloseCode = 4510
 	// 4511: the player left (Leave) and the connection is done. Terminal.
 	CloseCode_CLOSE_LEFT CloseCode = 4511
+	// 4512: Join.player_token was refused (forged, signed with an unknown kid or the wrong key, malformed, missing
+	// claims), refused by the server's own identity check, or missing where the server requires identity. Terminal.
+	CloseCode_CLOSE_UNAUTHENTICATED CloseCode = 4512
+	// 4513: Join.player_token has expired. Get a fresh token from the game's backend, then join again.
+	CloseCode_CLOSE_PLAYER_TOKEN_EXPIRED CloseCode = 4513
 )
 
 // Enum value maps for CloseCode.
@@ -221,30 +226,34 @@ var (
 		4509: "CLOSE_ROOM_ENDED",
 		4510: "CLOSE_ROOM_FAILED",
 		4511: "CLOSE_LEFT",
+		4512: "CLOSE_UNAUTHENTICATED",
+		4513: "CLOSE_PLAYER_TOKEN_EXPIRED",
 	}
 	CloseCode_value = map[string]int32{
-		"CLOSE_CODE_UNSPECIFIED":    0,
-		"CLOSE_GOING_AWAY":          1001,
-		"CLOSE_PROTOCOL_ERROR":      1002,
-		"CLOSE_UNSUPPORTED_DATA":    1003,
-		"CLOSE_INVALID_PAYLOAD":     1007,
-		"CLOSE_MESSAGE_TOO_BIG":     1009,
-		"CLOSE_INTERNAL_ERROR":      1011,
-		"CLOSE_SLOW_CONSUMER":       4000,
-		"CLOSE_HEARTBEAT_TIMEOUT":   4001,
-		"CLOSE_SERVER_BUSY":         4002,
-		"CLOSE_BAD_FRAME":           4500,
-		"CLOSE_UNSUPPORTED_VERSION": 4501,
-		"CLOSE_HANDSHAKE_TIMEOUT":   4502,
-		"CLOSE_SUPERSEDED":          4503,
-		"CLOSE_INVALID_TOKEN":       4504,
-		"CLOSE_RESUME_EXPIRED":      4505,
-		"CLOSE_ROOM_NOT_FOUND":      4506,
-		"CLOSE_ROOM_FULL":           4507,
-		"CLOSE_RATE_LIMITED":        4508,
-		"CLOSE_ROOM_ENDED":          4509,
-		"CLOSE_ROOM_FAILED":         4510,
-		"CLOSE_LEFT":                4511,
+		"CLOSE_CODE_UNSPECIFIED":     0,
+		"CLOSE_GOING_AWAY":           1001,
+		"CLOSE_PROTOCOL_ERROR":       1002,
+		"CLOSE_UNSUPPORTED_DATA":     1003,
+		"CLOSE_INVALID_PAYLOAD":      1007,
+		"CLOSE_MESSAGE_TOO_BIG":      1009,
+		"CLOSE_INTERNAL_ERROR":       1011,
+		"CLOSE_SLOW_CONSUMER":        4000,
+		"CLOSE_HEARTBEAT_TIMEOUT":    4001,
+		"CLOSE_SERVER_BUSY":          4002,
+		"CLOSE_BAD_FRAME":            4500,
+		"CLOSE_UNSUPPORTED_VERSION":  4501,
+		"CLOSE_HANDSHAKE_TIMEOUT":    4502,
+		"CLOSE_SUPERSEDED":           4503,
+		"CLOSE_INVALID_TOKEN":        4504,
+		"CLOSE_RESUME_EXPIRED":       4505,
+		"CLOSE_ROOM_NOT_FOUND":       4506,
+		"CLOSE_ROOM_FULL":            4507,
+		"CLOSE_RATE_LIMITED":         4508,
+		"CLOSE_ROOM_ENDED":           4509,
+		"CLOSE_ROOM_FAILED":          4510,
+		"CLOSE_LEFT":                 4511,
+		"CLOSE_UNAUTHENTICATED":      4512,
+		"CLOSE_PLAYER_TOKEN_EXPIRED": 4513,
 	}
 )
 
@@ -511,8 +520,14 @@ type Join struct {
 	//	*Join_ResumeToken
 	//	*Join_Mode
 	Target isJoin_Target `protobuf_oneof:"target"`
-	// Display name (at most 32 bytes of UTF-8); ignored on resume.
-	Name          string `protobuf:"bytes,4,opt,name=name,proto3" json:"name,omitempty"`
+	// Display name (at most 32 bytes of UTF-8); ignored on resume, and replaced by the token's "name" claim when
+	// player_token carries one.
+	Name string `protobuf:"bytes,4,opt,name=name,proto3" json:"name,omitempty"`
+	// A signed player token (a JWT from the game's backend: HS256 or ES256, with "kid", "sub", "exp"), at most 2048
+	// bytes. When present the server verifies it and the player joins as that user, verified; a refused token closes
+	// the connection with 4512 or 4513. Optional unless the server requires identity for quick play; ignored on resume
+	// (the player keeps the identity it joined with).
+	PlayerToken   string `protobuf:"bytes,5,opt,name=player_token,json=playerToken,proto3" json:"player_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -584,6 +599,13 @@ func (x *Join) GetMode() string {
 func (x *Join) GetName() string {
 	if x != nil {
 		return x.Name
+	}
+	return ""
+}
+
+func (x *Join) GetPlayerToken() string {
+	if x != nil {
+		return x.PlayerToken
 	}
 	return ""
 }
@@ -1813,7 +1835,11 @@ type PlayerResult struct {
 	// Its final score.
 	Score int32 `protobuf:"zigzag32,3,opt,name=score,proto3" json:"score,omitempty"`
 	// 1 for the winner; players with equal scores share a rank.
-	Rank          uint32 `protobuf:"varint,4,opt,name=rank,proto3" json:"rank,omitempty"`
+	Rank uint32 `protobuf:"varint,4,opt,name=rank,proto3" json:"rank,omitempty"`
+	// The user id of a player who joined with a verified player token ("sub"); empty for an anonymous player.
+	UserId string `protobuf:"bytes,5,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	// True when user_id (and name) come from a verified player token.
+	Verified      bool `protobuf:"varint,6,opt,name=verified,proto3" json:"verified,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1876,6 +1902,20 @@ func (x *PlayerResult) GetRank() uint32 {
 	return 0
 }
 
+func (x *PlayerResult) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+func (x *PlayerResult) GetVerified() bool {
+	if x != nil {
+		return x.Verified
+	}
+	return false
+}
+
 var File_tickwire_proto protoreflect.FileDescriptor
 
 const file_tickwire_proto_rawDesc = "" +
@@ -1893,13 +1933,14 @@ const file_tickwire_proto_rawDesc = "" +
 	"\x10protocol_version\x18\x01 \x01(\x0e2\x1c.tickwire.v1.ProtocolVersionR\x0fprotocolVersion\x12\x16\n" +
 	"\x06client\x18\x02 \x01(\tR\x06client\x12N\n" +
 	"\x14min_protocol_version\x18\x03 \x01(\x0e2\x1c.tickwire.v1.ProtocolVersionR\x12minProtocolVersion\x12N\n" +
-	"\x14max_protocol_version\x18\x04 \x01(\x0e2\x1c.tickwire.v1.ProtocolVersionR\x12maxProtocolVersion\"\x80\x01\n" +
+	"\x14max_protocol_version\x18\x04 \x01(\x0e2\x1c.tickwire.v1.ProtocolVersionR\x12maxProtocolVersion\"\xa3\x01\n" +
 	"\x04Join\x12\x1f\n" +
 	"\n" +
 	"join_token\x18\x01 \x01(\tH\x00R\tjoinToken\x12#\n" +
 	"\fresume_token\x18\x02 \x01(\fH\x00R\vresumeToken\x12\x14\n" +
 	"\x04mode\x18\x03 \x01(\tH\x00R\x04mode\x12\x12\n" +
-	"\x04name\x18\x04 \x01(\tR\x04nameB\b\n" +
+	"\x04name\x18\x04 \x01(\tR\x04name\x12!\n" +
+	"\fplayer_token\x18\x05 \x01(\tR\vplayerTokenB\b\n" +
 	"\x06target\"\xa2\x01\n" +
 	"\x05Input\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\rR\x03seq\x12\x16\n" +
@@ -1996,19 +2037,21 @@ const file_tickwire_proto_rawDesc = "" +
 	"\vMatchResult\x12\x16\n" +
 	"\x06reason\x18\x01 \x01(\tR\x06reason\x12\x12\n" +
 	"\x04tick\x18\x02 \x01(\rR\x04tick\x123\n" +
-	"\aplayers\x18\x03 \x03(\v2\x19.tickwire.v1.PlayerResultR\aplayers\"i\n" +
+	"\aplayers\x18\x03 \x03(\v2\x19.tickwire.v1.PlayerResultR\aplayers\"\x9e\x01\n" +
 	"\fPlayerResult\x12\x1b\n" +
 	"\tplayer_id\x18\x01 \x01(\rR\bplayerId\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x14\n" +
 	"\x05score\x18\x03 \x01(\x11R\x05score\x12\x12\n" +
-	"\x04rank\x18\x04 \x01(\rR\x04rank*c\n" +
+	"\x04rank\x18\x04 \x01(\rR\x04rank\x12\x17\n" +
+	"\auser_id\x18\x05 \x01(\tR\x06userId\x12\x1a\n" +
+	"\bverified\x18\x06 \x01(\bR\bverified*c\n" +
 	"\x0fProtocolVersion\x12 \n" +
 	"\x1cPROTOCOL_VERSION_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12PROTOCOL_VERSION_1\x10\x01\x12\x16\n" +
 	"\x12PROTOCOL_VERSION_2\x10\x02*:\n" +
 	"\tInputFill\x12\x15\n" +
 	"\x11INPUT_FILL_REPEAT\x10\x00\x12\x16\n" +
-	"\x12INPUT_FILL_NEUTRAL\x10\x01*\xc3\x04\n" +
+	"\x12INPUT_FILL_NEUTRAL\x10\x01*\x80\x05\n" +
 	"\tCloseCode\x12\x1a\n" +
 	"\x16CLOSE_CODE_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x10CLOSE_GOING_AWAY\x10\xe9\a\x12\x19\n" +
@@ -2032,7 +2075,9 @@ const file_tickwire_proto_rawDesc = "" +
 	"\x10CLOSE_ROOM_ENDED\x10\x9d#\x12\x16\n" +
 	"\x11CLOSE_ROOM_FAILED\x10\x9e#\x12\x0f\n" +
 	"\n" +
-	"CLOSE_LEFT\x10\x9f#B*Z(github.com/tickwire/tickwire/proto;protob\x06proto3"
+	"CLOSE_LEFT\x10\x9f#\x12\x1a\n" +
+	"\x15CLOSE_UNAUTHENTICATED\x10\xa0#\x12\x1f\n" +
+	"\x1aCLOSE_PLAYER_TOKEN_EXPIRED\x10\xa1#B*Z(github.com/tickwire/tickwire/proto;protob\x06proto3"
 
 var (
 	file_tickwire_proto_rawDescOnce sync.Once

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -166,8 +167,25 @@ type Config struct {
 	// this long; other rooms keep their ticks. 0: no watchdog.
 	StallTimeout time.Duration
 
+	// AuthKeys is the path of the player token key set: a JSON file of HS256 secrets and ES256 public keys, each
+	// under its kid (README, "Identity"). Empty: no keys; players are anonymous (unless Authenticate decides), and a
+	// Join or ticket that carries a player token is refused (4512 / HTTP 401).
+	AuthKeys string
+	// RequireIdentity refuses quick play (Join by mode) and matchmaking tickets without a verified player token
+	// (4512 / HTTP 401). Off: anonymous play is allowed (the demo's default).
+	RequireIdentity bool
+	// PublicMatchmaker serves the public matchmaking API (/v1/matchmaking/). Off: 404 there; players come in with
+	// join tokens from the service API, or by quick play when OpenJoin.
+	PublicMatchmaker bool
+
 	// Static is served at / (the browser demo). Nil: a short page that says how to connect.
 	Static fs.FS
+	// Authenticate, when set, decides who a joining player is instead of the AuthKeys key set, at Join (quick play,
+	// or with a join token when the client also sends a player token) and at ticket submission. It gets the player
+	// token the client sent ("" when none) and the name it asked for; an error refuses the player (see
+	// ErrPlayerTokenExpired). It runs on the connection's or request's goroutine, bounded by JoinTimeout at Join, and
+	// must be safe for concurrent use. No flag sets it: programs that embed the server do.
+	Authenticate func(ctx context.Context, playerToken, name string) (Identity, error)
 }
 
 // DefaultConfig returns the embedded defaults: loopback on :8080, small frames, 20 s grace.
@@ -217,6 +235,7 @@ func DefaultConfig() Config {
 		JoinTokenTTL:        time.Minute,
 		OpenJoin:            true,
 		MatchMinPlayers:     2,
+		PublicMatchmaker:    true,
 		ShutdownTimeout:     10 * time.Second,
 		StallTimeout:        time.Second,
 	}
@@ -340,6 +359,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MatchMinPlayers < 1 {
 		bad("match min players %d: must be at least 1", c.MatchMinPlayers)
+	}
+	if c.RequireIdentity && c.AuthKeys == "" && c.Authenticate == nil {
+		bad("require identity: needs auth keys (or an Authenticate hook) to verify players with")
 	}
 	if c.TokenTableSize < 16 {
 		bad("token table size %d: must be at least 16", c.TokenTableSize)
@@ -476,6 +498,9 @@ var settings = []setting{
 	durSetting("drain-timeout", "on shutdown, how long rooms may play on to end their matches before they are ended", func(c *Config) *time.Duration { return &c.DrainTimeout }),
 	durSetting("shutdown-timeout", "graceful shutdown deadline once rooms are told to end", func(c *Config) *time.Duration { return &c.ShutdownTimeout }),
 	durSetting("stall-timeout", "fail a room (4510) whose simulation is stuck in one step this long; 0: off", func(c *Config) *time.Duration { return &c.StallTimeout }),
+	strSetting("auth-keys", "JSON file of player token keys (HS256 secrets, ES256 public keys, each with a kid); empty: anonymous play only", func(c *Config) *string { return &c.AuthKeys }),
+	boolSetting("require-identity", "refuse quick play and matchmaking tickets without a verified player token (4512, HTTP 401)", func(c *Config) *bool { return &c.RequireIdentity }),
+	boolSetting("public-matchmaker", "serve the public matchmaking API /v1/matchmaking/ (false: 404; join tokens from the service API only)", func(c *Config) *bool { return &c.PublicMatchmaker }),
 }
 
 // ApplyEnv sets every field whose environment variable (TICKWIRE_ADDR, TICKWIRE_GRACE, ...) is present. lookup is

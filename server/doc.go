@@ -10,17 +10,25 @@
 //	defer stop()
 //	err = srv.Run(ctx)                        // serves until ctx is done, then drains and returns
 //
-// The server serves /ws (the game socket), /healthz (liveness), /readyz (200 only while ready), /metrics (Prometheus
-// text format, the server's own registry), matchmaking under /v1/matchmaking/ and GET /v1/rooms, the service API for
-// trusted backends under /v1/service/ (off unless Config.ServiceAPIKey is set), and / (Config.Static, the browser
-// demo; without it a page that says how to connect). In-process backends use IssueJoinToken, CreateRoom, EndRoom,
+// The public port (Config.Addr; TLS with Config.TLSCert and TLSKey, reloaded when the files change) serves /ws (the
+// game socket), /healthz (liveness), /readyz (200 only while ready), matchmaking under /v1/matchmaking/ and GET
+// /v1/rooms, and / (Config.Static, the browser demo; without it a page that says how to connect). The admin listener
+// (Config.AdminAddr, loopback by default; Run opens it, ServeListeners takes it, AdminHandler serves it) has /metrics
+// (Prometheus text format, the server's own registry), Go's profiler under /debug/pprof/, /healthz, /readyz and the
+// service API for trusted backends under /v1/service/ (off unless Config.ServiceAPIKey is set; on the public port
+// with Config.ServiceAPIOn "public"). In-process backends use IssueJoinToken, CreateRoom, EndRoom,
 // Rooms and OnRoomEvent; Handle mounts extra HTTP APIs.
 //
 // # Lifecycle
 //
-// starting → ready (Serve has started) → draining (ctx done: the listener is closed, every game WebSocket and event
-// stream is told 1001, rooms are ended) → stopped (Serve returns, within Config.ShutdownTimeout; connections still open at the deadline
-// are dropped). /readyz reports the state's name and answers 200 only when ready.
+// starting → ready (Serve has started) → draining (ctx done; see drain.go: /readyz fails, ticket submissions get 503
+// and quick play 1001 (resumes and join tokens still reach the running rooms), queued tickets are answered with status failed and matchmaker.DrainError, rooms play on for
+// Config.DrainTimeout and are then ended, so that every player gets the MatchResult and 4509, event streams get the
+// rooms' last events and 1001, and only then are the remaining connections told 1001 and the listeners closed) →
+// stopped (Serve returns within DrainTimeout + ShutdownTimeout; connections still open at the deadline are dropped).
+// /readyz reports the state's name and answers 200 only when ready. A room whose Sim is stuck in one Step for
+// Config.StallTimeout is failed by a watchdog (4510) while the other rooms keep their ticks; a game factory that
+// panics fails the room's creation with directory.ErrFactoryPanic and the process lives on.
 //
 // # Protocol and limits
 //
@@ -68,14 +76,16 @@
 // Violations the WebSocket layer detects (marked "WS" below) are closed with a close frame only.
 //
 //	code  name                 when                                                                 client may
-//	1001  GOING_AWAY           server shutting down (SIGTERM/SIGINT)                                reconnect, resume
+//	1001  GOING_AWAY           server shutting down (SIGTERM/SIGINT): a connection not in a room    reconnect, resume
 //	1002  PROTOCOL_ERROR       WS: bad opcode, RSV bits without extension, unmasked or fragmented   no
 //	                           control frame, control frame > 125 bytes, bad continuation,
 //	                           invalid close code (1004-1006, 1015, <1000, 1016-2999, >=5000),
 //	                           a close frame with a 1-byte payload, an unmasked client frame
 //	1003  UNSUPPORTED_DATA     a text frame                                                         no
 //	1007  INVALID_PAYLOAD      WS: invalid UTF-8 in a text frame or in a close frame's reason       no
-//	1009  MESSAGE_TOO_BIG      WS: a frame (or a fragmented message) over MaxFrameBytes             no
+//	1009  MESSAGE_TOO_BIG      WS: a frame (or a fragmented message) over MaxFrameBytes (the rest  no
+//	                           is read and discarded, up to 8 MiB within CloseTimeout, so that the
+//	                           close frame arrives instead of a reset)
 //	1011  INTERNAL_ERROR       an unexpected server error outside a room; WS: a compressed frame    reconnect
 //	                           that fails to inflate or inflates past MaxFrameBytes
 //	4000  SLOW_CONSUMER        reliable queue (OutboundQueue) full, or more than MaxSkippedSnapshots reconnect, resume
@@ -83,7 +93,8 @@
 //	4001  HEARTBEAT_TIMEOUT    no frame for HeartbeatTimeout (Welcome.heartbeat_ms is half of it)   reconnect, resume
 //	4002  SERVER_BUSY          MaxConnections reached, or the room did not take a join within       reconnect later
 //	                           JoinTimeout (a join token stays valid for the retry), or an earlier
-//	                           resume with the same token did not end in time
+//	                           resume with the same token did not end in time, or quick play needs
+//	                           a new room and MaxRooms, MaxModeRooms or RoomRate says no
 //	4500  BAD_FRAME            undecodable frame, unknown fields (at any level, which includes a    no
 //	                           known field sent with the wrong wire type), empty oneof, a message
 //	                           the session state does not expect (Hello twice, Input before Join,
@@ -100,9 +111,16 @@
 //	4506  ROOM_NOT_FOUND       unknown mode, the join token's room is gone, or open join disabled   no
 //	4507  ROOM_FULL            the room has no free slot (or the game refused the player)           no
 //	4508  RATE_LIMITED         more than InputRate frames/s sustained (burst InputBurst)            no
-//	4509  ROOM_ENDED           the match ended (after MatchResult) or the room was closed           no
-//	4510  ROOM_FAILED          the room's simulation panicked; other rooms are unaffected           no
+//	4509  ROOM_ENDED           the match ended (after MatchResult), the room was closed, or the     no
+//	                           server drained (after MatchResult)
+//	4510  ROOM_FAILED          the room's simulation panicked or was stuck in one Step for          no
+//	                           StallTimeout, or the game's factory panicked on a quick-play join;
+//	                           other rooms are unaffected
 //	4511  LEFT                 the client sent Leave                                                no
+//	4512  UNAUTHENTICATED      Join.player_token forged, of an unknown kid or the wrong key,        no
+//	                           malformed, missing sub/exp, refused by Config.Authenticate; or none
+//	                           sent where RequireIdentity demands one (the reason names which)
+//	4513  PLAYER_TOKEN_EXPIRED Join.player_token past its exp                                       with a fresh token
 //
 // Limits (defaults; every one is a Config field, a flag and a TICKWIRE_* environment variable):
 //
@@ -116,13 +134,26 @@
 //	HTTP                       ReadHeaderTimeout 5s, ReadTimeout 10s, IdleTimeout 60s, headers <= 16 KiB
 //	origins                    same host as the request, localhost, 127.0.0.1, [::1], or no Origin; else HTTP 403
 //	connections                MaxConnections 10000 open WebSockets
+//	per source address         (an IPv4 address or IPv6 /64; behind TrustedProxies the forwarded client's; refused
+//	                           before the upgrade with HTTP 429) SourceConnections 256 open WebSockets,
+//	                           SourceUpgradeRate 50/s after SourceUpgradeBurst 256; SourceHTTPConns 256 open HTTP
+//	                           connections (a new one is answered 429 and closed); SourceTickets 16 queued tickets,
+//	                           SourceCodeMisses 20 unknown private codes (one more every CodeMissRefill 3s),
+//	                           SourceAuthFailures 10 service API 401s (one more every AuthFailRefill 6s): HTTP 429;
+//	                           LimitSources 16384 sources remembered
+//	server-wide caps           MaxHandshakes 1024 sockets before Hello+Join (HTTP 503), MaxHTTPConns 8192 (503,
+//	                           closed), MaxLongPolls 2048 (503), MaxRooms 1000, MaxModeRooms off, RoomRate 50/s
+//	                           after RoomBurst 200 (quick play 4002, tickets fail), MaxTicketBytes 4096 (HTTP 413);
+//	                           every refusal counts in tickwire_limit_refusals_total{reason}
 //	outbound                   one pending snapshot per session (latest wins), OutboundQueue 256 reliable frames,
 //	                           MaxSkippedSnapshots 60, WriteTimeout 5s per write, CloseTimeout 1s for the close,
 //	                           WriteBufferBytes 0 (the kernel's default send buffer)
 //	matchmaking                MatchMinPlayers 2 to open a room; PublicURL empty: ws://<request host>/ws
 //	reconnection               Grace 20s; resume tokens kept ResumeTokenTTL 5m, at most TokenTableSize 100000
 //	join tokens                single-use, JoinTokenTTL 1m, at most TokenTableSize
-//	shutdown                   ShutdownTimeout 10s
+//	shutdown                   DrainTimeout 0 (rooms play on before they are ended), ShutdownTimeout 10s
+//	watchdog                   StallTimeout 1s in one Sim.Step fails the room
+//	listeners                  Addr 127.0.0.1:8080 (public), AdminAddr 127.0.0.1:9090, ServiceAPIOn admin
 //
 // Every exported method of Server is safe to call from several goroutines; register games and listeners before Run.
 package server

@@ -10,8 +10,9 @@ import (
 
 // drain shuts the server down in the order that loses nothing a client was promised, each step bounded:
 //
-//  1. The state turns draining: /readyz answers 503 (a load balancer takes the server out of rotation), new game
-//     WebSockets and ticket submissions are refused with 503 (Retry-After), the listeners stay open.
+//  1. The state turns draining: /readyz answers 503 (a load balancer takes the server out of rotation), ticket
+//     submissions are refused with 503 (Retry-After), quick play with 1001; the listeners stay open, so that players
+//     of the running rooms can still resume, and players placed just before the drain can join with their token.
 //  2. The matchmaker stops placing, and every queued ticket is answered: status "failed", error
 //     matchmaker.DrainError (submit again). No new room is created from here on.
 //  3. Running rooms play on for up to Config.DrainTimeout, so that matches end by themselves; the rooms still running
@@ -57,16 +58,12 @@ func (s *Server) drain(hs, as *http.Server, stopMM func(), mmDone <-chan struct{
 }
 
 // whileReady serves h only while the server is ready; while it starts or drains, requests get 503 with Retry-After
-// (plain text for the game socket, the API's JSON error elsewhere).
-func (s *Server) whileReady(h http.Handler, jsonErr bool) http.Handler {
+// and the API's JSON error (code "draining").
+func (s *Server) whileReady(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if st := s.State(); st != StateReady {
 			w.Header().Set("Retry-After", "5")
-			if jsonErr {
-				matchmaker.WriteError(w, http.StatusServiceUnavailable, "draining", "the server is "+st.String())
-			} else {
-				http.Error(w, "server is "+st.String(), http.StatusServiceUnavailable)
-			}
+			matchmaker.WriteError(w, http.StatusServiceUnavailable, "draining", "the server is "+st.String())
 			return
 		}
 		h.ServeHTTP(w, r)

@@ -81,9 +81,9 @@ func httpStatus(t *testing.T, method, url, body string) (int, string) {
 }
 
 // TestDrain: SIGTERM's path end to end, over real connections. /readyz fails first while every player still plays;
-// new game sockets and ticket submissions are refused, queued tickets are answered (failed, DrainError); rooms play
-// on and end by themselves or by their backend within the drain timeout, each player getting its MatchResult and
-// 4509; the service event stream receives both rooms' match_ended before its 1001; a connection still in its
+// quick play and ticket submissions are refused, queued tickets are answered (failed, DrainError), a dropped player
+// resumes into its room; rooms play on and end by themselves or by their backend within the drain timeout, each
+// player getting its MatchResult and 4509; the service event stream receives both rooms' match_ended before its 1001; a connection still in its
 // handshake is closed with 1001 last; Serve returns.
 func TestDrain(t *testing.T) {
 	const key = "drain-test-key"
@@ -95,6 +95,7 @@ func TestDrain(t *testing.T) {
 	var over atomic.Bool
 	ts := startServerWith(t, cfg, func(register func(string, game.Factory)) {
 		register("endable", endableFactory(&over))
+		register("lonely", arena.Factory) // no room: one ticket waits for a second player
 	})
 
 	// Room 1 (endable) with two players, room 2 (arena) with one.
@@ -129,7 +130,7 @@ func TestDrain(t *testing.T) {
 	if ev := <-sc.events; ev.Type != service.EventSubscribed {
 		t.Fatalf("first stream event %+v", ev)
 	}
-	code, body := httpStatus(t, "POST", "http://"+ts.addr+"/v1/matchmaking/tickets", `{"mode":"arena","players":["q"]}`)
+	code, body := httpStatus(t, "POST", "http://"+ts.addr+"/v1/matchmaking/tickets", `{"mode":"lonely","players":["q"]}`)
 	if code != http.StatusCreated {
 		t.Fatalf("ticket: %d %s", code, body)
 	}
@@ -178,10 +179,21 @@ func TestDrain(t *testing.T) {
 		default:
 		}
 	}
-	// New sockets and tickets are refused; the queued ticket is answered.
-	if _, resp, err := gws.NewClient(new(gws.BuiltinEventHandler), &gws.ClientOption{Addr: "ws://" + ts.addr + "/ws"}); err == nil ||
-		resp == nil || resp.StatusCode != http.StatusServiceUnavailable {
-		t.Errorf("a new game socket while draining: err %v", err)
+	// Quick play and tickets are refused; the queued ticket is answered; a dropped player resumes into its room.
+	q := dial(t, ts.addr, nil)
+	q.send(hello())
+	q.send(joinMode(arena.Mode, "late"))
+	q.expectClose(1001, true, 10*time.Second)
+	tok := p.welcome.ResumeToken
+	_ = p.ws.NetConn().Close()
+	if code := p.code(10 * time.Second); code != 0 {
+		t.Fatalf("dropped player closed with %d", code)
+	}
+	p = dial(t, ts.addr, nil)
+	p.send(hello())
+	p.send(joinResume(tok))
+	if w := p.waitFor("welcome", 10*time.Second, isWelcome).GetWelcome(); !w.Resumed {
+		t.Fatalf("resume while draining: welcome %v", w)
 	}
 	if code, body := httpStatus(t, "POST", "http://"+ts.addr+"/v1/matchmaking/tickets", `{"mode":"arena","players":["late"]}`); code != 503 ||
 		!strings.Contains(body, `"draining"`) {

@@ -8,12 +8,16 @@ import (
 // routes mounts the public endpoints (the game socket, matchmaking, the room list, health and the demo) and the
 // admin ones (admin.go).
 func (s *Server) routes() {
-	s.mux.Handle("GET /ws", s.whileReady(s.ws, false))
+	// The game socket stays open while the server drains, for resumes and join tokens into the rooms still running;
+	// quick play is refused then (1001).
+	s.mux.Handle("GET /ws", s.ws)
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /readyz", s.readyz)
 	mm := s.clientView(s.stack.Matchmaker.Handler())
-	s.mux.Handle("POST /v1/matchmaking/tickets", s.whileReady(mm, true))
-	s.mux.Handle("/v1/matchmaking/", mm)
+	if s.cfg.PublicMatchmaker { // off: 404 there, players come with join tokens from the service API
+		s.mux.Handle("POST /v1/matchmaking/tickets", s.whileReady(mm))
+		s.mux.Handle("/v1/matchmaking/", mm)
+	}
 	s.mux.Handle("GET /v1/rooms", mm)
 	if s.cfg.ServiceAPIOn == "public" {
 		s.mux.Handle("/v1/service/", s.clientView(s.stack.Service.Handler()))

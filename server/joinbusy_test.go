@@ -33,7 +33,7 @@ func (s stallSim) Step(t game.Tick, ev *game.Events) {
 	s.Sim.Step(t, ev)
 }
 
-func (s stallSim) Join(p game.PlayerID) error {
+func (s stallSim) Join(p game.Player) error {
 	if s.g.holdJoin.CompareAndSwap(true, false) {
 		s.g.entered <- struct{}{}
 		<-s.g.release

@@ -166,7 +166,7 @@ type slowJoinSim struct {
 	delay time.Duration
 }
 
-func (s slowJoinSim) Join(p game.PlayerID) error {
+func (s slowJoinSim) Join(p game.Player) error {
 	time.Sleep(s.delay)
 	return s.Sim.Join(p)
 }

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -18,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/tickwire/tickwire/game"
+	"github.com/tickwire/tickwire/server/internal/auth"
 	"github.com/tickwire/tickwire/server/internal/directory"
 	"github.com/tickwire/tickwire/server/internal/forwarded"
 	"github.com/tickwire/tickwire/server/internal/limits"
@@ -90,8 +92,10 @@ type Server struct {
 	handler http.Handler        // mux behind the request limits
 	admin   *http.ServeMux      // the admin listener
 	certs   *certReloader       // nil: the public port is plain TCP
-	sessCfg session.Config
-	stack   *service.Stack // matchmaking and the service API
+	// roomsFailed counts rooms failed by a panic in their game or by the stall watchdog.
+	roomsFailed *prometheus.CounterVec
+	sessCfg     session.Config
+	stack       *service.Stack // matchmaking and the service API
 
 	state atomic.Int32
 
@@ -150,7 +154,12 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 		CloseTimeout:  cfg.CloseTimeout,
 		Metrics:       s.metrics,
 	}
+	authn, err := newAuthenticator(&cfg, s.metrics)
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
 	s.ws = transport.New(transport.Config{
+		Auth:             authn,
 		MaxConnections:   cfg.MaxConnections,
 		MaxFrameBytes:    cfg.MaxFrameBytes,
 		ReadBufferBytes:  cfg.ReadBufferBytes,
@@ -176,13 +185,20 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 		PublicURL:    cfg.PublicURL,
 		JoinTokenTTL: cfg.JoinTokenTTL,
 		Matchmaker: matchmaker.Config{MinPlayers: cfg.MatchMinPlayers, Logger: logger,
-			OnPlaced: s.metrics.ObservePlacement, Gate: ticketGate{s}},
+			OnPlaced: s.metrics.ObservePlacement, Gate: ticketGate{s}, Auth: authn},
 		Service: service.Config{APIKey: cfg.ServiceAPIKey, Logger: logger},
 	}, s.dir, s.tokens)
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
 	s.stack = st
+	s.roomsFailed = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tickwire_rooms_failed_total",
+		Help: "Rooms failed (players closed with 4510) by reason: panic (the game panicked) or stalled (the watchdog)."},
+		[]string{"reason"})
+	for _, r := range []string{"panic", "stalled"} {
+		s.roomsFailed.WithLabelValues(r)
+	}
+	s.metrics.Registry().MustRegister(s.roomsFailed)
 	s.registerStackMetrics()
 	s.routes()
 	s.handler = s.limitHTTP(s.mux)
@@ -201,7 +217,9 @@ func (s *Server) registerStackMetrics() {
 			}
 		}
 		return metrics.MatchmakerStats{QueuedByMode: queued, Placed: st.Placed, Canceled: st.Canceled,
-			TimedOut: st.TimedOut, Failed: st.Failed, RoomsCreated: st.RoomsOpened}
+			TimedOut: st.TimedOut, Failed: st.Failed, RoomsCreated: st.RoomsOpened,
+			CodeMisses: map[string]uint64{"unknown": st.CodeMisses.Unknown, "expired": st.CodeMisses.Expired,
+				"full": st.CodeMisses.Full}}
 	})
 	s.metrics.RegisterEventHub(func() float64 { return float64(hub.Subscribers()) },
 		func() float64 { return float64(hub.Dropped()) }, func() float64 { return float64(hub.Seq()) })
@@ -260,6 +278,16 @@ func (s *Server) IssueJoinToken(roomID, playerName string, ttl time.Duration) st
 	return s.tokens.IssueJoinToken(roomID, playerName, ttl)
 }
 
+// IssueJoinTokenFor is IssueJoinToken for a player whose identity the calling program has established: with
+// who.Verified the player joins as who.UserID, verified, with who's claims (as after a verified player token).
+func (s *Server) IssueJoinTokenFor(roomID string, who Identity, ttl time.Duration) string {
+	g := session.JoinGrant{RoomID: roomID, Name: auth.CleanName(who.Name)}
+	if who.Verified && who.UserID != "" {
+		g.UserID, g.Claims, g.Verified = who.UserID, who.Claims, true
+	}
+	return s.tokens.IssueJoinGrant(g, ttl)
+}
+
 // RoomInfo is a room's public summary.
 type RoomInfo struct {
 	ID       string `json:"id"`
@@ -315,27 +343,35 @@ func (s *Server) OnRoomEvent(f func(RoomEvent)) {
 // RoomEvent is something that happened to a room: "created", "player_joined", "player_left",
 // "player_disconnected", "player_resumed", "match_ended", "room_error".
 type RoomEvent struct {
-	Type    string
-	Room    string
-	Tick    uint32
-	Player  uint32
-	Name    string
-	Reason  string
-	Results []PlayerResult // match_ended
+	Type   string
+	Room   string
+	Tick   uint32
+	Player uint32
+	Name   string
+	// UserID is the player's verified user id; Verified says it (and Name) come from a verified player token or the
+	// Authenticate hook. Empty and false for an anonymous player.
+	UserID   string
+	Verified bool
+	Reason   string
+	Results  []PlayerResult // match_ended
 }
 
 // PlayerResult is one player's standing at the end of a match.
 type PlayerResult struct {
-	Player uint32
-	Name   string
-	Score  int32
-	Rank   int
+	Player   uint32
+	Name     string
+	UserID   string // verified user id; "" for an anonymous player
+	Verified bool
+	Score    int32
+	Rank     int
 }
 
 func publicEvent(ev room.Event) RoomEvent {
-	out := RoomEvent{Type: ev.Type, Room: ev.Room, Tick: ev.Tick, Player: uint32(ev.Player), Name: ev.Name, Reason: ev.Reason}
+	out := RoomEvent{Type: ev.Type, Room: ev.Room, Tick: ev.Tick, Player: uint32(ev.Player), Name: ev.Name,
+		UserID: ev.UserID, Verified: ev.Verified, Reason: ev.Reason}
 	for _, r := range ev.Results {
-		out.Results = append(out.Results, PlayerResult{Player: uint32(r.Player), Name: r.Name, Score: r.Score, Rank: r.Rank})
+		out.Results = append(out.Results, PlayerResult{Player: uint32(r.Player), Name: r.Name, UserID: r.UserID,
+			Verified: r.Verified, Score: r.Score, Rank: r.Rank})
 	}
 	return out
 }
@@ -344,6 +380,11 @@ func publicEvent(ev room.Event) RoomEvent {
 func (s *Server) roomEvent(ev room.Event) {
 	if ev.Type == room.EventRoomError {
 		s.log.Error("room failed", "room", ev.Room, "err", ev.Reason)
+		reason := "panic"
+		if strings.HasPrefix(ev.Reason, room.StalledPrefix) {
+			reason = "stalled"
+		}
+		s.roomsFailed.WithLabelValues(reason).Inc()
 	}
 	s.stack.OnRoomEvent(ev)
 	s.mu.Lock()

@@ -3,7 +3,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { WelcomeSchema, type Welcome } from "../src/gen/tickwire_pb";
-import { TickwireClient, type ConnectionState, type SentInput } from "../src/sdk/client";
+import { TickwireClient, type ClientOptions, type ConnectionState, type SentInput } from "../src/sdk/client";
 import { SnapCodec, EMPTY_WORLD, type World, type Entity } from "../src/sdk/snapcodec";
 import { arenaPrediction } from "../src/arena/arena";
 import { FakeScheduler, FakeSocket, lastInputSeqBytes } from "./fakes";
@@ -39,7 +39,7 @@ interface Harness {
   sock(): FakeSocket;
 }
 
-function harness(): Harness {
+function harness(extra: Partial<ClientOptions> = {}): Harness {
   const sched = new FakeScheduler();
   const sockets: FakeSocket[] = [];
   const states: ConnectionState[] = [];
@@ -54,6 +54,7 @@ function harness(): Harness {
       sockets.push(s);
       return s;
     },
+    ...extra,
   });
   client.on("state", (s) => states.push(s));
   return { client, sched, sockets, states, sock: () => sockets[sockets.length - 1]! };
@@ -66,6 +67,20 @@ function sendSnapshot(s: FakeSocket, base: World, world: World, lastInputSeq: nu
     lastInputSeq > 0 ? lastInputSeqBytes(lastInputSeq) : undefined,
   );
 }
+
+test("player token: sent in Join, never in the URL; anonymous clients send none", () => {
+  const h = harness({ playerToken: "eyJhbGciOiJIUzI1NiJ9.e30.sig" });
+  h.client.connect();
+  const s = h.sock();
+  s.open();
+  const join = s.frames("join")[0]!;
+  assert.equal(join.playerToken, "eyJhbGciOiJIUzI1NiJ9.e30.sig");
+  assert.ok(!s.url.includes("eyJ"));
+  const anon = harness();
+  anon.client.connect();
+  anon.sock().open();
+  assert.equal(anon.sock().frames("join")[0]!.playerToken, "");
+});
 
 test("handshake: Hello (version 2) then Join by mode; playing after Welcome; one input per tick with increasing seq, tick and ack", () => {
   const h = harness();

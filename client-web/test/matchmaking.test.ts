@@ -55,3 +55,17 @@ test("aborting cancels the ticket on the server", async () => {
   await assert.rejects(matchmake("http://h", { mode: "arena" }, { fetch: aborting, signal: ac.signal }), /gave up/);
   assert.deepEqual(calls.map((c) => c.method), ["POST", "GET", "DELETE"]);
 });
+
+test("player tokens go in the ticket's body; a refused token rejects with its code", async () => {
+  const calls: { url: string; method: string; body?: string }[] = [];
+  const placed = ticket("placed", { room_id: "r1", address: "ws://h/ws", players: [{ player: "Ann", join_token: "jt" }] });
+  await matchmake("http://h", { mode: "arena", player_tokens: ["eyJ.a.b"] }, { fetch: fakeFetch([{ status: 201, body: placed }], calls) });
+  assert.deepEqual(JSON.parse(calls[0]!.body!), { mode: "arena", player_tokens: ["eyJ.a.b"] });
+  assert.ok(!calls[0]!.url.includes("eyJ"));
+  for (const code of ["unauthenticated", "player_token_expired"]) {
+    await assert.rejects(
+      matchmake("http://h", { mode: "arena", player_tokens: ["x"] }, { fetch: fakeFetch([{ status: 401, body: { error: code, message: "refused" } }], []) }),
+      (e: unknown) => e instanceof MatchmakingError && e.code === code,
+    );
+  }
+});

@@ -283,7 +283,9 @@ func (a *Arena) find(p game.PlayerID) int {
 
 // Join adds player p at a random point with full hp. It fails with game.ErrFull when the arena holds MaxPlayers, and
 // with game.ErrRejected for an id already in the arena, 0, or not below ProjectileIDBase (entity ids must not clash).
-func (a *Arena) Join(p game.PlayerID) error {
+// The arena plays anonymous and verified players alike.
+func (a *Arena) Join(who game.Player) error {
+	p := who.ID
 	if p == 0 || p >= ProjectileIDBase || a.find(p) >= 0 {
 		return game.ErrRejected
 	}

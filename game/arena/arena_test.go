@@ -112,7 +112,7 @@ func TestJoin(t *testing.T) {
 		{2, nil},
 		{4, game.ErrFull},
 	} {
-		if err := a.Join(tt.p); err != tt.want {
+		if err := a.Join(game.Player{ID: tt.p}); err != tt.want {
 			t.Errorf("Join(%d) = %v, want %v", tt.p, err, tt.want)
 		}
 	}
@@ -132,7 +132,7 @@ func TestJoin(t *testing.T) {
 		t.Errorf("entity ids = %v, want [1 2 3]", ids)
 	}
 	a.Leave(2)
-	if err := a.Join(4); err != nil {
+	if err := a.Join(game.Player{ID: 4}); err != nil {
 		t.Errorf("Join(4) after a leave = %v", err)
 	}
 }

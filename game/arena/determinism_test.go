@@ -25,7 +25,7 @@ func script(t *testing.T, seed uint64, ticks int, check func(tick game.Tick, es 
 			a.Leave(5)
 			w.players = slices.DeleteFunc(w.players, func(b botState) bool { return b.id == 5 })
 		case 2500:
-			if err := a.Join(17); err != nil {
+			if err := a.Join(game.Player{ID: 17}); err != nil {
 				t.Fatalf("Join(17): %v", err)
 			}
 			w.players = append(w.players, botState{id: 17, turn: 300})

@@ -19,7 +19,7 @@ func newTestArena(t testing.TB, seed uint64, n int, settings ...string) *Arena {
 		t.Fatalf("New: %v", err)
 	}
 	for p := 1; p <= n; p++ {
-		if err := a.Join(game.PlayerID(p)); err != nil {
+		if err := a.Join(game.Player{ID: game.PlayerID(p)}); err != nil {
 			t.Fatalf("Join(%d): %v", p, err)
 		}
 	}

@@ -102,9 +102,12 @@ func SourceIP(block, i int) net.IP {
 	return net.IPv4(127, byte(block>>8), byte(block)+byte(i>>8), byte(i))
 }
 
-// DialFrom returns a net.Dialer whose connections come from source address ip.
+// DialFrom returns a net.Dialer whose connections come from source address ip (client.DialerFrom: the port is
+// picked at connect time, so thousands of connections in TIME_WAIT do not slow it down).
 func DialFrom(ip net.IP) *net.Dialer {
-	return &net.Dialer{LocalAddr: &net.TCPAddr{IP: ip}, Timeout: 5 * time.Second}
+	d := client.DialerFrom(ip)
+	d.Timeout = 5 * time.Second
+	return d
 }
 
 // Start runs a tickwire server with cfg (Addr is replaced by a loopback port of its own) and the arena mode, and
@@ -153,9 +156,8 @@ func Start(t *testing.T, cfg server.Config, opts Options) *Env {
 	defer dcancel()
 	for i := 0; i < opts.Bots; i++ {
 		st := client.NewStats()
-		d := DialFrom(SourceIP(1, i))
 		c, err := client.Dial(dctx, client.Config{URL: e.URL, Mode: arena.Mode, Name: fmt.Sprintf("bot%d", i),
-			ClientName: "attack-bot", Stats: st, PingInterval: time.Second, NetDial: d.DialContext,
+			ClientName: "attack-bot", Stats: st, PingInterval: time.Second, LocalAddr: SourceIP(1, i),
 			Logger: logger})
 		if err != nil {
 			t.Fatalf("bot %d: %v", i, err)
@@ -243,11 +245,10 @@ func (e *Env) Finish() {
 	t := e.T
 	t.Helper()
 	// The window spans at least MinTicks (bounded wait: a server that stopped ticking fails below).
-	for i := 0; i < 1000; i++ {
-		if e.bots[0].c.Tick()-e.bots[0].tick0 >= e.opts.MinTicks {
-			break
+	for _, b := range e.bots {
+		for i := 0; i < 1000 && b.c.Tick()-b.tick0 < e.opts.MinTicks; i++ {
+			time.Sleep(10 * time.Millisecond)
 		}
-		time.Sleep(10 * time.Millisecond)
 	}
 	rooms := e.Srv.Rooms(arena.Mode, true)
 	for _, b := range e.bots {

@@ -1,7 +1,14 @@
 package attack
 
 import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -21,31 +28,48 @@ func attackConfig() server.Config {
 	return cfg
 }
 
+// parallel runs f(i) for i in [0, n) on at most conc goroutines.
+func parallel(n, conc int, f func(i int)) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for g := 0; g < conc; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				f(i)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// upgradeRequest is a WebSocket upgrade request for /ws.
+func upgradeRequest(host string) string {
+	return "GET /ws HTTP/1.1\r\nHost: " + host + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+}
+
 // Garbage frames from 200 connections of one source are each refused with 4500 (bad frame), while the bots play on.
 func TestAttackGarbageFrames(t *testing.T) {
 	e := Start(t, attackConfig(), Options{})
 	src := SourceIP(0, 0)
 	const n = 200
 	codes := make(chan uint16, n)
-	sem := make(chan struct{}, 16)
-	var wg sync.WaitGroup
-	for i := 0; i < n; i++ {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			ws, err := e.DialRaw(src)
-			if err != nil {
-				t.Errorf("dial: %v", err)
-				codes <- 0
-				return
-			}
-			_ = ws.WriteMessage(gws.OpcodeBinary, []byte{0xff, 0xff, 0xff, 0xff, 0x0f})
-			codes <- ws.WaitClosed(t, 10*time.Second)
-		}()
-	}
-	wg.Wait()
+	parallel(n, 16, func(int) {
+		ws, err := e.DialRaw(src)
+		if err != nil {
+			t.Errorf("dial: %v", err)
+			codes <- 0
+			return
+		}
+		_ = ws.WriteMessage(gws.OpcodeBinary, []byte{0xff, 0xff, 0xff, 0xff, 0x0f})
+		codes <- ws.WaitClosed(t, 10*time.Second)
+	})
 	close(codes)
 	e.Mem("after the garbage")
 	got := map[uint16]int{}
@@ -55,5 +79,237 @@ func TestAttackGarbageFrames(t *testing.T) {
 	if got[4500] != n {
 		t.Errorf("close codes %v, want %d × 4500", got, n)
 	}
+	e.Finish()
+}
+
+// One source opens 10,000 WebSockets (64 at a time) and holds every one the server upgrades: it gets exactly
+// SourceConnections of them, and every other attempt is refused before the upgrade with 429, counted by reason.
+func TestAttackTenThousandSockets(t *testing.T) {
+	cfg := attackConfig()
+	cfg.HandshakeTimeout = time.Minute // the held sockets stay until the test closes them
+	e := Start(t, cfg, Options{})
+	src := SourceIP(0, 0)
+	const n = 10000
+	var mu sync.Mutex
+	var held []net.Conn
+	statuses := make([]int, n)
+	parallel(n, 64, func(i int) {
+		c, err := DialFrom(src).Dial("tcp", e.Addr)
+		if err != nil {
+			t.Errorf("dial %d: %v", i, err)
+			return
+		}
+		_ = c.SetDeadline(time.Now().Add(20 * time.Second))
+		if _, err := io.WriteString(c, upgradeRequest(e.Addr)); err != nil {
+			t.Errorf("write %d: %v", i, err)
+			c.Close()
+			return
+		}
+		resp, err := http.ReadResponse(bufio.NewReaderSize(c, 512), nil)
+		if err != nil {
+			t.Errorf("response %d: %v", i, err)
+			c.Close()
+			return
+		}
+		statuses[i] = resp.StatusCode
+		if resp.StatusCode == http.StatusSwitchingProtocols {
+			mu.Lock()
+			held = append(held, c)
+			mu.Unlock()
+			return
+		}
+		c.Close()
+	})
+	e.Mem("10,000 attempts done, upgraded ones held")
+	got := map[int]int{}
+	for _, s := range statuses {
+		got[s]++
+	}
+	t.Logf("statuses %v; refusals: source_connections %.0f, source_upgrade_rate %.0f, handshakes %.0f", got,
+		e.Counter("tickwire_limit_refusals_total", "reason", "source_connections"),
+		e.Counter("tickwire_limit_refusals_total", "reason", "source_upgrade_rate"),
+		e.Counter("tickwire_limit_refusals_total", "reason", "handshakes"))
+	if got[101] != cfg.SourceConnections || got[429] != n-cfg.SourceConnections {
+		t.Errorf("statuses %v, want %d × 101 and the rest 429", got, cfg.SourceConnections)
+	}
+	refused := e.Counter("tickwire_limit_refusals_total", "reason", "source_connections") +
+		e.Counter("tickwire_limit_refusals_total", "reason", "source_upgrade_rate")
+	if int(refused) != got[429] {
+		t.Errorf("refusals counted %.0f, 429s seen %d", refused, got[429])
+	}
+	for _, c := range held {
+		c.Close()
+	}
+	e.Finish()
+}
+
+// Slow HTTP clients (slowloris): one source opens more connections than its cap and trickles header bytes. Those
+// over the cap are answered 429 at once; the rest are closed at the header timeout. Meanwhile another source still
+// gets its requests through.
+func TestAttackSlowloris(t *testing.T) {
+	cfg := attackConfig()
+	cfg.ReadHeaderTimeout = time.Second
+	cfg.SourceHTTPConns = 100
+	e := Start(t, cfg, Options{})
+	src := SourceIP(0, 0)
+	const n = 150
+	conns := make([]net.Conn, n)
+	parallel(n, 16, func(i int) {
+		c, err := DialFrom(src).Dial("tcp", e.Addr)
+		if err != nil {
+			t.Errorf("dial %d: %v", i, err)
+			return
+		}
+		_, _ = io.WriteString(c, "GET /healthz HTTP/1.1\r\nHost: x\r\n")
+		conns[i] = c
+	})
+	// Another source's request goes through while the slow ones are held.
+	hc := &http.Client{Transport: &http.Transport{DialContext: DialFrom(SourceIP(0, 1)).DialContext}}
+	resp, err := hc.Get(e.HTTP + "/healthz")
+	if err != nil {
+		t.Fatalf("another source: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("another source: status %d", resp.StatusCode)
+	}
+	e.Mem("slow connections held")
+	// Each slow connection trickles a byte of a header every 100 ms until the server ends it: at once (429, over the
+	// cap) or at the header timeout (no response, or 408).
+	var refused, timedOut atomic.Int64
+	parallel(n, n, func(i int) {
+		c := conns[i]
+		if c == nil {
+			return
+		}
+		defer c.Close()
+		_ = c.SetReadDeadline(time.Now().Add(15 * time.Second))
+		done := make(chan []byte, 1)
+		go func() {
+			b, _ := io.ReadAll(c)
+			done <- b
+		}()
+		tk := time.NewTicker(100 * time.Millisecond)
+		defer tk.Stop()
+		for j := 0; ; j++ {
+			select {
+			case b := <-done:
+				if bytes.HasPrefix(b, []byte("HTTP/1.1 429")) {
+					refused.Add(1)
+				} else if !bytes.HasPrefix(b, []byte("HTTP/1.1 200")) {
+					timedOut.Add(1)
+				}
+				return
+			case <-tk.C:
+				_, _ = io.WriteString(c, "X"[:1])
+			}
+		}
+	})
+	t.Logf("slow connections: %d refused at once (429), %d ended by the header timeout; refusals counted %.0f",
+		refused.Load(), timedOut.Load(), e.Counter("tickwire_limit_refusals_total", "reason", "source_http_conns"))
+	if refused.Load() != int64(n-cfg.SourceHTTPConns) || timedOut.Load() != int64(cfg.SourceHTTPConns) {
+		t.Errorf("%d refused and %d timed out, want %d and %d", refused.Load(), timedOut.Load(),
+			n-cfg.SourceHTTPConns, cfg.SourceHTTPConns)
+	}
+	e.Finish()
+}
+
+// A client that sends a 4 MiB frame gets the close code 1009 (message too big), not a reset: the server reads and
+// discards the rest of the frame (bounded) before closing, so that its close frame arrives.
+func TestAttackOversizedFrame(t *testing.T) {
+	cfg := attackConfig()
+	// The client masks the whole 4 MiB payload before it writes the frame's first byte, which takes seconds under
+	// the race detector on a loaded machine: the handshake deadline must not end the connection first.
+	cfg.HandshakeTimeout = time.Minute
+	e := Start(t, cfg, Options{})
+	const n = 20
+	big := make([]byte, 4<<20)
+	codes := make(chan uint16, n)
+	parallel(n, 4, func(i int) {
+		ws, err := e.DialRaw(SourceIP(0, i%4))
+		if err != nil {
+			t.Errorf("dial: %v", err)
+			codes <- 0
+			return
+		}
+		go func() { _ = ws.WriteMessage(gws.OpcodeBinary, big) }()
+		codes <- ws.WaitClosed(t, 15*time.Second)
+	})
+	close(codes)
+	e.Mem("after the oversized frames")
+	got := map[uint16]int{}
+	for c := range codes {
+		got[c]++
+	}
+	if got[1009] != n {
+		t.Errorf("close codes %v, want %d × 1009", got, n)
+	}
+	e.Finish()
+}
+
+// One source submits 500 room-creating tickets (create_private) per second for two seconds: its queued tickets are
+// capped (429), and the rooms made for the ones admitted are capped by the room creation rate (the rest fail).
+func TestAttackRoomCreatingTickets(t *testing.T) {
+	cfg := attackConfig()
+	cfg.RoomRate = 0.001 // about none refill during the test: the burst is what the attack can create
+	cfg.RoomBurst = 20
+	// The private rooms the attack could open stay until their empty timeout: a goroutine each, bounded by the burst.
+	e := Start(t, cfg, Options{GoroutineSlack: 32 + cfg.RoomBurst})
+	hc := &http.Client{Transport: &http.Transport{DialContext: DialFrom(SourceIP(0, 0)).DialContext,
+		MaxIdleConnsPerHost: 64}}
+	const perSecond, seconds = 500, 2
+	statuses := make([]int, perSecond*seconds)
+	body := []byte(`{"mode":"arena","create_private":true}`)
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 64)
+	tk := time.NewTicker(time.Second / perSecond)
+	for i := range statuses {
+		<-tk.C
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			resp, err := hc.Post(e.HTTP+"/v1/matchmaking/tickets", "application/json", bytes.NewReader(body))
+			if err != nil {
+				t.Errorf("ticket %d: %v", i, err)
+				return
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			statuses[i] = resp.StatusCode
+		}()
+	}
+	tk.Stop()
+	wg.Wait()
+	e.Mem("after the tickets")
+	got := map[int]int{}
+	for _, s := range statuses {
+		got[s]++
+	}
+	rooms := len(e.Srv.Rooms("", true))
+	t.Logf("statuses %v, rooms running %d; refusals: source_tickets %.0f, room_rate %.0f", got, rooms,
+		e.Counter("tickwire_limit_refusals_total", "reason", "source_tickets"),
+		e.Counter("tickwire_limit_refusals_total", "reason", "room_rate"))
+	if got[201]+got[429] != len(statuses) || got[429] == 0 {
+		t.Errorf("statuses %v, want only 201 and 429, some 429", got)
+	}
+	if rooms > cfg.RoomBurst {
+		t.Errorf("%d rooms running, want at most %d (the bots' and the burst's)", rooms, cfg.RoomBurst)
+	}
+	if e.Counter("tickwire_limit_refusals_total", "reason", "room_rate") == 0 {
+		t.Errorf("no room creation was refused by the rate")
+	}
+	// An oversized ticket is refused with 413.
+	resp, err := hc.Post(e.HTTP+"/v1/matchmaking/tickets", "application/json",
+		bytes.NewReader([]byte(fmt.Sprintf(`{"mode":"arena","players":[%q]}`, bytes.Repeat([]byte("x"), 8000)))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Errorf("8 KB ticket: status %d, want 413", resp.StatusCode)
+	}
+	hc.CloseIdleConnections()
 	e.Finish()
 }

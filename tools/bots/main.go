@@ -18,6 +18,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -48,12 +49,18 @@ func run(args []string) int {
 	fs.Uint64Var(&cfg.Seed, "seed", 1, "seed of the bots' random behaviour")
 	fs.StringVar(&cfg.Mode, "mode", "arena", "game mode to play")
 	fs.StringVar(&cfg.Matchmaker, "matchmaker", "", "join through this matchmaking service (http://host:port) instead of quick play")
+	fs.IntVar(&cfg.PerSource, "per-source", 10, "bots per source address: bot i connects from the (i/per-source)-th address after -source-base, so that the server's per-source limits see many sources (0: all from the system's address; ignored unless the server is on loopback)")
+	sourceBase := fs.String("source-base", "127.1.0.1", "first source address of -per-source (within 127.0.0.0/8)")
 	fs.IntVar(&cfg.Drivers, "drivers", 0, "goroutines sending inputs (0: one per processor Go uses, at most n/100)")
 	jsonOut := fs.Bool("json", false, "print one JSON object instead of the summary")
 	progress := fs.Duration("progress", 2*time.Second, "progress line interval on stderr (0: none)")
 	verbose := fs.Bool("v", false, "log client warnings to stderr")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the bots to this file")
 	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if cfg.SourceBase = net.ParseIP(*sourceBase).To4(); cfg.SourceBase == nil || cfg.SourceBase[0] != 127 {
+		fmt.Fprintln(os.Stderr, "bots: -source-base must be an address of 127.0.0.0/8")
 		return 2
 	}
 	if *progress > 0 {

@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -33,7 +36,11 @@ type Config struct {
 	Mode       string
 	Matchmaker string // base URL of a matchmaking service; empty: quick play by Mode
 	Dialers    int    // concurrent connection attempts during the ramp
-	Drivers    int    // goroutines sending inputs (each drives every Drivers-th bot)
+	// PerSource bots share one source address: bot i connects from client.SourceIP(SourceBase, i/PerSource), so
+	// that a server's per-source limits see many sources. 0, or a server not on loopback: the system's address.
+	PerSource  int
+	SourceBase net.IP
+	Drivers    int // goroutines sending inputs (each drives every Drivers-th bot)
 
 	Progress      io.Writer // live progress lines; nil: none
 	ProgressEvery time.Duration
@@ -60,6 +67,15 @@ func (c *Config) validate() error {
 	if c.Mode == "" {
 		c.Mode = "arena"
 	}
+	if c.PerSource < 0 {
+		return errors.New("bots: -per-source must not be negative")
+	}
+	if c.SourceBase == nil {
+		c.SourceBase = net.IPv4(127, 1, 0, 1)
+	}
+	if c.PerSource > 0 && !loopbackURL(c.URL, c.Matchmaker) {
+		c.PerSource = 0
+	}
 	if c.Dialers <= 0 {
 		c.Dialers = 32
 	}
@@ -78,6 +94,42 @@ func (c *Config) validate() error {
 		c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	return nil
+}
+
+// loopbackURL reports whether the server (its WebSocket URL, or the matchmaker's when set) is on a loopback
+// address, where any 127.0.0.0/8 source address reaches it.
+func loopbackURL(ws, mm string) bool {
+	raw := ws
+	if mm != "" {
+		raw = mm
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return false
+	}
+	if u.Hostname() == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(u.Hostname())
+	return ip != nil && ip.IsLoopback()
+}
+
+var (
+	sourceMu      sync.Mutex
+	sourceClients = map[string]*http.Client{}
+)
+
+// sourceHTTP is the HTTP client of the bots of one source address (one connection pool each).
+func sourceHTTP(ip net.IP) *http.Client {
+	sourceMu.Lock()
+	defer sourceMu.Unlock()
+	hc, ok := sourceClients[ip.String()]
+	if !ok {
+		hc = &http.Client{Transport: &http.Transport{DialContext: client.DialerFrom(ip).DialContext,
+			MaxIdleConnsPerHost: 4, IdleConnTimeout: 30 * time.Second}}
+		sourceClients[ip.String()] = hc
+	}
+	return hc
 }
 
 // bot is one simulated player. The fields below c are owned by the bot's driver goroutine.
@@ -148,8 +200,15 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 				ccfg := client.Config{URL: cfg.URL, Mode: cfg.Mode, Name: fmt.Sprintf("bot%d", b.idx),
 					ClientName: "tickwire-bots/1", Stats: st, PingInterval: cfg.Ping, Logger: cfg.Logger,
 					DialTimeout: 10 * time.Second}
+				if cfg.PerSource > 0 {
+					ccfg.LocalAddr = client.SourceIP(cfg.SourceBase, b.idx/cfg.PerSource)
+				}
 				if cfg.Matchmaker != "" {
-					ccfg.URL, ccfg.Matchmaker = "", &client.HTTPMatchmaker{BaseURL: cfg.Matchmaker}
+					mm := &client.HTTPMatchmaker{BaseURL: cfg.Matchmaker}
+					if ccfg.LocalAddr != nil {
+						mm.Client = sourceHTTP(ccfg.LocalAddr)
+					}
+					ccfg.URL, ccfg.Matchmaker = "", mm
 				}
 				if b.stalled {
 					ccfg.Stats = stallStats

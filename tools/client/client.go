@@ -63,6 +63,12 @@ type Matchmaker interface {
 	Match(ctx context.Context, mode, name string) (Assignment, error)
 }
 
+// TokenMatchmaker is a Matchmaker that can submit the player's signed player token with its ticket (HTTPMatchmaker
+// is one): the client uses it when Config.PlayerToken is set.
+type TokenMatchmaker interface {
+	MatchWithToken(ctx context.Context, mode, name, playerToken string) (Assignment, error)
+}
+
 // Assignment is a matchmaker's answer: the server's WebSocket URL and the single-use token that admits the player.
 type Assignment struct {
 	URL       string
@@ -102,6 +108,10 @@ type Config struct {
 	Mode        string
 	// Name is the display name (at most 32 bytes).
 	Name string
+	// PlayerToken is the signed player token from the game's backend (a JWT), sent in Join for quick play and with a
+	// JoinToken, and with the matchmaking ticket (through a TokenMatchmaker). The server verifies it and the player
+	// plays as that user; a refused token ends Dial with ErrUnauthenticated or ErrPlayerTokenExpired. Empty: anonymous.
+	PlayerToken string
 	// ClientName goes into Hello.client; default "tickwire-go/2".
 	ClientName string
 
@@ -134,6 +144,9 @@ type Config struct {
 	// NetDial opens the TCP connection to address (host:port); nil: a net.Dialer. A test can wrap the connection to
 	// add latency or jitter.
 	NetDial func(ctx context.Context, network, address string) (net.Conn, error)
+	// LocalAddr, when set, is the source address of the client's connections (ignored when NetDial is set). A load
+	// tool spreads its clients over 127.0.0.0/8 this way, so that a server's per-source limits see many sources.
+	LocalAddr net.IP
 	// Predictor, when set, predicts the player's own entity from the inputs sent and the snapshots received.
 	Predictor *Predictor
 
@@ -293,14 +306,23 @@ func Dial(ctx context.Context, cfg Config) (*Client, error) {
 		return nil, err
 	}
 	cfg.setDefaults()
-	join := &proto.Join{Name: cfg.Name}
+	join := &proto.Join{Name: cfg.Name, PlayerToken: cfg.PlayerToken}
 	switch {
 	case cfg.JoinToken != "":
 		join.Target = &proto.Join_JoinToken{JoinToken: cfg.JoinToken}
 	case len(cfg.ResumeToken) > 0:
 		join.Target = &proto.Join_ResumeToken{ResumeToken: cfg.ResumeToken}
 	case cfg.Matchmaker != nil:
-		a, err := cfg.Matchmaker.Match(ctx, cfg.Mode, cfg.Name)
+		var (
+			a   Assignment
+			err error
+		)
+		if tm, ok := cfg.Matchmaker.(TokenMatchmaker); ok && cfg.PlayerToken != "" {
+			a, err = tm.MatchWithToken(ctx, cfg.Mode, cfg.Name, cfg.PlayerToken)
+			join.PlayerToken = "" // the seat was verified with the ticket
+		} else {
+			a, err = cfg.Matchmaker.Match(ctx, cfg.Mode, cfg.Name)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("client: matchmaking: %w", err)
 		}

@@ -22,8 +22,7 @@ func (c *Client) connect(ctx context.Context, join *proto.Join) error {
 	defer cancel()
 	dial := c.cfg.NetDial
 	if dial == nil {
-		var d net.Dialer
-		dial = d.DialContext
+		dial = DialerFrom(c.cfg.LocalAddr).DialContext
 	}
 	nc, err := dial(ctx, "tcp", c.address)
 	if err != nil {

@@ -77,6 +77,11 @@ var (
 	ErrRoomEnded          = disconnect(uint16(proto.CloseCode_CLOSE_ROOM_ENDED), "")
 	ErrRoomFailed         = disconnect(uint16(proto.CloseCode_CLOSE_ROOM_FAILED), "")
 	ErrLeft               = disconnect(uint16(proto.CloseCode_CLOSE_LEFT), "")
+	// ErrUnauthenticated: the player token was refused (forged, unknown kid, wrong key, malformed), or the server
+	// requires one and none was sent.
+	ErrUnauthenticated = disconnect(uint16(proto.CloseCode_CLOSE_UNAUTHENTICATED), "")
+	// ErrPlayerTokenExpired: the player token has expired; get a fresh one from the game's backend and dial again.
+	ErrPlayerTokenExpired = disconnect(uint16(proto.CloseCode_CLOSE_PLAYER_TOKEN_EXPIRED), "")
 )
 
 // Errors of the client itself.

@@ -12,6 +12,8 @@ import (
 	"time"
 )
 
+var _ TokenMatchmaker = (*HTTPMatchmaker)(nil)
+
 // HTTPMatchmaker asks a Tickwire matchmaking service (POST /v1/matchmaking/tickets, then long-polling
 // GET /v1/matchmaking/tickets/{id}) for a room. Safe for concurrent use.
 type HTTPMatchmaker struct {
@@ -25,10 +27,11 @@ type HTTPMatchmaker struct {
 }
 
 type mmTicketRequest struct {
-	Mode       string            `json:"mode"`
-	Players    []string          `json:"players,omitempty"`
-	Rating     *float64          `json:"rating,omitempty"`
-	Properties map[string]string `json:"properties,omitempty"`
+	Mode         string            `json:"mode"`
+	Players      []string          `json:"players,omitempty"`
+	Rating       *float64          `json:"rating,omitempty"`
+	Properties   map[string]string `json:"properties,omitempty"`
+	PlayerTokens []string          `json:"player_tokens,omitempty"`
 }
 
 type mmTicket struct {
@@ -44,6 +47,12 @@ type mmTicket struct {
 
 // Match submits a one-player ticket and waits until it is placed (or ctx ends, which cancels the ticket).
 func (m *HTTPMatchmaker) Match(ctx context.Context, mode, name string) (Assignment, error) {
+	return m.MatchWithToken(ctx, mode, name, "")
+}
+
+// MatchWithToken is Match with the player's signed player token ("" for none), which the matchmaker verifies: the
+// seat, and the join token, are for that user. A refused token is an error naming HTTP 401.
+func (m *HTTPMatchmaker) MatchWithToken(ctx context.Context, mode, name, playerToken string) (Assignment, error) {
 	hc := m.Client
 	if hc == nil {
 		hc = http.DefaultClient
@@ -52,6 +61,9 @@ func (m *HTTPMatchmaker) Match(ctx context.Context, mode, name string) (Assignme
 	req := mmTicketRequest{Mode: mode, Rating: m.Rating, Properties: m.Properties}
 	if name != "" {
 		req.Players = []string{name}
+	}
+	if playerToken != "" {
+		req.PlayerTokens = []string{playerToken}
 	}
 	body, _ := json.Marshal(req)
 	var t mmTicket

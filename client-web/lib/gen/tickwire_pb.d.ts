@@ -149,11 +149,21 @@ export type Join = Message<"tickwire.v1.Join"> & {
         value?: undefined;
     };
     /**
-     * Display name (at most 32 bytes of UTF-8); ignored on resume.
+     * Display name (at most 32 bytes of UTF-8); ignored on resume, and replaced by the token's "name" claim when
+     * player_token carries one.
      *
      * @generated from field: string name = 4;
      */
     name: string;
+    /**
+     * A signed player token (a JWT from the game's backend: HS256 or ES256, with "kid", "sub", "exp"), at most 2048
+     * bytes. When present the server verifies it and the player joins as that user, verified; a refused token closes
+     * the connection with 4512 or 4513. Optional unless the server requires identity for quick play; ignored on resume
+     * (the player keeps the identity it joined with).
+     *
+     * @generated from field: string player_token = 5;
+     */
+    playerToken: string;
 };
 /**
  * Describes the message tickwire.v1.Join.
@@ -791,6 +801,18 @@ export type PlayerResult = Message<"tickwire.v1.PlayerResult"> & {
      * @generated from field: uint32 rank = 4;
      */
     rank: number;
+    /**
+     * The user id of a player who joined with a verified player token ("sub"); empty for an anonymous player.
+     *
+     * @generated from field: string user_id = 5;
+     */
+    userId: string;
+    /**
+     * True when user_id (and name) come from a verified player token.
+     *
+     * @generated from field: bool verified = 6;
+     */
+    verified: boolean;
 };
 /**
  * Describes the message tickwire.v1.PlayerResult.
@@ -987,7 +1009,20 @@ export declare enum CloseCode {
      *
      * @generated from enum value: CLOSE_LEFT = 4511;
      */
-    CLOSE_LEFT = 4511
+    CLOSE_LEFT = 4511,
+    /**
+     * 4512: Join.player_token was refused (forged, signed with an unknown kid or the wrong key, malformed, missing
+     * claims), refused by the server's own identity check, or missing where the server requires identity. Terminal.
+     *
+     * @generated from enum value: CLOSE_UNAUTHENTICATED = 4512;
+     */
+    CLOSE_UNAUTHENTICATED = 4512,
+    /**
+     * 4513: Join.player_token has expired. Get a fresh token from the game's backend, then join again.
+     *
+     * @generated from enum value: CLOSE_PLAYER_TOKEN_EXPIRED = 4513;
+     */
+    CLOSE_PLAYER_TOKEN_EXPIRED = 4513
 }
 /**
  * Describes the enum tickwire.v1.CloseCode.

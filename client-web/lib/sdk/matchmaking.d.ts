@@ -2,7 +2,8 @@
  * Matchmaking over the server's HTTP API: submit a ticket, long-poll it until it is placed, and get the WebSocket
  * address and the single-use join token to give TickwireClient (`join: { joinToken }`).
  *
- *     POST   /v1/matchmaking/tickets         {mode, players?, rating?, properties?, create_private?, settings?, code?}
+ *     POST   /v1/matchmaking/tickets         {mode, players?, player_tokens?, rating?, properties?, create_private?,
+ *                                            settings?, code?}
  *     GET    /v1/matchmaking/tickets/{id}?wait=10s
  *     DELETE /v1/matchmaking/tickets/{id}    (when the caller aborts)
  *
@@ -14,6 +15,12 @@ export interface TicketRequest {
     readonly mode: string;
     /** Player names: one, or a party placed together. Empty: one player with a generated name. */
     readonly players?: readonly string[];
+    /**
+     * Signed player tokens from the game's backend, one per player in the order of `players` (or one when `players` is
+     * empty). The matchmaker verifies them (HTTP 401 "unauthenticated" or "player_token_expired" when refused) and the
+     * join tokens it hands out are bound to the verified users.
+     */
+    readonly player_tokens?: readonly string[];
     readonly rating?: number;
     readonly properties?: Readonly<Record<string, string>>;
     /** Open a new private room for this party; the placed ticket carries its code. */

@@ -167,6 +167,13 @@ export interface ClientOptions {
   readonly join: JoinTarget;
   /** Display name (at most 32 bytes). */
   readonly name?: string;
+  /**
+   * A signed player token from the game's backend (a JWT), sent in Join (quick play, or with a join token) and never
+   * in the URL. The server verifies it and the player plays as that user; a refused token closes with 4512
+   * (UNAUTHENTICATED) or 4513 (PLAYER_TOKEN_EXPIRED: fetch a fresh one and connect again). A join token from
+   * matchmake with `player_tokens` is already bound to the verified user: no need to send it again.
+   */
+  readonly playerToken?: string;
   /** Hello.client (default "tickwire-web/0.1"). */
   readonly clientName?: string;
   /** Makes the local player's prediction model from the Welcome (e.g. arenaPrediction); none: no prediction. */
@@ -466,7 +473,7 @@ export class TickwireClient extends Emitter<ClientEvents> {
     else if ("mode" in j) target = { case: "mode", value: j.mode };
     else if ("joinToken" in j) target = { case: "joinToken", value: j.joinToken };
     else throw new Error("tickwire: no way to join"); // unreachable: a resumeToken target sets this.resumeToken
-    this.send({ case: "join", value: { target, name } });
+    this.send({ case: "join", value: { target, name, playerToken: this.opts.playerToken ?? "" } });
   }
 
   private onDropped(code: number, reason: string): void {

@@ -281,9 +281,16 @@ func (d *Directory) Get(id string) (*Room, bool) {
 }
 
 // QuickJoin joins req into the fullest open public room of mode, creating a room when none has space.
+// A draining directory refuses quick play (ErrClosed): a player would join a match about to be ended.
 func (d *Directory) QuickJoin(ctx context.Context, mode string, req room.JoinRequest) (*Room, room.JoinResult, error) {
 	if !d.HasMode(mode) {
 		return nil, room.JoinResult{}, fmt.Errorf("%w: %q", ErrUnknownMode, mode)
+	}
+	d.mu.Lock()
+	closed := d.closed
+	d.mu.Unlock()
+	if closed {
+		return nil, room.JoinResult{}, ErrClosed
 	}
 	tried := map[string]bool{}
 	for attempt := 0; attempt < 4; attempt++ {
@@ -306,7 +313,8 @@ func (d *Directory) QuickJoin(ctx context.Context, mode string, req room.JoinReq
 	return nil, room.JoinResult{}, room.ErrFull
 }
 
-// pickOpen returns the public room of mode with the most players that still has space, or nil.
+// pickOpen returns the public room of mode with the most players that still has a seat neither held nor reserved,
+// or nil.
 func (d *Directory) pickOpen(mode string, skip map[string]bool) *Room {
 	d.mu.Lock()
 	candidates := make([]*Room, 0, 8)
@@ -320,7 +328,7 @@ func (d *Directory) pickOpen(mode string, skip map[string]bool) *Room {
 	bestPlayers := -1
 	for _, r := range candidates {
 		info := r.Info()
-		if info.State == room.StateEnded || info.Players >= info.Capacity {
+		if info.State == room.StateEnded || info.Players+info.Reserved >= info.Capacity { // reserved seats are not free
 			continue
 		}
 		if info.Players > bestPlayers {
@@ -348,6 +356,16 @@ func (d *Directory) List(mode string, includePrivate bool) []Listing {
 	return out
 }
 
+// Reserve holds one seat per key in room id for ttl (room.Room.Reserve): the players who join with those keys
+// (room.JoinRequest.Reservation) get them, quick play never does.
+func (d *Directory) Reserve(id string, keys []string, ttl time.Duration) error {
+	r, ok := d.Get(id)
+	if !ok {
+		return fmt.Errorf("%w: %q", ErrNotFound, id)
+	}
+	return r.Reserve(keys, ttl)
+}
+
 // Listing is one room in List.
 type Listing struct {
 	room.Info
@@ -362,7 +380,8 @@ func (d *Directory) Len() int {
 	return len(d.rooms)
 }
 
-// Drain refuses new rooms (ErrClosed) and leaves the running ones alone; Wait tells when they have all ended.
+// Drain refuses new rooms and quick play (ErrClosed) and leaves the running rooms alone (joins with a token and
+// resumes still reach them); Wait tells when they have all ended.
 func (d *Directory) Drain() {
 	d.mu.Lock()
 	d.closed = true

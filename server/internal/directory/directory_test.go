@@ -196,3 +196,32 @@ func TestListingCountsWhatPlayersWereTold(t *testing.T) {
 		}
 	}
 }
+
+// TestQuickJoinSkipsReservedSeats: quick play never takes a seat reserved for a placed player; it opens another room
+// instead, and the reservation's own join still finds its seat.
+func TestQuickJoinSkipsReservedSeats(t *testing.T) {
+	d := newDir(t, 2)
+	ctx := context.Background()
+	r, _, err := d.QuickJoin(ctx, arena.Mode, room.JoinRequest{Sink: nopSink{}, Name: "a", ResumeToken: []byte("t")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Reserve(r.ID(), []string{"seat"}, time.Minute); err != nil {
+		t.Fatalf("Reserve: %v", err)
+	}
+	for i := range 3 {
+		q, _, err := d.QuickJoin(ctx, arena.Mode, room.JoinRequest{Sink: nopSink{}, Name: "q", ResumeToken: []byte("t")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if q.ID() == r.ID() {
+			t.Fatalf("quick play %d took the reserved seat of %s", i, r.ID())
+		}
+	}
+	if _, err := r.Join(ctx, room.JoinRequest{Sink: nopSink{}, Name: "b", ResumeToken: []byte("t"), Reservation: "seat"}); err != nil {
+		t.Fatalf("the reservation's own join: %v", err)
+	}
+	if err := d.Reserve("nope", []string{"x"}, time.Minute); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("Reserve in an unknown room: %v", err)
+	}
+}

@@ -2,6 +2,7 @@ package limits
 
 import (
 	"net/netip"
+	"runtime"
 	"testing"
 	"time"
 )
@@ -174,4 +175,26 @@ func TestGlobalCaps(t *testing.T) {
 	if l.Room(0, 0, now) != "" || l.Room(0, 0, now) != "" || l.Room(0, 0, now) != RoomRate {
 		t.Fatal("room rate")
 	}
+}
+
+// The table's memory per source, for the README's figure.
+func TestMemoryPerSource(t *testing.T) {
+	const n = 16384
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	l := New(Config{Sources: n, SourceConnections: 10, SourceUpgradeRate: 10, SourceUpgradeBurst: 10})
+	now := time.Unix(1000, 0)
+	for i := 0; i < n; i++ {
+		h, _ := l.Upgrade(addr(i), now)
+		h.Release()
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	if tab, _ := l.Len(); tab != n {
+		t.Fatalf("table %d", tab)
+	}
+	t.Logf("%d sources: %.1f MiB, %d bytes each", n, float64(after.HeapAlloc-before.HeapAlloc)/(1<<20),
+		(after.HeapAlloc-before.HeapAlloc)/n)
+	runtime.KeepAlive(l)
 }

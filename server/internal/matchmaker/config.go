@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/tickwire/tickwire/server/internal/auth"
 )
 
 // Room states as reported in RoomInfo.State.
@@ -40,19 +42,33 @@ type Rooms interface {
 
 // Tokens issues join tokens.
 type Tokens interface {
-	// Issue returns a single-use, expiring join token bound to player in room roomID.
-	Issue(roomID, player string) (string, error)
+	// Issue returns a single-use, expiring join token bound to player p (its name, and its identity when verified)
+	// in room roomID.
+	Issue(roomID string, p Player) (string, error)
+}
+
+// SeatReserver is implemented by Rooms whose rooms hold the placed players' seats themselves (the server's directory
+// does): the matchmaker reserves a seat per join token as it places a ticket, and the room gives it only to the join
+// that presents that token, or frees it when ttl has passed. Without it, the seats are held only in the
+// matchmaker's own accounting, which joins that bypass it (quick play) do not see.
+type SeatReserver interface {
+	// Reserve holds one seat per key in room roomID for ttl, all or none. ErrRoomFull (wrapped or not) when the
+	// room lacks the free seats.
+	Reserve(roomID string, keys []string, ttl time.Duration) error
 }
 
 // Errors of the matchmaker (the HTTP layer maps them to status codes).
 var (
 	ErrUnknownMode    = errors.New("matchmaker: unknown mode")
 	ErrRoomNotFound   = errors.New("matchmaker: room not found")
+	ErrRoomFull       = errors.New("matchmaker: room full")
 	ErrBadRequest     = errors.New("matchmaker: bad request")
 	ErrPlayerQueued   = errors.New("matchmaker: player already has a queued ticket")
 	ErrQueueFull      = errors.New("matchmaker: too many queued tickets")
 	ErrTicketNotFound = errors.New("matchmaker: ticket not found")
 	ErrNotQueued      = errors.New("matchmaker: ticket is no longer queued")
+	// ErrUnauthenticated wraps the *auth.Error of a refused player token (HTTP 401).
+	ErrUnauthenticated = errors.New("matchmaker: player token refused")
 	// Refusals of Config.Gate (HTTP 429).
 	ErrTooManyTickets    = errors.New("matchmaker: too many queued tickets from your address")
 	ErrTooManyCodeMisses = errors.New("matchmaker: too many unknown room codes from your address")
@@ -98,6 +114,9 @@ type Config struct {
 	// JoinTTL is how long a placed player's seat stays reserved before it joins; keep it equal to the join token's
 	// lifetime [30s].
 	JoinTTL time.Duration
+	// CodeTTL is how long a private room's code admits newcomers after the room opened; later lookups fail as
+	// expired, which counts against the source's budget of failed lookups like an unknown code [30m].
+	CodeTTL time.Duration
 	// MaxWait caps the long-poll ?wait= of GET /v1/matchmaking/tickets/{id} [30s].
 	MaxWait time.Duration
 	// MaxTickets bounds the number of tickets held (queued and finished) [10000]. Beyond it submissions get 503.
@@ -121,6 +140,9 @@ type Config struct {
 	Now func() time.Time
 	// Logger [slog.Default()].
 	Logger *slog.Logger
+	// Auth decides who a ticket's players are from TicketRequest.PlayerTokens [nil: anonymous players only; tickets
+	// with player tokens are refused]. With Auth.Require, tickets without verified tokens are refused.
+	Auth *auth.Authenticator
 }
 
 func (c *Config) setDefaults() {
@@ -135,6 +157,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.JoinTTL <= 0 {
 		c.JoinTTL = 30 * time.Second
+	}
+	if c.CodeTTL <= 0 {
+		c.CodeTTL = 30 * time.Minute
 	}
 	if c.MaxWait <= 0 {
 		c.MaxWait = 30 * time.Second

@@ -86,11 +86,13 @@ func (f *fakeRooms) count() int {
 type fakeTokens struct {
 	mu     sync.Mutex
 	n      int
-	issued map[string][2]string // token → room, player
+	issued map[string][2]string // token → room, player name
+	users  map[string]Player    // token → the player it was issued for
 	fail   bool
 }
 
-func (f *fakeTokens) Issue(roomID, player string) (string, error) {
+func (f *fakeTokens) Issue(roomID string, p Player) (string, error) {
+	player := p.Name
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.fail {
@@ -102,6 +104,10 @@ func (f *fakeTokens) Issue(roomID, player string) (string, error) {
 	f.n++
 	tok := fmt.Sprintf("tok%d", f.n)
 	f.issued[tok] = [2]string{roomID, player}
+	if f.users == nil {
+		f.users = map[string]Player{}
+	}
+	f.users[tok] = p
 	return tok, nil
 }
 
@@ -168,4 +174,24 @@ func solo(mode, name string) TicketRequest { return TicketRequest{Mode: mode, Pl
 
 func rated(mode, name string, r float64) TicketRequest {
 	return TicketRequest{Mode: mode, Players: []string{name}, Rating: &r}
+}
+
+// reservingRooms is fakeRooms that also holds seats (SeatReserver), and refuses them in the rooms listed in full.
+type reservingRooms struct {
+	*fakeRooms
+	full     map[string]bool
+	reserved map[string][]string // room → keys
+}
+
+func (f *reservingRooms) Reserve(roomID string, keys []string, ttl time.Duration) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.full[roomID] {
+		return ErrRoomFull
+	}
+	if f.reserved == nil {
+		f.reserved = map[string][]string{}
+	}
+	f.reserved[roomID] = append(f.reserved[roomID], keys...)
+	return nil
 }

@@ -16,6 +16,7 @@ func FuzzSubmitTicket(f *testing.F) {
 		`{"mode":"arena","players":["a","b","c"]}`,
 		`{"mode":"arena","create_private":true,"settings":{"score_limit":"5"}}`,
 		`{"mode":"arena","code":"ABCDEF"}`,
+		`{"mode":"arena","players":["a"],"player_tokens":["eyJhbGciOiJIUzI1NiJ9.e30.x"]}`,
 		`{"mode":"chess"}`, `{"mode":"arena","rating":1e400}`, `{}`, `[`, ``,
 	} {
 		f.Add([]byte(s))
@@ -32,7 +33,7 @@ func FuzzSubmitTicket(f *testing.F) {
 				if err := json.Unmarshal(rec.Body.Bytes(), &tk); err != nil || tk.Status != StatusQueued || len(tk.Players) == 0 || len(tk.Players) > 3 {
 					t.Fatalf("201 with %s (%v)", rec.Body, err)
 				}
-			case 400, 409, 503:
+			case 400, 401, 409, 503:
 				var e ErrorBody
 				if err := json.Unmarshal(rec.Body.Bytes(), &e); err != nil || e.Error == "" {
 					t.Fatalf("%d with %s (%v)", rec.Code, rec.Body, err)

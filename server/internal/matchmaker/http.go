@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"sort"
 	"time"
+
+	"github.com/tickwire/tickwire/server/internal/auth"
 )
 
 // maxBody bounds request bodies.
@@ -105,7 +107,7 @@ func (m *Matchmaker) handleSubmit(w http.ResponseWriter, r *http.Request) {
 		}
 		hold = h
 	}
-	t, err := m.submit(req, hold)
+	t, err := m.submit(r.Context(), req, hold)
 	if err != nil {
 		writeMatchError(w, err)
 		return
@@ -192,6 +194,12 @@ func writeMatchError(w http.ResponseWriter, err error) {
 		WriteError(w, http.StatusBadRequest, "unknown_mode", err.Error())
 	case errors.Is(err, ErrBadRequest):
 		WriteError(w, http.StatusBadRequest, "bad_request", err.Error())
+	case errors.Is(err, ErrUnauthenticated):
+		code := "unauthenticated"
+		if auth.Expired(err) {
+			code = "player_token_expired"
+		}
+		WriteError(w, http.StatusUnauthorized, code, err.Error())
 	case errors.Is(err, ErrPlayerQueued):
 		WriteError(w, http.StatusConflict, "player_queued", err.Error())
 	case errors.Is(err, ErrQueueFull):

@@ -38,8 +38,8 @@ func TestHTTPTickets(t *testing.T) {
 	if got := do(t, srv, "POST", "/v1/matchmaking/tickets", `{"mode":"arena","players":["alice"],"rating":1500,"properties":{"region":"eu"}}`, &a); got != 201 || a.Status != StatusQueued || a.ID == "" {
 		t.Fatalf("submit: %d %+v", got, a)
 	}
-	if got := do(t, srv, "POST", "/v1/matchmaking/tickets", `{"mode":"arena","players":["alice"]}`, &e); got != 409 || e.Error != "player_queued" {
-		t.Fatalf("alice again: %d %+v, want 409 player_queued", got, e)
+	if got := do(t, srv, "POST", "/v1/matchmaking/tickets", `{"mode":"arena","players":["alice"],"player_tokens":["x"]}`, &e); got != 401 || e.Error != "unauthenticated" {
+		t.Fatalf("a player token without keys: %d %+v, want 401 unauthenticated", got, e)
 	}
 	if got := do(t, srv, "GET", "/v1/matchmaking/tickets/"+a.ID+"?wait=bogus", "", &e); got != 400 {
 		t.Fatalf("bad wait: %d", got)

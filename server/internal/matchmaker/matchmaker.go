@@ -47,6 +47,16 @@ type Stats struct {
 	TimedOut    uint64
 	Failed      uint64
 	RoomsOpened uint64 // rooms the matchmaker created (public and private)
+	// CodeMisses counts the private-code tickets that failed, by reason.
+	CodeMisses CodeMisses
+}
+
+// CodeMisses counts failed private-code lookups by reason (the ticket's Error in brackets). Each one also counts
+// against its source's budget of failed lookups (Config.Gate).
+type CodeMisses struct {
+	Unknown uint64 // no such code, or its room is gone or of another mode ["unknown room code"]
+	Expired uint64 // the code is older than Config.CodeTTL ["room code expired"]
+	Full    uint64 // the private room has no free seat for the party ["the private room is full"]
 }
 
 // Stats returns the current counters.
@@ -71,6 +81,7 @@ type roomTrack struct {
 	seq     uint64 // creation order among tracked rooms: older rooms are filled first
 	private bool
 	code    string
+	codeTTL time.Time // when code stops admitting newcomers (Config.CodeTTL after the room opened)
 	// Ratings of the rated players placed here (their span must fit a newcomer's window).
 	rated      int
 	rmin, rmax float64
@@ -156,12 +167,19 @@ func (m *Matchmaker) takeDeltas() map[string]presence {
 	return d
 }
 
-// Submit queues a ticket. Errors: ErrUnknownMode, ErrBadRequest (wrapped with the reason), ErrPlayerQueued,
-// ErrQueueFull.
-func (m *Matchmaker) Submit(req TicketRequest) (Ticket, error) { return m.submit(req, nil) }
+// Submit queues a ticket. Errors: ErrUnknownMode, ErrBadRequest (wrapped with the reason), ErrUnauthenticated
+// (wrapping the *auth.Error), ErrPlayerQueued (a verified user already queued), ErrQueueFull.
+func (m *Matchmaker) Submit(req TicketRequest) (Ticket, error) {
+	return m.submit(context.Background(), req, nil)
+}
+
+// SubmitContext is Submit with a context for the identity check (Config.Auth's hook).
+func (m *Matchmaker) SubmitContext(ctx context.Context, req TicketRequest) (Ticket, error) {
+	return m.submit(ctx, req, nil)
+}
 
 // submit queues a ticket that holds hold (nil: none) until it leaves the queue; refused, it releases hold.
-func (m *Matchmaker) submit(req TicketRequest, hold TicketHold) (_ Ticket, err error) {
+func (m *Matchmaker) submit(ctx context.Context, req TicketRequest, hold TicketHold) (_ Ticket, err error) {
 	if hold != nil {
 		defer func() {
 			if err != nil {
@@ -179,6 +197,14 @@ func (m *Matchmaker) submit(req TicketRequest, hold TicketHold) (_ Ticket, err e
 		return Ticket{}, err
 	}
 	req.Code = strings.ToUpper(req.Code)
+	players, err := m.identify(ctx, &req)
+	if err != nil {
+		return Ticket{}, err
+	}
+	keys := make([]string, len(players))
+	for i, p := range players {
+		keys[i] = queueKey(p)
+	}
 	now := m.cfg.Now()
 
 	m.mu.Lock()
@@ -186,18 +212,20 @@ func (m *Matchmaker) submit(req TicketRequest, hold TicketHold) (_ Ticket, err e
 	if len(m.tickets) >= m.cfg.MaxTickets {
 		return Ticket{}, ErrQueueFull
 	}
-	for _, p := range req.Players {
-		if _, dup := m.queued[p]; dup {
-			return Ticket{}, fmt.Errorf("%w: %q", ErrPlayerQueued, p)
+	for i, k := range keys {
+		if _, dup := m.queued[k]; dup && k != "" {
+			return Ticket{}, fmt.Errorf("%w: %q", ErrPlayerQueued, req.Players[i])
 		}
 	}
 	m.seq++
 	t := &ticket{seq: m.seq, req: req, sig: propSignature(req.Properties), created: now, done: make(chan struct{}),
-		hold: hold}
+		hold: hold, players: players, keys: keys}
 	seats := make([]Seat, len(req.Players))
 	for i, p := range req.Players {
 		seats[i] = Seat{Player: p}
-		m.queued[p] = t
+		if keys[i] != "" {
+			m.queued[keys[i]] = t
+		}
 	}
 	t.view = Ticket{ID: randomHex(16), Status: StatusQueued, Mode: req.Mode, Players: seats, CreatedAt: now}
 	m.tickets[t.view.ID] = t
@@ -303,9 +331,9 @@ func (m *Matchmaker) finishLocked(t *ticket, status, errText string, now time.Ti
 		m.index[t.req.Mode].remove(t)
 	}
 	m.ended = append(m.ended, t)
-	for _, p := range t.req.Players {
-		if m.queued[p] == t {
-			delete(m.queued, p)
+	for _, k := range t.keys {
+		if k != "" && m.queued[k] == t {
+			delete(m.queued, k)
 		}
 	}
 	close(t.done)
@@ -314,13 +342,18 @@ func (m *Matchmaker) finishLocked(t *ticket, status, errText string, now time.Ti
 	}
 }
 
-// codeAlphabet leaves out look-alikes (I, O, 0, 1).
+// codeAlphabet leaves out look-alikes (I, O, 0, 1). Its 32 letters make each character 5 bits, and a random byte
+// modulo 32 is uniform.
 const codeAlphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
-// newCodeLocked returns an unused private room code (6 characters, 30 bits).
+// CodeLength is the length of a private room code: 10 characters of 5 bits, 50 bits of entropy. With a few hundred
+// live codes and failed lookups limited per source, guessing one takes on the order of 10^12 lookups.
+const CodeLength = 10
+
+// newCodeLocked returns an unused private room code.
 func (m *Matchmaker) newCodeLocked() string {
 	for {
-		var b [6]byte
+		var b [CodeLength]byte
 		_, _ = rand.Read(b[:])
 		for i := range b {
 			b[i] = codeAlphabet[int(b[i])%len(codeAlphabet)]

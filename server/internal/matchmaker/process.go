@@ -172,9 +172,16 @@ func (m *Matchmaker) Process(now time.Time) {
 		case t.req.Code != "":
 			m.joinPrivateLocked(t, now)
 		default:
-			if r := m.bestRoom(open[t.req.Mode], t, now); r != nil {
-				m.placeLocked(t, r.info, r.track, now)
-				r.occupied += t.size()
+			placed := false
+			for r := m.bestRoom(open[t.req.Mode], t, now); r != nil && !placed; r = m.bestRoom(open[t.req.Mode], t, now) {
+				if placed = m.placeLocked(t, r.info, r.track, now); placed {
+					r.occupied += t.size()
+					r.track = m.tracks[r.info.ID] // placeLocked tracks a room it had not placed into before
+				} else {
+					r.occupied = r.info.Capacity // the room refused the seats: closed for this batch
+				}
+			}
+			if placed || !t.queued() {
 				continue
 			}
 			if _, seen := leftovers[t.req.Mode]; !seen {
@@ -255,6 +262,10 @@ func (m *Matchmaker) openRoomsLocked(mode string, tickets []*ticket, now time.Ti
 			w = anchor.window(&m.cfg, now)
 		}
 		cand = ix.candidates(anchor, w, cand[:0])
+		if len(cand) == 0 && anchor.size() < minPlayers {
+			failedBefore++ // alone, and too few: the common case of a flood of incompatible tickets
+			continue
+		}
 		g := group{window: math.Inf(1)}
 		g.add(anchor, &m.cfg, now)
 		members, count = append(members[:0], i), anchor.size()
@@ -315,9 +326,11 @@ func (m *Matchmaker) createPrivateLocked(t *ticket, now time.Time) {
 	}
 	m.stats.RoomsOpened++
 	tr := m.trackLocked(info, true)
-	tr.code = m.newCodeLocked()
+	tr.code, tr.codeTTL = m.newCodeLocked(), now.Add(m.cfg.CodeTTL)
 	m.codes[tr.code] = info.ID
-	m.placeLocked(t, info, tr, now)
+	if !m.placeLocked(t, info, tr, now) && t.queued() {
+		m.finishLocked(t, StatusFailed, "cannot reserve the seats of the new room", now)
+	}
 }
 
 func (m *Matchmaker) joinPrivateLocked(t *ticket, now time.Time) {
@@ -328,31 +341,56 @@ func (m *Matchmaker) joinPrivateLocked(t *ticket, now time.Time) {
 		info, ok = m.rooms.Get(id)
 	}
 	if !ok || tr == nil || info.State == StateEnded || info.Mode != t.req.Mode {
-		if t.hold != nil {
-			t.hold.CodeMissed()
-		}
+		m.stats.CodeMisses.Unknown++
+		m.codeMissedLocked(t)
 		m.finishLocked(t, StatusFailed, "unknown room code", now)
 		return
 	}
-	if info.Capacity-max(info.Players, tr.present)-len(tr.reserved) < t.size() {
-		m.finishLocked(t, StatusFailed, "the private room is full", now)
+	if !now.Before(tr.codeTTL) {
+		m.stats.CodeMisses.Expired++
+		m.codeMissedLocked(t)
+		m.finishLocked(t, StatusFailed, "room code expired", now)
 		return
 	}
-	m.placeLocked(t, info, tr, now)
+	if info.Capacity-max(info.Players, tr.present)-len(tr.reserved) >= t.size() && m.placeLocked(t, info, tr, now) {
+		return
+	}
+	if t.queued() { // not failed already for want of a join token
+		m.stats.CodeMisses.Full++
+		m.finishLocked(t, StatusFailed, "the private room is full", now)
+	}
 }
 
-// placeLocked issues the ticket's join tokens for room info, reserves their seats and finishes the ticket as placed
-// (or as failed when a token cannot be issued).
-func (m *Matchmaker) placeLocked(t *ticket, info RoomInfo, tr *roomTrack, now time.Time) {
+// codeMissedLocked counts a failed lookup against the ticket's source (Config.Gate): past its budget, the source's
+// next code tickets are refused with 429.
+func (m *Matchmaker) codeMissedLocked(t *ticket) {
+	if t.hold != nil {
+		t.hold.CodeMissed()
+	}
+}
+
+// placeLocked issues the ticket's join tokens for room info, reserves their seats (in the matchmaker's accounting
+// and, with a SeatReserver, in the room itself) and finishes the ticket as placed. When a token cannot be issued the
+// ticket fails; when the room refuses the seats, placeLocked returns false and the ticket stays queued.
+func (m *Matchmaker) placeLocked(t *ticket, info RoomInfo, tr *roomTrack, now time.Time) bool {
 	seats := make([]Seat, len(t.req.Players))
+	keys := make([]string, len(t.req.Players))
 	for i, p := range t.req.Players {
-		tok, err := m.tokens.Issue(info.ID, p)
+		tok, err := m.tokens.Issue(info.ID, t.players[i])
 		if err != nil {
 			m.log.Warn("matchmaker: cannot issue a join token", "room", info.ID, "err", err)
 			m.finishLocked(t, StatusFailed, "cannot issue a join token", now)
-			return
+			return false
 		}
 		seats[i] = Seat{Player: p, JoinToken: tok}
+		keys[i] = tok
+	}
+	if sr, ok := m.rooms.(SeatReserver); ok {
+		// The unused tokens of a refusal are never handed out; they expire.
+		if err := sr.Reserve(info.ID, keys, m.cfg.JoinTTL); err != nil {
+			m.log.Debug("matchmaker: the room refused the seats", "room", info.ID, "err", err)
+			return false
+		}
 	}
 	if tr == nil {
 		tr = m.trackLocked(info, false)
@@ -369,4 +407,5 @@ func (m *Matchmaker) placeLocked(t *ticket, info RoomInfo, tr *roomTrack, now ti
 	t.view.Address = m.cfg.PublicURL
 	t.view.Code = tr.code
 	m.finishLocked(t, StatusPlaced, "", now)
+	return true
 }

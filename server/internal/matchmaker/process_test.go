@@ -190,8 +190,8 @@ func TestPrivateRoomsByCode(t *testing.T) {
 		Settings: map[string]string{"score_limit": "5"}})
 	h.process()
 	ht := h.get(host.ID)
-	if ht.Status != StatusPlaced || len(ht.Code) != 6 {
-		t.Fatalf("private host ticket %+v, want placed with a 6-letter code", ht)
+	if ht.Status != StatusPlaced || len(ht.Code) != CodeLength {
+		t.Fatalf("private host ticket %+v, want placed with a code", ht)
 	}
 	if got := h.rooms.settings[ht.RoomID]["score_limit"]; got != "5" {
 		t.Fatalf("private room settings %v", h.rooms.settings[ht.RoomID])
@@ -356,13 +356,14 @@ func TestWaitWakesOnPlacement(t *testing.T) {
 }
 
 func TestSubmitRejects(t *testing.T) {
-	h := newHarness(t, Config{MaxTickets: 3}, map[string]int{"arena": 4})
+	h := newHarness(t, Config{MaxTickets: 4}, map[string]int{"arena": 4})
 	if _, err := h.mm.Submit(solo("nope", "a")); !errors.Is(err, ErrUnknownMode) {
 		t.Fatalf("unknown mode: %v", err)
 	}
 	h.submit(TicketRequest{Mode: "arena", Players: []string{"a", "b"}})
-	if _, err := h.mm.Submit(solo("arena", "b")); !errors.Is(err, ErrPlayerQueued) {
-		t.Fatalf("player in two queued tickets: %v, want ErrPlayerQueued", err)
+	// Names are free-form: an anonymous name is never de-duplicated (TestQueueDedupeByVerifiedUser).
+	if _, err := h.mm.Submit(solo("arena", "b")); err != nil {
+		t.Fatalf("an anonymous player named like a queued one: %v", err)
 	}
 	for _, req := range []TicketRequest{
 		{Mode: "arena", Players: []string{"x", "x"}},
@@ -579,5 +580,92 @@ func TestQueuedByModeAndPlacementWait(t *testing.T) {
 	}
 	if st := h.mm.Stats(); st != (Stats{Placed: 2, TimedOut: 1, RoomsOpened: 1}) {
 		t.Fatalf("stats %+v", st)
+	}
+}
+
+// TestPrivateCodesExpire: a code admits newcomers for Config.CodeTTL, then fails as expired; misses are counted by
+// reason; codes carry at least 40 bits.
+func TestPrivateCodesExpire(t *testing.T) {
+	h := newHarness(t, Config{MinPlayers: 2, CodeTTL: time.Minute}, map[string]int{"arena": 4})
+	host := h.submit(TicketRequest{Mode: "arena", Players: []string{"host"}, CreatePrivate: true})
+	h.process()
+	code := h.get(host.ID).Code
+	if len(code) != CodeLength || CodeLength*5 < 40 {
+		t.Fatalf("code %q: want %d characters of 5 bits", code, CodeLength)
+	}
+	early := h.submit(TicketRequest{Mode: "arena", Players: []string{"early"}, Code: code})
+	wrong := h.submit(TicketRequest{Mode: "arena", Players: []string{"wrong"}, Code: "ZZZZZZZZZZ"})
+	h.advance(59 * time.Second)
+	h.process()
+	if got := h.get(early.ID); got.Status != StatusPlaced {
+		t.Fatalf("join within the code's lifetime: %+v", got)
+	}
+	h.advance(time.Second)
+	late := h.submit(TicketRequest{Mode: "arena", Players: []string{"late"}, Code: code})
+	h.process()
+	if got := h.get(late.ID); got.Status != StatusFailed || got.Error != "room code expired" {
+		t.Fatalf("join after the code expired: %+v", got)
+	}
+	if got := h.get(wrong.ID); got.Status != StatusFailed || got.Error != "unknown room code" {
+		t.Fatalf("unknown code: %+v", got)
+	}
+	if st := h.mm.Stats(); st.CodeMisses != (CodeMisses{Unknown: 1, Expired: 1}) {
+		t.Fatalf("code misses %+v", st.CodeMisses)
+	}
+}
+
+// TestUntrackedRoomTakesOnItsFirstPlayersProperties: a room the matchmaker never placed into (opened by quick play)
+// suits any ticket, but once one is placed there, the room has that ticket's properties, within the same batch too.
+func TestUntrackedRoomTakesOnItsFirstPlayersProperties(t *testing.T) {
+	h := newHarness(t, Config{MinPlayers: 3}, map[string]int{"arena": 8})
+	info, _ := h.rooms.Create("arena", nil, false)
+	h.rooms.set(info.ID, func(r *RoomInfo) { r.Players, r.State = 2, StateRunning })
+	eu := h.submit(TicketRequest{Mode: "arena", Players: []string{"eu"}, Properties: map[string]string{"region": "eu"}})
+	us := h.submit(TicketRequest{Mode: "arena", Players: []string{"us"}, Properties: map[string]string{"region": "us"}})
+	eu2 := h.submit(TicketRequest{Mode: "arena", Players: []string{"eu2"}, Properties: map[string]string{"region": "eu"}})
+	h.process()
+	if got := h.get(eu.ID); got.RoomID != info.ID {
+		t.Fatalf("first ticket %+v, want placed in the open room", got)
+	}
+	if got := h.get(eu2.ID); got.RoomID != info.ID {
+		t.Fatalf("same region %+v, want placed in the open room", got)
+	}
+	if got := h.get(us.ID); got.Status != StatusQueued {
+		t.Fatalf("other region %+v, want queued", got)
+	}
+}
+
+// TestRoomRefusesSeats: with a SeatReserver, each placed player's seat is reserved in the room under its join token;
+// a room that refuses (its seats went to quick play meanwhile) is skipped and the ticket goes elsewhere or stays
+// queued, never placed without a seat.
+func TestRoomRefusesSeats(t *testing.T) {
+	h := newHarness(t, Config{MinPlayers: 2}, map[string]int{"arena": 4})
+	rr := &reservingRooms{fakeRooms: h.rooms, full: map[string]bool{}}
+	mm, err := New(h.mm.cfg, rr, h.tokens)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.mm = mm
+	a, b := h.submit(solo("arena", "a")), h.submit(solo("arena", "b"))
+	h.process()
+	room := h.get(a.ID).RoomID
+	if h.get(b.ID).RoomID != room || len(rr.reserved[room]) != 2 {
+		t.Fatalf("a and b in %q/%q, reserved %v", room, h.get(b.ID).RoomID, rr.reserved)
+	}
+	for i, key := range rr.reserved[room] {
+		if key != h.get([]string{a.ID, b.ID}[i]).Players[0].JoinToken {
+			t.Fatalf("reservation %d is %q, want the player's join token", i, key)
+		}
+	}
+	rr.full[room] = true // quick play filled it
+	c := h.submit(solo("arena", "c"))
+	h.process()
+	if got := h.get(c.ID); got.Status != StatusQueued {
+		t.Fatalf("c %+v: the only open room refused the seat, want queued", got)
+	}
+	d := h.submit(solo("arena", "d"))
+	h.process()
+	if gc, gd := h.get(c.ID), h.get(d.ID); gc.Status != StatusPlaced || gc.RoomID == room || gd.RoomID != gc.RoomID {
+		t.Fatalf("c %+v d %+v: want both placed in a new room", gc, gd)
 	}
 }

@@ -1,12 +1,15 @@
 package matchmaker
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
 	"math"
 	"time"
 	"unicode/utf8"
+
+	"github.com/tickwire/tickwire/server/internal/auth"
 )
 
 // Ticket statuses.
@@ -45,6 +48,20 @@ type TicketRequest struct {
 	Settings map[string]string `json:"settings,omitempty"`
 	// Code joins the private room with this code (from a CreatePrivate ticket).
 	Code string `json:"code,omitempty"`
+	// PlayerTokens are the players' signed player tokens (from the game's backend), one per entry of Players in the
+	// same order (or one with Players empty). Each is verified at submission; a verified player is seated under the
+	// token's "name" claim (else its entry of Players) and joins the room as that user. Absent: anonymous players,
+	// refused when the server requires identity.
+	PlayerTokens []string `json:"player_tokens,omitempty"`
+}
+
+// Player is one seat's player as the matchmaker hands it to Tokens.Issue: its display name and, when verified, who
+// it is.
+type Player struct {
+	Name     string
+	UserID   string
+	Claims   map[string]string
+	Verified bool
 }
 
 // Seat is one player of a ticket and, once placed, its join token.
@@ -85,6 +102,53 @@ type ticket struct {
 	ended   time.Time     // when it left the queue
 	done    chan struct{} // closed when it leaves the queue
 	hold    TicketHold    // its submitter's place under Config.Gate's limits (nil: none)
+	// players are the seats' identities, in the order of req.Players; keys their queue keys (queueKey), "" for
+	// anonymous players, who are never de-duplicated.
+	players []Player
+	keys    []string
+}
+
+// queueKey is what de-duplicates queued players: the verified user id, never a name (anyone can type any name, and
+// would otherwise block another player's tickets). Anonymous players have none.
+func queueKey(p Player) string {
+	if !p.Verified {
+		return ""
+	}
+	return "user:" + p.UserID
+}
+
+// identify decides who the players of a normalized request are, from its player tokens, and seats verified players
+// under their verified names.
+func (m *Matchmaker) identify(ctx context.Context, req *TicketRequest) ([]Player, error) {
+	a := m.cfg.Auth
+	if a == nil {
+		a = &auth.Authenticator{}
+	}
+	if n := len(req.PlayerTokens); n != 0 && n != len(req.Players) {
+		return nil, fmt.Errorf("%w: %d player tokens for %d players", ErrBadRequest, n, len(req.Players))
+	}
+	out := make([]Player, len(req.Players))
+	users := make(map[string]bool, len(req.Players))
+	for i, name := range req.Players {
+		tok := ""
+		if len(req.PlayerTokens) > 0 {
+			tok = req.PlayerTokens[i]
+		}
+		id, err := a.Authenticate(ctx, auth.AtTicket, tok, name, a.Require)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrUnauthenticated, err)
+		}
+		if id.Verified {
+			if users[id.UserID] {
+				return nil, fmt.Errorf("%w: user %q appears twice", ErrBadRequest, id.UserID)
+			}
+			users[id.UserID] = true
+			req.Players[i] = id.Name
+		}
+		out[i] = Player{Name: id.Name, UserID: id.UserID, Claims: id.Claims, Verified: id.Verified}
+	}
+	req.PlayerTokens = nil // verified: never kept, never shown
+	return out, nil
 }
 
 func (t *ticket) queued() bool { return t.view.Status == StatusQueued }

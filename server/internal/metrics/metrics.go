@@ -155,6 +155,8 @@ type MatchmakerStats struct {
 	QueuedByMode                       map[string]int // tickets waiting now, by mode
 	Placed, Canceled, TimedOut, Failed uint64         // tickets that left the queue, since start
 	RoomsCreated                       uint64         // rooms the matchmaker created, public and private
+	// CodeMisses are the private-code tickets that failed, by reason (unknown, expired, full), since start.
+	CodeMisses map[string]uint64
 }
 
 // RegisterMatchmaker adds the matchmaker's metrics: the counts are read by calling stats at each scrape (so the
@@ -165,8 +167,10 @@ func (m *Metrics) RegisterMatchmaker(stats func() MatchmakerStats) {
 		return prometheus.NewDesc(name, help, labels, nil)
 	}
 	m.reg.MustRegister(m.placementWait, &matchmakerCollector{stats: stats,
-		queued:   desc("tickwire_matchmaker_tickets_queued", "Matchmaking tickets waiting for a room, by mode.", "mode"),
-		placed:   desc("tickwire_matchmaker_tickets_placed_total", "Matchmaking tickets placed into a room."),
+		queued: desc("tickwire_matchmaker_tickets_queued", "Matchmaking tickets waiting for a room, by mode.", "mode"),
+		placed: desc("tickwire_matchmaker_tickets_placed_total", "Matchmaking tickets placed into a room."),
+		codeMisses: desc("tickwire_matchmaker_code_misses_total",
+			"Private-code tickets that failed, by reason: unknown (no such live code), expired, full.", "reason"),
 		canceled: desc("tickwire_matchmaker_tickets_canceled_total", "Matchmaking tickets canceled while queued."),
 		timedOut: desc("tickwire_matchmaker_tickets_timed_out_total", "Matchmaking tickets that waited past the ticket timeout."),
 		failed: desc("tickwire_matchmaker_tickets_failed_total",
@@ -304,10 +308,11 @@ func (d *dropCollector) Collect(ch chan<- prometheus.Metric) {
 type matchmakerCollector struct {
 	stats                                             func() MatchmakerStats
 	queued, placed, canceled, timedOut, failed, rooms *prometheus.Desc
+	codeMisses                                        *prometheus.Desc
 }
 
 func (c *matchmakerCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.queued, c.placed, c.canceled, c.timedOut, c.failed, c.rooms} {
+	for _, d := range []*prometheus.Desc{c.queued, c.placed, c.canceled, c.timedOut, c.failed, c.rooms, c.codeMisses} {
 		ch <- d
 	}
 }
@@ -323,6 +328,9 @@ func (c *matchmakerCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(c.timedOut, prometheus.CounterValue, float64(st.TimedOut))
 	ch <- prometheus.MustNewConstMetric(c.failed, prometheus.CounterValue, float64(st.Failed))
 	ch <- prometheus.MustNewConstMetric(c.rooms, prometheus.CounterValue, float64(st.RoomsCreated))
+	for reason, n := range st.CodeMisses {
+		ch <- prometheus.MustNewConstMetric(c.codeMisses, prometheus.CounterValue, float64(n), reason)
+	}
 }
 
 // RoomObserver adapts the metrics to room.Observer.
@@ -373,3 +381,44 @@ func (o RoomObserver) FrameOffered(bool, int) {}
 
 // ReliableSent is not recorded: frames written are (Wrote).
 func (o RoomObserver) ReliableSent(int) {}
+
+// AuthCounters counts the server's identity decisions (player tokens at Join and at ticket submission).
+type AuthCounters struct {
+	accepted *prometheus.CounterVec // where, result: verified or anonymous
+	refused  *prometheus.CounterVec // where, reason
+}
+
+// RegisterAuth registers tickwire_player_auth_total{where,result} and tickwire_player_auth_refused_total{where,reason},
+// with a zero series for each where and reason given, so that dashboards see the refusals before the first one.
+func (m *Metrics) RegisterAuth(wheres, reasons []string) *AuthCounters {
+	a := &AuthCounters{
+		accepted: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tickwire_player_auth_total",
+			Help: "Players let in, by where they were checked (join, matchmaker) and result (verified, anonymous)."},
+			[]string{"where", "result"}),
+		refused: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tickwire_player_auth_refused_total",
+			Help: "Players refused by the identity check, by where (join, matchmaker) and reason (missing, malformed, " +
+				"bad_signature, wrong_key, unknown_kid, expired, not_yet_valid, bad_claims, refused, disabled)."},
+			[]string{"where", "reason"}),
+	}
+	for _, w := range wheres {
+		a.accepted.WithLabelValues(w, "verified")
+		a.accepted.WithLabelValues(w, "anonymous")
+		for _, r := range reasons {
+			a.refused.WithLabelValues(w, r)
+		}
+	}
+	m.reg.MustRegister(a.accepted, a.refused)
+	return a
+}
+
+// Result counts one decision: refused is "" for a player let in.
+func (a *AuthCounters) Result(where string, verified bool, refused string) {
+	switch {
+	case refused != "":
+		a.refused.WithLabelValues(where, refused).Inc()
+	case verified:
+		a.accepted.WithLabelValues(where, "verified").Inc()
+	default:
+		a.accepted.WithLabelValues(where, "anonymous").Inc()
+	}
+}

@@ -21,15 +21,21 @@ type Event struct {
 	Tick   uint32
 	Player game.PlayerID // 0: none
 	Name   string        // the player's name
-	Reason string        // why a player left ("left", "grace_expired", "ended") or the match ended; error text
+	// UserID is the player's verified user id; Verified says it came from a verified player token (or the server's
+	// Authenticate hook). Empty and false for an anonymous player.
+	UserID   string
+	Verified bool
+	Reason   string // why a player left ("left", "grace_expired", "ended") or the match ended; error text
 	// Results is set for match_ended: every player with a slot at the end, best first.
 	Results []PlayerResult
 }
 
 // PlayerResult is one player's standing at the end.
 type PlayerResult struct {
-	Player game.PlayerID
-	Name   string
-	Score  int32
-	Rank   int
+	Player   game.PlayerID
+	Name     string
+	UserID   string // verified user id; "" when anonymous
+	Verified bool
+	Score    int32
+	Rank     int
 }

@@ -124,6 +124,7 @@ func (r *Room) matchResultFrame(reason string, results []PlayerResult) []byte {
 	for _, pr := range results {
 		mr.Players = append(mr.Players, &proto.PlayerResult{
 			PlayerId: uint32(pr.Player), Name: pr.Name, Score: pr.Score, Rank: uint32(max(pr.Rank, 0)),
+			UserId: pr.UserID, Verified: pr.Verified,
 		})
 	}
 	return marshal(&proto.ServerFrame{Msg: &proto.ServerFrame_MatchResult{MatchResult: mr}})

@@ -316,6 +316,7 @@ func (s *fakeSink) clientWorld() snapcodec.World {
 // lineSim is a small deterministic game for engine tests: each player is an entity [x, vx] moving along a line; an
 // input [dx] sets vx. It records the inputs it was given and can panic or end on demand.
 type lineSim struct {
+	joined   []game.Player // every identity Join was given
 	players  []game.PlayerID
 	x, vx    map[game.PlayerID]int32
 	applied  []appliedInput
@@ -353,10 +354,12 @@ func (s *lineSim) Schema() *game.Schema {
 	}
 }
 
-func (s *lineSim) Join(p game.PlayerID) error {
+func (s *lineSim) Join(who game.Player) error {
+	p := who.ID
 	if s.maxSlots > 0 && len(s.players) >= s.maxSlots {
 		return game.ErrFull
 	}
+	s.joined = append(s.joined, who)
 	s.players = append(s.players, p)
 	s.x[p] = int32(p) * 100
 	return nil
@@ -561,7 +564,7 @@ func (o *countObserver) drops(r DropReason) int {
 // directJoin joins through the loop's handler on the caller's goroutine: for rooms driven without Run.
 func directJoin(t testing.TB, r *Room, s Sink, name string) game.PlayerID {
 	t.Helper()
-	c := ctlCmd{kind: ctlJoin, sink: s, name: name, reply: make(chan joinReply, 1)}
+	c := ctlCmd{kind: ctlJoin, sink: s, who: game.Player{Name: name}, reply: make(chan joinReply, 1)}
 	r.handleControl(&c)
 	rep := <-c.reply
 	if rep.err != nil {

@@ -14,6 +14,8 @@ import (
 type player struct {
 	id         game.PlayerID
 	name       string
+	userID     string // verified user id ("" when anonymous)
+	verified   bool
 	sink       Sink // nil while disconnected
 	connected  bool
 	graceUntil uint32 // while disconnected: the tick the slot expires at
@@ -78,15 +80,26 @@ func (r *Room) join(c *ctlCmd) (JoinResult, error) {
 	if len(r.players) >= r.cfg.MaxPlayers {
 		return JoinResult{}, ErrFull
 	}
+	until := r.reservationExpiry(c.reservation)
+	reserved, ok := r.takeSeat(c.reservation)
+	if !ok {
+		return JoinResult{}, ErrFull // the free seats are reserved for players on their way
+	}
 	r.nextID++ // ids are never reused, even when the game refuses one
 	id := r.nextID
-	if err := r.sim.Join(id); err != nil {
+	who := c.who
+	who.ID, who.Name = id, strings.ToValidUTF8(who.Name, "\uFFFD")
+	if !who.Verified {
+		who.UserID, who.Claims = "", nil
+	}
+	if err := r.sim.Join(who); err != nil {
+		r.giveSeat(c.reservation, reserved, until)
 		if errors.Is(err, game.ErrFull) {
 			return JoinResult{}, fmt.Errorf("%w: %w", ErrFull, err)
 		}
 		return JoinResult{}, fmt.Errorf("%w: %w", ErrRejected, err)
 	}
-	p := &player{id: id, name: strings.ToValidUTF8(c.name, "\uFFFD"), sink: c.sink, connected: true, sendFull: true,
+	p := &player{id: id, name: who.Name, userID: who.UserID, verified: who.Verified, sink: c.sink, connected: true, sendFull: true,
 		in: newInputBuf(r.cfg.InputWindow, &r.neutral)}
 	r.players = append(r.players, p) // ids grow: the slice stays sorted
 	r.byID[id] = p
@@ -98,7 +111,7 @@ func (r *Room) join(c *ctlCmd) (JoinResult, error) {
 		return res, nil // the slot lives on in its grace period; the client may resume
 	}
 	r.sendAll(r.eventFrame(r.tick, EventPlayerJoined, uint32(id), nil, p.name))
-	r.emit(Event{Type: EventPlayerJoined, Player: id, Name: p.name})
+	r.emit(Event{Type: EventPlayerJoined, Player: id, Name: p.name, UserID: p.userID, Verified: p.verified})
 	return res, nil
 }
 
@@ -129,7 +142,7 @@ func (r *Room) resume(c *ctlCmd) (JoinResult, error) {
 		return res, nil
 	}
 	r.sendAll(r.eventFrame(r.tick, EventPlayerResumed, uint32(p.id), nil, p.name))
-	r.emit(Event{Type: EventPlayerResumed, Player: p.id, Name: p.name})
+	r.emit(Event{Type: EventPlayerResumed, Player: p.id, Name: p.name, UserID: p.userID, Verified: p.verified})
 	return res, nil
 }
 
@@ -142,7 +155,7 @@ func (r *Room) disconnect(p *player, reason string) {
 	r.publish()
 	r.sim.Disconnected(p.id)
 	r.sendAll(r.eventFrame(r.tick, EventPlayerDisconnected, uint32(p.id), nil, p.name))
-	r.emit(Event{Type: EventPlayerDisconnected, Player: p.id, Name: p.name, Reason: reason})
+	r.emit(Event{Type: EventPlayerDisconnected, Player: p.id, Name: p.name, UserID: p.userID, Verified: p.verified, Reason: reason})
 }
 
 // remove frees p's slot for good.
@@ -151,13 +164,14 @@ func (r *Room) remove(p *player, reason string) {
 		r.nDisc--
 	}
 	r.sim.Leave(p.id)
+	r.leaveSeat()
 	delete(r.byID, p.id)
 	if i := slices.Index(r.players, p); i >= 0 {
 		r.players = slices.Delete(r.players, i, i+1)
 	}
 	r.publish()
 	r.sendAll(r.eventFrame(r.tick, EventPlayerLeft, uint32(p.id), nil, reason))
-	r.emit(Event{Type: EventPlayerLeft, Player: p.id, Name: p.name, Reason: reason})
+	r.emit(Event{Type: EventPlayerLeft, Player: p.id, Name: p.name, UserID: p.userID, Verified: p.verified, Reason: reason})
 }
 
 // expireGrace removes players whose grace period is over.
@@ -215,7 +229,7 @@ func (r *Room) end(reason string, res *game.Result) {
 	for i, s := range standings {
 		results[i] = PlayerResult{Player: s.Player, Score: s.Score, Rank: s.Rank}
 		if p := r.byID[s.Player]; p != nil {
-			results[i].Name = p.name
+			results[i].Name, results[i].UserID, results[i].Verified = p.name, p.userID, p.verified
 		}
 	}
 	frame := r.matchResultFrame(reason, results)

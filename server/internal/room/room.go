@@ -45,6 +45,7 @@ type Info struct {
 	Players   int // slots taken, counting players in their grace period
 	Connected int
 	Capacity  int
+	Reserved  int // seats reserved for players on their way (Reserve), not yet joined nor expired
 	State     State
 	Tick      uint32
 	Overruns  uint64 // ticks dropped from the schedule because the loop was too late
@@ -62,9 +63,17 @@ type Standings interface {
 
 // JoinRequest asks for a new slot.
 type JoinRequest struct {
-	Sink        Sink
-	Name        string
+	Sink Sink
+	Name string
+	// UserID, Claims and Verified are who the player proved to be (game.Player); empty and false: anonymous.
+	UserID      string
+	Claims      map[string]string
+	Verified    bool
 	ResumeToken []byte // put in the Welcome; issued by the session table
+	// Reservation is the key of the seat reserved for this player (Reserve), if any: the join takes that seat and
+	// releases the reservation. A join without a live reservation of its own takes only a seat nobody holds or
+	// has reserved.
+	Reservation string
 }
 
 // JoinResult describes the slot a Join or Resume attached to.
@@ -112,17 +121,18 @@ type joinReply struct {
 
 // ctlCmd is a control command; rare, so it may carry pointers and allocate.
 type ctlCmd struct {
-	kind    ctlKind
-	ctx     context.Context
-	player  game.PlayerID
-	sink    Sink
-	name    string
-	token   []byte
-	reason  string
-	ev      game.Event
-	text    string
-	reply   chan joinReply // buffered 1
-	barrier chan struct{}
+	kind        ctlKind
+	ctx         context.Context
+	player      game.PlayerID
+	sink        Sink
+	who         game.Player // a join's identity (ID unset)
+	token       []byte
+	reservation string
+	reason      string
+	ev          game.Event
+	text        string
+	reply       chan joinReply // buffered 1
+	barrier     chan struct{}
 	// fate settles a join or resume exactly once: the loop takes it (fateTaken) or its waiter gives up on it when
 	// ctx ends (fateAbandoned), whichever comes first. So a waiter that returns ctx's error knows the room never
 	// applied the command, and one that finds it taken waits for the answer.
@@ -166,6 +176,8 @@ type Room struct {
 	done          chan struct{}
 	frames        framePool
 	started       atomic.Bool
+
+	seats seatBook // the loop and Reserve (its own lock)
 
 	// stepping is the watchdog's view of the loop: 0 outside Sim.Step, the Clock's UnixNano when Step began while
 	// inside it, stallClaimed once the watchdog took the room over (the loop then touches nothing and quits).
@@ -228,6 +240,7 @@ func New(cfg Config, sim game.Sim) (*Room, error) {
 	}
 	r := &Room{
 		cfg:        cfg,
+		seats:      seatBook{capacity: cfg.MaxPlayers},
 		sim:        sim,
 		schema:     schema,
 		codec:      codec,
@@ -275,6 +288,7 @@ func (r *Room) Info() Info {
 		Players:       int(r.playersA.Load()),
 		Connected:     int(r.connectedA.Load()),
 		Capacity:      r.cfg.MaxPlayers,
+		Reserved:      r.Reserved(),
 		State:         State(r.stateA.Load()),
 		Tick:          r.tickA.Load(),
 		Overruns:      r.overrunsA.Load(),
@@ -459,7 +473,9 @@ func (r *Room) Join(ctx context.Context, req JoinRequest) (JoinResult, error) {
 	if req.Sink == nil {
 		return JoinResult{}, fmt.Errorf("%w: nil sink", ErrRejected)
 	}
-	c := ctlCmd{kind: ctlJoin, ctx: ctx, sink: req.Sink, name: req.Name, token: req.ResumeToken, reply: make(chan joinReply, 1)}
+	who := game.Player{Name: req.Name, UserID: req.UserID, Claims: req.Claims, Verified: req.Verified}
+	c := ctlCmd{kind: ctlJoin, ctx: ctx, sink: req.Sink, who: who, token: req.ResumeToken,
+		reservation: req.Reservation, reply: make(chan joinReply, 1)}
 	return r.await(ctx, c)
 }
 

@@ -16,8 +16,9 @@ import (
 type DirectoryRooms struct{ D *directory.Directory }
 
 var (
-	_ Rooms             = DirectoryRooms{}
-	_ matchmaker.Tokens = SessionTokens{}
+	_ Rooms                   = DirectoryRooms{}
+	_ matchmaker.Tokens       = SessionTokens{}
+	_ matchmaker.SeatReserver = DirectoryRooms{}
 )
 
 func stateName(s room.State) string {
@@ -69,6 +70,18 @@ func (a DirectoryRooms) List() []matchmaker.RoomInfo {
 	return out
 }
 
+// Reserve implements matchmaker.SeatReserver: the room itself holds the placed players' seats.
+func (a DirectoryRooms) Reserve(roomID string, keys []string, ttl time.Duration) error {
+	err := a.D.Reserve(roomID, keys, ttl)
+	switch {
+	case errors.Is(err, directory.ErrNotFound), errors.Is(err, room.ErrEnded):
+		return fmt.Errorf("%w: %w", matchmaker.ErrRoomNotFound, err)
+	case errors.Is(err, room.ErrFull):
+		return fmt.Errorf("%w: %w", matchmaker.ErrRoomFull, err)
+	}
+	return err
+}
+
 // End implements Rooms.
 func (a DirectoryRooms) End(id, reason string) error {
 	r, ok := a.D.Get(id)
@@ -104,8 +117,9 @@ type SessionTokens struct {
 }
 
 // Issue implements matchmaker.Tokens.
-func (a SessionTokens) Issue(roomID, player string) (string, error) {
-	return a.T.IssueJoinToken(roomID, player, a.TTL), nil
+func (a SessionTokens) Issue(roomID string, p matchmaker.Player) (string, error) {
+	return a.T.IssueJoinGrant(session.JoinGrant{RoomID: roomID, Name: p.Name, UserID: p.UserID, Claims: p.Claims,
+		Verified: p.Verified}, a.TTL), nil
 }
 
 // OnRoomEvent publishes a room event (the directory's Config.OnEvent, or one of the server's event listeners). It
@@ -113,7 +127,7 @@ func (a SessionTokens) Issue(roomID, player string) (string, error) {
 // lock the directory never holds while calling into rooms) when d is not nil.
 func (s *Service) OnRoomEvent(ev room.Event, d *directory.Directory) {
 	out := Event{Type: ev.Type, RoomID: ev.Room, Epoch: ev.Epoch, Tick: ev.Tick, PlayerID: uint32(ev.Player),
-		Player: ev.Name, Reason: ev.Reason}
+		Player: ev.Name, UserID: ev.UserID, Verified: ev.Verified, Reason: ev.Reason}
 	if ev.Type == room.EventCreated {
 		out.Type = EventRoomCreated
 	}
@@ -125,7 +139,8 @@ func (s *Service) OnRoomEvent(ev room.Event, d *directory.Directory) {
 	if len(ev.Results) > 0 {
 		out.Results = make([]PlayerScore, len(ev.Results))
 		for i, r := range ev.Results {
-			out.Results[i] = PlayerScore{PlayerID: uint32(r.Player), Name: r.Name, Score: r.Score, Rank: r.Rank}
+			out.Results[i] = PlayerScore{PlayerID: uint32(r.Player), Name: r.Name, UserID: r.UserID,
+				Verified: r.Verified, Score: r.Score, Rank: r.Rank}
 		}
 	}
 	s.Publish(out)

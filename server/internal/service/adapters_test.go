@@ -71,7 +71,7 @@ func TestDirectoryAdapters(t *testing.T) {
 		t.Fatalf("converted event %+v", ev)
 	}
 
-	tok, _ := SessionTokens{T: tokens}.Issue(info.ID, "alice")
+	tok, _ := SessionTokens{T: tokens}.Issue(info.ID, matchmaker.Player{Name: "alice"})
 	if g, ok := tokens.TakeJoin(tok); !ok || g.RoomID != info.ID || g.Name != "alice" {
 		t.Fatalf("token grant %+v %v", g, ok)
 	}

@@ -76,8 +76,9 @@ func (r serverRooms) Broadcast(string, service.ServerEvent) error {
 
 type serverTokens struct{ srv *server.Server }
 
-func (t serverTokens) Issue(roomID, player string) (string, error) {
-	return t.srv.IssueJoinToken(roomID, player, 0), nil
+func (t serverTokens) Issue(roomID string, p matchmaker.Player) (string, error) {
+	return t.srv.IssueJoinTokenFor(roomID, server.Identity{Name: p.Name, UserID: p.UserID, Claims: p.Claims,
+		Verified: p.Verified}, 0), nil
 }
 
 // stack is a game server on loopback plus the matchmaking and service APIs in front of it.

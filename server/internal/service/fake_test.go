@@ -92,7 +92,8 @@ type fakeTokens struct {
 	issued map[string][2]string
 }
 
-func (f *fakeTokens) Issue(roomID, player string) (string, error) {
+func (f *fakeTokens) Issue(roomID string, p matchmaker.Player) (string, error) {
+	player := p.Name
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.issued == nil {

@@ -94,7 +94,7 @@ func (s *Service) checkPlayers(w http.ResponseWriter, players []string) bool {
 func (s *Service) grant(w http.ResponseWriter, r *http.Request, status int, info matchmaker.RoomInfo, players []string) {
 	g := RoomGrant{RoomStatus: statusOf(info), Address: matchmaker.WSAddress(s.cfg.PublicURL, r), Seats: []matchmaker.Seat{}}
 	for _, p := range players {
-		tok, err := s.tokens.Issue(info.ID, p)
+		tok, err := s.tokens.Issue(info.ID, matchmaker.Player{Name: p})
 		if err != nil {
 			s.log.Warn("service: cannot issue a join token", "room", info.ID, "err", err)
 			matchmaker.WriteError(w, http.StatusInternalServerError, "internal", "cannot issue a join token")

@@ -32,8 +32,10 @@ type Event struct {
 	Epoch    uint64        `json:"epoch,omitempty"`
 	Tick     uint32        `json:"tick,omitempty"`
 	PlayerID uint32        `json:"player_id,omitempty"`
-	Player   string        `json:"player,omitempty"` // the player's name
-	Reason   string        `json:"reason,omitempty"` // why a player left or the match ended; an error text
+	Player   string        `json:"player,omitempty"`   // the player's name
+	UserID   string        `json:"user_id,omitempty"`  // the player's verified user id (player events)
+	Verified bool          `json:"verified,omitempty"` // user_id and player come from a verified player token
+	Reason   string        `json:"reason,omitempty"`   // why a player left or the match ended; an error text
 	Text     string        `json:"text,omitempty"`
 	Args     []int32       `json:"args,omitempty"`
 	Results  []PlayerScore `json:"results,omitempty"` // match_ended: every player, best first
@@ -43,6 +45,8 @@ type Event struct {
 type PlayerScore struct {
 	PlayerID uint32 `json:"player_id"`
 	Name     string `json:"name"`
+	UserID   string `json:"user_id,omitempty"`  // verified user id; absent for an anonymous player
+	Verified bool   `json:"verified,omitempty"` // the player joined with a verified player token
 	Score    int32  `json:"score"`
 	Rank     int    `json:"rank"`
 }

@@ -27,11 +27,15 @@ type ResumeGrant struct {
 	Player game.PlayerID
 }
 
-// JoinGrant is what a join token is bound to: one player name in one room, until Expires.
+// JoinGrant is what a join token is bound to: one player in one room, until Expires. UserID, Claims and Verified are
+// the identity the issuer verified (the matchmaker, from the player's token); empty and false: a seat by name only.
 type JoinGrant struct {
-	RoomID  string
-	Name    string
-	Expires time.Time
+	RoomID   string
+	Name     string
+	UserID   string
+	Claims   map[string]string
+	Verified bool
+	Expires  time.Time
 }
 
 // ErrUnknownToken: the resume token is unknown, forged, expired, or dead (its successor was proven received).
@@ -383,6 +387,11 @@ func (t *Tokens) DropResume(tok []byte) {
 // IssueJoinToken returns a single-use token that lets one client join roomID as playerName within ttl (capped at the
 // table's maximum; 0 means the maximum). The token is URL-safe text, but clients send it in Join, never in a URL.
 func (t *Tokens) IssueJoinToken(roomID, playerName string, ttl time.Duration) string {
+	return t.IssueJoinGrant(JoinGrant{RoomID: roomID, Name: playerName}, ttl)
+}
+
+// IssueJoinGrant returns a single-use token bound to g (its Expires is set here from ttl, as for IssueJoinToken).
+func (t *Tokens) IssueJoinGrant(g JoinGrant, ttl time.Duration) string {
 	if ttl <= 0 || ttl > t.maxJoinTTL {
 		ttl = t.maxJoinTTL
 	}
@@ -391,7 +400,8 @@ func (t *Tokens) IssueJoinToken(roomID, playerName string, ttl time.Duration) st
 		panic("session: crypto/rand failed: " + err.Error())
 	}
 	tok := base64.RawURLEncoding.EncodeToString(b)
-	t.join.Add(tok, JoinGrant{RoomID: roomID, Name: playerName, Expires: t.now().Add(ttl)})
+	g.Expires = t.now().Add(ttl)
+	t.join.Add(tok, g)
 	return tok
 }
 

@@ -14,6 +14,7 @@ import (
 
 	"github.com/tickwire/tickwire/game"
 	pb "github.com/tickwire/tickwire/proto"
+	"github.com/tickwire/tickwire/server/internal/auth"
 	"github.com/tickwire/tickwire/server/internal/directory"
 	"github.com/tickwire/tickwire/server/internal/limits"
 	"github.com/tickwire/tickwire/server/internal/room"
@@ -198,7 +199,22 @@ func (c *conn) join(j *pb.Join) {
 			c.refuse(CodeRoomNotFound, "the room of this join token is gone")
 			return
 		}
-		res, err = r.Join(ctx, room.JoinRequest{Sink: c.sess, Name: g.Name, ResumeToken: tok})
+		id := auth.Identity{Name: g.Name, UserID: g.UserID, Claims: g.Claims, Verified: g.Verified}
+		if j.GetPlayerToken() != "" { // the seat's identity, proven again or (for a seat issued by name) established
+			pt, aerr := h.cfg.Auth.Authenticate(ctx, auth.AtJoin, j.GetPlayerToken(), g.Name, false)
+			switch {
+			case aerr != nil:
+				c.refuseAuth(aerr)
+				return
+			case g.Verified && pt.UserID != g.UserID:
+				c.refuseAuth(auth.Refuse(auth.ReasonRefused, errors.New("the player token is for another user than the seat")))
+				return
+			case !g.Verified:
+				id = pt
+			}
+		}
+		res, err = r.Join(ctx, room.JoinRequest{Sink: c.sess, Name: id.Name, UserID: id.UserID, Claims: id.Claims,
+			Verified: id.Verified, ResumeToken: tok, Reservation: t.JoinToken})
 		if code, _ := joinErrorCode(err); err != nil && code == CodeServerBusy {
 			// The room did not take the join in time, and never will (room.Join): the token stays good for the
 			// retry that 4002 asks for. Given back before the refusal is sent, so the retry cannot arrive first.
@@ -245,7 +261,13 @@ func (c *conn) join(j *pb.Join) {
 			c.refuse(CodeRoomNotFound, "open join is disabled: use matchmaking")
 			return
 		}
-		r, res, err = h.cfg.Directory.QuickJoin(ctx, t.Mode, room.JoinRequest{Sink: c.sess, Name: j.GetName(), ResumeToken: tok})
+		id, aerr := h.cfg.Auth.Authenticate(ctx, auth.AtJoin, j.GetPlayerToken(), j.GetName(), h.cfg.Auth.Require)
+		if aerr != nil {
+			c.refuseAuth(aerr)
+			return
+		}
+		r, res, err = h.cfg.Directory.QuickJoin(ctx, t.Mode, room.JoinRequest{Sink: c.sess, Name: id.Name,
+			UserID: id.UserID, Claims: id.Claims, Verified: id.Verified, ResumeToken: tok})
 	}
 	if err != nil {
 		code, reason := joinErrorCode(err)
@@ -273,6 +295,16 @@ func (c *conn) handshakeDone() {
 	}
 }
 
+// refuseAuth refuses a join whose identity check failed: 4513 for an expired player token (fetch a new one), else
+// 4512. The reason names the refusal's Reason.
+func (c *conn) refuseAuth(err error) {
+	code := CodeUnauthenticated
+	if auth.Expired(err) {
+		code = CodeTokenExpired
+	}
+	c.refuse(code, "player token refused: "+string(auth.ReasonOf(err)))
+}
+
 // joinErrorCode maps a room or directory error to a close code.
 func joinErrorCode(err error) (uint16, string) {
 	switch {
@@ -294,6 +326,8 @@ func joinErrorCode(err error) (uint16, string) {
 		return CodeRoomNotFound, "no such mode"
 	case errors.Is(err, directory.ErrClosed):
 		return CodeGoingAway, "server is shutting down"
+	case errors.Is(err, directory.ErrFactoryPanic):
+		return CodeRoomFailed, "the game failed to create a room"
 	}
 	return CodeInternalError, "join failed"
 }

@@ -33,6 +33,7 @@ import (
 
 	"github.com/lxzan/gws"
 
+	"github.com/tickwire/tickwire/server/internal/auth"
 	"github.com/tickwire/tickwire/server/internal/directory"
 	"github.com/tickwire/tickwire/server/internal/forwarded"
 	"github.com/tickwire/tickwire/server/internal/limits"
@@ -60,7 +61,10 @@ const (
 	CodeRoomFull         uint16 = 4507
 	CodeRateLimited      uint16 = 4508
 	CodeRoomEnded        uint16 = 4509
+	CodeRoomFailed       uint16 = 4510
 	CodeLeft             uint16 = 4511
+	CodeUnauthenticated  uint16 = 4512
+	CodeTokenExpired     uint16 = 4513
 )
 
 // Config configures a Handler.
@@ -89,6 +93,9 @@ type Config struct {
 	Limits *limits.Limiter
 	// ClientIP is the client's address of a request (behind trusted proxies, the forwarded one); nil: the TCP peer.
 	ClientIP func(*http.Request) netip.Addr
+
+	// Auth decides who joining players are (nil: everyone is anonymous and player tokens are refused).
+	Auth *auth.Authenticator
 
 	Session   *session.Config
 	Tokens    *session.Tokens
@@ -121,6 +128,9 @@ type Handler struct {
 func New(cfg Config) *Handler {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
+	}
+	if cfg.Auth == nil {
+		cfg.Auth = &auth.Authenticator{}
 	}
 	if cfg.JoinTimeout == 0 {
 		cfg.JoinTimeout = 5 * time.Second

@@ -99,7 +99,8 @@ func (s *Sim) find(p game.PlayerID) *game.Entity {
 }
 
 // Join implements game.Sim.
-func (s *Sim) Join(p game.PlayerID) error {
+func (s *Sim) Join(who game.Player) error {
+	p := who.ID
 	if len(s.players) >= s.max {
 		return game.ErrFull
 	}

@@ -1,0 +1,75 @@
+package client_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tickwire/tickwire/game/arena"
+	"github.com/tickwire/tickwire/server"
+	"github.com/tickwire/tickwire/tools/client"
+)
+
+// TestPlayerToken: Config.PlayerToken reaches the server's identity check in Join (quick play) and, through
+// HTTPMatchmaker, with the matchmaking ticket; the player plays as the verified user; a refused token ends Dial with
+// client.ErrUnauthenticated or client.ErrPlayerTokenExpired.
+func TestPlayerToken(t *testing.T) {
+	cfg := server.DefaultConfig()
+	cfg.MatchMinPlayers = 1
+	cfg.Authenticate = func(_ context.Context, token, name string) (server.Identity, error) {
+		switch {
+		case token == "":
+			return server.Identity{Name: name}, nil
+		case token == "expired":
+			return server.Identity{}, server.ErrPlayerTokenExpired
+		case strings.HasPrefix(token, "ok:"):
+			return server.Identity{UserID: token[3:], Name: "V-" + token[3:], Verified: true}, nil
+		}
+		return server.Identity{}, errors.New("unknown token")
+	}
+	addr, srv := startGameServerWith(t, cfg, arena.Mode, arena.Factory, server.GameOptions{})
+	var mu sync.Mutex
+	verified := map[string]string{}
+	srv.OnRoomEvent(func(ev server.RoomEvent) {
+		if ev.Type == "player_joined" && ev.Verified {
+			mu.Lock()
+			verified[ev.UserID] = ev.Name
+			mu.Unlock()
+		}
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	for _, tc := range []struct {
+		token string
+		want  error
+	}{{"forged", client.ErrUnauthenticated}, {"expired", client.ErrPlayerTokenExpired}} {
+		if c, err := client.Dial(ctx, client.Config{URL: "ws://" + addr + "/ws", PlayerToken: tc.token, NoResume: true}); !errors.Is(err, tc.want) {
+			if c != nil {
+				_ = c.Close()
+			}
+			t.Errorf("token %q: Dial = %v, want %v", tc.token, err, tc.want)
+		}
+	}
+	quick, err := client.Dial(ctx, client.Config{URL: "ws://" + addr + "/ws", Name: "typed", PlayerToken: "ok:ann"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer quick.Close()
+	mm := &client.HTTPMatchmaker{BaseURL: "http://" + addr}
+	if _, err := mm.MatchWithToken(ctx, arena.Mode, "x", "forged"); err == nil || !strings.Contains(err.Error(), "401") {
+		t.Errorf("ticket with a forged token: %v, want a 401", err)
+	}
+	matched, err := client.Dial(ctx, client.Config{Matchmaker: mm, Mode: arena.Mode, Name: "typed", PlayerToken: "ok:bob"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer matched.Close()
+	mu.Lock()
+	defer mu.Unlock()
+	if verified["ann"] != "V-ann" || verified["bob"] != "V-bob" {
+		t.Errorf("verified joins %v, want ann (quick play) and bob (matchmaker)", verified)
+	}
+}
