@@ -175,3 +175,23 @@ func solo(mode, name string) TicketRequest { return TicketRequest{Mode: mode, Pl
 func rated(mode, name string, r float64) TicketRequest {
 	return TicketRequest{Mode: mode, Players: []string{name}, Rating: &r}
 }
+
+// reservingRooms is fakeRooms that also holds seats (SeatReserver), and refuses them in the rooms listed in full.
+type reservingRooms struct {
+	*fakeRooms
+	full     map[string]bool
+	reserved map[string][]string // room → keys
+}
+
+func (f *reservingRooms) Reserve(roomID string, keys []string, ttl time.Duration) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.full[roomID] {
+		return ErrRoomFull
+	}
+	if f.reserved == nil {
+		f.reserved = map[string][]string{}
+	}
+	f.reserved[roomID] = append(f.reserved[roomID], keys...)
+	return nil
+}

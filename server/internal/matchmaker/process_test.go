@@ -634,3 +634,38 @@ func TestUntrackedRoomTakesOnItsFirstPlayersProperties(t *testing.T) {
 		t.Fatalf("other region %+v, want queued", got)
 	}
 }
+
+// TestRoomRefusesSeats: with a SeatReserver, each placed player's seat is reserved in the room under its join token;
+// a room that refuses (its seats went to quick play meanwhile) is skipped and the ticket goes elsewhere or stays
+// queued, never placed without a seat.
+func TestRoomRefusesSeats(t *testing.T) {
+	h := newHarness(t, Config{MinPlayers: 2}, map[string]int{"arena": 4})
+	rr := &reservingRooms{fakeRooms: h.rooms, full: map[string]bool{}}
+	mm, err := New(h.mm.cfg, rr, h.tokens)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.mm = mm
+	a, b := h.submit(solo("arena", "a")), h.submit(solo("arena", "b"))
+	h.process()
+	room := h.get(a.ID).RoomID
+	if h.get(b.ID).RoomID != room || len(rr.reserved[room]) != 2 {
+		t.Fatalf("a and b in %q/%q, reserved %v", room, h.get(b.ID).RoomID, rr.reserved)
+	}
+	for i, key := range rr.reserved[room] {
+		if key != h.get([]string{a.ID, b.ID}[i]).Players[0].JoinToken {
+			t.Fatalf("reservation %d is %q, want the player's join token", i, key)
+		}
+	}
+	rr.full[room] = true // quick play filled it
+	c := h.submit(solo("arena", "c"))
+	h.process()
+	if got := h.get(c.ID); got.Status != StatusQueued {
+		t.Fatalf("c %+v: the only open room refused the seat, want queued", got)
+	}
+	d := h.submit(solo("arena", "d"))
+	h.process()
+	if gc, gd := h.get(c.ID), h.get(d.ID); gc.Status != StatusPlaced || gc.RoomID == room || gd.RoomID != gc.RoomID {
+		t.Fatalf("c %+v d %+v: want both placed in a new room", gc, gd)
+	}
+}
