@@ -17,8 +17,8 @@ type Identity struct {
 	Name string
 	// Claims are extra facts the game may use (team, tier, ...): at most 16, each key and value at most 256 bytes.
 	Claims map[string]string
-	// Verified marks UserID, Name and Claims as established (shown as verified in events and match results); false:
-	// the player is anonymous, whatever UserID says.
+	// Verified marks UserID, Name and Claims as established (shown as verified in events and match results); false,
+	// or an empty UserID: the player is anonymous, whatever the other fields say.
 	Verified bool
 }
 

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -91,8 +92,10 @@ type Server struct {
 	handler http.Handler        // mux behind the request limits
 	admin   *http.ServeMux      // the admin listener
 	certs   *certReloader       // nil: the public port is plain TCP
-	sessCfg session.Config
-	stack   *service.Stack // matchmaking and the service API
+	// roomsFailed counts rooms failed by a panic in their game or by the stall watchdog.
+	roomsFailed *prometheus.CounterVec
+	sessCfg     session.Config
+	stack       *service.Stack // matchmaking and the service API
 
 	state atomic.Int32
 
@@ -189,6 +192,13 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 		return nil, fmt.Errorf("server: %w", err)
 	}
 	s.stack = st
+	s.roomsFailed = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tickwire_rooms_failed_total",
+		Help: "Rooms failed (players closed with 4510) by reason: panic (the game panicked) or stalled (the watchdog)."},
+		[]string{"reason"})
+	for _, r := range []string{"panic", "stalled"} {
+		s.roomsFailed.WithLabelValues(r)
+	}
+	s.metrics.Registry().MustRegister(s.roomsFailed)
 	s.registerStackMetrics()
 	s.routes()
 	s.handler = s.limitHTTP(s.mux)
@@ -370,6 +380,11 @@ func publicEvent(ev room.Event) RoomEvent {
 func (s *Server) roomEvent(ev room.Event) {
 	if ev.Type == room.EventRoomError {
 		s.log.Error("room failed", "room", ev.Room, "err", ev.Reason)
+		reason := "panic"
+		if strings.HasPrefix(ev.Reason, room.StalledPrefix) {
+			reason = "stalled"
+		}
+		s.roomsFailed.WithLabelValues(reason).Inc()
 	}
 	s.stack.OnRoomEvent(ev)
 	s.mu.Lock()

@@ -96,6 +96,9 @@ func TestAttackStuckSim(t *testing.T) {
 			t.Errorf("victim %d ended with %v, want 4510 (terminal)", i, err)
 		}
 	}
+	if n := e.Counter("tickwire_rooms_failed_total", "reason", "stalled"); n != 1 {
+		t.Errorf("tickwire_rooms_failed_total{reason=stalled} = %v, want 1", n)
+	}
 	for _, r := range e.Srv.Rooms("stuck", true) {
 		t.Errorf("the stuck room is still listed: %+v", r)
 	}

@@ -20,6 +20,9 @@ import (
 // claim (the atomics order it), and after a failed take-back the loop writes nothing the watchdog reads. The cost per
 // tick is one atomic store and one compare-and-swap, no allocation; with StallTimeout 0 not even that.
 
+// StalledPrefix starts the Reason of the room_error event of a room failed by the watchdog.
+const StalledPrefix = "stalled: "
+
 // stallClaimed is Room.stepping once the watchdog has taken the room over.
 const stallClaimed = -1
 
@@ -80,7 +83,7 @@ func (r *Room) watch(loopDone <-chan struct{}) {
 
 // stalled fails the room on the watchdog's goroutine, which owns the room's state from the successful claim on.
 func (r *Room) stalled(ran time.Duration) {
-	msg := fmt.Sprintf("stalled: Sim.Step of tick %d ran for %v (stall timeout %v)", r.tick, ran.Round(time.Millisecond),
+	msg := fmt.Sprintf(StalledPrefix+"Sim.Step of tick %d ran for %v (stall timeout %v)", r.tick, ran.Round(time.Millisecond),
 		r.cfg.StallTimeout)
 	r.cfg.Logger.Error("room failed", slog.String("room", r.cfg.ID), slog.Uint64("tick", uint64(r.tick)),
 		slog.String("err", msg))
