@@ -448,7 +448,7 @@ func (s *Server) ServeListeners(ctx context.Context, public, admin net.Listener)
 	var as *http.Server
 	attrs := []any{"addr", public.Addr().String(), "tls", s.certs != nil, "modes", s.dir.Modes()}
 	if admin != nil {
-		as = s.httpServer(s.admin)
+		as = s.httpServer(s.limitHTTP(s.admin)) // the service API's 401 budget applies there too
 		go func() { errc <- as.Serve(admin) }()
 		attrs = append(attrs, "admin", admin.Addr().String())
 	}
