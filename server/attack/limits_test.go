@@ -82,19 +82,14 @@ func TestAttackGarbageFrames(t *testing.T) {
 	e.Finish()
 }
 
-// One source opens 10,000 WebSockets (64 at a time) and holds every one the server upgrades: it gets exactly
-// SourceConnections of them, and every other attempt is refused before the upgrade with 429, counted by reason.
-func TestAttackTenThousandSockets(t *testing.T) {
-	cfg := attackConfig()
-	cfg.HandshakeTimeout = time.Minute // the held sockets stay until the test closes them
-	e := Start(t, cfg, Options{})
-	src := SourceIP(0, 0)
-	const n = 10000
+// upgradeAll sends n WebSocket upgrade requests (conc at a time) from source src(i), holds the connections the
+// server upgraded (returned) and closes the others; it returns the count of each HTTP status.
+func upgradeAll(t *testing.T, e *Env, n, conc int, src func(i int) net.IP) (map[int]int, []net.Conn) {
 	var mu sync.Mutex
 	var held []net.Conn
 	statuses := make([]int, n)
-	parallel(n, 64, func(i int) {
-		c, err := DialFrom(src).Dial("tcp", e.Addr)
+	parallel(n, conc, func(i int) {
+		c, err := DialFrom(src(i)).Dial("tcp", e.Addr)
 		if err != nil {
 			t.Errorf("dial %d: %v", i, err)
 			return
@@ -120,11 +115,22 @@ func TestAttackTenThousandSockets(t *testing.T) {
 		}
 		c.Close()
 	})
-	e.Mem("10,000 attempts done, upgraded ones held")
 	got := map[int]int{}
 	for _, s := range statuses {
 		got[s]++
 	}
+	return got, held
+}
+
+// One source opens 10,000 WebSockets (64 at a time) and holds every one the server upgrades: it gets exactly
+// SourceConnections of them, and every other attempt is refused before the upgrade with 429, counted by reason.
+func TestAttackTenThousandSockets(t *testing.T) {
+	cfg := attackConfig()
+	cfg.HandshakeTimeout = time.Minute // the held sockets stay until the test closes them
+	e := Start(t, cfg, Options{})
+	const n = 10000
+	got, held := upgradeAll(t, e, n, 64, func(int) net.IP { return SourceIP(0, 0) })
+	e.Mem("10,000 attempts done, upgraded ones held")
 	t.Logf("statuses %v; refusals: source_connections %.0f, source_upgrade_rate %.0f, handshakes %.0f", got,
 		e.Counter("tickwire_limit_refusals_total", "reason", "source_connections"),
 		e.Counter("tickwire_limit_refusals_total", "reason", "source_upgrade_rate"),
@@ -140,6 +146,39 @@ func TestAttackTenThousandSockets(t *testing.T) {
 	for _, c := range held {
 		c.Close()
 	}
+	e.Finish()
+}
+
+// Eight sources each open 100 WebSockets and never send Hello: the server holds at most MaxHandshakes of them and
+// refuses the rest with 503; the bots, past their handshake, are not affected, and once the idle sockets are gone a
+// new client gets in.
+func TestAttackHandshakeCap(t *testing.T) {
+	cfg := attackConfig()
+	cfg.HandshakeTimeout = time.Minute
+	cfg.MaxHandshakes = 300
+	e := Start(t, cfg, Options{})
+	const n = 800
+	got, held := upgradeAll(t, e, n, 32, func(i int) net.IP { return SourceIP(0, i%8) })
+	e.Mem("idle sockets held")
+	t.Logf("statuses %v; refusals: handshakes %.0f", got, e.Counter("tickwire_limit_refusals_total", "reason", "handshakes"))
+	if got[101] != cfg.MaxHandshakes || got[503] != n-cfg.MaxHandshakes ||
+		int(e.Counter("tickwire_limit_refusals_total", "reason", "handshakes")) != got[503] {
+		t.Errorf("statuses %v, want %d × 101 and the rest 503, each counted", got, cfg.MaxHandshakes)
+	}
+	for _, c := range held {
+		c.Close()
+	}
+	for i := 0; e.Counter("tickwire_handshakes_open") > 0; i++ {
+		if i == 500 {
+			t.Fatalf("%.0f handshake places still taken after the sockets closed", e.Counter("tickwire_handshakes_open"))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	ws, err := e.DialRaw(SourceIP(0, 9))
+	if err != nil {
+		t.Fatalf("a new client after the attack: %v", err)
+	}
+	_ = ws.NetConn().Close()
 	e.Finish()
 }
 
