@@ -1093,7 +1093,12 @@ type Welcome struct {
 	// The most ticks ahead of the room's tick an input may be addressed to; inputs further ahead are refused.
 	InputWindow uint32 `protobuf:"varint,19,opt,name=input_window,json=inputWindow,proto3" json:"input_window,omitempty"`
 	// The longest rewind of lag compensation, in milliseconds (0: the game does not rewind).
-	MaxRewindMs   uint32 `protobuf:"varint,20,opt,name=max_rewind_ms,json=maxRewindMs,proto3" json:"max_rewind_ms,omitempty"`
+	MaxRewindMs uint32 `protobuf:"varint,20,opt,name=max_rewind_ms,json=maxRewindMs,proto3" json:"max_rewind_ms,omitempty"`
+	// The user id this player joined as when it proved its identity (a verified player token, or a join token issued
+	// for a verified user); empty for an anonymous player. Also on a resume.
+	UserId string `protobuf:"bytes,21,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	// True when user_id (and the name the room shows) come from a verified identity.
+	Verified      bool `protobuf:"varint,22,opt,name=verified,proto3" json:"verified,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1266,6 +1271,20 @@ func (x *Welcome) GetMaxRewindMs() uint32 {
 		return x.MaxRewindMs
 	}
 	return 0
+}
+
+func (x *Welcome) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+func (x *Welcome) GetVerified() bool {
+	if x != nil {
+		return x.Verified
+	}
+	return false
 }
 
 // EntityKind describes one kind of entity, so that a client can decode Snapshot.entities without game-specific code.
@@ -1967,7 +1986,7 @@ const file_tickwire_proto_rawDesc = "" +
 	"\fmatch_result\x18\x06 \x01(\v2\x18.tickwire.v1.MatchResultH\x00R\vmatchResult\x12$\n" +
 	"\x0elast_input_seq\x18\x0f \x01(\rR\flastInputSeq\x12\"\n" +
 	"\rinput_lead_us\x18\x0e \x01(\x11R\vinputLeadUsB\x05\n" +
-	"\x03msg\"\xa8\x06\n" +
+	"\x03msg\"\xdd\x06\n" +
 	"\aWelcome\x12G\n" +
 	"\x10protocol_version\x18\x01 \x01(\x0e2\x1c.tickwire.v1.ProtocolVersionR\x0fprotocolVersion\x12\x1b\n" +
 	"\tplayer_id\x18\x02 \x01(\rR\bplayerId\x12\x17\n" +
@@ -1991,7 +2010,9 @@ const file_tickwire_proto_rawDesc = "" +
 	"\n" +
 	"input_fill\x18\x12 \x01(\x0e2\x16.tickwire.v1.InputFillR\tinputFill\x12!\n" +
 	"\finput_window\x18\x13 \x01(\rR\vinputWindow\x12\"\n" +
-	"\rmax_rewind_ms\x18\x14 \x01(\rR\vmaxRewindMs\x1a9\n" +
+	"\rmax_rewind_ms\x18\x14 \x01(\rR\vmaxRewindMs\x12\x17\n" +
+	"\auser_id\x18\x15 \x01(\tR\x06userId\x12\x1a\n" +
+	"\bverified\x18\x16 \x01(\bR\bverified\x1a9\n" +
 	"\vParamsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\x11R\x05value:\x028\x01\"b\n" +

@@ -149,7 +149,10 @@
 //	                           MaxSkippedSnapshots 60, WriteTimeout 5s per write, CloseTimeout 1s for the close,
 //	                           WriteBufferBytes 0 (the kernel's default send buffer)
 //	matchmaking                MatchMinPlayers 2 to open a room; PublicURL empty: ws://<request host>/ws
-//	reconnection               Grace 20s; resume tokens kept ResumeTokenTTL 5m, at most TokenTableSize 100000
+//	reconnection               Grace 20s; resume tokens kept while connected and ResumeTokenTTL 5m after the
+//	                           drop (both count from the drop), at most TokenTableSize 100000
+//	identity                   anonymous unless AuthKeys (HS256/ES256 by kid, reloaded on SIGHUP) or Authenticate;
+//	                           RequireIdentity off; PublicMatchmaker on; player tokens at most 2048 bytes, 16 claims
 //	join tokens                single-use, JoinTokenTTL 1m, at most TokenTableSize
 //	shutdown                   DrainTimeout 0 (rooms play on before they are ended), ShutdownTimeout 10s
 //	watchdog                   StallTimeout 1s in one Sim.Step fails the room

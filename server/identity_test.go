@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -12,6 +14,7 @@ import (
 	"github.com/tickwire/tickwire/game/arena"
 	pb "github.com/tickwire/tickwire/proto"
 	"github.com/tickwire/tickwire/server"
+	"github.com/tickwire/tickwire/server/internal/auth"
 )
 
 func joinWithToken(target *pb.Join, name, token string) *pb.ClientFrame {
@@ -135,4 +138,48 @@ func TestRequireIdentityNeedsKeys(t *testing.T) {
 	if _, err := server.New(cfg, nil); err == nil {
 		t.Fatal("New accepted a missing key file")
 	}
+}
+
+// TestAuthKeyRotation: ReloadAuthKeys (SIGHUP in the binary) swaps the key set while the server runs: tokens of the
+// new kid are accepted from then on and those of a removed kid refused (4512, unknown_kid); a key file that does not
+// load leaves the keys in place.
+func TestAuthKeyRotation(t *testing.T) {
+	const oldSecret, newSecret = "rotation-test-old-secret-0123456789abcdef", "rotation-test-new-secret-0123456789abcdef"
+	path := filepath.Join(t.TempDir(), "keys.json")
+	write := func(body string) {
+		if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(`{"keys":[{"kid":"old","alg":"HS256","secret":"` + oldSecret + `"}]}`)
+	cfg := testConfig()
+	cfg.AuthKeys = path
+	ts := startServer(t, cfg)
+	exp := time.Now().Add(time.Hour).Unix()
+	oldTok, _ := auth.SignHS256("old", oldSecret, map[string]any{"sub": "u-old", "exp": exp})
+	newTok, _ := auth.SignHS256("new", newSecret, map[string]any{"sub": "u-new", "exp": exp})
+	try := func(tok string, want uint16) {
+		t.Helper()
+		c := dial(t, ts.addr, nil)
+		c.send(hello())
+		c.send(joinWithToken(&pb.Join{Target: &pb.Join_Mode{Mode: arena.Mode}}, "p", tok))
+		if want == 0 {
+			c.waitFor("welcome", 5*time.Second, isWelcome)
+			return
+		}
+		c.expectClose(want, true, 5*time.Second)
+	}
+	try(oldTok, 0)
+	try(newTok, 4512)
+	write(`{"keys":[{"kid":"new","alg":"HS256","secret":"` + newSecret + `"}]}`)
+	if err := ts.srv.ReloadAuthKeys(); err != nil {
+		t.Fatal(err)
+	}
+	try(newTok, 0)
+	try(oldTok, 4512)
+	write(`{"keys":[`)
+	if err := ts.srv.ReloadAuthKeys(); err == nil {
+		t.Fatal("a broken key file was loaded")
+	}
+	try(newTok, 0)
 }

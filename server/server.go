@@ -84,6 +84,7 @@ type Server struct {
 	log     *slog.Logger
 	metrics *metrics.Metrics
 	tokens  *session.Tokens
+	auth    *auth.Authenticator // identity policy; its key set may be reloaded (ReloadAuthKeys)
 	dir     *directory.Directory
 	ws      *transport.Handler
 	fwd     *forwarded.Resolver // the client's address, scheme and host behind trusted proxies
@@ -158,6 +159,7 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
+	s.auth = authn
 	s.ws = transport.New(transport.Config{
 		Auth:             authn,
 		MaxConnections:   cfg.MaxConnections,
@@ -446,7 +448,7 @@ func (s *Server) ServeListeners(ctx context.Context, public, admin net.Listener)
 	var as *http.Server
 	attrs := []any{"addr", public.Addr().String(), "tls", s.certs != nil, "modes", s.dir.Modes()}
 	if admin != nil {
-		as = s.httpServer(s.admin)
+		as = s.httpServer(s.limitHTTP(s.admin)) // the service API's 401 budget applies there too
 		go func() { errc <- as.Serve(admin) }()
 		attrs = append(attrs, "admin", admin.Addr().String())
 	}

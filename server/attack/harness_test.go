@@ -271,6 +271,8 @@ func (e *Env) Finish() {
 		}
 	}
 	t.Logf("rooms at the end: %+v", rooms)
+	t.Logf("server: snapshots replaced unsent %.0f, sessions cut as slow %.0f", e.Counter("tickwire_outbound_drops_total",
+		"reason", "replaced"), e.Counter("tickwire_outbound_drops_total", "reason", "skip_limit"))
 	e.endBots()
 	for _, b := range e.bots {
 		_ = b.c.Close() // waits for the inputs in flight to be acknowledged

@@ -405,6 +405,14 @@ func (c *Client) PlayerID() uint32 {
 	return c.welcome.GetPlayerId()
 }
 
+// UserID is the user id the server verified for this player (from Config.PlayerToken, or the join token of a
+// verified seat), and verified says whether it did; "" and false for an anonymous player.
+func (c *Client) UserID() (userID string, verified bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.welcome.GetUserId(), c.welcome.GetVerified()
+}
+
 // ResumeToken is the token of the latest Welcome.
 func (c *Client) ResumeToken() []byte {
 	c.mu.Lock()

@@ -58,6 +58,9 @@ func TestPlayerToken(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer quick.Close()
+	if u, ok := quick.UserID(); u != "ann" || !ok {
+		t.Errorf("UserID() = %q, %v; want ann, verified", u, ok)
+	}
 	mm := &client.HTTPMatchmaker{BaseURL: "http://" + addr}
 	if _, err := mm.MatchWithToken(ctx, arena.Mode, "x", "forged"); err == nil || !strings.Contains(err.Error(), "401") {
 		t.Errorf("ticket with a forged token: %v, want a 401", err)
@@ -67,6 +70,9 @@ func TestPlayerToken(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer matched.Close()
+	if u, ok := matched.UserID(); u != "bob" || !ok {
+		t.Errorf("UserID() after matchmaking = %q, %v; want bob, verified", u, ok)
+	}
 	mu.Lock()
 	defer mu.Unlock()
 	if verified["ann"] != "V-ann" || verified["bob"] != "V-bob" {

@@ -492,6 +492,19 @@ export type Welcome = Message<"tickwire.v1.Welcome"> & {
      * @generated from field: uint32 max_rewind_ms = 20;
      */
     maxRewindMs: number;
+    /**
+     * The user id this player joined as when it proved its identity (a verified player token, or a join token issued
+     * for a verified user); empty for an anonymous player. Also on a resume.
+     *
+     * @generated from field: string user_id = 21;
+     */
+    userId: string;
+    /**
+     * True when user_id (and the name the room shows) come from a verified identity.
+     *
+     * @generated from field: bool verified = 22;
+     */
+    verified: boolean;
 };
 /**
  * Describes the message tickwire.v1.Welcome.

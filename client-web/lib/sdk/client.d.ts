@@ -138,7 +138,8 @@ export interface ClientOptions {
     /**
      * A signed player token from the game's backend (a JWT), sent in Join (quick play, or with a join token) and never
      * in the URL. The server verifies it and the player plays as that user; a refused token closes with 4512
-     * (UNAUTHENTICATED) or 4513 (PLAYER_TOKEN_EXPIRED: fetch a fresh one and connect again). A join token from
+     * (UNAUTHENTICATED) or 4513 (PLAYER_TOKEN_EXPIRED: fetch a fresh one and connect again); once admitted,
+     * `welcome.userId` and `welcome.verified` say who the server took the player for. A join token from
      * matchmake with `player_tokens` is already bound to the verified user: no need to send it again.
      */
     readonly playerToken?: string;

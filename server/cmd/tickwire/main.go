@@ -75,5 +75,22 @@ func run(args []string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if cfg.AuthKeys != "" { // SIGHUP re-reads the player token keys (rotation without a restart)
+		hup := make(chan os.Signal, 1)
+		signal.Notify(hup, syscall.SIGHUP)
+		defer signal.Stop(hup)
+		go func() {
+			for {
+				select {
+				case <-hup:
+					if err := srv.ReloadAuthKeys(); err != nil {
+						logger.Error("reloading the player token keys failed; the previous keys stay", "err", err)
+					}
+				case <-ctx.Done():
+					return
+				}
+			}
+		}()
+	}
 	return srv.Run(ctx)
 }

@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 )
 
 // Hook decides who a player is instead of the key set: it gets the player token the client sent ("" when none) and
@@ -18,9 +19,10 @@ const (
 )
 
 // Authenticator applies a server's identity policy. The zero value lets everyone in anonymously and refuses every
-// player token (there is nothing to verify it with). Static after construction; safe for concurrent use.
+// player token (there is nothing to verify it with). Its fields are static after construction; the key set can be
+// replaced while it runs (SetVerifier). Safe for concurrent use.
 type Authenticator struct {
-	// Verifier checks player tokens (nil: no keys configured).
+	// Verifier checks player tokens (nil: no keys configured), until SetVerifier replaces it.
 	Verifier *Verifier
 	// Hook, when set, decides instead of Verifier.
 	Hook Hook
@@ -28,6 +30,19 @@ type Authenticator struct {
 	Require bool
 	// OnResult, when set, is told of every decision: where, and "" for an accepted player or the refusal's reason.
 	OnResult func(where string, verified bool, refused Reason)
+
+	reloaded atomic.Pointer[Verifier] // set by SetVerifier; wins over Verifier
+}
+
+// SetVerifier replaces the key set (a rotation: the new set usually holds the old kids and the new one). Checks that
+// have started finish with the set they started with.
+func (a *Authenticator) SetVerifier(v *Verifier) { a.reloaded.Store(v) }
+
+func (a *Authenticator) verifier() *Verifier {
+	if v := a.reloaded.Load(); v != nil {
+		return v
+	}
+	return a.Verifier
 }
 
 // Authenticate decides who a player is from the token and the name it asked for. require: refuse anonymous players
@@ -69,10 +84,10 @@ func (a *Authenticator) decide(ctx context.Context, token, name string) (Identit
 		}
 	case token == "":
 		return Identity{Name: name}, nil
-	case a.Verifier == nil:
+	case a.verifier() == nil:
 		return Identity{}, Refuse(ReasonDisabled, errors.New("this server verifies no player tokens"))
 	default:
-		if id, err = a.Verifier.Verify(token); err != nil {
+		if id, err = a.verifier().Verify(token); err != nil {
 			return Identity{}, err
 		}
 	}

@@ -82,7 +82,7 @@ type keyInfo struct {
 	name    string
 	vals    map[string]*kvList
 	has     int       // buckets with the key
-	lacking []*bucket // the buckets without it, as of batch lackingAt (listed on demand)
+	lacking []*bucket // the buckets without it, as of batch lackAt (listed on demand)
 	lackAt  uint64
 }
 

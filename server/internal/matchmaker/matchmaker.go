@@ -86,6 +86,7 @@ type roomTrack struct {
 	rated      int
 	rmin, rmax float64
 	props      map[string]string
+	sig        string // propSignature(props)
 	// Seats reserved for placed players who have not joined yet: their expiry times, oldest first.
 	reserved []time.Time
 	// present counts the room's players as its events tell (joins minus leaves since the room was tracked). The room's

@@ -13,6 +13,7 @@ type openRoom struct {
 	info     RoomInfo
 	track    *roomTrack // nil: a room the matchmaker never placed into (e.g. opened by quick play)
 	occupied int        // players + live reservations
+	order    int        // position in roomOrder among the mode's open rooms
 }
 
 func (r *openRoom) free() int { return r.info.Capacity - r.occupied }
@@ -158,8 +159,10 @@ func (m *Matchmaker) Process(now time.Time) {
 		}
 		open[info.Mode] = append(open[info.Mode], r)
 	}
-	for _, rooms := range open {
-		sort.Slice(rooms, func(i, j int) bool { return roomOrder(rooms[i]) < roomOrder(rooms[j]) })
+	roomsOf := make(map[string]*roomIndex, len(open))
+	for mode, rooms := range open {
+		sort.SliceStable(rooms, func(i, j int) bool { return roomOrder(rooms[i]) < roomOrder(rooms[j]) })
+		roomsOf[mode] = newRoomIndex(rooms)
 	}
 
 	// Private rooms first: they never compete with public placement.
@@ -173,7 +176,7 @@ func (m *Matchmaker) Process(now time.Time) {
 			m.joinPrivateLocked(t, now)
 		default:
 			placed := false
-			for r := m.bestRoom(open[t.req.Mode], t, now); r != nil && !placed; r = m.bestRoom(open[t.req.Mode], t, now) {
+			for r := m.bestRoom(roomsOf[t.req.Mode], t, now); r != nil && !placed; r = m.bestRoom(roomsOf[t.req.Mode], t, now) {
 				if placed = m.placeLocked(t, r.info, r.track, now); placed {
 					r.occupied += t.size()
 					r.track = m.tracks[r.info.ID] // placeLocked tracks a room it had not placed into before
@@ -213,24 +216,6 @@ func roomOrder(r *openRoom) uint64 {
 		return r.track.seq
 	}
 	return math.MaxUint64
-}
-
-// bestRoom is the fullest open room with space for t's whole party whose players t accepts.
-func (m *Matchmaker) bestRoom(rooms []*openRoom, t *ticket, now time.Time) *openRoom {
-	var best *openRoom
-	for _, r := range rooms {
-		if r.free() < t.size() {
-			continue
-		}
-		g := roomGroup(r.track)
-		if !g.accepts(t, &m.cfg, now) {
-			continue
-		}
-		if best == nil || r.occupied > best.occupied {
-			best = r
-		}
-	}
-	return best
 }
 
 // openRoomsLocked forms new rooms from queued tickets of one mode: each still-unplaced ticket, oldest first, anchors
@@ -397,6 +382,9 @@ func (m *Matchmaker) placeLocked(t *ticket, info RoomInfo, tr *roomTrack, now ti
 	}
 	g := roomGroup(tr)
 	g.add(t, &m.cfg, now)
+	if len(g.props) != len(tr.props) {
+		tr.sig = propSignature(g.props) // props only grow: a change changes their number
+	}
 	tr.rated, tr.rmin, tr.rmax, tr.props = g.rated, g.rmin, g.rmax, g.props
 	expires := now.Add(m.cfg.JoinTTL)
 	for range t.req.Players {

@@ -115,6 +115,8 @@ func (r *Room) welcomeFrame(p *player, token []byte, resumed bool) []byte {
 		InputFill:       r.welcomeFill,
 		InputWindow:     uint32(r.cfg.InputWindow),
 		MaxRewindMs:     r.maxRewindMS,
+		UserId:          p.userID,
+		Verified:        p.verified,
 	}
 	return marshal(&proto.ServerFrame{Msg: &proto.ServerFrame_Welcome{Welcome: w}})
 }

@@ -34,6 +34,12 @@ func TestJoinCarriesIdentity(t *testing.T) {
 	if w := (game.Player{ID: rb.Player, Name: "Bob"}); !samePlayer(sim.joined[1], w) {
 		t.Errorf("anonymous join: the Sim got %+v, want %+v", sim.joined[1], w)
 	}
+	if w := a.welcomes(); len(w) != 1 || w[0].GetUserId() != "user-1" || !w[0].GetVerified() {
+		t.Errorf("verified player's Welcome: %v", w)
+	}
+	if w := b.welcomes(); len(w) != 1 || w[0].GetUserId() != "" || w[0].GetVerified() {
+		t.Errorf("anonymous player's Welcome: %v", w)
+	}
 	h.ticks(2)
 	h.r.End("test")
 	select {

@@ -110,3 +110,29 @@ func TestWatchdogKeepsPanicPath(t *testing.T) {
 		t.Fatalf("%d room_error events, want 1", n)
 	}
 }
+
+// nopStepSim is a lineSim whose Step does nothing: what remains is the watchdog's share of a tick.
+type nopStepSim struct{ *lineSim }
+
+func (nopStepSim) Step(game.Tick, *game.Events) {}
+
+// BenchmarkStepSim is the watchdog's cost per tick: Sim.Step of a Sim that does nothing, without and with the
+// watchdog (one atomic store and one compare-and-swap, no allocation).
+func BenchmarkStepSim(b *testing.B) {
+	for _, c := range []struct {
+		name  string
+		stall time.Duration
+	}{{"off", 0}, {"on", time.Second}} {
+		b.Run(c.name, func(b *testing.B) {
+			r, err := New(Config{ID: "bench", Clock: newFakeClock(), StallTimeout: c.stall}, nopStepSim{newLineSim()})
+			if err != nil {
+				b.Fatal(err)
+			}
+			t0 := r.cfg.Clock.Now()
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				r.stepSim(uint32(i+1), t0)
+			}
+		})
+	}
+}
