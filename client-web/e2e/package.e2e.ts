@@ -2,7 +2,7 @@
 // folder, imported from Node, type-checked by a TypeScript project under two module resolutions, and used from a
 // plain HTML page without a bundler (an import map to the installed files, served by a small static file server on
 // loopback): in Debian's chromium the page connects to the real tickwire server built from this checkout, joins the
-// arena and receives snapshots.
+// arena, runs and receives snapshots.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -158,8 +158,8 @@ test("a plain HTML page with an import map uses the installed package: it joins 
 <script type="importmap">${JSON.stringify({ imports })}</script>
 <script type="module">
 import { PROTOCOL_VERSION, TickwireClient, findEntity } from "${ENTRIES[0]}";
-import { KIND_PLAYER, PlayerField, arenaPrediction } from "${ENTRIES[1]}";
-const seen = { sdkVersion: PROTOCOL_VERSION, states: [], snapshots: 0, ticks: [], xs: [] };
+import { KIND_PLAYER, PlayerField, arenaParams, arenaPrediction } from "${ENTRIES[1]}";
+const seen = { sdkVersion: PROTOCOL_VERSION, states: [], snapshots: 0, ticks: [], xs: [], dx: 0 };
 window.seen = seen;
 const client = new TickwireClient({ url: new URLSearchParams(location.search).get("ws"), join: { mode: "arena" }, name: "pkg",
   prediction: (w) => arenaPrediction(w.params) });
@@ -170,10 +170,16 @@ client.on("snapshot", (s) => {
   seen.snapshots++;
   if (seen.ticks.length < 300) seen.ticks.push(s.world.tick);
   const me = findEntity(s.world, client.playerId);
-  if (me && me.kind === KIND_PLAYER && seen.xs.length < 300) seen.xs.push(me.fields[PlayerField.X]);
+  if (!me || me.kind !== KIND_PLAYER) return;
+  if (seen.dx === 0) {
+    // Run towards the middle of the world (input: dx, dy, aim, fire), away from the nearer wall.
+    const p = arenaParams(client.welcome.params);
+    seen.dx = me.fields[PlayerField.X] > (p.worldW * p.scale) / 2 ? -1 : 1;
+    client.setInput([seen.dx, 0, 0, 0]);
+  }
+  if (seen.xs.length < 300) seen.xs.push(me.fields[PlayerField.X]);
 });
 client.connect();
-client.setInput([1, 0, 0, 0]); // run right (dx, dy, aim, fire)
 </script></head><body></body></html>
 `);
   const problems: string[] = [];
@@ -189,12 +195,16 @@ client.setInput([1, 0, 0, 0]); // run right (dx, dy, aim, fire)
   try {
     await page.goto(`${site}/index.html?ws=${encodeURIComponent(game.replace("http:", "ws:") + "/ws")}`, { waitUntil: "load" });
     try {
-      await page.waitForFunction(() => (window as unknown as { seen: { snapshots: number; xs: number[] } }).seen.xs.length >= 30);
+      // 30 snapshots with the player, and one at least whose state hash was checked (every hash_interval ticks).
+      await page.waitForFunction(() => {
+        const w = window as unknown as { seen: { xs: number[] }; client: { stats(): { hashChecks: number } } };
+        return w.seen.xs.length >= 30 && w.client.stats().hashChecks > 0;
+      });
     } catch (e) {
       const state = await page.evaluate(() => JSON.stringify((window as unknown as { seen?: unknown }).seen)).catch((x: Error) => x.message);
       throw new Error(`${(e as Error).message}; the page saw ${state}; problems: ${problems.join("; ")}; server: ${servers!.log}`);
     }
-    type Seen = { sdkVersion: number; serverVersion: number; playerId: number; mode: string; states: string[]; snapshots: number; ticks: number[]; xs: number[] };
+    type Seen = { sdkVersion: number; serverVersion: number; playerId: number; mode: string; states: string[]; snapshots: number; ticks: number[]; xs: number[]; dx: number };
     const seen = await page.evaluate(() => (window as unknown as { seen: Seen }).seen);
     const stats = await page.evaluate(() => (window as unknown as { client: { stats(): Record<string, number> } }).client.stats());
     assert.equal(seen.sdkVersion, PROTOCOL_VERSION);
@@ -203,7 +213,8 @@ client.setInput([1, 0, 0, 0]); // run right (dx, dy, aim, fire)
     assert.ok(seen.playerId > 0, `player id ${seen.playerId}`);
     assert.deepEqual(seen.states.slice(0, 2), ["connecting", "playing"]);
     assert.ok(seen.ticks.every((t, i) => i === 0 || t > seen.ticks[i - 1]!), `snapshot ticks increase: ${seen.ticks.join(" ")}`);
-    assert.ok(seen.xs[seen.xs.length - 1]! > seen.xs[0]!, `the player ran right: x ${seen.xs[0]} -> ${seen.xs[seen.xs.length - 1]}`);
+    const moved = (seen.xs[seen.xs.length - 1]! - seen.xs[0]!) * seen.dx;
+    assert.ok(moved > 0, `the player ran ${seen.dx > 0 ? "right" : "left"}: x ${seen.xs.join(" ")}`);
     assert.equal(stats["decodeErrors"], 0, "decode errors");
     assert.ok(stats["hashChecks"]! > 0, "verified state hashes");
     assert.equal(stats["hashMismatches"], 0, "hash mismatches");
