@@ -3,6 +3,7 @@ package client_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -73,9 +74,19 @@ func TestPlayerToken(t *testing.T) {
 	if u, ok := matched.UserID(); u != "bob" || !ok {
 		t.Errorf("UserID() after matchmaking = %q, %v; want bob, verified", u, ok)
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if verified["ann"] != "V-ann" || verified["bob"] != "V-bob" {
-		t.Errorf("verified joins %v, want ann (quick play) and bob (matchmaker)", verified)
+	// Room events reach OnRoomEvent's callback after the room has run the join, which may be after Welcome: wait
+	// (bounded) for both.
+	seen := func() (bool, string) {
+		mu.Lock()
+		defer mu.Unlock()
+		return verified["ann"] == "V-ann" && verified["bob"] == "V-bob", fmt.Sprint(verified)
+	}
+	ok, got := seen()
+	for i := 0; i < 500 && !ok; i++ {
+		time.Sleep(10 * time.Millisecond)
+		ok, got = seen()
+	}
+	if !ok {
+		t.Errorf("verified joins %s, want ann (quick play) and bob (matchmaker)", got)
 	}
 }
