@@ -177,21 +177,45 @@ type Input struct {
 	ViewFrac uint8
 }
 
-// Event is a reliable event a Sim reports during a Step (a hit, a kill). The engine delivers it to every player.
+// Event is a reliable event a Sim reports during a Step or HandleMessage (a hit, a kill, a chat line). The engine
+// delivers it to every connected player, or only to To when it is set (Events.AddTo, Events.AddToSet).
 type Event struct {
 	Type   string // a constant string: the engine does not copy it
 	Player PlayerID
 	Args   [4]int32
 	NArgs  uint8
+	// Payload is game-specific bytes (Event.payload on the wire; at most MaxMessageBytes, longer is cut), for example
+	// a chat line: string(m.Payload) of a Message. A string keeps Event comparable and immutable.
+	Payload string
+	// To is the only player who receives the event; 0: every connected player. A player not connected (in its grace
+	// period, or gone) does not receive an event meant for it alone.
+	To PlayerID
 }
 
-// Events collects what a Step reports. The engine reuses it between ticks.
+// Events collects what a tick reports. The engine reuses it between ticks.
 type Events struct {
 	List []Event
 }
 
-// Add appends an event.
-func (e *Events) Add(ev Event) { e.List = append(e.List, ev) }
+// Add appends an event for every player.
+func (e *Events) Add(ev Event) { ev.To = 0; e.List = append(e.List, ev) }
+
+// AddTo appends an event for player p alone.
+func (e *Events) AddTo(p PlayerID, ev Event) {
+	if p == 0 {
+		return // not a player: 0 would mean everyone
+	}
+	ev.To = p
+	e.List = append(e.List, ev)
+}
+
+// AddToSet appends an event for each of players (a team, the players near something). Each receives it once per id
+// listed; ids that are 0 are skipped.
+func (e *Events) AddToSet(players []PlayerID, ev Event) {
+	for _, p := range players {
+		e.AddTo(p, ev)
+	}
+}
 
 // Reset empties the list, keeping its storage.
 func (e *Events) Reset() { e.List = e.List[:0] }
@@ -233,6 +257,39 @@ type History interface {
 // first tick, with the room's history; the Sim keeps it and reads it during ApplyInput and Step.
 type HistoryUser interface {
 	UseHistory(h History)
+}
+
+// Limits of a Message.
+const (
+	// MaxMessageType is the longest Message.Type, in bytes.
+	MaxMessageType = 32
+	// MaxMessageBytes is the largest Message.Payload (and Event.Payload), in bytes.
+	MaxMessageBytes = 1024
+)
+
+// Backend is the sender of a message that came from the game's backend through the service API (Nakama's match
+// signal), not from a player. The engine never assigns it to a player.
+const Backend PlayerID = 0
+
+// Message is a typed, reliable message to the game outside the per-tick input stream: from a player (chat, "ready",
+// "buy item", "play card") or from the backend (from == Backend).
+type Message struct {
+	Type    string // 1..MaxMessageType bytes of UTF-8, named by the game
+	Payload []byte // at most MaxMessageBytes; valid until the end of the tick: copy what must be kept
+	Seq     uint32 // the client's optional sequence number (0: none); 0 for the backend
+}
+
+// MessageHandler is implemented by a Sim that takes messages. The engine queues the messages that arrive between two
+// ticks in arrival order and, at the start of the next tick t, calls HandleMessage for each BEFORE applying tick t's
+// inputs and before Step(t). ev is the same list Step(t) will report into: events added here are delivered with the
+// tick's events (Events.AddTo(from, ...) answers the sender alone).
+//
+// A message from a player comes only while that player is connected; one from the backend has from == Backend and
+// its reply (nil: none) is returned to the backend's request. A reply to a player's message is ignored: answer with
+// an Event. A Sim without this method never gets messages: players' messages are dropped and the backend's request
+// is refused as not supported.
+type MessageHandler interface {
+	HandleMessage(t Tick, from PlayerID, m *Message, ev *Events) (reply []byte)
 }
 
 // Sim is the simulation of one room. All methods are called from the room goroutine only.

@@ -7,7 +7,7 @@
 //   client                                  server
 //   Hello + Join  ─────────────────────────▶  (both must arrive within the handshake deadline)
 //                 ◀─────────────────────────  Welcome, then a full Snapshot
-//   Input (one per tick, addressed to a tick), Ping, Ack ──▶
+//   Input (one per tick, addressed to a tick), Ping, Ack, Message ──▶
 //                 ◀─────────────────────────  Snapshot (delta) every snapshot interval, Pong, Event
 //   Leave         ─────────────────────────▶  (or drop the socket: the slot is kept for the grace period)
 //
@@ -295,6 +295,7 @@ type ClientFrame struct {
 	//	*ClientFrame_Ack
 	//	*ClientFrame_Ping
 	//	*ClientFrame_Leave
+	//	*ClientFrame_Message
 	Msg           isClientFrame_Msg `protobuf_oneof:"msg"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -391,6 +392,15 @@ func (x *ClientFrame) GetLeave() *Leave {
 	return nil
 }
 
+func (x *ClientFrame) GetMessage() *Message {
+	if x != nil {
+		if x, ok := x.Msg.(*ClientFrame_Message); ok {
+			return x.Message
+		}
+	}
+	return nil
+}
+
 type isClientFrame_Msg interface {
 	isClientFrame_Msg()
 }
@@ -425,6 +435,11 @@ type ClientFrame_Leave struct {
 	Leave *Leave `protobuf:"bytes,6,opt,name=leave,proto3,oneof"`
 }
 
+type ClientFrame_Message struct {
+	// A typed game message outside the input stream (chat, "ready", "buy item", "play card"); reliable and ordered.
+	Message *Message `protobuf:"bytes,7,opt,name=message,proto3,oneof"`
+}
+
 func (*ClientFrame_Hello) isClientFrame_Msg() {}
 
 func (*ClientFrame_Join) isClientFrame_Msg() {}
@@ -436,6 +451,8 @@ func (*ClientFrame_Ack) isClientFrame_Msg() {}
 func (*ClientFrame_Ping) isClientFrame_Msg() {}
 
 func (*ClientFrame_Leave) isClientFrame_Msg() {}
+
+func (*ClientFrame_Message) isClientFrame_Msg() {}
 
 // Hello opens the session. It must be the first frame.
 type Hello struct {
@@ -873,6 +890,82 @@ func (*Leave) Descriptor() ([]byte, []int) {
 	return file_tickwire_proto_rawDescGZIP(), []int{6}
 }
 
+// Message is a typed, reliable game message from a player to its room, outside the per-tick input stream: chat,
+// "ready", "buy item", "play card". Only after the Welcome (a Message before it is a bad frame, 4500).
+//
+// Delivery: the room queues messages in arrival order and hands them to the game at the start of the next tick,
+// BEFORE that tick's inputs are applied, with the sender's player id. A game that does not handle messages ignores
+// them. The game answers, if it wants to, with Events (to the sender, to some players, or to all).
+//
+// Limits: type is 1-32 bytes of UTF-8 (else 4500); payload is at most Welcome.max_message_bytes bytes (1024 by
+// default; larger closes the connection with 1009). A connection may send Welcome.message_rate messages per second on
+// average with bursts of Welcome.message_burst; a flood beyond that closes it with 4508 (other players are
+// unaffected). When the room's message queue is full (many players at their limits at once) the sender is closed
+// with 4002 (reconnectable: resume and resend what the game did not acknowledge).
+type Message struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// What the message is, named by the game ("chat", "ready", "buy").
+	Type string `protobuf:"bytes,1,opt,name=type,proto3" json:"type,omitempty"`
+	// The game's own encoding of the message's content.
+	Payload []byte `protobuf:"bytes,2,opt,name=payload,proto3" json:"payload,omitempty"`
+	// An optional client sequence number, handed to the game as is (for a game that acknowledges messages with an
+	// Event); 0: none.
+	Seq           uint32 `protobuf:"varint,3,opt,name=seq,proto3" json:"seq,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Message) Reset() {
+	*x = Message{}
+	mi := &file_tickwire_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Message) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Message) ProtoMessage() {}
+
+func (x *Message) ProtoReflect() protoreflect.Message {
+	mi := &file_tickwire_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Message.ProtoReflect.Descriptor instead.
+func (*Message) Descriptor() ([]byte, []int) {
+	return file_tickwire_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *Message) GetType() string {
+	if x != nil {
+		return x.Type
+	}
+	return ""
+}
+
+func (x *Message) GetPayload() []byte {
+	if x != nil {
+		return x.Payload
+	}
+	return nil
+}
+
+func (x *Message) GetSeq() uint32 {
+	if x != nil {
+		return x.Seq
+	}
+	return 0
+}
+
 // ServerFrame is everything the server sends: exactly one message per WebSocket frame.
 type ServerFrame struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -901,7 +994,7 @@ type ServerFrame struct {
 
 func (x *ServerFrame) Reset() {
 	*x = ServerFrame{}
-	mi := &file_tickwire_proto_msgTypes[7]
+	mi := &file_tickwire_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -913,7 +1006,7 @@ func (x *ServerFrame) String() string {
 func (*ServerFrame) ProtoMessage() {}
 
 func (x *ServerFrame) ProtoReflect() protoreflect.Message {
-	mi := &file_tickwire_proto_msgTypes[7]
+	mi := &file_tickwire_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -926,7 +1019,7 @@ func (x *ServerFrame) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ServerFrame.ProtoReflect.Descriptor instead.
 func (*ServerFrame) Descriptor() ([]byte, []int) {
-	return file_tickwire_proto_rawDescGZIP(), []int{7}
+	return file_tickwire_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ServerFrame) GetMsg() isServerFrame_Msg {
@@ -1098,14 +1191,19 @@ type Welcome struct {
 	// for a verified user); empty for an anonymous player. Also on a resume.
 	UserId string `protobuf:"bytes,21,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
 	// True when user_id (and the name the room shows) come from a verified identity.
-	Verified      bool `protobuf:"varint,22,opt,name=verified,proto3" json:"verified,omitempty"`
+	Verified bool `protobuf:"varint,22,opt,name=verified,proto3" json:"verified,omitempty"`
+	// The largest Message.payload the server accepts, in bytes (a larger one closes the connection with 1009).
+	MaxMessageBytes uint32 `protobuf:"varint,40,opt,name=max_message_bytes,json=maxMessageBytes,proto3" json:"max_message_bytes,omitempty"`
+	// The Messages per second a connection may send on average, and in one burst; a flood closes it with 4508.
+	MessageRate   uint32 `protobuf:"varint,41,opt,name=message_rate,json=messageRate,proto3" json:"message_rate,omitempty"`
+	MessageBurst  uint32 `protobuf:"varint,42,opt,name=message_burst,json=messageBurst,proto3" json:"message_burst,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Welcome) Reset() {
 	*x = Welcome{}
-	mi := &file_tickwire_proto_msgTypes[8]
+	mi := &file_tickwire_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1117,7 +1215,7 @@ func (x *Welcome) String() string {
 func (*Welcome) ProtoMessage() {}
 
 func (x *Welcome) ProtoReflect() protoreflect.Message {
-	mi := &file_tickwire_proto_msgTypes[8]
+	mi := &file_tickwire_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1130,7 +1228,7 @@ func (x *Welcome) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Welcome.ProtoReflect.Descriptor instead.
 func (*Welcome) Descriptor() ([]byte, []int) {
-	return file_tickwire_proto_rawDescGZIP(), []int{8}
+	return file_tickwire_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Welcome) GetProtocolVersion() ProtocolVersion {
@@ -1287,6 +1385,27 @@ func (x *Welcome) GetVerified() bool {
 	return false
 }
 
+func (x *Welcome) GetMaxMessageBytes() uint32 {
+	if x != nil {
+		return x.MaxMessageBytes
+	}
+	return 0
+}
+
+func (x *Welcome) GetMessageRate() uint32 {
+	if x != nil {
+		return x.MessageRate
+	}
+	return 0
+}
+
+func (x *Welcome) GetMessageBurst() uint32 {
+	if x != nil {
+		return x.MessageBurst
+	}
+	return 0
+}
+
 // EntityKind describes one kind of entity, so that a client can decode Snapshot.entities without game-specific code.
 type EntityKind struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1305,7 +1424,7 @@ type EntityKind struct {
 
 func (x *EntityKind) Reset() {
 	*x = EntityKind{}
-	mi := &file_tickwire_proto_msgTypes[9]
+	mi := &file_tickwire_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1317,7 +1436,7 @@ func (x *EntityKind) String() string {
 func (*EntityKind) ProtoMessage() {}
 
 func (x *EntityKind) ProtoReflect() protoreflect.Message {
-	mi := &file_tickwire_proto_msgTypes[9]
+	mi := &file_tickwire_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1330,7 +1449,7 @@ func (x *EntityKind) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EntityKind.ProtoReflect.Descriptor instead.
 func (*EntityKind) Descriptor() ([]byte, []int) {
-	return file_tickwire_proto_rawDescGZIP(), []int{9}
+	return file_tickwire_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *EntityKind) GetId() uint32 {
@@ -1382,7 +1501,7 @@ type EntityField struct {
 
 func (x *EntityField) Reset() {
 	*x = EntityField{}
-	mi := &file_tickwire_proto_msgTypes[10]
+	mi := &file_tickwire_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1394,7 +1513,7 @@ func (x *EntityField) String() string {
 func (*EntityField) ProtoMessage() {}
 
 func (x *EntityField) ProtoReflect() protoreflect.Message {
-	mi := &file_tickwire_proto_msgTypes[10]
+	mi := &file_tickwire_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1407,7 +1526,7 @@ func (x *EntityField) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EntityField.ProtoReflect.Descriptor instead.
 func (*EntityField) Descriptor() ([]byte, []int) {
-	return file_tickwire_proto_rawDescGZIP(), []int{10}
+	return file_tickwire_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *EntityField) GetName() string {
@@ -1453,7 +1572,7 @@ type InputField struct {
 
 func (x *InputField) Reset() {
 	*x = InputField{}
-	mi := &file_tickwire_proto_msgTypes[11]
+	mi := &file_tickwire_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1465,7 +1584,7 @@ func (x *InputField) String() string {
 func (*InputField) ProtoMessage() {}
 
 func (x *InputField) ProtoReflect() protoreflect.Message {
-	mi := &file_tickwire_proto_msgTypes[11]
+	mi := &file_tickwire_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1478,7 +1597,7 @@ func (x *InputField) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InputField.ProtoReflect.Descriptor instead.
 func (*InputField) Descriptor() ([]byte, []int) {
-	return file_tickwire_proto_rawDescGZIP(), []int{11}
+	return file_tickwire_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *InputField) GetName() string {
@@ -1523,7 +1642,7 @@ type Snapshot struct {
 
 func (x *Snapshot) Reset() {
 	*x = Snapshot{}
-	mi := &file_tickwire_proto_msgTypes[12]
+	mi := &file_tickwire_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1535,7 +1654,7 @@ func (x *Snapshot) String() string {
 func (*Snapshot) ProtoMessage() {}
 
 func (x *Snapshot) ProtoReflect() protoreflect.Message {
-	mi := &file_tickwire_proto_msgTypes[12]
+	mi := &file_tickwire_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1548,7 +1667,7 @@ func (x *Snapshot) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Snapshot.ProtoReflect.Descriptor instead.
 func (*Snapshot) Descriptor() ([]byte, []int) {
-	return file_tickwire_proto_rawDescGZIP(), []int{12}
+	return file_tickwire_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *Snapshot) GetTick() uint32 {
@@ -1592,14 +1711,18 @@ type Event struct {
 	// Game-specific integer arguments (for a kill: killer, victim).
 	Args []int32 `protobuf:"zigzag32,4,rep,packed,name=args,proto3" json:"args,omitempty"`
 	// Human-readable detail (a name, an error message).
-	Text          string `protobuf:"bytes,5,opt,name=text,proto3" json:"text,omitempty"`
+	Text string `protobuf:"bytes,5,opt,name=text,proto3" json:"text,omitempty"`
+	// Game-specific bytes (for example a chat message's content), at most Welcome.max_message_bytes.
+	Payload []byte `protobuf:"bytes,6,opt,name=payload,proto3" json:"payload,omitempty"`
+	// True when the game sent this event to this player alone or to a set of players, false when every player got it.
+	Targeted      bool `protobuf:"varint,7,opt,name=targeted,proto3" json:"targeted,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Event) Reset() {
 	*x = Event{}
-	mi := &file_tickwire_proto_msgTypes[13]
+	mi := &file_tickwire_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1611,7 +1734,7 @@ func (x *Event) String() string {
 func (*Event) ProtoMessage() {}
 
 func (x *Event) ProtoReflect() protoreflect.Message {
-	mi := &file_tickwire_proto_msgTypes[13]
+	mi := &file_tickwire_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1624,7 +1747,7 @@ func (x *Event) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Event.ProtoReflect.Descriptor instead.
 func (*Event) Descriptor() ([]byte, []int) {
-	return file_tickwire_proto_rawDescGZIP(), []int{13}
+	return file_tickwire_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *Event) GetTick() uint32 {
@@ -1662,6 +1785,20 @@ func (x *Event) GetText() string {
 	return ""
 }
 
+func (x *Event) GetPayload() []byte {
+	if x != nil {
+		return x.Payload
+	}
+	return nil
+}
+
+func (x *Event) GetTargeted() bool {
+	if x != nil {
+		return x.Targeted
+	}
+	return false
+}
+
 // Pong answers a Ping.
 type Pong struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1677,7 +1814,7 @@ type Pong struct {
 
 func (x *Pong) Reset() {
 	*x = Pong{}
-	mi := &file_tickwire_proto_msgTypes[14]
+	mi := &file_tickwire_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1689,7 +1826,7 @@ func (x *Pong) String() string {
 func (*Pong) ProtoMessage() {}
 
 func (x *Pong) ProtoReflect() protoreflect.Message {
-	mi := &file_tickwire_proto_msgTypes[14]
+	mi := &file_tickwire_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1702,7 +1839,7 @@ func (x *Pong) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Pong.ProtoReflect.Descriptor instead.
 func (*Pong) Descriptor() ([]byte, []int) {
-	return file_tickwire_proto_rawDescGZIP(), []int{14}
+	return file_tickwire_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *Pong) GetClientTimeUs() uint64 {
@@ -1741,7 +1878,7 @@ type Disconnect struct {
 
 func (x *Disconnect) Reset() {
 	*x = Disconnect{}
-	mi := &file_tickwire_proto_msgTypes[15]
+	mi := &file_tickwire_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1753,7 +1890,7 @@ func (x *Disconnect) String() string {
 func (*Disconnect) ProtoMessage() {}
 
 func (x *Disconnect) ProtoReflect() protoreflect.Message {
-	mi := &file_tickwire_proto_msgTypes[15]
+	mi := &file_tickwire_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1766,7 +1903,7 @@ func (x *Disconnect) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Disconnect.ProtoReflect.Descriptor instead.
 func (*Disconnect) Descriptor() ([]byte, []int) {
-	return file_tickwire_proto_rawDescGZIP(), []int{15}
+	return file_tickwire_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *Disconnect) GetCode() uint32 {
@@ -1805,7 +1942,7 @@ type MatchResult struct {
 
 func (x *MatchResult) Reset() {
 	*x = MatchResult{}
-	mi := &file_tickwire_proto_msgTypes[16]
+	mi := &file_tickwire_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1817,7 +1954,7 @@ func (x *MatchResult) String() string {
 func (*MatchResult) ProtoMessage() {}
 
 func (x *MatchResult) ProtoReflect() protoreflect.Message {
-	mi := &file_tickwire_proto_msgTypes[16]
+	mi := &file_tickwire_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1830,7 +1967,7 @@ func (x *MatchResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MatchResult.ProtoReflect.Descriptor instead.
 func (*MatchResult) Descriptor() ([]byte, []int) {
-	return file_tickwire_proto_rawDescGZIP(), []int{16}
+	return file_tickwire_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *MatchResult) GetReason() string {
@@ -1875,7 +2012,7 @@ type PlayerResult struct {
 
 func (x *PlayerResult) Reset() {
 	*x = PlayerResult{}
-	mi := &file_tickwire_proto_msgTypes[17]
+	mi := &file_tickwire_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1887,7 +2024,7 @@ func (x *PlayerResult) String() string {
 func (*PlayerResult) ProtoMessage() {}
 
 func (x *PlayerResult) ProtoReflect() protoreflect.Message {
-	mi := &file_tickwire_proto_msgTypes[17]
+	mi := &file_tickwire_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1900,7 +2037,7 @@ func (x *PlayerResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PlayerResult.ProtoReflect.Descriptor instead.
 func (*PlayerResult) Descriptor() ([]byte, []int) {
-	return file_tickwire_proto_rawDescGZIP(), []int{17}
+	return file_tickwire_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *PlayerResult) GetPlayerId() uint32 {
@@ -1949,14 +2086,15 @@ var File_tickwire_proto protoreflect.FileDescriptor
 
 const file_tickwire_proto_rawDesc = "" +
 	"\n" +
-	"\x0etickwire.proto\x12\vtickwire.v1\"\x90\x02\n" +
+	"\x0etickwire.proto\x12\vtickwire.v1\"\xc2\x02\n" +
 	"\vClientFrame\x12*\n" +
 	"\x05hello\x18\x01 \x01(\v2\x12.tickwire.v1.HelloH\x00R\x05hello\x12'\n" +
 	"\x04join\x18\x02 \x01(\v2\x11.tickwire.v1.JoinH\x00R\x04join\x12*\n" +
 	"\x05input\x18\x03 \x01(\v2\x12.tickwire.v1.InputH\x00R\x05input\x12$\n" +
 	"\x03ack\x18\x04 \x01(\v2\x10.tickwire.v1.AckH\x00R\x03ack\x12'\n" +
 	"\x04ping\x18\x05 \x01(\v2\x11.tickwire.v1.PingH\x00R\x04ping\x12*\n" +
-	"\x05leave\x18\x06 \x01(\v2\x12.tickwire.v1.LeaveH\x00R\x05leaveB\x05\n" +
+	"\x05leave\x18\x06 \x01(\v2\x12.tickwire.v1.LeaveH\x00R\x05leave\x120\n" +
+	"\amessage\x18\a \x01(\v2\x14.tickwire.v1.MessageH\x00R\amessageB\x05\n" +
 	"\x03msg\"\x88\x02\n" +
 	"\x05Hello\x12G\n" +
 	"\x10protocol_version\x18\x01 \x01(\x0e2\x1c.tickwire.v1.ProtocolVersionR\x0fprotocolVersion\x12\x16\n" +
@@ -1984,7 +2122,11 @@ const file_tickwire_proto_rawDesc = "" +
 	"\x04tick\x18\x01 \x01(\rR\x04tick\",\n" +
 	"\x04Ping\x12$\n" +
 	"\x0eclient_time_us\x18\x01 \x01(\x04R\fclientTimeUs\"\a\n" +
-	"\x05Leave\"\x94\x03\n" +
+	"\x05Leave\"I\n" +
+	"\aMessage\x12\x12\n" +
+	"\x04type\x18\x01 \x01(\tR\x04type\x12\x18\n" +
+	"\apayload\x18\x02 \x01(\fR\apayload\x12\x10\n" +
+	"\x03seq\x18\x03 \x01(\rR\x03seq\"\x94\x03\n" +
 	"\vServerFrame\x120\n" +
 	"\awelcome\x18\x01 \x01(\v2\x14.tickwire.v1.WelcomeH\x00R\awelcome\x123\n" +
 	"\bsnapshot\x18\x02 \x01(\v2\x15.tickwire.v1.SnapshotH\x00R\bsnapshot\x12*\n" +
@@ -1996,7 +2138,7 @@ const file_tickwire_proto_rawDesc = "" +
 	"\fmatch_result\x18\x06 \x01(\v2\x18.tickwire.v1.MatchResultH\x00R\vmatchResult\x12$\n" +
 	"\x0elast_input_seq\x18\x0f \x01(\rR\flastInputSeq\x12\"\n" +
 	"\rinput_lead_us\x18\x0e \x01(\x11R\vinputLeadUsB\x05\n" +
-	"\x03msg\"\xdd\x06\n" +
+	"\x03msg\"\xd1\a\n" +
 	"\aWelcome\x12G\n" +
 	"\x10protocol_version\x18\x01 \x01(\x0e2\x1c.tickwire.v1.ProtocolVersionR\x0fprotocolVersion\x12\x1b\n" +
 	"\tplayer_id\x18\x02 \x01(\rR\bplayerId\x12\x17\n" +
@@ -2022,7 +2164,10 @@ const file_tickwire_proto_rawDesc = "" +
 	"\finput_window\x18\x13 \x01(\rR\vinputWindow\x12\"\n" +
 	"\rmax_rewind_ms\x18\x14 \x01(\rR\vmaxRewindMs\x12\x17\n" +
 	"\auser_id\x18\x15 \x01(\tR\x06userId\x12\x1a\n" +
-	"\bverified\x18\x16 \x01(\bR\bverified\x1a9\n" +
+	"\bverified\x18\x16 \x01(\bR\bverified\x12*\n" +
+	"\x11max_message_bytes\x18( \x01(\rR\x0fmaxMessageBytes\x12!\n" +
+	"\fmessage_rate\x18) \x01(\rR\vmessageRate\x12#\n" +
+	"\rmessage_burst\x18* \x01(\rR\fmessageBurst\x1a9\n" +
 	"\vParamsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\x11R\x05value:\x028\x01\"v\n" +
@@ -2049,13 +2194,15 @@ const file_tickwire_proto_rawDesc = "" +
 	"\bentities\x18\x03 \x01(\fR\bentities\x12\"\n" +
 	"\n" +
 	"state_hash\x18\x04 \x01(\aH\x00R\tstateHash\x88\x01\x01B\r\n" +
-	"\v_state_hash\"t\n" +
+	"\v_state_hash\"\xaa\x01\n" +
 	"\x05Event\x12\x12\n" +
 	"\x04tick\x18\x01 \x01(\rR\x04tick\x12\x12\n" +
 	"\x04type\x18\x02 \x01(\tR\x04type\x12\x1b\n" +
 	"\tplayer_id\x18\x03 \x01(\rR\bplayerId\x12\x12\n" +
 	"\x04args\x18\x04 \x03(\x11R\x04args\x12\x12\n" +
-	"\x04text\x18\x05 \x01(\tR\x04text\"s\n" +
+	"\x04text\x18\x05 \x01(\tR\x04text\x12\x18\n" +
+	"\apayload\x18\x06 \x01(\fR\apayload\x12\x1a\n" +
+	"\btargeted\x18\a \x01(\bR\btargeted\"s\n" +
 	"\x04Pong\x12$\n" +
 	"\x0eclient_time_us\x18\x01 \x01(\x04R\fclientTimeUs\x12$\n" +
 	"\x0eserver_time_us\x18\x02 \x01(\x04R\fserverTimeUs\x12\x1f\n" +
@@ -2124,7 +2271,7 @@ func file_tickwire_proto_rawDescGZIP() []byte {
 }
 
 var file_tickwire_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_tickwire_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
+var file_tickwire_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
 var file_tickwire_proto_goTypes = []any{
 	(ProtocolVersion)(0), // 0: tickwire.v1.ProtocolVersion
 	(InputFill)(0),       // 1: tickwire.v1.InputFill
@@ -2136,18 +2283,19 @@ var file_tickwire_proto_goTypes = []any{
 	(*Ack)(nil),          // 7: tickwire.v1.Ack
 	(*Ping)(nil),         // 8: tickwire.v1.Ping
 	(*Leave)(nil),        // 9: tickwire.v1.Leave
-	(*ServerFrame)(nil),  // 10: tickwire.v1.ServerFrame
-	(*Welcome)(nil),      // 11: tickwire.v1.Welcome
-	(*EntityKind)(nil),   // 12: tickwire.v1.EntityKind
-	(*EntityField)(nil),  // 13: tickwire.v1.EntityField
-	(*InputField)(nil),   // 14: tickwire.v1.InputField
-	(*Snapshot)(nil),     // 15: tickwire.v1.Snapshot
-	(*Event)(nil),        // 16: tickwire.v1.Event
-	(*Pong)(nil),         // 17: tickwire.v1.Pong
-	(*Disconnect)(nil),   // 18: tickwire.v1.Disconnect
-	(*MatchResult)(nil),  // 19: tickwire.v1.MatchResult
-	(*PlayerResult)(nil), // 20: tickwire.v1.PlayerResult
-	nil,                  // 21: tickwire.v1.Welcome.ParamsEntry
+	(*Message)(nil),      // 10: tickwire.v1.Message
+	(*ServerFrame)(nil),  // 11: tickwire.v1.ServerFrame
+	(*Welcome)(nil),      // 12: tickwire.v1.Welcome
+	(*EntityKind)(nil),   // 13: tickwire.v1.EntityKind
+	(*EntityField)(nil),  // 14: tickwire.v1.EntityField
+	(*InputField)(nil),   // 15: tickwire.v1.InputField
+	(*Snapshot)(nil),     // 16: tickwire.v1.Snapshot
+	(*Event)(nil),        // 17: tickwire.v1.Event
+	(*Pong)(nil),         // 18: tickwire.v1.Pong
+	(*Disconnect)(nil),   // 19: tickwire.v1.Disconnect
+	(*MatchResult)(nil),  // 20: tickwire.v1.MatchResult
+	(*PlayerResult)(nil), // 21: tickwire.v1.PlayerResult
+	nil,                  // 22: tickwire.v1.Welcome.ParamsEntry
 }
 var file_tickwire_proto_depIdxs = []int32{
 	4,  // 0: tickwire.v1.ClientFrame.hello:type_name -> tickwire.v1.Hello
@@ -2156,27 +2304,28 @@ var file_tickwire_proto_depIdxs = []int32{
 	7,  // 3: tickwire.v1.ClientFrame.ack:type_name -> tickwire.v1.Ack
 	8,  // 4: tickwire.v1.ClientFrame.ping:type_name -> tickwire.v1.Ping
 	9,  // 5: tickwire.v1.ClientFrame.leave:type_name -> tickwire.v1.Leave
-	0,  // 6: tickwire.v1.Hello.protocol_version:type_name -> tickwire.v1.ProtocolVersion
-	0,  // 7: tickwire.v1.Hello.min_protocol_version:type_name -> tickwire.v1.ProtocolVersion
-	0,  // 8: tickwire.v1.Hello.max_protocol_version:type_name -> tickwire.v1.ProtocolVersion
-	11, // 9: tickwire.v1.ServerFrame.welcome:type_name -> tickwire.v1.Welcome
-	15, // 10: tickwire.v1.ServerFrame.snapshot:type_name -> tickwire.v1.Snapshot
-	16, // 11: tickwire.v1.ServerFrame.event:type_name -> tickwire.v1.Event
-	17, // 12: tickwire.v1.ServerFrame.pong:type_name -> tickwire.v1.Pong
-	18, // 13: tickwire.v1.ServerFrame.disconnect:type_name -> tickwire.v1.Disconnect
-	19, // 14: tickwire.v1.ServerFrame.match_result:type_name -> tickwire.v1.MatchResult
-	0,  // 15: tickwire.v1.Welcome.protocol_version:type_name -> tickwire.v1.ProtocolVersion
-	12, // 16: tickwire.v1.Welcome.kinds:type_name -> tickwire.v1.EntityKind
-	14, // 17: tickwire.v1.Welcome.input:type_name -> tickwire.v1.InputField
-	21, // 18: tickwire.v1.Welcome.params:type_name -> tickwire.v1.Welcome.ParamsEntry
-	1,  // 19: tickwire.v1.Welcome.input_fill:type_name -> tickwire.v1.InputFill
-	13, // 20: tickwire.v1.EntityKind.fields:type_name -> tickwire.v1.EntityField
-	20, // 21: tickwire.v1.MatchResult.players:type_name -> tickwire.v1.PlayerResult
-	22, // [22:22] is the sub-list for method output_type
-	22, // [22:22] is the sub-list for method input_type
-	22, // [22:22] is the sub-list for extension type_name
-	22, // [22:22] is the sub-list for extension extendee
-	0,  // [0:22] is the sub-list for field type_name
+	10, // 6: tickwire.v1.ClientFrame.message:type_name -> tickwire.v1.Message
+	0,  // 7: tickwire.v1.Hello.protocol_version:type_name -> tickwire.v1.ProtocolVersion
+	0,  // 8: tickwire.v1.Hello.min_protocol_version:type_name -> tickwire.v1.ProtocolVersion
+	0,  // 9: tickwire.v1.Hello.max_protocol_version:type_name -> tickwire.v1.ProtocolVersion
+	12, // 10: tickwire.v1.ServerFrame.welcome:type_name -> tickwire.v1.Welcome
+	16, // 11: tickwire.v1.ServerFrame.snapshot:type_name -> tickwire.v1.Snapshot
+	17, // 12: tickwire.v1.ServerFrame.event:type_name -> tickwire.v1.Event
+	18, // 13: tickwire.v1.ServerFrame.pong:type_name -> tickwire.v1.Pong
+	19, // 14: tickwire.v1.ServerFrame.disconnect:type_name -> tickwire.v1.Disconnect
+	20, // 15: tickwire.v1.ServerFrame.match_result:type_name -> tickwire.v1.MatchResult
+	0,  // 16: tickwire.v1.Welcome.protocol_version:type_name -> tickwire.v1.ProtocolVersion
+	13, // 17: tickwire.v1.Welcome.kinds:type_name -> tickwire.v1.EntityKind
+	15, // 18: tickwire.v1.Welcome.input:type_name -> tickwire.v1.InputField
+	22, // 19: tickwire.v1.Welcome.params:type_name -> tickwire.v1.Welcome.ParamsEntry
+	1,  // 20: tickwire.v1.Welcome.input_fill:type_name -> tickwire.v1.InputFill
+	14, // 21: tickwire.v1.EntityKind.fields:type_name -> tickwire.v1.EntityField
+	21, // 22: tickwire.v1.MatchResult.players:type_name -> tickwire.v1.PlayerResult
+	23, // [23:23] is the sub-list for method output_type
+	23, // [23:23] is the sub-list for method input_type
+	23, // [23:23] is the sub-list for extension type_name
+	23, // [23:23] is the sub-list for extension extendee
+	0,  // [0:23] is the sub-list for field type_name
 }
 
 func init() { file_tickwire_proto_init() }
@@ -2191,13 +2340,14 @@ func file_tickwire_proto_init() {
 		(*ClientFrame_Ack)(nil),
 		(*ClientFrame_Ping)(nil),
 		(*ClientFrame_Leave)(nil),
+		(*ClientFrame_Message)(nil),
 	}
 	file_tickwire_proto_msgTypes[2].OneofWrappers = []any{
 		(*Join_JoinToken)(nil),
 		(*Join_ResumeToken)(nil),
 		(*Join_Mode)(nil),
 	}
-	file_tickwire_proto_msgTypes[7].OneofWrappers = []any{
+	file_tickwire_proto_msgTypes[8].OneofWrappers = []any{
 		(*ServerFrame_Welcome)(nil),
 		(*ServerFrame_Snapshot)(nil),
 		(*ServerFrame_Event)(nil),
@@ -2205,14 +2355,14 @@ func file_tickwire_proto_init() {
 		(*ServerFrame_Disconnect)(nil),
 		(*ServerFrame_MatchResult)(nil),
 	}
-	file_tickwire_proto_msgTypes[12].OneofWrappers = []any{}
+	file_tickwire_proto_msgTypes[13].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tickwire_proto_rawDesc), len(file_tickwire_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   19,
+			NumMessages:   20,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

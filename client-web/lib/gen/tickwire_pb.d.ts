@@ -1,5 +1,5 @@
 import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
-import type { Message } from "@bufbuild/protobuf";
+import type { Message as Message$1 } from "@bufbuild/protobuf";
 /**
  * Describes the file tickwire.proto.
  */
@@ -9,7 +9,7 @@ export declare const file_tickwire: GenFile;
  *
  * @generated from message tickwire.v1.ClientFrame
  */
-export type ClientFrame = Message<"tickwire.v1.ClientFrame"> & {
+export type ClientFrame = Message$1<"tickwire.v1.ClientFrame"> & {
     /**
      * @generated from oneof tickwire.v1.ClientFrame.msg
      */
@@ -62,6 +62,14 @@ export type ClientFrame = Message<"tickwire.v1.ClientFrame"> & {
         value: Leave;
         case: "leave";
     } | {
+        /**
+         * A typed game message outside the input stream (chat, "ready", "buy item", "play card"); reliable and ordered.
+         *
+         * @generated from field: tickwire.v1.Message message = 7;
+         */
+        value: Message;
+        case: "message";
+    } | {
         case: undefined;
         value?: undefined;
     };
@@ -76,7 +84,7 @@ export declare const ClientFrameSchema: GenMessage<ClientFrame>;
  *
  * @generated from message tickwire.v1.Hello
  */
-export type Hello = Message<"tickwire.v1.Hello"> & {
+export type Hello = Message$1<"tickwire.v1.Hello"> & {
     /**
      * The newest protocol version the client speaks. A version 1 client sets only this field.
      *
@@ -112,7 +120,7 @@ export declare const HelloSchema: GenMessage<Hello>;
  *
  * @generated from message tickwire.v1.Join
  */
-export type Join = Message<"tickwire.v1.Join"> & {
+export type Join = Message$1<"tickwire.v1.Join"> & {
     /**
      * @generated from oneof tickwire.v1.Join.target
      */
@@ -185,7 +193,7 @@ export declare const JoinSchema: GenMessage<Join>;
  *
  * @generated from message tickwire.v1.Input
  */
-export type Input = Message<"tickwire.v1.Input"> & {
+export type Input = Message$1<"tickwire.v1.Input"> & {
     /**
      * Sequence number, strictly increasing from 1 per player across reconnects (one per input sent). Snapshots report
      * the highest applied (ServerFrame.last_input_seq); after a resume a client resends only later inputs.
@@ -235,7 +243,7 @@ export declare const InputSchema: GenMessage<Input>;
  *
  * @generated from message tickwire.v1.Ack
  */
-export type Ack = Message<"tickwire.v1.Ack"> & {
+export type Ack = Message$1<"tickwire.v1.Ack"> & {
     /**
      * The tick of the latest snapshot the client holds.
      *
@@ -254,7 +262,7 @@ export declare const AckSchema: GenMessage<Ack>;
  *
  * @generated from message tickwire.v1.Ping
  */
-export type Ping = Message<"tickwire.v1.Ping"> & {
+export type Ping = Message$1<"tickwire.v1.Ping"> & {
     /**
      * The client's clock in microseconds (any epoch); echoed in Pong.
      *
@@ -272,18 +280,60 @@ export declare const PingSchema: GenMessage<Ping>;
  *
  * @generated from message tickwire.v1.Leave
  */
-export type Leave = Message<"tickwire.v1.Leave"> & {};
+export type Leave = Message$1<"tickwire.v1.Leave"> & {};
 /**
  * Describes the message tickwire.v1.Leave.
  * Use `create(LeaveSchema)` to create a new message.
  */
 export declare const LeaveSchema: GenMessage<Leave>;
 /**
+ * Message is a typed, reliable game message from a player to its room, outside the per-tick input stream: chat,
+ * "ready", "buy item", "play card". Only after the Welcome (a Message before it is a bad frame, 4500).
+ *
+ * Delivery: the room queues messages in arrival order and hands them to the game at the start of the next tick,
+ * BEFORE that tick's inputs are applied, with the sender's player id. A game that does not handle messages ignores
+ * them. The game answers, if it wants to, with Events (to the sender, to some players, or to all).
+ *
+ * Limits: type is 1-32 bytes of UTF-8 (else 4500); payload is at most Welcome.max_message_bytes bytes (1024 by
+ * default; larger closes the connection with 1009). A connection may send Welcome.message_rate messages per second on
+ * average with bursts of Welcome.message_burst; a flood beyond that closes it with 4508 (other players are
+ * unaffected). When the room's message queue is full (many players at their limits at once) the sender is closed
+ * with 4002 (reconnectable: resume and resend what the game did not acknowledge).
+ *
+ * @generated from message tickwire.v1.Message
+ */
+export type Message = Message$1<"tickwire.v1.Message"> & {
+    /**
+     * What the message is, named by the game ("chat", "ready", "buy").
+     *
+     * @generated from field: string type = 1;
+     */
+    type: string;
+    /**
+     * The game's own encoding of the message's content.
+     *
+     * @generated from field: bytes payload = 2;
+     */
+    payload: Uint8Array;
+    /**
+     * An optional client sequence number, handed to the game as is (for a game that acknowledges messages with an
+     * Event); 0: none.
+     *
+     * @generated from field: uint32 seq = 3;
+     */
+    seq: number;
+};
+/**
+ * Describes the message tickwire.v1.Message.
+ * Use `create(MessageSchema)` to create a new message.
+ */
+export declare const MessageSchema: GenMessage<Message>;
+/**
  * ServerFrame is everything the server sends: exactly one message per WebSocket frame.
  *
  * @generated from message tickwire.v1.ServerFrame
  */
-export type ServerFrame = Message<"tickwire.v1.ServerFrame"> & {
+export type ServerFrame = Message$1<"tickwire.v1.ServerFrame"> & {
     /**
      * @generated from oneof tickwire.v1.ServerFrame.msg
      */
@@ -368,7 +418,7 @@ export declare const ServerFrameSchema: GenMessage<ServerFrame>;
  *
  * @generated from message tickwire.v1.Welcome
  */
-export type Welcome = Message<"tickwire.v1.Welcome"> & {
+export type Welcome = Message$1<"tickwire.v1.Welcome"> & {
     /**
      * The protocol version the server speaks.
      *
@@ -505,6 +555,22 @@ export type Welcome = Message<"tickwire.v1.Welcome"> & {
      * @generated from field: bool verified = 22;
      */
     verified: boolean;
+    /**
+     * The largest Message.payload the server accepts, in bytes (a larger one closes the connection with 1009).
+     *
+     * @generated from field: uint32 max_message_bytes = 40;
+     */
+    maxMessageBytes: number;
+    /**
+     * The Messages per second a connection may send on average, and in one burst; a flood closes it with 4508.
+     *
+     * @generated from field: uint32 message_rate = 41;
+     */
+    messageRate: number;
+    /**
+     * @generated from field: uint32 message_burst = 42;
+     */
+    messageBurst: number;
 };
 /**
  * Describes the message tickwire.v1.Welcome.
@@ -516,7 +582,7 @@ export declare const WelcomeSchema: GenMessage<Welcome>;
  *
  * @generated from message tickwire.v1.EntityKind
  */
-export type EntityKind = Message<"tickwire.v1.EntityKind"> & {
+export type EntityKind = Message$1<"tickwire.v1.EntityKind"> & {
     /**
      * The kind's number in the snapshot encoding (0-255).
      *
@@ -553,7 +619,7 @@ export declare const EntityKindSchema: GenMessage<EntityKind>;
  *
  * @generated from message tickwire.v1.EntityField
  */
-export type EntityField = Message<"tickwire.v1.EntityField"> & {
+export type EntityField = Message$1<"tickwire.v1.EntityField"> & {
     /**
      * A name for humans and tools (for example "x", "hp").
      *
@@ -593,7 +659,7 @@ export declare const EntityFieldSchema: GenMessage<EntityField>;
  *
  * @generated from message tickwire.v1.InputField
  */
-export type InputField = Message<"tickwire.v1.InputField"> & {
+export type InputField = Message$1<"tickwire.v1.InputField"> & {
     /**
      * A name for humans and tools (for example "dx", "fire").
      *
@@ -623,7 +689,7 @@ export declare const InputFieldSchema: GenMessage<InputField>;
  *
  * @generated from message tickwire.v1.Snapshot
  */
-export type Snapshot = Message<"tickwire.v1.Snapshot"> & {
+export type Snapshot = Message$1<"tickwire.v1.Snapshot"> & {
     /**
      * The tick this snapshot describes.
      *
@@ -663,7 +729,7 @@ export declare const SnapshotSchema: GenMessage<Snapshot>;
  *
  * @generated from message tickwire.v1.Event
  */
-export type Event = Message<"tickwire.v1.Event"> & {
+export type Event = Message$1<"tickwire.v1.Event"> & {
     /**
      * The tick at which it happened.
      *
@@ -695,6 +761,18 @@ export type Event = Message<"tickwire.v1.Event"> & {
      * @generated from field: string text = 5;
      */
     text: string;
+    /**
+     * Game-specific bytes (for example a chat message's content), at most Welcome.max_message_bytes.
+     *
+     * @generated from field: bytes payload = 6;
+     */
+    payload: Uint8Array;
+    /**
+     * True when the game sent this event to this player alone or to a set of players, false when every player got it.
+     *
+     * @generated from field: bool targeted = 7;
+     */
+    targeted: boolean;
 };
 /**
  * Describes the message tickwire.v1.Event.
@@ -706,7 +784,7 @@ export declare const EventSchema: GenMessage<Event>;
  *
  * @generated from message tickwire.v1.Pong
  */
-export type Pong = Message<"tickwire.v1.Pong"> & {
+export type Pong = Message$1<"tickwire.v1.Pong"> & {
     /**
      * Echo of Ping.client_time_us.
      *
@@ -736,7 +814,7 @@ export declare const PongSchema: GenMessage<Pong>;
  *
  * @generated from message tickwire.v1.Disconnect
  */
-export type Disconnect = Message<"tickwire.v1.Disconnect"> & {
+export type Disconnect = Message$1<"tickwire.v1.Disconnect"> & {
     /**
      * A CloseCode value.
      *
@@ -766,7 +844,7 @@ export declare const DisconnectSchema: GenMessage<Disconnect>;
  *
  * @generated from message tickwire.v1.MatchResult
  */
-export type MatchResult = Message<"tickwire.v1.MatchResult"> & {
+export type MatchResult = Message$1<"tickwire.v1.MatchResult"> & {
     /**
      * Why the match ended ("time_limit", "score_limit", "ended_by_service").
      *
@@ -796,7 +874,7 @@ export declare const MatchResultSchema: GenMessage<MatchResult>;
  *
  * @generated from message tickwire.v1.PlayerResult
  */
-export type PlayerResult = Message<"tickwire.v1.PlayerResult"> & {
+export type PlayerResult = Message$1<"tickwire.v1.PlayerResult"> & {
     /**
      * The player's id in the room.
      *

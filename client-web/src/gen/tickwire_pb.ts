@@ -7,7 +7,7 @@
 //   client                                  server
 //   Hello + Join  ─────────────────────────▶  (both must arrive within the handshake deadline)
 //                 ◀─────────────────────────  Welcome, then a full Snapshot
-//   Input (one per tick, addressed to a tick), Ping, Ack ──▶
+//   Input (one per tick, addressed to a tick), Ping, Ack, Message ──▶
 //                 ◀─────────────────────────  Snapshot (delta) every snapshot interval, Pong, Event
 //   Leave         ─────────────────────────▶  (or drop the socket: the slot is kept for the grace period)
 //
@@ -24,20 +24,20 @@
 
 import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
-import type { Message } from "@bufbuild/protobuf";
+import type { Message as Message$1 } from "@bufbuild/protobuf";
 
 /**
  * Describes the file tickwire.proto.
  */
 export const file_tickwire: GenFile = /*@__PURE__*/
-  fileDesc("Cg50aWNrd2lyZS5wcm90bxILdGlja3dpcmUudjEi6gEKC0NsaWVudEZyYW1lEiMKBWhlbGxvGAEgASgLMhIudGlja3dpcmUudjEuSGVsbG9IABIhCgRqb2luGAIgASgLMhEudGlja3dpcmUudjEuSm9pbkgAEiMKBWlucHV0GAMgASgLMhIudGlja3dpcmUudjEuSW5wdXRIABIfCgNhY2sYBCABKAsyEC50aWNrd2lyZS52MS5BY2tIABIhCgRwaW5nGAUgASgLMhEudGlja3dpcmUudjEuUGluZ0gAEiMKBWxlYXZlGAYgASgLMhIudGlja3dpcmUudjEuTGVhdmVIAEIFCgNtc2cixwEKBUhlbGxvEjYKEHByb3RvY29sX3ZlcnNpb24YASABKA4yHC50aWNrd2lyZS52MS5Qcm90b2NvbFZlcnNpb24SDgoGY2xpZW50GAIgASgJEjoKFG1pbl9wcm90b2NvbF92ZXJzaW9uGAMgASgOMhwudGlja3dpcmUudjEuUHJvdG9jb2xWZXJzaW9uEjoKFG1heF9wcm90b2NvbF92ZXJzaW9uGAQgASgOMhwudGlja3dpcmUudjEuUHJvdG9jb2xWZXJzaW9uInIKBEpvaW4SFAoKam9pbl90b2tlbhgBIAEoCUgAEhYKDHJlc3VtZV90b2tlbhgCIAEoDEgAEg4KBG1vZGUYAyABKAlIABIMCgRuYW1lGAQgASgJEhQKDHBsYXllcl90b2tlbhgFIAEoCUIICgZ0YXJnZXQibgoFSW5wdXQSCwoDc2VxGAEgASgNEg4KBnZhbHVlcxgCIAMoERIQCghhY2tfdGljaxgDIAEoDRITCgtyZW5kZXJfdGljaxgEIAEoDRIMCgR0aWNrGAUgASgNEhMKC3JlbmRlcl9mcmFjGAYgASgNIhMKA0FjaxIMCgR0aWNrGAEgASgNIh4KBFBpbmcSFgoOY2xpZW50X3RpbWVfdXMYASABKAQiBwoFTGVhdmUiwAIKC1NlcnZlckZyYW1lEicKB3dlbGNvbWUYASABKAsyFC50aWNrd2lyZS52MS5XZWxjb21lSAASKQoIc25hcHNob3QYAiABKAsyFS50aWNrd2lyZS52MS5TbmFwc2hvdEgAEiMKBWV2ZW50GAMgASgLMhIudGlja3dpcmUudjEuRXZlbnRIABIhCgRwb25nGAQgASgLMhEudGlja3dpcmUudjEuUG9uZ0gAEi0KCmRpc2Nvbm5lY3QYBSABKAsyFy50aWNrd2lyZS52MS5EaXNjb25uZWN0SAASMAoMbWF0Y2hfcmVzdWx0GAYgASgLMhgudGlja3dpcmUudjEuTWF0Y2hSZXN1bHRIABIWCg5sYXN0X2lucHV0X3NlcRgPIAEoDRIVCg1pbnB1dF9sZWFkX3VzGA4gASgRQgUKA21zZyLqBAoHV2VsY29tZRI2ChBwcm90b2NvbF92ZXJzaW9uGAEgASgOMhwudGlja3dpcmUudjEuUHJvdG9jb2xWZXJzaW9uEhEKCXBsYXllcl9pZBgCIAEoDRIPCgdyb29tX2lkGAMgASgJEhIKCnJvb21fZXBvY2gYBCABKAQSEQoJdGlja19yYXRlGAUgASgNEhUKDXNuYXBzaG90X3JhdGUYBiABKA0SFAoMcmVzdW1lX3Rva2VuGAcgASgMEhAKCGdyYWNlX21zGAggASgNEgwKBHRpY2sYCSABKA0SDwoHcmVzdW1lZBgKIAEoCBIWCg5sYXN0X2lucHV0X3NlcRgLIAEoDRIMCgRtb2RlGAwgASgJEiYKBWtpbmRzGA0gAygLMhcudGlja3dpcmUudjEuRW50aXR5S2luZBImCgVpbnB1dBgOIAMoCzIXLnRpY2t3aXJlLnYxLklucHV0RmllbGQSMAoGcGFyYW1zGA8gAygLMiAudGlja3dpcmUudjEuV2VsY29tZS5QYXJhbXNFbnRyeRIUCgxoZWFydGJlYXRfbXMYECABKA0SFQoNaGFzaF9pbnRlcnZhbBgRIAEoDRIqCgppbnB1dF9maWxsGBIgASgOMhYudGlja3dpcmUudjEuSW5wdXRGaWxsEhQKDGlucHV0X3dpbmRvdxgTIAEoDRIVCg1tYXhfcmV3aW5kX21zGBQgASgNEg8KB3VzZXJfaWQYFSABKAkSEAoIdmVyaWZpZWQYFiABKAgaLQoLUGFyYW1zRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgROgI4ASJeCgpFbnRpdHlLaW5kEgoKAmlkGAEgASgNEgwKBG5hbWUYAiABKAkSKAoGZmllbGRzGAMgAygLMhgudGlja3dpcmUudjEuRW50aXR5RmllbGQSDAoEZGF0YRgEIAEoCCJPCgtFbnRpdHlGaWVsZBIMCgRuYW1lGAEgASgJEhIKCnJhdGVfZmllbGQYAiABKA0SDAoEd3JhcBgDIAEoDRIQCgh0ZWxlcG9ydBgEIAEoDSI0CgpJbnB1dEZpZWxkEgwKBG5hbWUYASABKAkSCwoDbWluGAIgASgREgsKA21heBgDIAEoESJpCghTbmFwc2hvdBIMCgR0aWNrGAEgASgNEhUKDWJhc2VsaW5lX3RpY2sYAiABKA0SEAoIZW50aXRpZXMYAyABKAwSFwoKc3RhdGVfaGFzaBgEIAEoB0gAiAEBQg0KC19zdGF0ZV9oYXNoIlIKBUV2ZW50EgwKBHRpY2sYASABKA0SDAoEdHlwZRgCIAEoCRIRCglwbGF5ZXJfaWQYAyABKA0SDAoEYXJncxgEIAMoERIMCgR0ZXh0GAUgASgJIksKBFBvbmcSFgoOY2xpZW50X3RpbWVfdXMYASABKAQSFgoOc2VydmVyX3RpbWVfdXMYAiABKAQSEwoLc2VydmVyX3RpY2sYAyABKA0iPQoKRGlzY29ubmVjdBIMCgRjb2RlGAEgASgNEg4KBnJlYXNvbhgCIAEoCRIRCglyZWNvbm5lY3QYAyABKAgiVwoLTWF0Y2hSZXN1bHQSDgoGcmVhc29uGAEgASgJEgwKBHRpY2sYAiABKA0SKgoHcGxheWVycxgDIAMoCzIZLnRpY2t3aXJlLnYxLlBsYXllclJlc3VsdCJvCgxQbGF5ZXJSZXN1bHQSEQoJcGxheWVyX2lkGAEgASgNEgwKBG5hbWUYAiABKAkSDQoFc2NvcmUYAyABKBESDAoEcmFuaxgEIAEoDRIPCgd1c2VyX2lkGAUgASgJEhAKCHZlcmlmaWVkGAYgASgIKmMKD1Byb3RvY29sVmVyc2lvbhIgChxQUk9UT0NPTF9WRVJTSU9OX1VOU1BFQ0lGSUVEEAASFgoSUFJPVE9DT0xfVkVSU0lPTl8xEAESFgoSUFJPVE9DT0xfVkVSU0lPTl8yEAIqOgoJSW5wdXRGaWxsEhUKEUlOUFVUX0ZJTExfUkVQRUFUEAASFgoSSU5QVVRfRklMTF9ORVVUUkFMEAEqgAUKCUNsb3NlQ29kZRIaChZDTE9TRV9DT0RFX1VOU1BFQ0lGSUVEEAASFQoQQ0xPU0VfR09JTkdfQVdBWRDpBxIZChRDTE9TRV9QUk9UT0NPTF9FUlJPUhDqBxIbChZDTE9TRV9VTlNVUFBPUlRFRF9EQVRBEOsHEhoKFUNMT1NFX0lOVkFMSURfUEFZTE9BRBDvBxIaChVDTE9TRV9NRVNTQUdFX1RPT19CSUcQ8QcSGQoUQ0xPU0VfSU5URVJOQUxfRVJST1IQ8wcSGAoTQ0xPU0VfU0xPV19DT05TVU1FUhCgHxIcChdDTE9TRV9IRUFSVEJFQVRfVElNRU9VVBChHxIWChFDTE9TRV9TRVJWRVJfQlVTWRCiHxIUCg9DTE9TRV9CQURfRlJBTUUQlCMSHgoZQ0xPU0VfVU5TVVBQT1JURURfVkVSU0lPThCVIxIcChdDTE9TRV9IQU5EU0hBS0VfVElNRU9VVBCWIxIVChBDTE9TRV9TVVBFUlNFREVEEJcjEhgKE0NMT1NFX0lOVkFMSURfVE9LRU4QmCMSGQoUQ0xPU0VfUkVTVU1FX0VYUElSRUQQmSMSGQoUQ0xPU0VfUk9PTV9OT1RfRk9VTkQQmiMSFAoPQ0xPU0VfUk9PTV9GVUxMEJsjEhcKEkNMT1NFX1JBVEVfTElNSVRFRBCcIxIVChBDTE9TRV9ST09NX0VOREVEEJ0jEhYKEUNMT1NFX1JPT01fRkFJTEVEEJ4jEg8KCkNMT1NFX0xFRlQQnyMSGgoVQ0xPU0VfVU5BVVRIRU5USUNBVEVEEKAjEh8KGkNMT1NFX1BMQVlFUl9UT0tFTl9FWFBJUkVEEKEjQipaKGdpdGh1Yi5jb20vdGlja3dpcmUvdGlja3dpcmUvcHJvdG87cHJvdG9iBnByb3RvMw");
+  fileDesc("Cg50aWNrd2lyZS5wcm90bxILdGlja3dpcmUudjEikwIKC0NsaWVudEZyYW1lEiMKBWhlbGxvGAEgASgLMhIudGlja3dpcmUudjEuSGVsbG9IABIhCgRqb2luGAIgASgLMhEudGlja3dpcmUudjEuSm9pbkgAEiMKBWlucHV0GAMgASgLMhIudGlja3dpcmUudjEuSW5wdXRIABIfCgNhY2sYBCABKAsyEC50aWNrd2lyZS52MS5BY2tIABIhCgRwaW5nGAUgASgLMhEudGlja3dpcmUudjEuUGluZ0gAEiMKBWxlYXZlGAYgASgLMhIudGlja3dpcmUudjEuTGVhdmVIABInCgdtZXNzYWdlGAcgASgLMhQudGlja3dpcmUudjEuTWVzc2FnZUgAQgUKA21zZyLHAQoFSGVsbG8SNgoQcHJvdG9jb2xfdmVyc2lvbhgBIAEoDjIcLnRpY2t3aXJlLnYxLlByb3RvY29sVmVyc2lvbhIOCgZjbGllbnQYAiABKAkSOgoUbWluX3Byb3RvY29sX3ZlcnNpb24YAyABKA4yHC50aWNrd2lyZS52MS5Qcm90b2NvbFZlcnNpb24SOgoUbWF4X3Byb3RvY29sX3ZlcnNpb24YBCABKA4yHC50aWNrd2lyZS52MS5Qcm90b2NvbFZlcnNpb24icgoESm9pbhIUCgpqb2luX3Rva2VuGAEgASgJSAASFgoMcmVzdW1lX3Rva2VuGAIgASgMSAASDgoEbW9kZRgDIAEoCUgAEgwKBG5hbWUYBCABKAkSFAoMcGxheWVyX3Rva2VuGAUgASgJQggKBnRhcmdldCJuCgVJbnB1dBILCgNzZXEYASABKA0SDgoGdmFsdWVzGAIgAygREhAKCGFja190aWNrGAMgASgNEhMKC3JlbmRlcl90aWNrGAQgASgNEgwKBHRpY2sYBSABKA0SEwoLcmVuZGVyX2ZyYWMYBiABKA0iEwoDQWNrEgwKBHRpY2sYASABKA0iHgoEUGluZxIWCg5jbGllbnRfdGltZV91cxgBIAEoBCIHCgVMZWF2ZSI1CgdNZXNzYWdlEgwKBHR5cGUYASABKAkSDwoHcGF5bG9hZBgCIAEoDBILCgNzZXEYAyABKA0iwAIKC1NlcnZlckZyYW1lEicKB3dlbGNvbWUYASABKAsyFC50aWNrd2lyZS52MS5XZWxjb21lSAASKQoIc25hcHNob3QYAiABKAsyFS50aWNrd2lyZS52MS5TbmFwc2hvdEgAEiMKBWV2ZW50GAMgASgLMhIudGlja3dpcmUudjEuRXZlbnRIABIhCgRwb25nGAQgASgLMhEudGlja3dpcmUudjEuUG9uZ0gAEi0KCmRpc2Nvbm5lY3QYBSABKAsyFy50aWNrd2lyZS52MS5EaXNjb25uZWN0SAASMAoMbWF0Y2hfcmVzdWx0GAYgASgLMhgudGlja3dpcmUudjEuTWF0Y2hSZXN1bHRIABIWCg5sYXN0X2lucHV0X3NlcRgPIAEoDRIVCg1pbnB1dF9sZWFkX3VzGA4gASgRQgUKA21zZyKyBQoHV2VsY29tZRI2ChBwcm90b2NvbF92ZXJzaW9uGAEgASgOMhwudGlja3dpcmUudjEuUHJvdG9jb2xWZXJzaW9uEhEKCXBsYXllcl9pZBgCIAEoDRIPCgdyb29tX2lkGAMgASgJEhIKCnJvb21fZXBvY2gYBCABKAQSEQoJdGlja19yYXRlGAUgASgNEhUKDXNuYXBzaG90X3JhdGUYBiABKA0SFAoMcmVzdW1lX3Rva2VuGAcgASgMEhAKCGdyYWNlX21zGAggASgNEgwKBHRpY2sYCSABKA0SDwoHcmVzdW1lZBgKIAEoCBIWCg5sYXN0X2lucHV0X3NlcRgLIAEoDRIMCgRtb2RlGAwgASgJEiYKBWtpbmRzGA0gAygLMhcudGlja3dpcmUudjEuRW50aXR5S2luZBImCgVpbnB1dBgOIAMoCzIXLnRpY2t3aXJlLnYxLklucHV0RmllbGQSMAoGcGFyYW1zGA8gAygLMiAudGlja3dpcmUudjEuV2VsY29tZS5QYXJhbXNFbnRyeRIUCgxoZWFydGJlYXRfbXMYECABKA0SFQoNaGFzaF9pbnRlcnZhbBgRIAEoDRIqCgppbnB1dF9maWxsGBIgASgOMhYudGlja3dpcmUudjEuSW5wdXRGaWxsEhQKDGlucHV0X3dpbmRvdxgTIAEoDRIVCg1tYXhfcmV3aW5kX21zGBQgASgNEg8KB3VzZXJfaWQYFSABKAkSEAoIdmVyaWZpZWQYFiABKAgSGQoRbWF4X21lc3NhZ2VfYnl0ZXMYKCABKA0SFAoMbWVzc2FnZV9yYXRlGCkgASgNEhUKDW1lc3NhZ2VfYnVyc3QYKiABKA0aLQoLUGFyYW1zRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgROgI4ASJeCgpFbnRpdHlLaW5kEgoKAmlkGAEgASgNEgwKBG5hbWUYAiABKAkSKAoGZmllbGRzGAMgAygLMhgudGlja3dpcmUudjEuRW50aXR5RmllbGQSDAoEZGF0YRgEIAEoCCJPCgtFbnRpdHlGaWVsZBIMCgRuYW1lGAEgASgJEhIKCnJhdGVfZmllbGQYAiABKA0SDAoEd3JhcBgDIAEoDRIQCgh0ZWxlcG9ydBgEIAEoDSI0CgpJbnB1dEZpZWxkEgwKBG5hbWUYASABKAkSCwoDbWluGAIgASgREgsKA21heBgDIAEoESJpCghTbmFwc2hvdBIMCgR0aWNrGAEgASgNEhUKDWJhc2VsaW5lX3RpY2sYAiABKA0SEAoIZW50aXRpZXMYAyABKAwSFwoKc3RhdGVfaGFzaBgEIAEoB0gAiAEBQg0KC19zdGF0ZV9oYXNoInUKBUV2ZW50EgwKBHRpY2sYASABKA0SDAoEdHlwZRgCIAEoCRIRCglwbGF5ZXJfaWQYAyABKA0SDAoEYXJncxgEIAMoERIMCgR0ZXh0GAUgASgJEg8KB3BheWxvYWQYBiABKAwSEAoIdGFyZ2V0ZWQYByABKAgiSwoEUG9uZxIWCg5jbGllbnRfdGltZV91cxgBIAEoBBIWCg5zZXJ2ZXJfdGltZV91cxgCIAEoBBITCgtzZXJ2ZXJfdGljaxgDIAEoDSI9CgpEaXNjb25uZWN0EgwKBGNvZGUYASABKA0SDgoGcmVhc29uGAIgASgJEhEKCXJlY29ubmVjdBgDIAEoCCJXCgtNYXRjaFJlc3VsdBIOCgZyZWFzb24YASABKAkSDAoEdGljaxgCIAEoDRIqCgdwbGF5ZXJzGAMgAygLMhkudGlja3dpcmUudjEuUGxheWVyUmVzdWx0Im8KDFBsYXllclJlc3VsdBIRCglwbGF5ZXJfaWQYASABKA0SDAoEbmFtZRgCIAEoCRINCgVzY29yZRgDIAEoERIMCgRyYW5rGAQgASgNEg8KB3VzZXJfaWQYBSABKAkSEAoIdmVyaWZpZWQYBiABKAgqYwoPUHJvdG9jb2xWZXJzaW9uEiAKHFBST1RPQ09MX1ZFUlNJT05fVU5TUEVDSUZJRUQQABIWChJQUk9UT0NPTF9WRVJTSU9OXzEQARIWChJQUk9UT0NPTF9WRVJTSU9OXzIQAio6CglJbnB1dEZpbGwSFQoRSU5QVVRfRklMTF9SRVBFQVQQABIWChJJTlBVVF9GSUxMX05FVVRSQUwQASqABQoJQ2xvc2VDb2RlEhoKFkNMT1NFX0NPREVfVU5TUEVDSUZJRUQQABIVChBDTE9TRV9HT0lOR19BV0FZEOkHEhkKFENMT1NFX1BST1RPQ09MX0VSUk9SEOoHEhsKFkNMT1NFX1VOU1VQUE9SVEVEX0RBVEEQ6wcSGgoVQ0xPU0VfSU5WQUxJRF9QQVlMT0FEEO8HEhoKFUNMT1NFX01FU1NBR0VfVE9PX0JJRxDxBxIZChRDTE9TRV9JTlRFUk5BTF9FUlJPUhDzBxIYChNDTE9TRV9TTE9XX0NPTlNVTUVSEKAfEhwKF0NMT1NFX0hFQVJUQkVBVF9USU1FT1VUEKEfEhYKEUNMT1NFX1NFUlZFUl9CVVNZEKIfEhQKD0NMT1NFX0JBRF9GUkFNRRCUIxIeChlDTE9TRV9VTlNVUFBPUlRFRF9WRVJTSU9OEJUjEhwKF0NMT1NFX0hBTkRTSEFLRV9USU1FT1VUEJYjEhUKEENMT1NFX1NVUEVSU0VERUQQlyMSGAoTQ0xPU0VfSU5WQUxJRF9UT0tFThCYIxIZChRDTE9TRV9SRVNVTUVfRVhQSVJFRBCZIxIZChRDTE9TRV9ST09NX05PVF9GT1VORBCaIxIUCg9DTE9TRV9ST09NX0ZVTEwQmyMSFwoSQ0xPU0VfUkFURV9MSU1JVEVEEJwjEhUKEENMT1NFX1JPT01fRU5ERUQQnSMSFgoRQ0xPU0VfUk9PTV9GQUlMRUQQniMSDwoKQ0xPU0VfTEVGVBCfIxIaChVDTE9TRV9VTkFVVEhFTlRJQ0FURUQQoCMSHwoaQ0xPU0VfUExBWUVSX1RPS0VOX0VYUElSRUQQoSNCKlooZ2l0aHViLmNvbS90aWNrd2lyZS90aWNrd2lyZS9wcm90bztwcm90b2IGcHJvdG8z");
 
 /**
  * ClientFrame is everything a client sends: exactly one message per WebSocket frame.
  *
  * @generated from message tickwire.v1.ClientFrame
  */
-export type ClientFrame = Message<"tickwire.v1.ClientFrame"> & {
+export type ClientFrame = Message$1<"tickwire.v1.ClientFrame"> & {
   /**
    * @generated from oneof tickwire.v1.ClientFrame.msg
    */
@@ -89,6 +89,14 @@ export type ClientFrame = Message<"tickwire.v1.ClientFrame"> & {
      */
     value: Leave;
     case: "leave";
+  } | {
+    /**
+     * A typed game message outside the input stream (chat, "ready", "buy item", "play card"); reliable and ordered.
+     *
+     * @generated from field: tickwire.v1.Message message = 7;
+     */
+    value: Message;
+    case: "message";
   } | { case: undefined; value?: undefined };
 };
 
@@ -104,7 +112,7 @@ export const ClientFrameSchema: GenMessage<ClientFrame> = /*@__PURE__*/
  *
  * @generated from message tickwire.v1.Hello
  */
-export type Hello = Message<"tickwire.v1.Hello"> & {
+export type Hello = Message$1<"tickwire.v1.Hello"> & {
   /**
    * The newest protocol version the client speaks. A version 1 client sets only this field.
    *
@@ -146,7 +154,7 @@ export const HelloSchema: GenMessage<Hello> = /*@__PURE__*/
  *
  * @generated from message tickwire.v1.Join
  */
-export type Join = Message<"tickwire.v1.Join"> & {
+export type Join = Message$1<"tickwire.v1.Join"> & {
   /**
    * @generated from oneof tickwire.v1.Join.target
    */
@@ -221,7 +229,7 @@ export const JoinSchema: GenMessage<Join> = /*@__PURE__*/
  *
  * @generated from message tickwire.v1.Input
  */
-export type Input = Message<"tickwire.v1.Input"> & {
+export type Input = Message$1<"tickwire.v1.Input"> & {
   /**
    * Sequence number, strictly increasing from 1 per player across reconnects (one per input sent). Snapshots report
    * the highest applied (ServerFrame.last_input_seq); after a resume a client resends only later inputs.
@@ -279,7 +287,7 @@ export const InputSchema: GenMessage<Input> = /*@__PURE__*/
  *
  * @generated from message tickwire.v1.Ack
  */
-export type Ack = Message<"tickwire.v1.Ack"> & {
+export type Ack = Message$1<"tickwire.v1.Ack"> & {
   /**
    * The tick of the latest snapshot the client holds.
    *
@@ -301,7 +309,7 @@ export const AckSchema: GenMessage<Ack> = /*@__PURE__*/
  *
  * @generated from message tickwire.v1.Ping
  */
-export type Ping = Message<"tickwire.v1.Ping"> & {
+export type Ping = Message$1<"tickwire.v1.Ping"> & {
   /**
    * The client's clock in microseconds (any epoch); echoed in Pong.
    *
@@ -322,7 +330,7 @@ export const PingSchema: GenMessage<Ping> = /*@__PURE__*/
  *
  * @generated from message tickwire.v1.Leave
  */
-export type Leave = Message<"tickwire.v1.Leave"> & {
+export type Leave = Message$1<"tickwire.v1.Leave"> & {
 };
 
 /**
@@ -333,11 +341,58 @@ export const LeaveSchema: GenMessage<Leave> = /*@__PURE__*/
   messageDesc(file_tickwire, 6);
 
 /**
+ * Message is a typed, reliable game message from a player to its room, outside the per-tick input stream: chat,
+ * "ready", "buy item", "play card". Only after the Welcome (a Message before it is a bad frame, 4500).
+ *
+ * Delivery: the room queues messages in arrival order and hands them to the game at the start of the next tick,
+ * BEFORE that tick's inputs are applied, with the sender's player id. A game that does not handle messages ignores
+ * them. The game answers, if it wants to, with Events (to the sender, to some players, or to all).
+ *
+ * Limits: type is 1-32 bytes of UTF-8 (else 4500); payload is at most Welcome.max_message_bytes bytes (1024 by
+ * default; larger closes the connection with 1009). A connection may send Welcome.message_rate messages per second on
+ * average with bursts of Welcome.message_burst; a flood beyond that closes it with 4508 (other players are
+ * unaffected). When the room's message queue is full (many players at their limits at once) the sender is closed
+ * with 4002 (reconnectable: resume and resend what the game did not acknowledge).
+ *
+ * @generated from message tickwire.v1.Message
+ */
+export type Message = Message$1<"tickwire.v1.Message"> & {
+  /**
+   * What the message is, named by the game ("chat", "ready", "buy").
+   *
+   * @generated from field: string type = 1;
+   */
+  type: string;
+
+  /**
+   * The game's own encoding of the message's content.
+   *
+   * @generated from field: bytes payload = 2;
+   */
+  payload: Uint8Array;
+
+  /**
+   * An optional client sequence number, handed to the game as is (for a game that acknowledges messages with an
+   * Event); 0: none.
+   *
+   * @generated from field: uint32 seq = 3;
+   */
+  seq: number;
+};
+
+/**
+ * Describes the message tickwire.v1.Message.
+ * Use `create(MessageSchema)` to create a new message.
+ */
+export const MessageSchema: GenMessage<Message> = /*@__PURE__*/
+  messageDesc(file_tickwire, 7);
+
+/**
  * ServerFrame is everything the server sends: exactly one message per WebSocket frame.
  *
  * @generated from message tickwire.v1.ServerFrame
  */
-export type ServerFrame = Message<"tickwire.v1.ServerFrame"> & {
+export type ServerFrame = Message$1<"tickwire.v1.ServerFrame"> & {
   /**
    * @generated from oneof tickwire.v1.ServerFrame.msg
    */
@@ -417,14 +472,14 @@ export type ServerFrame = Message<"tickwire.v1.ServerFrame"> & {
  * Use `create(ServerFrameSchema)` to create a new message.
  */
 export const ServerFrameSchema: GenMessage<ServerFrame> = /*@__PURE__*/
-  messageDesc(file_tickwire, 7);
+  messageDesc(file_tickwire, 8);
 
 /**
  * Welcome confirms a join or resume.
  *
  * @generated from message tickwire.v1.Welcome
  */
-export type Welcome = Message<"tickwire.v1.Welcome"> & {
+export type Welcome = Message$1<"tickwire.v1.Welcome"> & {
   /**
    * The protocol version the server speaks.
    *
@@ -580,6 +635,25 @@ export type Welcome = Message<"tickwire.v1.Welcome"> & {
    * @generated from field: bool verified = 22;
    */
   verified: boolean;
+
+  /**
+   * The largest Message.payload the server accepts, in bytes (a larger one closes the connection with 1009).
+   *
+   * @generated from field: uint32 max_message_bytes = 40;
+   */
+  maxMessageBytes: number;
+
+  /**
+   * The Messages per second a connection may send on average, and in one burst; a flood closes it with 4508.
+   *
+   * @generated from field: uint32 message_rate = 41;
+   */
+  messageRate: number;
+
+  /**
+   * @generated from field: uint32 message_burst = 42;
+   */
+  messageBurst: number;
 };
 
 /**
@@ -587,14 +661,14 @@ export type Welcome = Message<"tickwire.v1.Welcome"> & {
  * Use `create(WelcomeSchema)` to create a new message.
  */
 export const WelcomeSchema: GenMessage<Welcome> = /*@__PURE__*/
-  messageDesc(file_tickwire, 8);
+  messageDesc(file_tickwire, 9);
 
 /**
  * EntityKind describes one kind of entity, so that a client can decode Snapshot.entities without game-specific code.
  *
  * @generated from message tickwire.v1.EntityKind
  */
-export type EntityKind = Message<"tickwire.v1.EntityKind"> & {
+export type EntityKind = Message$1<"tickwire.v1.EntityKind"> & {
   /**
    * The kind's number in the snapshot encoding (0-255).
    *
@@ -630,14 +704,14 @@ export type EntityKind = Message<"tickwire.v1.EntityKind"> & {
  * Use `create(EntityKindSchema)` to create a new message.
  */
 export const EntityKindSchema: GenMessage<EntityKind> = /*@__PURE__*/
-  messageDesc(file_tickwire, 9);
+  messageDesc(file_tickwire, 10);
 
 /**
  * EntityField describes one integer field of an entity.
  *
  * @generated from message tickwire.v1.EntityField
  */
-export type EntityField = Message<"tickwire.v1.EntityField"> & {
+export type EntityField = Message$1<"tickwire.v1.EntityField"> & {
   /**
    * A name for humans and tools (for example "x", "hp").
    *
@@ -676,14 +750,14 @@ export type EntityField = Message<"tickwire.v1.EntityField"> & {
  * Use `create(EntityFieldSchema)` to create a new message.
  */
 export const EntityFieldSchema: GenMessage<EntityField> = /*@__PURE__*/
-  messageDesc(file_tickwire, 10);
+  messageDesc(file_tickwire, 11);
 
 /**
  * InputField describes one value of Input.values.
  *
  * @generated from message tickwire.v1.InputField
  */
-export type InputField = Message<"tickwire.v1.InputField"> & {
+export type InputField = Message$1<"tickwire.v1.InputField"> & {
   /**
    * A name for humans and tools (for example "dx", "fire").
    *
@@ -711,14 +785,14 @@ export type InputField = Message<"tickwire.v1.InputField"> & {
  * Use `create(InputFieldSchema)` to create a new message.
  */
 export const InputFieldSchema: GenMessage<InputField> = /*@__PURE__*/
-  messageDesc(file_tickwire, 11);
+  messageDesc(file_tickwire, 12);
 
 /**
  * Snapshot is the room's state at one tick, as a delta against a baseline the client holds.
  *
  * @generated from message tickwire.v1.Snapshot
  */
-export type Snapshot = Message<"tickwire.v1.Snapshot"> & {
+export type Snapshot = Message$1<"tickwire.v1.Snapshot"> & {
   /**
    * The tick this snapshot describes.
    *
@@ -757,14 +831,14 @@ export type Snapshot = Message<"tickwire.v1.Snapshot"> & {
  * Use `create(SnapshotSchema)` to create a new message.
  */
 export const SnapshotSchema: GenMessage<Snapshot> = /*@__PURE__*/
-  messageDesc(file_tickwire, 12);
+  messageDesc(file_tickwire, 13);
 
 /**
  * Event is a reliable game or room event, delivered in order.
  *
  * @generated from message tickwire.v1.Event
  */
-export type Event = Message<"tickwire.v1.Event"> & {
+export type Event = Message$1<"tickwire.v1.Event"> & {
   /**
    * The tick at which it happened.
    *
@@ -800,6 +874,20 @@ export type Event = Message<"tickwire.v1.Event"> & {
    * @generated from field: string text = 5;
    */
   text: string;
+
+  /**
+   * Game-specific bytes (for example a chat message's content), at most Welcome.max_message_bytes.
+   *
+   * @generated from field: bytes payload = 6;
+   */
+  payload: Uint8Array;
+
+  /**
+   * True when the game sent this event to this player alone or to a set of players, false when every player got it.
+   *
+   * @generated from field: bool targeted = 7;
+   */
+  targeted: boolean;
 };
 
 /**
@@ -807,14 +895,14 @@ export type Event = Message<"tickwire.v1.Event"> & {
  * Use `create(EventSchema)` to create a new message.
  */
 export const EventSchema: GenMessage<Event> = /*@__PURE__*/
-  messageDesc(file_tickwire, 13);
+  messageDesc(file_tickwire, 14);
 
 /**
  * Pong answers a Ping.
  *
  * @generated from message tickwire.v1.Pong
  */
-export type Pong = Message<"tickwire.v1.Pong"> & {
+export type Pong = Message$1<"tickwire.v1.Pong"> & {
   /**
    * Echo of Ping.client_time_us.
    *
@@ -842,14 +930,14 @@ export type Pong = Message<"tickwire.v1.Pong"> & {
  * Use `create(PongSchema)` to create a new message.
  */
 export const PongSchema: GenMessage<Pong> = /*@__PURE__*/
-  messageDesc(file_tickwire, 14);
+  messageDesc(file_tickwire, 15);
 
 /**
  * Disconnect precedes the WebSocket close and repeats its code.
  *
  * @generated from message tickwire.v1.Disconnect
  */
-export type Disconnect = Message<"tickwire.v1.Disconnect"> & {
+export type Disconnect = Message$1<"tickwire.v1.Disconnect"> & {
   /**
    * A CloseCode value.
    *
@@ -877,14 +965,14 @@ export type Disconnect = Message<"tickwire.v1.Disconnect"> & {
  * Use `create(DisconnectSchema)` to create a new message.
  */
 export const DisconnectSchema: GenMessage<Disconnect> = /*@__PURE__*/
-  messageDesc(file_tickwire, 15);
+  messageDesc(file_tickwire, 16);
 
 /**
  * MatchResult ends a match: the room is ended and every player is closed with 4509 after it.
  *
  * @generated from message tickwire.v1.MatchResult
  */
-export type MatchResult = Message<"tickwire.v1.MatchResult"> & {
+export type MatchResult = Message$1<"tickwire.v1.MatchResult"> & {
   /**
    * Why the match ended ("time_limit", "score_limit", "ended_by_service").
    *
@@ -912,14 +1000,14 @@ export type MatchResult = Message<"tickwire.v1.MatchResult"> & {
  * Use `create(MatchResultSchema)` to create a new message.
  */
 export const MatchResultSchema: GenMessage<MatchResult> = /*@__PURE__*/
-  messageDesc(file_tickwire, 16);
+  messageDesc(file_tickwire, 17);
 
 /**
  * PlayerResult is one player's standing at the end of a match.
  *
  * @generated from message tickwire.v1.PlayerResult
  */
-export type PlayerResult = Message<"tickwire.v1.PlayerResult"> & {
+export type PlayerResult = Message$1<"tickwire.v1.PlayerResult"> & {
   /**
    * The player's id in the room.
    *
@@ -968,7 +1056,7 @@ export type PlayerResult = Message<"tickwire.v1.PlayerResult"> & {
  * Use `create(PlayerResultSchema)` to create a new message.
  */
 export const PlayerResultSchema: GenMessage<PlayerResult> = /*@__PURE__*/
-  messageDesc(file_tickwire, 17);
+  messageDesc(file_tickwire, 18);
 
 /**
  * ProtocolVersion is the version a client states in Hello.

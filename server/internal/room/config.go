@@ -6,6 +6,12 @@ import (
 	"time"
 )
 
+// The default per-connection message rate limit: messages per second on average, and in one burst.
+const (
+	DefaultMessageRate  = 20
+	DefaultMessageBurst = 40
+)
+
 // Config is a room's configuration. Zero values get the defaults listed with each field.
 type Config struct {
 	ID    string // required
@@ -18,6 +24,13 @@ type Config struct {
 
 	InboxSize        int // inputs and acks waiting for the loop; beyond it they are dropped ("inbox_full") (1024)
 	ControlQueueSize int // joins, resumes and broadcasts waiting for the loop; beyond it they fail with ErrBusy (256)
+	// MessageQueueSize bounds the players' and the backend's messages waiting for the next tick; beyond it Message and
+	// Signal fail with ErrMessageQueueFull (256).
+	MessageQueueSize int
+	// MessageRate and MessageBurst are the per-connection message rate limit the room announces in Welcome
+	// (message_rate, message_burst); the transport enforces it (DefaultMessageRate, DefaultMessageBurst).
+	MessageRate  int
+	MessageBurst int
 	// InputWindow is how many ticks ahead of the room's tick an input may be addressed to; each player's input
 	// buffer has InputWindow+1 slots, and inputs further ahead are refused ("early") (ticks of 1 s, at least 8).
 	InputWindow int
@@ -65,6 +78,9 @@ func (c *Config) setDefaults() {
 	def(&c.MaxPlayers, 16)
 	def(&c.InboxSize, 1024)
 	def(&c.ControlQueueSize, 256)
+	def(&c.MessageQueueSize, 256)
+	def(&c.MessageRate, DefaultMessageRate)
+	def(&c.MessageBurst, DefaultMessageBurst)
 	def(&c.InputWindow, max(c.TickRate, 8))
 	def(&c.MaxCatchUp, 5)
 	def(&c.EventBufferSize, 16384)
@@ -110,7 +126,7 @@ func (c *Config) Validate() error {
 		return bad("SnapshotEvery %d not in 1..TickRate", c.SnapshotEvery)
 	case c.MaxPlayers < 1 || c.MaxPlayers > 65535:
 		return bad("MaxPlayers %d not in 1..65535", c.MaxPlayers)
-	case c.InboxSize < 1, c.ControlQueueSize < 1, c.MaxCatchUp < 1:
+	case c.InboxSize < 1, c.ControlQueueSize < 1, c.MessageQueueSize < 1, c.MaxCatchUp < 1:
 		return bad("queue sizes and MaxCatchUp must be positive")
 	case c.InputWindow < 1 || c.InputWindow > 4096:
 		return bad("InputWindow %d not in 1..4096 ticks", c.InputWindow)

@@ -39,3 +39,24 @@ type PlayerResult struct {
 	Score    int32
 	Rank     int
 }
+
+// sendEvents delivers the tick's game events: an event with To == 0 goes to every connected player (one encoding
+// shared by all), one with To set only to that player while it is connected. Nothing here allocates in steady state:
+// frames are carved from the reliable slab.
+func (r *Room) sendEvents(t uint32) {
+	for i := range r.events.List {
+		ev := &r.events.List[i]
+		n := min(int(ev.NArgs), len(ev.Args))
+		payload := ev.Payload
+		if len(payload) > game.MaxMessageBytes {
+			payload = payload[:game.MaxMessageBytes]
+		}
+		if ev.To == 0 {
+			r.sendAll(r.eventFrame(t, ev.Type, uint32(ev.Player), ev.Args[:n], "", payload, false))
+			continue
+		}
+		if p := r.byID[ev.To]; p != nil && p.connected {
+			r.sendTo(p, r.eventFrame(t, ev.Type, uint32(ev.Player), ev.Args[:n], "", payload, true))
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"google.golang.org/protobuf/encoding/protowire"
 	gproto "google.golang.org/protobuf/proto"
 
+	"github.com/tickwire/tickwire/game"
 	"github.com/tickwire/tickwire/proto"
 )
 
@@ -22,6 +23,8 @@ const (
 	fEventPlayer = 3
 	fEventArgs   = 4
 	fEventText   = 5
+	fEventBytes  = 6
+	fEventTarget = 7
 )
 
 // appendSnapshotFrame appends ServerFrame{snapshot: Snapshot{tick, baseline_tick, entities, state_hash}}, encoded as
@@ -54,7 +57,9 @@ func appendSnapshotFrame(dst []byte, tick, baseline uint32, entities []byte, has
 
 // eventFrame encodes ServerFrame{event} into the reliable slab and returns it. The bytes are shared by every player
 // and never modified: when the slab is full a new one is started and the old one lives as long as a queue holds it.
-func (r *Room) eventFrame(tick uint32, typ string, player uint32, args []int32, text string) []byte {
+// targeted marks an event sent to one player or a set (Event.targeted).
+func (r *Room) eventFrame(tick uint32, typ string, player uint32, args []int32, text string, payload string,
+	targeted bool) []byte {
 	m := r.scratch[:0]
 	m = protowire.AppendTag(m, fEventTick, protowire.VarintType)
 	m = protowire.AppendVarint(m, uint64(tick))
@@ -80,6 +85,14 @@ func (r *Room) eventFrame(tick uint32, typ string, player uint32, args []int32, 
 	if text != "" {
 		m = protowire.AppendTag(m, fEventText, protowire.BytesType)
 		m = protowire.AppendString(m, text)
+	}
+	if len(payload) > 0 {
+		m = protowire.AppendTag(m, fEventBytes, protowire.BytesType)
+		m = protowire.AppendString(m, payload)
+	}
+	if targeted {
+		m = protowire.AppendTag(m, fEventTarget, protowire.VarintType)
+		m = protowire.AppendVarint(m, 1)
 	}
 	r.scratch = m
 	need := protowire.SizeTag(fServerEvent) + protowire.SizeBytes(len(m))
@@ -114,6 +127,9 @@ func (r *Room) welcomeFrame(p *player, token []byte, resumed bool) []byte {
 		HashInterval:    uint32(r.cfg.HashInterval),
 		InputFill:       r.welcomeFill,
 		InputWindow:     uint32(r.cfg.InputWindow),
+		MaxMessageBytes: game.MaxMessageBytes,
+		MessageRate:     uint32(r.cfg.MessageRate),
+		MessageBurst:    uint32(r.cfg.MessageBurst),
 		MaxRewindMs:     r.maxRewindMS,
 		UserId:          p.userID,
 		Verified:        p.verified,

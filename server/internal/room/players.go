@@ -66,7 +66,7 @@ func (r *Room) handleControl(c *ctlCmd) {
 	case ctlBroadcast:
 		ev := c.ev
 		n := min(int(ev.NArgs), len(ev.Args))
-		r.sendAll(r.eventFrame(r.tick, ev.Type, uint32(ev.Player), ev.Args[:n], c.text))
+		r.sendAll(r.eventFrame(r.tick, ev.Type, uint32(ev.Player), ev.Args[:n], c.text, "", false))
 	case ctlBarrier:
 		r.barriers = append(r.barriers, c.barrier)
 	}
@@ -110,7 +110,7 @@ func (r *Room) join(c *ctlCmd) (JoinResult, error) {
 	if !r.sendTo(p, r.welcomeFrame(p, c.token, false)) {
 		return res, nil // the slot lives on in its grace period; the client may resume
 	}
-	r.sendAll(r.eventFrame(r.tick, EventPlayerJoined, uint32(id), nil, p.name))
+	r.sendAll(r.eventFrame(r.tick, EventPlayerJoined, uint32(id), nil, p.name, "", false))
 	r.emit(Event{Type: EventPlayerJoined, Player: id, Name: p.name, UserID: p.userID, Verified: p.verified})
 	return res, nil
 }
@@ -141,7 +141,7 @@ func (r *Room) resume(c *ctlCmd) (JoinResult, error) {
 	if !r.sendTo(p, r.welcomeFrame(p, c.token, true)) {
 		return res, nil
 	}
-	r.sendAll(r.eventFrame(r.tick, EventPlayerResumed, uint32(p.id), nil, p.name))
+	r.sendAll(r.eventFrame(r.tick, EventPlayerResumed, uint32(p.id), nil, p.name, "", false))
 	r.emit(Event{Type: EventPlayerResumed, Player: p.id, Name: p.name, UserID: p.userID, Verified: p.verified})
 	return res, nil
 }
@@ -154,7 +154,7 @@ func (r *Room) disconnect(p *player, reason string) {
 	r.nDisc++
 	r.publish()
 	r.sim.Disconnected(p.id)
-	r.sendAll(r.eventFrame(r.tick, EventPlayerDisconnected, uint32(p.id), nil, p.name))
+	r.sendAll(r.eventFrame(r.tick, EventPlayerDisconnected, uint32(p.id), nil, p.name, "", false))
 	r.emit(Event{Type: EventPlayerDisconnected, Player: p.id, Name: p.name, UserID: p.userID, Verified: p.verified, Reason: reason})
 }
 
@@ -170,7 +170,7 @@ func (r *Room) remove(p *player, reason string) {
 		r.players = slices.Delete(r.players, i, i+1)
 	}
 	r.publish()
-	r.sendAll(r.eventFrame(r.tick, EventPlayerLeft, uint32(p.id), nil, reason))
+	r.sendAll(r.eventFrame(r.tick, EventPlayerLeft, uint32(p.id), nil, reason, "", false))
 	r.emit(Event{Type: EventPlayerLeft, Player: p.id, Name: p.name, UserID: p.userID, Verified: p.verified, Reason: reason})
 }
 

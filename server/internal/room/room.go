@@ -53,6 +53,9 @@ type Info struct {
 	InputsDropped uint64
 	// Input outcomes since the room started (see InputCounts).
 	InputsApplied, InputsMissed, InputsLate, InputsEarly, InputsDuplicate uint64
+	// Messages handed to the Sim (players' and the backend's), and players' messages dropped (queue full, from a
+	// superseded connection, or the game takes none).
+	MessagesHandled, MessagesDropped uint64
 }
 
 // Standings is an optional interface of a Sim: the current ranking, used when the room is ended (End) before the
@@ -172,6 +175,7 @@ type Room struct {
 	rewindTicks   uint32                     // MaxRewind in ticks
 	leadEvery     uint32                     // snapshots between two input lead reports (about 100 ms)
 	inbox         chan inboxItem
+	msgs          chan msgItem  // players' and the backend's messages, in arrival order (messages.go)
 	wake          chan struct{} // capacity 1: the control queue has commands
 	done          chan struct{}
 	frames        framePool
@@ -189,17 +193,19 @@ type Room struct {
 	ctlClosed bool // the loop has ended: commands are refused
 
 	// Written by the loop (and by callers for dropped counts), read by Info.
-	tickA      atomic.Uint32
-	stateA     atomic.Int32
-	playersA   atomic.Int32
-	connectedA atomic.Int32
-	overrunsA  atomic.Uint64
-	droppedA   atomic.Uint64
-	appliedA   atomic.Uint64
-	missedA    atomic.Uint64
-	lateA      atomic.Uint64
-	earlyA     atomic.Uint64
-	dupA       atomic.Uint64
+	tickA       atomic.Uint32
+	stateA      atomic.Int32
+	playersA    atomic.Int32
+	connectedA  atomic.Int32
+	overrunsA   atomic.Uint64
+	droppedA    atomic.Uint64
+	appliedA    atomic.Uint64
+	missedA     atomic.Uint64
+	lateA       atomic.Uint64
+	earlyA      atomic.Uint64
+	dupA        atomic.Uint64
+	msgHandledA atomic.Uint64
+	msgDroppedA atomic.Uint64
 
 	// Owned by the run loop.
 	tick       uint32
@@ -222,6 +228,7 @@ type Room struct {
 	counts     InputCounts // since the last tick's report
 	snapN      uint32      // snapshots sent: every leadEvery-th carries the input lead reports
 	fill       game.Input  // the missed input handed to the Sim, reused
+	msgBatch   []msgItem   // the messages handed to the Sim this tick, kept until its events are encoded
 }
 
 // New makes a room for sim. Call Run to start it.
@@ -247,6 +254,7 @@ func New(cfg Config, sim game.Sim) (*Room, error) {
 		graceTicks: max(cfg.ticks(cfg.Grace), 1),
 		emptyTicks: max(cfg.ticks(cfg.EmptyTimeout), 1),
 		inbox:      make(chan inboxItem, cfg.InboxSize),
+		msgs:       make(chan msgItem, cfg.MessageQueueSize),
 		wake:       make(chan struct{}, 1),
 		done:       make(chan struct{}),
 		frames:     framePool{free: make(chan *Frame, 2*cfg.MaxPlayers+8)},
@@ -299,6 +307,8 @@ func (r *Room) Info() Info {
 		InputsLate:      r.lateA.Load(),
 		InputsEarly:     r.earlyA.Load(),
 		InputsDuplicate: r.dupA.Load(),
+		MessagesHandled: r.msgHandledA.Load(),
+		MessagesDropped: r.msgDroppedA.Load(),
 	}
 }
 

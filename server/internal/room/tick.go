@@ -12,10 +12,14 @@ func (r *Room) step() {
 	r.tick++
 	t := r.tick
 
+	r.events.Reset()
+	if len(r.msgs) > 0 {
+		r.handleMessages(t) // before the tick's inputs: a "ready" or "buy" counts for this tick's input
+	}
+
 	r.applyInputs(t, t0)
 	r.reportInputs()
 
-	r.events.Reset()
 	r.stepSim(t, t0)
 
 	h := &r.hist[int(t%uint32(len(r.hist)))]
@@ -23,11 +27,8 @@ func (r *Room) step() {
 	h.world.Entities = r.sim.AppendEntities(h.world.Entities[:0])
 	r.checkWorld(&h.world)
 
-	for i := range r.events.List {
-		ev := &r.events.List[i]
-		n := min(int(ev.NArgs), len(ev.Args))
-		r.sendAll(r.eventFrame(t, ev.Type, uint32(ev.Player), ev.Args[:n], ""))
-	}
+	r.sendEvents(t)
+	r.releaseMessages()
 
 	if r.nDisc > 0 {
 		r.expireGrace()

@@ -60,6 +60,7 @@ type conn struct {
 
 	// Owned by the read loop (set once while joining, read after).
 	limiter   rate.Limiter
+	msgLimit  rate.Limiter // Messages only (game messages outside the input stream)
 	room      *directory.Room
 	player    game.PlayerID
 	resumeTok []byte
@@ -81,6 +82,7 @@ func newConn(h *Handler, ws *gws.Conn, sc *sealConn, arrival uint64) *conn {
 		arrival:     arrival,
 	}
 	c.limiter = *rate.NewLimiter(rate.Limit(h.cfg.InputRate), h.cfg.InputBurst)
+	c.msgLimit = *rate.NewLimiter(rate.Limit(h.cfg.MessageRate), h.cfg.MessageBurst)
 	c.deadline.Store(time.Now().UnixNano() + c.handshakeTO)
 	c.sess = session.New(h.cfg.Session, c)
 	return c
@@ -338,7 +340,7 @@ func (c *conn) play(f *pb.ClientFrame) {
 	c.deadline.Store(now + c.hbInterval)
 	r := c.room
 	switch f.Msg.(type) {
-	case *pb.ClientFrame_Input, *pb.ClientFrame_Ack, *pb.ClientFrame_Ping, *pb.ClientFrame_Leave:
+	case *pb.ClientFrame_Input, *pb.ClientFrame_Ack, *pb.ClientFrame_Ping, *pb.ClientFrame_Leave, *pb.ClientFrame_Message:
 		c.confirm()
 	}
 	switch m := f.Msg.(type) {
@@ -357,6 +359,8 @@ func (c *conn) play(f *pb.ClientFrame) {
 		c.h.cfg.Tokens.DropResume(c.resumeTok)
 		r.Leave(c.player, c.sess)
 		c.refuse(CodeLeft, "left")
+	case *pb.ClientFrame_Message:
+		c.gameMessage(m.Message)
 	default:
 		c.refuse(CodeBadFrame, "hello or join after the handshake")
 	}
@@ -369,6 +373,26 @@ func (c *conn) confirm() {
 	if !c.confirmed {
 		c.confirmed = true
 		c.h.cfg.Tokens.ConfirmResume(c.resumeTok)
+	}
+}
+
+// gameMessage checks a Message against the limits and the connection's message rate, and queues it in the room.
+func (c *conn) gameMessage(m *pb.Message) {
+	code, reason := checkMessage(m)
+	if code == 0 && !c.msgLimit.Allow() {
+		code, reason = CodeRateLimited, "messages arrive faster than the message rate limit"
+	}
+	if code != 0 {
+		c.refuse(code, reason)
+		return
+	}
+	err := c.room.Message(c.player, c.sess, m.GetType(), m.GetPayload(), m.GetSeq())
+	switch {
+	case err == nil, errors.Is(err, room.ErrEnded): // an ended room closes the connection itself
+	case errors.Is(err, room.ErrMessageQueueFull):
+		c.refuse(CodeServerBusy, "the room's message queue is full")
+	default:
+		c.refuse(CodeBadFrame, err.Error())
 	}
 }
 

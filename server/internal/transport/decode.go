@@ -52,6 +52,8 @@ func DecodeClientFrame(b []byte, f *pb.ClientFrame) error {
 		inner = m.Ping
 	case *pb.ClientFrame_Leave:
 		inner = m.Leave
+	case *pb.ClientFrame_Message:
+		inner = m.Message
 	case nil:
 		return badFrame("empty frame")
 	default:
@@ -134,6 +136,24 @@ func checkJoin(j *pb.Join) error {
 		return badFrame("join without a target")
 	}
 	return nil
+}
+
+// Message errors, preallocated (a flood of bad messages must not make the server allocate per frame).
+var (
+	errMessageType = badFrame("message type must be 1-%d bytes", game.MaxMessageType)
+	errMessageSize = fmt.Sprintf("message payload larger than %d bytes", game.MaxMessageBytes)
+)
+
+// checkMessage validates a Message's shape: its close code and reason, or 0 when it is fine. A type out of bounds is
+// a bad frame (4500); a payload over game.MaxMessageBytes is too big (1009, as Welcome.max_message_bytes says).
+func checkMessage(m *pb.Message) (uint16, string) {
+	if t := m.GetType(); t == "" || len(t) > game.MaxMessageType || !utf8.ValidString(t) {
+		return CodeBadFrame, errMessageType.Error()
+	}
+	if len(m.GetPayload()) > game.MaxMessageBytes {
+		return CodeMessageTooBig, errMessageSize
+	}
+	return 0, ""
 }
 
 // checkInput validates an Input against the room's input schema and copies it into out.

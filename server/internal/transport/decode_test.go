@@ -36,6 +36,7 @@ func realFrames(t testing.TB) [][]byte {
 		marshal(t, &pb.ClientFrame{Msg: &pb.ClientFrame_Ack{Ack: &pb.Ack{Tick: 1234}}}),
 		marshal(t, &pb.ClientFrame{Msg: &pb.ClientFrame_Ping{Ping: &pb.Ping{ClientTimeUs: 1700000000000000}}}),
 		marshal(t, &pb.ClientFrame{Msg: &pb.ClientFrame_Leave{Leave: &pb.Leave{}}}),
+		marshal(t, &pb.ClientFrame{Msg: &pb.ClientFrame_Message{Message: &pb.Message{Type: "chat", Payload: []byte("gg"), Seq: 1}}}),
 	}
 }
 

@@ -265,6 +265,7 @@ func FuzzConnFrames(f *testing.F) {
 	f.Add(encodeSeq([]byte{0, 1, 2}, [][]byte{hello, []byte("text"), []byte("p")}))
 	f.Add(encodeSeq([]byte{3, 4, 0}, [][]byte{hello[:2], hello[2:], join}))
 	f.Add(encodeSeq([]byte{0, 0}, [][]byte{join, hello}))
+	f.Add(encodeSeq([]byte{0, 0, 0, 0}, [][]byte{hello, join, messageFrame(f, "chat", []byte("hi"), 1), input}))
 	s := newSeqServer(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		out := s.run(t, wire(data), 2*time.Millisecond)

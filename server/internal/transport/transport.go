@@ -38,6 +38,7 @@ import (
 	"github.com/tickwire/tickwire/server/internal/forwarded"
 	"github.com/tickwire/tickwire/server/internal/limits"
 	"github.com/tickwire/tickwire/server/internal/metrics"
+	"github.com/tickwire/tickwire/server/internal/room"
 	"github.com/tickwire/tickwire/server/internal/session"
 )
 
@@ -80,7 +81,11 @@ type Config struct {
 	CloseTimeout     time.Duration
 	InputRate        float64
 	InputBurst       int
-	OpenJoin         bool
+	// MessageRate and MessageBurst limit a connection's Messages (game messages), on top of InputRate; a flood is
+	// closed with 4508. Zero: room.DefaultMessageRate and room.DefaultMessageBurst (what rooms announce in Welcome).
+	MessageRate  float64
+	MessageBurst int
+	OpenJoin     bool
 	// JoinTimeout bounds the wait for a room to answer a Join or Resume.
 	JoinTimeout time.Duration
 	// DrainBytes and DrainTimeout bound how much the server reads and discards after it closed a connection for a
@@ -131,6 +136,12 @@ func New(cfg Config) *Handler {
 	}
 	if cfg.Auth == nil {
 		cfg.Auth = &auth.Authenticator{}
+	}
+	if cfg.MessageRate == 0 {
+		cfg.MessageRate = room.DefaultMessageRate
+	}
+	if cfg.MessageBurst == 0 {
+		cfg.MessageBurst = room.DefaultMessageBurst
 	}
 	if cfg.JoinTimeout == 0 {
 		cfg.JoinTimeout = 5 * time.Second
