@@ -26,6 +26,7 @@ type goldenEntity struct {
 	ID     uint32  `json:"id"`
 	Kind   uint8   `json:"kind"`
 	Fields []int32 `json:"fields"`
+	Data   *string `json:"data,omitempty"` // hex; present for a kind with data
 }
 
 type goldenCase struct {
@@ -48,6 +49,7 @@ type goldenKind struct {
 	ID     uint8             `json:"id"`
 	Name   string            `json:"name"`
 	Fields []goldenKindField `json:"fields"`
+	Data   bool              `json:"data,omitempty"`
 }
 
 // goldenMutation is a valid body with one byte changed, decoded against the same baseline as the case it comes from:
@@ -73,7 +75,34 @@ var schema = &game.Schema{Kinds: []game.KindSpec{
 	{ID: 2, Name: "projectile", Fields: []game.FieldSpec{{Name: "x", RateField: 3}, {Name: "y", RateField: 4},
 		{Name: "vx"}, {Name: "vy"}, {Name: "owner"}}},
 	{ID: 7, Name: "counter", Fields: []game.FieldSpec{{Name: "step"}, {Name: "value", RateField: 1}}},
+	{ID: 9, Name: "card", Fields: wideFields(), Data: true},
 }}
+
+// wideFields is a kind with game.MaxFields fields, the last two a position moving along the first two.
+func wideFields() []game.FieldSpec {
+	fs := make([]game.FieldSpec, game.MaxFields)
+	for i := range fs {
+		fs[i].Name = "f" + string(rune('a'+i%26)) + string(rune('0'+i/26))
+	}
+	fs[game.MaxFields-2].RateField = 1
+	fs[game.MaxFields-1].RateField = 2
+	return fs
+}
+
+func card(id uint32, data string, fields ...int32) game.Entity {
+	e := ent(id, 9, fields...)
+	e.SetData([]byte(data))
+	return e
+}
+
+// wide returns 32 field values: f(i) at index i.
+func wide(f func(i int) int32) []int32 {
+	out := make([]int32, game.MaxFields)
+	for i := range out {
+		out[i] = f(i)
+	}
+	return out
+}
 
 func ent(id uint32, kind uint8, fields ...int32) game.Entity {
 	e := game.Entity{ID: id, Kind: kind}
@@ -91,7 +120,12 @@ func world(tick uint32, es ...game.Entity) *snapcodec.World {
 func toGolden(c *snapcodec.Codec, es []game.Entity) []goldenEntity {
 	out := make([]goldenEntity, 0, len(es))
 	for _, e := range es {
-		out = append(out, goldenEntity{ID: e.ID, Kind: e.Kind, Fields: append([]int32(nil), e.Fields[:c.FieldCount(e.Kind)]...)})
+		g := goldenEntity{ID: e.ID, Kind: e.Kind, Fields: append([]int32(nil), e.Fields[:c.FieldCount(e.Kind)]...)}
+		if c.HasData(e.Kind) {
+			d := hex.EncodeToString(e.Bytes())
+			g.Data = &d
+		}
+		out = append(out, g)
 	}
 	return out
 }
@@ -104,7 +138,7 @@ func buildGolden(t *testing.T) goldenFile {
 	}
 	var f goldenFile
 	for _, k := range schema.Kinds {
-		gk := goldenKind{ID: k.ID, Name: k.Name}
+		gk := goldenKind{ID: k.ID, Name: k.Name, Data: k.Data}
 		for _, fs := range k.Fields {
 			gk.Fields = append(gk.Fields, goldenKindField{Name: fs.Name, RateField: fs.RateField})
 		}
@@ -148,6 +182,31 @@ func buildGolden(t *testing.T) goldenFile {
 		ent(9, 7, 1, math.MinInt32),
 		ent(10, 1, math.MinInt32, math.MaxInt32, math.MaxInt32, math.MinInt32, 255, 0, -1),
 	)
+	// A kind with 32 fields and a byte string: fields past the eighth, a mask above 2^32, data set, changed, cleared.
+	cw1 := world(20,
+		ent(1, 1, 1600, 1600, 107, 0, 64, 100, 0),
+		card(5, "ace-of-spades", wide(func(i int) int32 { return int32(i * i) })...),
+		card(6, "", wide(func(i int) int32 { return 0 })...),
+		card(7, "\x00\xffbin", wide(func(i int) int32 { return -int32(i) << 20 })...),
+	)
+	cw2 := world(22,
+		ent(1, 1, 1814, 1600, 107, 0, 64, 100, 0),
+		card(5, "ace-of-spades", wide(func(i int) int32 {
+			switch i {
+			case 30:
+				return 900 + 2*0
+			case 31:
+				return 961 + 2*1
+			case 29:
+				return 1
+			}
+			return int32(i * i)
+		})...),
+		card(6, "queen", wide(func(i int) int32 { return 0 })...),
+		card(7, "", wide(func(i int) int32 { return -int32(i) << 20 })...),
+		card(8, "0123456789abcdef0123456789abcdef", wide(func(i int) int32 { return int32(i) - 16 })...),
+	)
+	cw3 := world(23, append(predictAll(cw2, 1)[:2], card(6, "queen!", wide(func(i int) int32 { return 0 })...))...)
 
 	type step struct {
 		name      string
@@ -164,6 +223,9 @@ func buildGolden(t *testing.T) goldenFile {
 		{"wraparound_full", empty, wrapBase},
 		{"wraparound_delta", wrapBase, wrapCur},
 		{"wraparound_residuals", wrapCur, wrapCur2},
+		{"wide_full", empty, cw1},
+		{"wide_delta", cw1, cw2},
+		{"wide_delta_data_only", cw2, cw3},
 	}
 	for _, s := range steps {
 		body := c.AppendDelta(nil, s.base, s.cur)
@@ -182,7 +244,8 @@ func buildGolden(t *testing.T) goldenFile {
 
 	// One-byte mutations of some valid bodies, with the Go decoder's verdict.
 	for _, s := range steps {
-		if s.name != "delta_multi_tick_removed_and_new" && s.name != "delta_kind_change" && s.name != "wraparound_delta" {
+		if s.name != "delta_multi_tick_removed_and_new" && s.name != "delta_kind_change" && s.name != "wraparound_delta" &&
+			s.name != "wide_delta" {
 			continue
 		}
 		body := c.AppendDelta(nil, s.base, s.cur)
@@ -228,6 +291,10 @@ func buildGolden(t *testing.T) goldenFile {
 		{"changed_not_in_baseline", w1, 11, []byte{0x00, 0x01, 0x05, 0x02, 0x02}},
 		{"new_already_in_baseline", w1, 11, []byte{0x00, 0x01, 0x01, 0x01, 0x01}},
 		{"too_many_changed", empty, 1, []byte{0x00, 0x81, 0x80, 0x04}},
+		// A card (kind 9) whose mask sets the bit past its data bit (bit 34), then one whose data is 33 bytes.
+		{"mask_beyond_data", empty, 1, []byte{0x00, 0x01, 0x01, 0x81, 0x80, 0x80, 0x80, 0x40, 0x09}},
+		{"data_too_long", empty, 1, append([]byte{0x00, 0x01, 0x01, 0x81, 0x80, 0x80, 0x80, 0x20, 0x09, 33}, make([]byte, 33)...)},
+		{"data_truncated", empty, 1, []byte{0x00, 0x01, 0x01, 0x81, 0x80, 0x80, 0x80, 0x20, 0x09, 3, 0x41}},
 	}
 	for _, b := range bad {
 		var out snapcodec.World

@@ -16,7 +16,9 @@ import "errors"
 // Limits of the generic state and input representation.
 const (
 	// MaxFields is the most integer fields an entity kind may have.
-	MaxFields = 8
+	MaxFields = 32
+	// MaxData is the most bytes of an entity's byte string (KindSpec.Data).
+	MaxData = 32
 	// MaxInputValues is the most values an Input may carry.
 	MaxInputValues = 8
 )
@@ -71,6 +73,9 @@ type KindSpec struct {
 	ID     uint8
 	Name   string
 	Fields []FieldSpec // at most MaxFields
+	// Data says that entities of the kind also carry a byte string of up to MaxData bytes (Entity.Data): a name, a
+	// card id. It is sent whole when it changes.
+	Data bool
 }
 
 // InputField describes one value of an Input, with inclusive bounds. The engine refuses inputs outside them before
@@ -140,7 +145,21 @@ type Entity struct {
 	ID     uint32
 	Kind   uint8
 	Fields [MaxFields]int32
+	// DataLen bytes of Data are the entity's byte string, for a kind with KindSpec.Data (else 0). Bytes beyond
+	// DataLen are zero.
+	DataLen uint8
+	Data    [MaxData]byte
 }
+
+// SetData sets the entity's byte string, cut to MaxData bytes.
+func (e *Entity) SetData(b []byte) {
+	n := copy(e.Data[:], b)
+	clear(e.Data[n:])
+	e.DataLen = uint8(n)
+}
+
+// Bytes returns the entity's byte string (aliasing e).
+func (e *Entity) Bytes() []byte { return e.Data[:e.DataLen] }
 
 // Input is one validated input of one player for one tick. Values has one entry per Schema.Input field, within its
 // bounds.

@@ -1413,8 +1413,11 @@ type EntityKind struct {
 	Id uint32 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
 	// A name for humans and tools (for example "player", "projectile").
 	Name string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
-	// The entity's fields, in encoding order (at most 8). Every value is an integer (games quantize).
-	Fields        []*EntityField `protobuf:"bytes,3,rep,name=fields,proto3" json:"fields,omitempty"`
+	// The entity's fields, in encoding order (at most 32). Every value is an integer (games quantize).
+	Fields []*EntityField `protobuf:"bytes,3,rep,name=fields,proto3" json:"fields,omitempty"`
+	// When true, each entity of the kind also carries a small byte string (at most 32 bytes: a name, a card id), sent
+	// in the snapshot when it changes.
+	Data          bool `protobuf:"varint,4,opt,name=data,proto3" json:"data,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1468,6 +1471,13 @@ func (x *EntityKind) GetFields() []*EntityField {
 		return x.Fields
 	}
 	return nil
+}
+
+func (x *EntityKind) GetData() bool {
+	if x != nil {
+		return x.Data
+	}
+	return false
 }
 
 // EntityField describes one integer field of an entity.
@@ -2160,12 +2170,13 @@ const file_tickwire_proto_rawDesc = "" +
 	"\rmessage_burst\x18* \x01(\rR\fmessageBurst\x1a9\n" +
 	"\vParamsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\x11R\x05value:\x028\x01\"b\n" +
+	"\x05value\x18\x02 \x01(\x11R\x05value:\x028\x01\"v\n" +
 	"\n" +
 	"EntityKind\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\rR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x120\n" +
-	"\x06fields\x18\x03 \x03(\v2\x18.tickwire.v1.EntityFieldR\x06fields\"p\n" +
+	"\x06fields\x18\x03 \x03(\v2\x18.tickwire.v1.EntityFieldR\x06fields\x12\x12\n" +
+	"\x04data\x18\x04 \x01(\bR\x04data\"p\n" +
 	"\vEntityField\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1d\n" +
 	"\n" +

@@ -39,7 +39,7 @@ __export(tickwire_pb_exports, {
   file_tickwire: () => file_tickwire
 });
 import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
-var file_tickwire = /* @__PURE__ */ fileDesc("Cg50aWNrd2lyZS5wcm90bxILdGlja3dpcmUudjEikwIKC0NsaWVudEZyYW1lEiMKBWhlbGxvGAEgASgLMhIudGlja3dpcmUudjEuSGVsbG9IABIhCgRqb2luGAIgASgLMhEudGlja3dpcmUudjEuSm9pbkgAEiMKBWlucHV0GAMgASgLMhIudGlja3dpcmUudjEuSW5wdXRIABIfCgNhY2sYBCABKAsyEC50aWNrd2lyZS52MS5BY2tIABIhCgRwaW5nGAUgASgLMhEudGlja3dpcmUudjEuUGluZ0gAEiMKBWxlYXZlGAYgASgLMhIudGlja3dpcmUudjEuTGVhdmVIABInCgdtZXNzYWdlGAcgASgLMhQudGlja3dpcmUudjEuTWVzc2FnZUgAQgUKA21zZyLHAQoFSGVsbG8SNgoQcHJvdG9jb2xfdmVyc2lvbhgBIAEoDjIcLnRpY2t3aXJlLnYxLlByb3RvY29sVmVyc2lvbhIOCgZjbGllbnQYAiABKAkSOgoUbWluX3Byb3RvY29sX3ZlcnNpb24YAyABKA4yHC50aWNrd2lyZS52MS5Qcm90b2NvbFZlcnNpb24SOgoUbWF4X3Byb3RvY29sX3ZlcnNpb24YBCABKA4yHC50aWNrd2lyZS52MS5Qcm90b2NvbFZlcnNpb24icgoESm9pbhIUCgpqb2luX3Rva2VuGAEgASgJSAASFgoMcmVzdW1lX3Rva2VuGAIgASgMSAASDgoEbW9kZRgDIAEoCUgAEgwKBG5hbWUYBCABKAkSFAoMcGxheWVyX3Rva2VuGAUgASgJQggKBnRhcmdldCJuCgVJbnB1dBILCgNzZXEYASABKA0SDgoGdmFsdWVzGAIgAygREhAKCGFja190aWNrGAMgASgNEhMKC3JlbmRlcl90aWNrGAQgASgNEgwKBHRpY2sYBSABKA0SEwoLcmVuZGVyX2ZyYWMYBiABKA0iEwoDQWNrEgwKBHRpY2sYASABKA0iHgoEUGluZxIWCg5jbGllbnRfdGltZV91cxgBIAEoBCIHCgVMZWF2ZSI1CgdNZXNzYWdlEgwKBHR5cGUYASABKAkSDwoHcGF5bG9hZBgCIAEoDBILCgNzZXEYAyABKA0iwAIKC1NlcnZlckZyYW1lEicKB3dlbGNvbWUYASABKAsyFC50aWNrd2lyZS52MS5XZWxjb21lSAASKQoIc25hcHNob3QYAiABKAsyFS50aWNrd2lyZS52MS5TbmFwc2hvdEgAEiMKBWV2ZW50GAMgASgLMhIudGlja3dpcmUudjEuRXZlbnRIABIhCgRwb25nGAQgASgLMhEudGlja3dpcmUudjEuUG9uZ0gAEi0KCmRpc2Nvbm5lY3QYBSABKAsyFy50aWNrd2lyZS52MS5EaXNjb25uZWN0SAASMAoMbWF0Y2hfcmVzdWx0GAYgASgLMhgudGlja3dpcmUudjEuTWF0Y2hSZXN1bHRIABIWCg5sYXN0X2lucHV0X3NlcRgPIAEoDRIVCg1pbnB1dF9sZWFkX3VzGA4gASgRQgUKA21zZyKyBQoHV2VsY29tZRI2ChBwcm90b2NvbF92ZXJzaW9uGAEgASgOMhwudGlja3dpcmUudjEuUHJvdG9jb2xWZXJzaW9uEhEKCXBsYXllcl9pZBgCIAEoDRIPCgdyb29tX2lkGAMgASgJEhIKCnJvb21fZXBvY2gYBCABKAQSEQoJdGlja19yYXRlGAUgASgNEhUKDXNuYXBzaG90X3JhdGUYBiABKA0SFAoMcmVzdW1lX3Rva2VuGAcgASgMEhAKCGdyYWNlX21zGAggASgNEgwKBHRpY2sYCSABKA0SDwoHcmVzdW1lZBgKIAEoCBIWCg5sYXN0X2lucHV0X3NlcRgLIAEoDRIMCgRtb2RlGAwgASgJEiYKBWtpbmRzGA0gAygLMhcudGlja3dpcmUudjEuRW50aXR5S2luZBImCgVpbnB1dBgOIAMoCzIXLnRpY2t3aXJlLnYxLklucHV0RmllbGQSMAoGcGFyYW1zGA8gAygLMiAudGlja3dpcmUudjEuV2VsY29tZS5QYXJhbXNFbnRyeRIUCgxoZWFydGJlYXRfbXMYECABKA0SFQoNaGFzaF9pbnRlcnZhbBgRIAEoDRIqCgppbnB1dF9maWxsGBIgASgOMhYudGlja3dpcmUudjEuSW5wdXRGaWxsEhQKDGlucHV0X3dpbmRvdxgTIAEoDRIVCg1tYXhfcmV3aW5kX21zGBQgASgNEg8KB3VzZXJfaWQYFSABKAkSEAoIdmVyaWZpZWQYFiABKAgSGQoRbWF4X21lc3NhZ2VfYnl0ZXMYKCABKA0SFAoMbWVzc2FnZV9yYXRlGCkgASgNEhUKDW1lc3NhZ2VfYnVyc3QYKiABKA0aLQoLUGFyYW1zRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgROgI4ASJQCgpFbnRpdHlLaW5kEgoKAmlkGAEgASgNEgwKBG5hbWUYAiABKAkSKAoGZmllbGRzGAMgAygLMhgudGlja3dpcmUudjEuRW50aXR5RmllbGQiTwoLRW50aXR5RmllbGQSDAoEbmFtZRgBIAEoCRISCgpyYXRlX2ZpZWxkGAIgASgNEgwKBHdyYXAYAyABKA0SEAoIdGVsZXBvcnQYBCABKA0iNAoKSW5wdXRGaWVsZBIMCgRuYW1lGAEgASgJEgsKA21pbhgCIAEoERILCgNtYXgYAyABKBEiaQoIU25hcHNob3QSDAoEdGljaxgBIAEoDRIVCg1iYXNlbGluZV90aWNrGAIgASgNEhAKCGVudGl0aWVzGAMgASgMEhcKCnN0YXRlX2hhc2gYBCABKAdIAIgBAUINCgtfc3RhdGVfaGFzaCJ1CgVFdmVudBIMCgR0aWNrGAEgASgNEgwKBHR5cGUYAiABKAkSEQoJcGxheWVyX2lkGAMgASgNEgwKBGFyZ3MYBCADKBESDAoEdGV4dBgFIAEoCRIPCgdwYXlsb2FkGAYgASgMEhAKCHRhcmdldGVkGAcgASgIIksKBFBvbmcSFgoOY2xpZW50X3RpbWVfdXMYASABKAQSFgoOc2VydmVyX3RpbWVfdXMYAiABKAQSEwoLc2VydmVyX3RpY2sYAyABKA0iPQoKRGlzY29ubmVjdBIMCgRjb2RlGAEgASgNEg4KBnJlYXNvbhgCIAEoCRIRCglyZWNvbm5lY3QYAyABKAgiVwoLTWF0Y2hSZXN1bHQSDgoGcmVhc29uGAEgASgJEgwKBHRpY2sYAiABKA0SKgoHcGxheWVycxgDIAMoCzIZLnRpY2t3aXJlLnYxLlBsYXllclJlc3VsdCJvCgxQbGF5ZXJSZXN1bHQSEQoJcGxheWVyX2lkGAEgASgNEgwKBG5hbWUYAiABKAkSDQoFc2NvcmUYAyABKBESDAoEcmFuaxgEIAEoDRIPCgd1c2VyX2lkGAUgASgJEhAKCHZlcmlmaWVkGAYgASgIKmMKD1Byb3RvY29sVmVyc2lvbhIgChxQUk9UT0NPTF9WRVJTSU9OX1VOU1BFQ0lGSUVEEAASFgoSUFJPVE9DT0xfVkVSU0lPTl8xEAESFgoSUFJPVE9DT0xfVkVSU0lPTl8yEAIqOgoJSW5wdXRGaWxsEhUKEUlOUFVUX0ZJTExfUkVQRUFUEAASFgoSSU5QVVRfRklMTF9ORVVUUkFMEAEqgAUKCUNsb3NlQ29kZRIaChZDTE9TRV9DT0RFX1VOU1BFQ0lGSUVEEAASFQoQQ0xPU0VfR09JTkdfQVdBWRDpBxIZChRDTE9TRV9QUk9UT0NPTF9FUlJPUhDqBxIbChZDTE9TRV9VTlNVUFBPUlRFRF9EQVRBEOsHEhoKFUNMT1NFX0lOVkFMSURfUEFZTE9BRBDvBxIaChVDTE9TRV9NRVNTQUdFX1RPT19CSUcQ8QcSGQoUQ0xPU0VfSU5URVJOQUxfRVJST1IQ8wcSGAoTQ0xPU0VfU0xPV19DT05TVU1FUhCgHxIcChdDTE9TRV9IRUFSVEJFQVRfVElNRU9VVBChHxIWChFDTE9TRV9TRVJWRVJfQlVTWRCiHxIUCg9DTE9TRV9CQURfRlJBTUUQlCMSHgoZQ0xPU0VfVU5TVVBQT1JURURfVkVSU0lPThCVIxIcChdDTE9TRV9IQU5EU0hBS0VfVElNRU9VVBCWIxIVChBDTE9TRV9TVVBFUlNFREVEEJcjEhgKE0NMT1NFX0lOVkFMSURfVE9LRU4QmCMSGQoUQ0xPU0VfUkVTVU1FX0VYUElSRUQQmSMSGQoUQ0xPU0VfUk9PTV9OT1RfRk9VTkQQmiMSFAoPQ0xPU0VfUk9PTV9GVUxMEJsjEhcKEkNMT1NFX1JBVEVfTElNSVRFRBCcIxIVChBDTE9TRV9ST09NX0VOREVEEJ0jEhYKEUNMT1NFX1JPT01fRkFJTEVEEJ4jEg8KCkNMT1NFX0xFRlQQnyMSGgoVQ0xPU0VfVU5BVVRIRU5USUNBVEVEEKAjEh8KGkNMT1NFX1BMQVlFUl9UT0tFTl9FWFBJUkVEEKEjQipaKGdpdGh1Yi5jb20vdGlja3dpcmUvdGlja3dpcmUvcHJvdG87cHJvdG9iBnByb3RvMw");
+var file_tickwire = /* @__PURE__ */ fileDesc("Cg50aWNrd2lyZS5wcm90bxILdGlja3dpcmUudjEikwIKC0NsaWVudEZyYW1lEiMKBWhlbGxvGAEgASgLMhIudGlja3dpcmUudjEuSGVsbG9IABIhCgRqb2luGAIgASgLMhEudGlja3dpcmUudjEuSm9pbkgAEiMKBWlucHV0GAMgASgLMhIudGlja3dpcmUudjEuSW5wdXRIABIfCgNhY2sYBCABKAsyEC50aWNrd2lyZS52MS5BY2tIABIhCgRwaW5nGAUgASgLMhEudGlja3dpcmUudjEuUGluZ0gAEiMKBWxlYXZlGAYgASgLMhIudGlja3dpcmUudjEuTGVhdmVIABInCgdtZXNzYWdlGAcgASgLMhQudGlja3dpcmUudjEuTWVzc2FnZUgAQgUKA21zZyLHAQoFSGVsbG8SNgoQcHJvdG9jb2xfdmVyc2lvbhgBIAEoDjIcLnRpY2t3aXJlLnYxLlByb3RvY29sVmVyc2lvbhIOCgZjbGllbnQYAiABKAkSOgoUbWluX3Byb3RvY29sX3ZlcnNpb24YAyABKA4yHC50aWNrd2lyZS52MS5Qcm90b2NvbFZlcnNpb24SOgoUbWF4X3Byb3RvY29sX3ZlcnNpb24YBCABKA4yHC50aWNrd2lyZS52MS5Qcm90b2NvbFZlcnNpb24icgoESm9pbhIUCgpqb2luX3Rva2VuGAEgASgJSAASFgoMcmVzdW1lX3Rva2VuGAIgASgMSAASDgoEbW9kZRgDIAEoCUgAEgwKBG5hbWUYBCABKAkSFAoMcGxheWVyX3Rva2VuGAUgASgJQggKBnRhcmdldCJuCgVJbnB1dBILCgNzZXEYASABKA0SDgoGdmFsdWVzGAIgAygREhAKCGFja190aWNrGAMgASgNEhMKC3JlbmRlcl90aWNrGAQgASgNEgwKBHRpY2sYBSABKA0SEwoLcmVuZGVyX2ZyYWMYBiABKA0iEwoDQWNrEgwKBHRpY2sYASABKA0iHgoEUGluZxIWCg5jbGllbnRfdGltZV91cxgBIAEoBCIHCgVMZWF2ZSI1CgdNZXNzYWdlEgwKBHR5cGUYASABKAkSDwoHcGF5bG9hZBgCIAEoDBILCgNzZXEYAyABKA0iwAIKC1NlcnZlckZyYW1lEicKB3dlbGNvbWUYASABKAsyFC50aWNrd2lyZS52MS5XZWxjb21lSAASKQoIc25hcHNob3QYAiABKAsyFS50aWNrd2lyZS52MS5TbmFwc2hvdEgAEiMKBWV2ZW50GAMgASgLMhIudGlja3dpcmUudjEuRXZlbnRIABIhCgRwb25nGAQgASgLMhEudGlja3dpcmUudjEuUG9uZ0gAEi0KCmRpc2Nvbm5lY3QYBSABKAsyFy50aWNrd2lyZS52MS5EaXNjb25uZWN0SAASMAoMbWF0Y2hfcmVzdWx0GAYgASgLMhgudGlja3dpcmUudjEuTWF0Y2hSZXN1bHRIABIWCg5sYXN0X2lucHV0X3NlcRgPIAEoDRIVCg1pbnB1dF9sZWFkX3VzGA4gASgRQgUKA21zZyKyBQoHV2VsY29tZRI2ChBwcm90b2NvbF92ZXJzaW9uGAEgASgOMhwudGlja3dpcmUudjEuUHJvdG9jb2xWZXJzaW9uEhEKCXBsYXllcl9pZBgCIAEoDRIPCgdyb29tX2lkGAMgASgJEhIKCnJvb21fZXBvY2gYBCABKAQSEQoJdGlja19yYXRlGAUgASgNEhUKDXNuYXBzaG90X3JhdGUYBiABKA0SFAoMcmVzdW1lX3Rva2VuGAcgASgMEhAKCGdyYWNlX21zGAggASgNEgwKBHRpY2sYCSABKA0SDwoHcmVzdW1lZBgKIAEoCBIWCg5sYXN0X2lucHV0X3NlcRgLIAEoDRIMCgRtb2RlGAwgASgJEiYKBWtpbmRzGA0gAygLMhcudGlja3dpcmUudjEuRW50aXR5S2luZBImCgVpbnB1dBgOIAMoCzIXLnRpY2t3aXJlLnYxLklucHV0RmllbGQSMAoGcGFyYW1zGA8gAygLMiAudGlja3dpcmUudjEuV2VsY29tZS5QYXJhbXNFbnRyeRIUCgxoZWFydGJlYXRfbXMYECABKA0SFQoNaGFzaF9pbnRlcnZhbBgRIAEoDRIqCgppbnB1dF9maWxsGBIgASgOMhYudGlja3dpcmUudjEuSW5wdXRGaWxsEhQKDGlucHV0X3dpbmRvdxgTIAEoDRIVCg1tYXhfcmV3aW5kX21zGBQgASgNEg8KB3VzZXJfaWQYFSABKAkSEAoIdmVyaWZpZWQYFiABKAgSGQoRbWF4X21lc3NhZ2VfYnl0ZXMYKCABKA0SFAoMbWVzc2FnZV9yYXRlGCkgASgNEhUKDW1lc3NhZ2VfYnVyc3QYKiABKA0aLQoLUGFyYW1zRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgROgI4ASJeCgpFbnRpdHlLaW5kEgoKAmlkGAEgASgNEgwKBG5hbWUYAiABKAkSKAoGZmllbGRzGAMgAygLMhgudGlja3dpcmUudjEuRW50aXR5RmllbGQSDAoEZGF0YRgEIAEoCCJPCgtFbnRpdHlGaWVsZBIMCgRuYW1lGAEgASgJEhIKCnJhdGVfZmllbGQYAiABKA0SDAoEd3JhcBgDIAEoDRIQCgh0ZWxlcG9ydBgEIAEoDSI0CgpJbnB1dEZpZWxkEgwKBG5hbWUYASABKAkSCwoDbWluGAIgASgREgsKA21heBgDIAEoESJpCghTbmFwc2hvdBIMCgR0aWNrGAEgASgNEhUKDWJhc2VsaW5lX3RpY2sYAiABKA0SEAoIZW50aXRpZXMYAyABKAwSFwoKc3RhdGVfaGFzaBgEIAEoB0gAiAEBQg0KC19zdGF0ZV9oYXNoInUKBUV2ZW50EgwKBHRpY2sYASABKA0SDAoEdHlwZRgCIAEoCRIRCglwbGF5ZXJfaWQYAyABKA0SDAoEYXJncxgEIAMoERIMCgR0ZXh0GAUgASgJEg8KB3BheWxvYWQYBiABKAwSEAoIdGFyZ2V0ZWQYByABKAgiSwoEUG9uZxIWCg5jbGllbnRfdGltZV91cxgBIAEoBBIWCg5zZXJ2ZXJfdGltZV91cxgCIAEoBBITCgtzZXJ2ZXJfdGljaxgDIAEoDSI9CgpEaXNjb25uZWN0EgwKBGNvZGUYASABKA0SDgoGcmVhc29uGAIgASgJEhEKCXJlY29ubmVjdBgDIAEoCCJXCgtNYXRjaFJlc3VsdBIOCgZyZWFzb24YASABKAkSDAoEdGljaxgCIAEoDRIqCgdwbGF5ZXJzGAMgAygLMhkudGlja3dpcmUudjEuUGxheWVyUmVzdWx0Im8KDFBsYXllclJlc3VsdBIRCglwbGF5ZXJfaWQYASABKA0SDAoEbmFtZRgCIAEoCRINCgVzY29yZRgDIAEoERIMCgRyYW5rGAQgASgNEg8KB3VzZXJfaWQYBSABKAkSEAoIdmVyaWZpZWQYBiABKAgqYwoPUHJvdG9jb2xWZXJzaW9uEiAKHFBST1RPQ09MX1ZFUlNJT05fVU5TUEVDSUZJRUQQABIWChJQUk9UT0NPTF9WRVJTSU9OXzEQARIWChJQUk9UT0NPTF9WRVJTSU9OXzIQAio6CglJbnB1dEZpbGwSFQoRSU5QVVRfRklMTF9SRVBFQVQQABIWChJJTlBVVF9GSUxMX05FVVRSQUwQASqABQoJQ2xvc2VDb2RlEhoKFkNMT1NFX0NPREVfVU5TUEVDSUZJRUQQABIVChBDTE9TRV9HT0lOR19BV0FZEOkHEhkKFENMT1NFX1BST1RPQ09MX0VSUk9SEOoHEhsKFkNMT1NFX1VOU1VQUE9SVEVEX0RBVEEQ6wcSGgoVQ0xPU0VfSU5WQUxJRF9QQVlMT0FEEO8HEhoKFUNMT1NFX01FU1NBR0VfVE9PX0JJRxDxBxIZChRDTE9TRV9JTlRFUk5BTF9FUlJPUhDzBxIYChNDTE9TRV9TTE9XX0NPTlNVTUVSEKAfEhwKF0NMT1NFX0hFQVJUQkVBVF9USU1FT1VUEKEfEhYKEUNMT1NFX1NFUlZFUl9CVVNZEKIfEhQKD0NMT1NFX0JBRF9GUkFNRRCUIxIeChlDTE9TRV9VTlNVUFBPUlRFRF9WRVJTSU9OEJUjEhwKF0NMT1NFX0hBTkRTSEFLRV9USU1FT1VUEJYjEhUKEENMT1NFX1NVUEVSU0VERUQQlyMSGAoTQ0xPU0VfSU5WQUxJRF9UT0tFThCYIxIZChRDTE9TRV9SRVNVTUVfRVhQSVJFRBCZIxIZChRDTE9TRV9ST09NX05PVF9GT1VORBCaIxIUCg9DTE9TRV9ST09NX0ZVTEwQmyMSFwoSQ0xPU0VfUkFURV9MSU1JVEVEEJwjEhUKEENMT1NFX1JPT01fRU5ERUQQnSMSFgoRQ0xPU0VfUk9PTV9GQUlMRUQQniMSDwoKQ0xPU0VfTEVGVBCfIxIaChVDTE9TRV9VTkFVVEhFTlRJQ0FURUQQoCMSHwoaQ0xPU0VfUExBWUVSX1RPS0VOX0VYUElSRUQQoSNCKlooZ2l0aHViLmNvbS90aWNrd2lyZS90aWNrd2lyZS9wcm90bztwcm90b2IGcHJvdG8z");
 var ClientFrameSchema = /* @__PURE__ */ messageDesc(file_tickwire, 0);
 var HelloSchema = /* @__PURE__ */ messageDesc(file_tickwire, 1);
 var JoinSchema = /* @__PURE__ */ messageDesc(file_tickwire, 2);
@@ -134,7 +134,8 @@ var Emitter = class {
 
 // src/sdk/snapcodec.ts
 var MAX_ENTITIES = 65536;
-var MAX_FIELDS = 8;
+var MAX_FIELDS = 32;
+var MAX_DATA = 32;
 var EMPTY_WORLD = Object.freeze({ tick: 0, entities: Object.freeze([]) });
 var SnapDecodeError = class extends Error {
   constructor(message) {
@@ -163,12 +164,50 @@ var Reader = class {
     }
     throw new SnapDecodeError(`varint longer than 5 bytes at byte ${this.off}`);
   }
+  /** A mask: at most 5 bytes, its value may exceed 2^32-1 (the caller checks it against the kind's highest mask). */
+  mask() {
+    let v = 0;
+    for (let s = 0; s < 5; s++) {
+      if (this.off >= this.end) throw new SnapDecodeError(`truncated at byte ${this.off}`);
+      const c = this.b[this.off++];
+      v += (c & 127) * 2 ** (7 * s);
+      if (c < 128) return v;
+    }
+    throw new SnapDecodeError(`varint longer than 5 bytes at byte ${this.off}`);
+  }
+  /** A byte string: its length, then its bytes (a copy). */
+  data() {
+    const n = this.uvarint();
+    if (n > MAX_DATA) throw new SnapDecodeError(`${n} data bytes (max ${MAX_DATA})`);
+    if (n > this.end - this.off) throw new SnapDecodeError(`truncated data at byte ${this.off}`);
+    const d = this.b.slice(this.off, this.off + n);
+    this.off += n;
+    return d;
+  }
 };
+function bit(mask, k) {
+  return k < 31 ? (mask >>> 0 & 1 << k) !== 0 : Math.floor(mask / 2 ** k) % 2 === 1;
+}
+function sameBytes(a, b) {
+  const x = a ?? EMPTY_BYTES;
+  const y = b ?? EMPTY_BYTES;
+  if (x.length !== y.length) return false;
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+  return true;
+}
+var EMPTY_BYTES = new Uint8Array(0);
 function zigzag(v) {
   return (v << 1 ^ v >> 31) >>> 0;
 }
 function unzigzag(u) {
   return u >>> 1 ^ -(u & 1);
+}
+function appendMask(out, v) {
+  while (v >= 128) {
+    out.push(v % 128 | 128);
+    v = Math.floor(v / 128);
+  }
+  out.push(v);
 }
 function appendUvarint(out, v) {
   v >>>= 0;
@@ -191,15 +230,21 @@ var SnapCodec = class {
         if (f.rateField > k.fields.length) throw new Error(`snapcodec: kind ${k.id} field ${f.name}: bad rate field`);
         if (f.rateField > 0) rate[i] = f.rateField - 1;
       });
+      const hasData = k.data === true;
       this.kinds[k.id] = {
         id: k.id,
         name: k.name,
         nFields: k.fields.length,
         rate,
-        maxMask: 2 ** (1 + k.fields.length) - 1,
+        hasData,
+        maxMask: 2 ** (1 + k.fields.length + (hasData ? 1 : 0)) - 1,
         fieldNames: k.fields.map((f) => f.name)
       };
     }
+  }
+  /** Reports whether the kind's entities carry a byte string. */
+  hasData(kind) {
+    return this.kinds[kind]?.hasData ?? false;
   }
   /** Reports whether the schema has the kind. */
   knownKind(kind) {
@@ -274,12 +319,12 @@ var SnapCodec = class {
       if (k > 0 && g === 0) throw new SnapDecodeError("changed ids not ascending");
       id += g;
       if (id > 4294967295) throw new SnapDecodeError("changed id overflows");
-      const mask = r.uvarint();
+      const mask = r.mask();
       copyBaseBelow(id);
       const inBase = i < bents.length && bents[i].id === id;
       const removed = inBase && hasRem && remID === id;
       let e;
-      if (mask & 1) {
+      if (mask % 2 === 1) {
         const kind = r.uvarint();
         const ki = kind <= 255 ? this.kinds[kind] : void 0;
         if (!ki) throw new SnapDecodeError(`unknown kind ${kind} for id ${id}`);
@@ -287,9 +332,13 @@ var SnapCodec = class {
         if (inBase && !removed) throw new SnapDecodeError(`new id ${id} already in baseline`);
         const fields = new Int32Array(ki.nFields);
         for (let f = 0; f < ki.nFields; f++) {
-          if (mask & 1 << 1 + f) fields[f] = unzigzag(r.uvarint());
+          if (bit(mask, 1 + f)) fields[f] = unzigzag(r.uvarint());
         }
-        e = { id, kind, fields };
+        if (ki.hasData) {
+          e = { id, kind, fields, data: bit(mask, 1 + ki.nFields) ? r.data() : EMPTY_BYTES };
+        } else {
+          e = { id, kind, fields };
+        }
       } else {
         if (!inBase || removed) throw new SnapDecodeError(`changed id ${id} not in baseline`);
         const b = bents[i];
@@ -300,10 +349,14 @@ var SnapCodec = class {
           let v = b.fields[f];
           const rt = ki.rate[f];
           if (rt >= 0) v = v + Math.imul(b.fields[rt], dt) | 0;
-          if (mask & 1 << 1 + f) v = v + unzigzag(r.uvarint()) | 0;
+          if (bit(mask, 1 + f)) v = v + unzigzag(r.uvarint()) | 0;
           fields[f] = v;
         }
-        e = { id, kind: b.kind, fields };
+        if (ki.hasData) {
+          e = { id, kind: b.kind, fields, data: bit(mask, 1 + ki.nFields) ? r.data() : b.data ?? EMPTY_BYTES };
+        } else {
+          e = { id, kind: b.kind, fields };
+        }
       }
       if (inBase) {
         if (removed) nextRem();
@@ -329,7 +382,8 @@ var SnapCodec = class {
       fields ??= b.fields.slice();
       fields[f] = b.fields[f] + step | 0;
     }
-    return fields ? { id: b.id, kind: b.kind, fields } : b;
+    if (!fields) return b;
+    return b.data ? { id: b.id, kind: b.kind, fields, data: b.data } : { id: b.id, kind: b.kind, fields };
   }
   /**
    * Encodes `cur` as a delta against `base` (the empty world when base.tick is 0), as the server does. Used by tests
@@ -371,21 +425,27 @@ var SnapCodec = class {
           if (rt >= 0) pred = pred + Math.imul(b.fields[rt], dt) | 0;
           const d = e.fields[f] - pred | 0;
           if (d !== 0) {
-            mask |= 1 << 1 + f;
+            mask += 2 ** (1 + f);
             res.push(d);
           }
         }
+        const dataChanged = ki.hasData && !sameBytes(e.data, b.data);
+        if (dataChanged) mask += 2 ** (1 + ki.nFields);
         if (mask === 0) continue;
         appendUvarint(items, e.id - prev);
-        appendUvarint(items, mask);
+        appendMask(items, mask);
         for (const d of res) appendUvarint(items, zigzag(d));
+        if (dataChanged) appendData(items, e.data);
       } else {
         let mask = 1;
-        for (let f = 0; f < ki.nFields; f++) if (e.fields[f] !== 0) mask |= 1 << 1 + f;
+        for (let f = 0; f < ki.nFields; f++) if (e.fields[f] !== 0) mask += 2 ** (1 + f);
+        const hasData = ki.hasData && (e.data?.length ?? 0) > 0;
+        if (hasData) mask += 2 ** (1 + ki.nFields);
         appendUvarint(items, e.id - prev);
-        appendUvarint(items, mask);
+        appendMask(items, mask);
         appendUvarint(items, e.kind);
         for (let f = 0; f < ki.nFields; f++) if (e.fields[f] !== 0) appendUvarint(items, zigzag(e.fields[f]));
+        if (hasData) appendData(items, e.data);
       }
       prev = e.id;
       n++;
@@ -407,12 +467,24 @@ var SnapCodec = class {
     for (const e of w.entities) {
       word(e.id);
       h = Math.imul(h ^ e.kind, prime);
-      const n = this.kinds[e.kind]?.nFields ?? 0;
+      const ki = this.kinds[e.kind];
+      const n = ki?.nFields ?? 0;
       for (let f = 0; f < n; f++) word(e.fields[f]);
+      if (ki?.hasData) {
+        const d = e.data ?? EMPTY_BYTES;
+        h = Math.imul(h ^ d.length, prime);
+        for (const x of d) h = Math.imul(h ^ x, prime);
+      }
     }
     return h >>> 0;
   }
 };
+function appendData(out, d) {
+  const x = d ?? EMPTY_BYTES;
+  if (x.length > MAX_DATA) throw new Error(`snapcodec: ${x.length} data bytes (max ${MAX_DATA})`);
+  out.push(x.length);
+  for (const b of x) out.push(b);
+}
 function findEntity(w, id) {
   const es = w.entities;
   let lo = 0;

@@ -8,6 +8,7 @@ interface GoldenEntity {
   id: number;
   kind: number;
   fields: number[];
+  data?: string;
 }
 interface GoldenCase {
   name: string;
@@ -27,7 +28,7 @@ interface GoldenMutation {
   want_count?: number;
 }
 interface GoldenFile {
-  kinds: { id: number; name: string; fields: { name: string; rate_field: number }[] }[];
+  kinds: { id: number; name: string; fields: { name: string; rate_field: number }[]; data?: boolean }[];
   cases: GoldenCase[];
   mutations: GoldenMutation[];
 }
@@ -36,14 +37,30 @@ const golden = JSON.parse(
   readFileSync(new URL("./testdata/snapcodec_golden.json", import.meta.url), "utf8"),
 ) as GoldenFile;
 const codec = new SnapCodec(
-  golden.kinds.map((k) => ({ id: k.id, name: k.name, fields: k.fields.map((f) => ({ name: f.name, rateField: f.rate_field })) })),
+  golden.kinds.map((k) => ({
+    id: k.id,
+    name: k.name,
+    fields: k.fields.map((f) => ({ name: f.name, rateField: f.rate_field })),
+    data: k.data === true,
+  })),
 );
 
 function toWorld(tick: number, es: GoldenEntity[]): World {
-  return { tick, entities: es.map((e) => ({ id: e.id, kind: e.kind, fields: Int32Array.from(e.fields) })) };
+  return {
+    tick,
+    entities: es.map((e) =>
+      e.data === undefined
+        ? { id: e.id, kind: e.kind, fields: Int32Array.from(e.fields) }
+        : { id: e.id, kind: e.kind, fields: Int32Array.from(e.fields), data: hexBytes(e.data) },
+    ),
+  };
 }
 function plain(es: readonly Entity[]): GoldenEntity[] {
-  return es.map((e) => ({ id: e.id, kind: e.kind, fields: Array.from(e.fields) }));
+  return es.map((e) =>
+    e.data === undefined
+      ? { id: e.id, kind: e.kind, fields: Array.from(e.fields) }
+      : { id: e.id, kind: e.kind, fields: Array.from(e.fields), data: Buffer.from(e.data).toString("hex") },
+  );
 }
 function hexBytes(s: string): Uint8Array {
   return Uint8Array.from(s.match(/../g) ?? [], (h) => parseInt(h, 16));
@@ -51,7 +68,17 @@ function hexBytes(s: string): Uint8Array {
 
 test("golden file covers what it must", () => {
   const names = golden.cases.map((c) => c.name);
-  for (const n of ["full", "delta_one_tick", "delta_multi_tick_removed_and_new", "delta_kind_change", "wraparound_delta"]) {
+  for (const n of [
+    "full",
+    "delta_one_tick",
+    "delta_multi_tick_removed_and_new",
+    "delta_kind_change",
+    "wraparound_delta",
+    "wide_full",
+    "wide_delta",
+    "wide_delta_data_only",
+    "data_too_long",
+  ]) {
     assert.ok(names.includes(n), n);
   }
   assert.ok(golden.cases.filter((c) => c.want_error).length >= 10);

@@ -20,7 +20,7 @@ func fuzzBase(useBase bool) *World {
 // worldFromBytes builds a valid world from arbitrary bytes: 6-byte records of id gap, kind choice and field values.
 func worldFromBytes(c *Codec, tick uint32, data []byte) *World {
 	w := &World{Tick: tick}
-	kinds := []uint8{1, 2, 7, 9}
+	kinds := []uint8{1, 2, 7, 9, 11}
 	var id uint32
 	for len(data) >= 6 {
 		gap := uint32(binary.LittleEndian.Uint16(data))
@@ -31,10 +31,13 @@ func worldFromBytes(c *Codec, tick uint32, data []byte) *World {
 			break
 		}
 		id += gap
-		e := game.Entity{ID: id, Kind: kinds[data[2]%4]}
+		e := game.Entity{ID: id, Kind: kinds[int(data[2])%len(kinds)]}
 		v := int32(binary.LittleEndian.Uint32(data[2:]))
 		for f := range c.FieldCount(e.Kind) {
-			e.Fields[f] = v >> (f * 4)
+			e.Fields[f] = v >> (f % 32)
+		}
+		if c.HasData(e.Kind) {
+			e.SetData(data[3 : 3+int(data[5])%4])
 		}
 		w.Entities = append(w.Entities, e)
 		data = data[6:]
@@ -57,6 +60,10 @@ func FuzzApply(f *testing.F) {
 	f.Add(c.AppendDelta(nil, base, kindChange), kindChange.Tick, true)
 	f.Add([]byte{0, 1, 1, 0xff, 0x01, 7, 1, 2, 3, 4, 5, 6, 7, 8}, uint32(1), false)
 	f.Add([]byte{0, 0}, uint32(0), false)
+	card := game.Entity{ID: 9, Kind: 11}
+	card.Fields[game.MaxFields-1] = 3
+	card.SetData([]byte("jack"))
+	f.Add(c.AppendDelta(nil, nil, &World{Tick: 4, Entities: []game.Entity{card}}), uint32(4), false)
 
 	f.Fuzz(func(t *testing.T, body []byte, tick uint32, useBase bool) {
 		b := fuzzBase(useBase)
@@ -69,6 +76,14 @@ func FuzzApply(f *testing.F) {
 				}
 				if !c.KnownKind(e.Kind) {
 					t.Fatalf("accepted unknown kind %d", e.Kind)
+				}
+				if (!c.HasData(e.Kind) && e.DataLen != 0) || e.DataLen > game.MaxData {
+					t.Fatalf("bad data length %+v", e)
+				}
+				for _, b := range e.Data[e.DataLen:] {
+					if b != 0 {
+						t.Fatalf("data bytes beyond its length %+v", e)
+					}
 				}
 				for f := c.FieldCount(e.Kind); f < game.MaxFields; f++ {
 					if e.Fields[f] != 0 {

@@ -18,7 +18,8 @@ func SchemaFromWelcome(kinds []*proto.EntityKind, input []*proto.InputField, par
 		if len(k.GetFields()) > game.MaxFields {
 			return nil, fmt.Errorf("snapcodec: kind %d has %d fields (max %d)", k.GetId(), len(k.GetFields()), game.MaxFields)
 		}
-		ks := game.KindSpec{ID: uint8(k.GetId()), Name: k.GetName(), Fields: make([]game.FieldSpec, len(k.GetFields()))}
+		ks := game.KindSpec{ID: uint8(k.GetId()), Name: k.GetName(), Fields: make([]game.FieldSpec, len(k.GetFields())),
+			Data: k.GetData()}
 		for i, f := range k.GetFields() {
 			if f.GetRateField() > uint32(len(k.GetFields())) {
 				return nil, fmt.Errorf("snapcodec: kind %d field %q: rate field %d out of range", k.GetId(), f.GetName(), f.GetRateField())
@@ -42,7 +43,7 @@ func SchemaFromWelcome(kinds []*proto.EntityKind, input []*proto.InputField, par
 // SchemaToWelcome is the inverse of SchemaFromWelcome: the kinds, input fields and params a Welcome carries.
 func SchemaToWelcome(s *game.Schema) (kinds []*proto.EntityKind, input []*proto.InputField, params map[string]int32) {
 	for _, k := range s.Kinds {
-		pk := &proto.EntityKind{Id: uint32(k.ID), Name: k.Name}
+		pk := &proto.EntityKind{Id: uint32(k.ID), Name: k.Name, Data: k.Data}
 		for _, f := range k.Fields {
 			pk.Fields = append(pk.Fields, &proto.EntityField{Name: f.Name, RateField: uint32(f.RateField),
 				Wrap: uint32(max(f.Wrap, 0)), Teleport: uint32(max(f.Teleport, 0))})

@@ -11,19 +11,24 @@
 //
 // # Byte format
 //
-// All integers are unsigned LEB128 varints ("uvarint") of at most 5 bytes holding a value below 2^32. Signed values
-// are zigzag-encoded 32-bit integers: zigzag(v) = (v << 1) ^ (v >> 31), as uint32.
+// All integers are unsigned LEB128 varints ("uvarint") of at most 5 bytes holding a value below 2^32, except a mask,
+// which may reach 2^34-1 (still at most 5 bytes). Signed values are zigzag-encoded 32-bit integers:
+// zigzag(v) = (v << 1) ^ (v >> 31), as uint32.
 //
 //	body     := uvarint(nRemoved) { uvarint(idGap) }*nRemoved   // removed ids, ascending
 //	            uvarint(nChanged) { entity }*nChanged            // new or changed entities, ids ascending
 //	entity   := uvarint(idGap) uvarint(mask) [uvarint(kind) if mask&1] { zigzag(residual_i) for each set bit i+1 }
+//	            [uvarint(len) byte*len if the kind has data and mask bit 1+nFields is set]
 //
 // idGap is the difference between an id and the previous id of the same list; the previous id starts at 0 for each
 // of the two lists, so the first gap is the id itself. Within a list ids are strictly ascending: every gap after the
 // first is at least 1.
 //
 // mask bit 0 marks a new entity: its kind follows and its baseline is all zeros (no prediction). Bit 1+i says field
-// i is present; residuals follow in field order. A field that is absent has residual 0.
+// i is present; residuals follow in field order. A field that is absent has residual 0. For a kind with data
+// (Welcome EntityKind.data) the next bit, 1+nFields, says the entity's byte string follows, whole (at most
+// game.MaxData bytes): for a new entity when it is not empty, for an existing one when it differs from the
+// baseline's. Kinds without data have no such bit, so their encoding is the same as before data existed.
 //
 // # Prediction
 //
@@ -44,14 +49,15 @@
 // A decoder rejects, with an error and never a panic: truncated input; a varint longer than 5 bytes or above 2^32-1;
 // ids not strictly ascending or overflowing 32 bits; a removed id not in the baseline; a changed (not new) id not in
 // the baseline or removed before; a new id still present in the baseline (not removed); an unknown kind; mask bits
-// beyond the kind's field count; more than MaxEntities removed or changed entities, or a resulting world over
+// beyond the kind's field count (and data bit); data longer than game.MaxData; more than MaxEntities removed or changed entities, or a resulting world over
 // MaxEntities; and trailing bytes after the body.
 //
 // # Hash
 //
 // Snapshot.state_hash is the 32-bit FNV-1a (offset basis 2166136261, prime 16777619) over, for each entity in ID
 // order: the ID as 4 bytes little-endian, the kind as 1 byte, then each of the kind's fields (only as many as the kind
-// has) as 4 bytes little-endian (two's complement).
+// has) as 4 bytes little-endian (two's complement), then, for a kind with data, the data's length as 1 byte and its
+// bytes.
 //
 // # Use
 //
@@ -102,8 +108,10 @@ type kindInfo struct {
 	nFields uint8
 	// rate[i] is the index of field i's rate field, or -1.
 	rate [game.MaxFields]int8
-	// maxMask is the highest valid mask for the kind: bit 0 plus one bit per field.
-	maxMask uint32
+	// hasData: entities of the kind carry a byte string, flagged by mask bit 1+nFields.
+	hasData bool
+	// maxMask is the highest valid mask for the kind: bit 0 plus one bit per field, plus the data bit.
+	maxMask uint64
 }
 
 // Codec encodes and decodes worlds of one Schema. It is immutable after New.
@@ -124,7 +132,12 @@ func New(s *game.Schema) (*Codec, error) {
 		ki := &c.kinds[k.ID]
 		ki.known = true
 		ki.nFields = uint8(len(k.Fields))
-		ki.maxMask = 1<<(1+len(k.Fields)) - 1
+		ki.hasData = k.Data
+		bits := 1 + len(k.Fields)
+		if k.Data {
+			bits++
+		}
+		ki.maxMask = 1<<bits - 1
 		for i := range ki.rate {
 			ki.rate[i] = -1
 		}
@@ -139,6 +152,9 @@ func New(s *game.Schema) (*Codec, error) {
 
 // FieldCount reports how many fields a kind has (0 for an unknown kind).
 func (c *Codec) FieldCount(kind uint8) int { return int(c.kinds[kind].nFields) }
+
+// HasData reports whether the kind's entities carry a byte string.
+func (c *Codec) HasData(kind uint8) bool { return c.kinds[kind].hasData }
 
 // KnownKind reports whether the schema has the kind.
 func (c *Codec) KnownKind(kind uint8) bool { return c.kinds[kind].known }
@@ -195,7 +211,7 @@ func (c *Codec) AppendDelta(dst []byte, base, cur *World) []byte {
 		if i < len(bents) && bents[i].ID == e.ID && bents[i].Kind == e.Kind {
 			b := &bents[i]
 			var res [game.MaxFields]int32
-			mask := uint32(0)
+			mask := uint64(0)
 			for f := 0; f < nf; f++ {
 				pred := b.Fields[f]
 				if r := ki.rate[f]; r >= 0 {
@@ -206,30 +222,42 @@ func (c *Codec) AppendDelta(dst []byte, base, cur *World) []byte {
 					mask |= 1 << (1 + f)
 				}
 			}
+			if ki.hasData && (e.DataLen != b.DataLen || e.Data != b.Data) {
+				mask |= 1 << (1 + nf)
+			}
 			if mask == 0 {
 				continue
 			}
 			dst = appendUvarint(dst, e.ID-prev)
-			dst = appendUvarint(dst, mask)
+			dst = appendUvarint64(dst, mask)
 			for f := 0; f < nf; f++ {
 				if res[f] != 0 {
 					dst = appendUvarint(dst, zigzag(res[f]))
 				}
 			}
+			if mask&(1<<(1+nf)) != 0 {
+				dst = appendData(dst, e)
+			}
 		} else {
-			mask := uint32(1)
+			mask := uint64(1)
 			for f := 0; f < nf; f++ {
 				if e.Fields[f] != 0 {
 					mask |= 1 << (1 + f)
 				}
 			}
+			if ki.hasData && e.DataLen != 0 {
+				mask |= 1 << (1 + nf)
+			}
 			dst = appendUvarint(dst, e.ID-prev)
-			dst = appendUvarint(dst, mask)
+			dst = appendUvarint64(dst, mask)
 			dst = appendUvarint(dst, uint32(e.Kind))
 			for f := 0; f < nf; f++ {
 				if e.Fields[f] != 0 {
 					dst = appendUvarint(dst, zigzag(e.Fields[f]))
 				}
+			}
+			if mask&(1<<(1+nf)) != 0 {
+				dst = appendData(dst, e)
 			}
 		}
 		prev = e.ID
@@ -254,6 +282,21 @@ func appendZeros(dst []byte, n int) []byte {
 	return dst
 }
 
+// appendData appends an entity's byte string: its length, then its bytes.
+func appendData(dst []byte, e *game.Entity) []byte {
+	n := min(int(e.DataLen), game.MaxData)
+	dst = append(dst, byte(n)) // n < 0x80: a one-byte uvarint
+	return append(dst, e.Data[:n]...)
+}
+
+func appendUvarint64(dst []byte, v uint64) []byte {
+	for v >= 0x80 {
+		dst = append(dst, byte(v)|0x80)
+		v >>= 7
+	}
+	return append(dst, byte(v))
+}
+
 func appendUvarint(dst []byte, v uint32) []byte {
 	for v >= 0x80 {
 		dst = append(dst, byte(v)|0x80)
@@ -269,6 +312,43 @@ func unzigzag(u uint32) int32 { return int32(u>>1) ^ -int32(u&1) }
 type reader struct {
 	b   []byte
 	off int
+}
+
+// mask reads a mask: a uvarint of at most 5 bytes, whose value may exceed 2^32-1 (the caller checks it against the
+// kind's highest mask).
+func (r *reader) mask() (uint64, error) {
+	var v uint64
+	for s := 0; s < 5; s++ {
+		if r.off >= len(r.b) {
+			return 0, fmt.Errorf("%w: truncated at byte %d", ErrCorrupt, r.off)
+		}
+		c := r.b[r.off]
+		r.off++
+		v |= uint64(c&0x7f) << (7 * s)
+		if c < 0x80 {
+			return v, nil
+		}
+	}
+	return 0, fmt.Errorf("%w: varint longer than 5 bytes at byte %d", ErrCorrupt, r.off)
+}
+
+// data reads a byte string into e.
+func (r *reader) data(e *game.Entity) error {
+	n, err := r.uvarint()
+	if err != nil {
+		return err
+	}
+	if n > game.MaxData {
+		return fmt.Errorf("%w: %d data bytes (max %d)", ErrCorrupt, n, game.MaxData)
+	}
+	if int(n) > len(r.b)-r.off {
+		return fmt.Errorf("%w: truncated data at byte %d", ErrCorrupt, r.off)
+	}
+	copy(e.Data[:], r.b[r.off:r.off+int(n)])
+	clear(e.Data[n:])
+	e.DataLen = uint8(n)
+	r.off += int(n)
+	return nil
 }
 
 func (r *reader) uvarint() (uint32, error) {
@@ -397,7 +477,7 @@ func (c *Codec) Apply(base *World, tick uint32, body []byte, out *World) error {
 		if id > 0xffffffff {
 			return fmt.Errorf("%w: changed id overflows", ErrCorrupt)
 		}
-		mask, err := r.uvarint()
+		mask, err := r.mask()
 		if err != nil {
 			return err
 		}
@@ -434,6 +514,11 @@ func (c *Codec) Apply(base *World, tick uint32, body []byte, out *World) error {
 					e.Fields[f] = unzigzag(u)
 				}
 			}
+			if ki.hasData && mask&(1<<(1+ki.nFields)) != 0 {
+				if err := r.data(&e); err != nil {
+					return err
+				}
+			}
 		} else {
 			if !inBase || removed {
 				return fmt.Errorf("%w: changed id %d not in baseline", ErrCorrupt, id)
@@ -457,6 +542,12 @@ func (c *Codec) Apply(base *World, tick uint32, body []byte, out *World) error {
 					v += unzigzag(u)
 				}
 				e.Fields[f] = v
+			}
+			e.DataLen, e.Data = b.DataLen, b.Data
+			if ki.hasData && mask&(1<<(1+ki.nFields)) != 0 {
+				if err := r.data(&e); err != nil {
+					return err
+				}
 			}
 		}
 		if inBase {
@@ -513,8 +604,16 @@ func (c *Codec) Hash(w *World) uint32 {
 		e := &w.Entities[k]
 		word(e.ID)
 		h = (h ^ uint32(e.Kind)) * prime
-		for f := 0; f < int(c.kinds[e.Kind].nFields); f++ {
+		ki := &c.kinds[e.Kind]
+		for f := 0; f < int(ki.nFields); f++ {
 			word(uint32(e.Fields[f]))
+		}
+		if ki.hasData {
+			n := min(int(e.DataLen), game.MaxData)
+			h = (h ^ uint32(n)) * prime
+			for _, b := range e.Data[:n] {
+				h = (h ^ uint32(b)) * prime
+			}
 		}
 	}
 	return h

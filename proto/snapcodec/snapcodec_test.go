@@ -28,8 +28,48 @@ func testSchema() *game.Schema {
 				{Name: "e"}, {Name: "f"}, {Name: "g"}, {Name: "h", RateField: 8},
 			}},
 			{ID: 9, Name: "empty"},
+			{ID: 11, Name: "card", Fields: widest(), Data: true},
 		},
 		Input: []game.InputField{{Name: "dx", Min: -1, Max: 1}},
+	}
+}
+
+// widest is game.MaxFields fields, the last one moving along the first.
+func widest() []game.FieldSpec {
+	fs := make([]game.FieldSpec, game.MaxFields)
+	for i := range fs {
+		fs[i].Name = string(rune('a' + i%26))
+	}
+	fs[game.MaxFields-1].RateField = 1
+	return fs
+}
+
+// TestWideKindAndData covers a kind with game.MaxFields fields and a byte string: high fields alone, data set,
+// changed, cleared, and unchanged data costing nothing.
+func TestWideKindAndData(t *testing.T) {
+	c := mustCodec(t)
+	card := func(id uint32, data string, f ...int32) game.Entity {
+		e := ent(id, 11, f...)
+		e.SetData([]byte(data))
+		return e
+	}
+	hi := make([]int32, game.MaxFields)
+	hi[game.MaxFields-2] = 77
+	w1 := world(1, card(3, "seven-of-hearts", hi...), card(4, ""))
+	roundTrip(t, c, nil, w1)
+	w2 := world(2, card(3, "seven-of-hearts", hi...), card(4, "x", 1))
+	body := roundTrip(t, c, w1, w2)
+	if len(body) != 2+1+5+1+2 { // nRemoved, nChanged, id 4: gap, mask (bit 33: 5 bytes), residual f0, data len + byte
+		t.Fatalf("delta for one changed card is %d bytes: %x", len(body), body)
+	}
+	w3 := world(3, card(3, "", hi...), card(4, "x", 1))
+	w3.Entities[1].Fields[game.MaxFields-1] = 1 // moved along its rate: predicted
+	roundTrip(t, c, w2, w3)
+	w4 := world(4, card(3, "", hi...))
+	w4.Entities[0].Fields[game.MaxFields-1] = -5
+	roundTrip(t, c, w3, w4)
+	if got := c.AppendDelta(nil, w4, &World{Tick: 5, Entities: w4.Entities}); len(got) != 2 {
+		t.Fatalf("unchanged card costs %d bytes", len(got))
 	}
 }
 

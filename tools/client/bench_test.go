@@ -36,10 +36,10 @@ func benchClient(tb testing.TB) (*Client, *gws.Conn, [][]byte) {
 		w := &snapcodec.World{Tick: tick}
 		for id := uint32(1); id <= 16; id++ {
 			vx := int32(id%3) - 1
-			w.Entities = append(w.Entities, game.Entity{ID: id, Kind: 1, Fields: [8]int32{int32(id)*100 + vx*int32(tick), 50, vx, 0}})
+			w.Entities = append(w.Entities, game.Entity{ID: id, Kind: 1, Fields: [game.MaxFields]int32{int32(id)*100 + vx*int32(tick), 50, vx, 0}})
 		}
 		for p := uint32(0); p < 20; p++ {
-			w.Entities = append(w.Entities, game.Entity{ID: 65536 + p + tick/10, Kind: 2, Fields: [8]int32{int32(tick * 9), 9}})
+			w.Entities = append(w.Entities, game.Entity{ID: 65536 + p + tick/10, Kind: 2, Fields: [game.MaxFields]int32{int32(tick * 9), 9}})
 		}
 		baseline := uint32(0)
 		if prev != nil {

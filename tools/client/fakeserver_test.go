@@ -355,7 +355,7 @@ func (s *fakeServer) stepLocked(now time.Time) {
 	s.projs = live
 	if s.tick%5 == 0 {
 		s.projN++
-		s.projs = append(s.projs, game.Entity{ID: 65536 + s.projN, Kind: 2, Fields: [8]int32{0, 9, int32(s.tick)}})
+		s.projs = append(s.projs, game.Entity{ID: 65536 + s.projN, Kind: 2, Fields: [game.MaxFields]int32{0, 9, int32(s.tick)}})
 	}
 	w := &snapcodec.World{Tick: s.tick}
 	ids := make([]uint32, 0, len(s.players))
@@ -369,7 +369,7 @@ func (s *fakeServer) stepLocked(now time.Time) {
 	}
 	for _, id := range ids {
 		p := s.players[id]
-		w.Entities = append(w.Entities, game.Entity{ID: id, Kind: 1, Fields: [8]int32{p.x, p.y, p.vx, p.vy}})
+		w.Entities = append(w.Entities, game.Entity{ID: id, Kind: 1, Fields: [game.MaxFields]int32{p.x, p.y, p.vx, p.vy}})
 	}
 	for _, e := range s.projs {
 		e.Fields[2] = 0 // the birth tick is server-private

@@ -596,11 +596,18 @@ export type EntityKind = Message$1<"tickwire.v1.EntityKind"> & {
      */
     name: string;
     /**
-     * The entity's fields, in encoding order (at most 8). Every value is an integer (games quantize).
+     * The entity's fields, in encoding order (at most 32). Every value is an integer (games quantize).
      *
      * @generated from field: repeated tickwire.v1.EntityField fields = 3;
      */
     fields: EntityField[];
+    /**
+     * When true, each entity of the kind also carries a small byte string (at most 32 bytes: a name, a card id), sent
+     * in the snapshot when it changes.
+     *
+     * @generated from field: bool data = 4;
+     */
+    data: boolean;
 };
 /**
  * Describes the message tickwire.v1.EntityKind.

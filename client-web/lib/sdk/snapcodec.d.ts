@@ -11,7 +11,9 @@
 /** The most entities a decoded world, or one list of a body, may hold. */
 export declare const MAX_ENTITIES = 65536;
 /** The most fields an entity kind may have. */
-export declare const MAX_FIELDS = 8;
+export declare const MAX_FIELDS = 32;
+/** The most bytes of an entity's byte string (a kind with `data`). */
+export declare const MAX_DATA = 32;
 /** One field of an entity kind, as `Welcome.kinds[].fields[]` describes it. */
 export interface FieldDesc {
     readonly name: string;
@@ -23,6 +25,8 @@ export interface KindDesc {
     readonly id: number;
     readonly name: string;
     readonly fields: readonly FieldDesc[];
+    /** Entities of the kind carry a small byte string (a name, a card id), sent when it changes. */
+    readonly data?: boolean;
 }
 /** One entity at one tick. Entities are immutable: a decoder makes new ones and may share unchanged ones. */
 export interface Entity {
@@ -32,6 +36,8 @@ export interface Entity {
     readonly kind: number;
     /** The kind's fields in schema order (exactly as many as the kind has), int32 values. */
     readonly fields: Int32Array;
+    /** The entity's byte string, for a kind with `data` (else undefined). */
+    readonly data?: Uint8Array;
 }
 /** A room's entities at one tick, sorted by strictly ascending id. Tick 0 is the empty world. */
 export interface World {
@@ -55,6 +61,8 @@ export declare class SnapCodec {
     private readonly kinds;
     /** Builds a codec from the entity kinds of a Welcome; throws on a kind the engine could never send. */
     constructor(kinds: readonly KindDesc[]);
+    /** Reports whether the kind's entities carry a byte string. */
+    hasData(kind: number): boolean;
     /** Reports whether the schema has the kind. */
     knownKind(kind: number): boolean;
     /** The kind's name, or undefined for an unknown kind. */

@@ -12,7 +12,9 @@
 /** The most entities a decoded world, or one list of a body, may hold. */
 export const MAX_ENTITIES = 65536;
 /** The most fields an entity kind may have. */
-export const MAX_FIELDS = 8;
+export const MAX_FIELDS = 32;
+/** The most bytes of an entity's byte string (a kind with `data`). */
+export const MAX_DATA = 32;
 
 /** One field of an entity kind, as `Welcome.kinds[].fields[]` describes it. */
 export interface FieldDesc {
@@ -26,6 +28,8 @@ export interface KindDesc {
   readonly id: number;
   readonly name: string;
   readonly fields: readonly FieldDesc[];
+  /** Entities of the kind carry a small byte string (a name, a card id), sent when it changes. */
+  readonly data?: boolean;
 }
 
 /** One entity at one tick. Entities are immutable: a decoder makes new ones and may share unchanged ones. */
@@ -36,6 +40,8 @@ export interface Entity {
   readonly kind: number;
   /** The kind's fields in schema order (exactly as many as the kind has), int32 values. */
   readonly fields: Int32Array;
+  /** The entity's byte string, for a kind with `data` (else undefined). */
+  readonly data?: Uint8Array;
 }
 
 /** A room's entities at one tick, sorted by strictly ascending id. Tick 0 is the empty world. */
@@ -61,7 +67,9 @@ interface KindInfo {
   readonly nFields: number;
   /** rate[i] is the index of field i's rate field, or -1. */
   readonly rate: Int8Array;
-  /** The highest valid mask: bit 0 plus one bit per field. */
+  /** Entities carry a byte string, flagged by mask bit 1 + nFields. */
+  readonly hasData: boolean;
+  /** The highest valid mask: bit 0 plus one bit per field, plus the data bit (up to 2^34-1: not a bitwise int). */
   readonly maxMask: number;
   readonly fieldNames: readonly string[];
 }
@@ -87,7 +95,44 @@ class Reader {
     }
     throw new SnapDecodeError(`varint longer than 5 bytes at byte ${this.off}`);
   }
+
+  /** A mask: at most 5 bytes, its value may exceed 2^32-1 (the caller checks it against the kind's highest mask). */
+  mask(): number {
+    let v = 0;
+    for (let s = 0; s < 5; s++) {
+      if (this.off >= this.end) throw new SnapDecodeError(`truncated at byte ${this.off}`);
+      const c = this.b[this.off++]!;
+      v += (c & 0x7f) * 2 ** (7 * s);
+      if (c < 0x80) return v;
+    }
+    throw new SnapDecodeError(`varint longer than 5 bytes at byte ${this.off}`);
+  }
+
+  /** A byte string: its length, then its bytes (a copy). */
+  data(): Uint8Array {
+    const n = this.uvarint();
+    if (n > MAX_DATA) throw new SnapDecodeError(`${n} data bytes (max ${MAX_DATA})`);
+    if (n > this.end - this.off) throw new SnapDecodeError(`truncated data at byte ${this.off}`);
+    const d = this.b.slice(this.off, this.off + n);
+    this.off += n;
+    return d;
+  }
 }
+
+/** Bit k of a mask that may exceed 32 bits. */
+function bit(mask: number, k: number): boolean {
+  return k < 31 ? ((mask >>> 0) & (1 << k)) !== 0 : Math.floor(mask / 2 ** k) % 2 === 1;
+}
+
+function sameBytes(a: Uint8Array | undefined, b: Uint8Array | undefined): boolean {
+  const x = a ?? EMPTY_BYTES;
+  const y = b ?? EMPTY_BYTES;
+  if (x.length !== y.length) return false;
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+  return true;
+}
+
+const EMPTY_BYTES = new Uint8Array(0);
 
 /** zigzag(v) for an int32, as a uint32. */
 export function zigzag(v: number): number {
@@ -97,6 +142,15 @@ export function zigzag(v: number): number {
 /** The int32 a zigzag-encoded uint32 stands for. */
 export function unzigzag(u: number): number {
   return (u >>> 1) ^ -(u & 1);
+}
+
+/** Appends a mask (up to 2^35-1, beyond bitwise range). */
+function appendMask(out: number[], v: number): void {
+  while (v >= 0x80) {
+    out.push((v % 0x80) | 0x80);
+    v = Math.floor(v / 0x80);
+  }
+  out.push(v);
 }
 
 function appendUvarint(out: number[], v: number): void {
@@ -125,15 +179,22 @@ export class SnapCodec {
         if (f.rateField > k.fields.length) throw new Error(`snapcodec: kind ${k.id} field ${f.name}: bad rate field`);
         if (f.rateField > 0) rate[i] = f.rateField - 1;
       });
+      const hasData = k.data === true;
       this.kinds[k.id] = {
         id: k.id,
         name: k.name,
         nFields: k.fields.length,
         rate,
-        maxMask: 2 ** (1 + k.fields.length) - 1,
+        hasData,
+        maxMask: 2 ** (1 + k.fields.length + (hasData ? 1 : 0)) - 1,
         fieldNames: k.fields.map((f) => f.name),
       };
     }
+  }
+
+  /** Reports whether the kind's entities carry a byte string. */
+  hasData(kind: number): boolean {
+    return this.kinds[kind]?.hasData ?? false;
   }
 
   /** Reports whether the schema has the kind. */
@@ -216,12 +277,12 @@ export class SnapCodec {
       if (k > 0 && g === 0) throw new SnapDecodeError("changed ids not ascending");
       id += g;
       if (id > 0xffffffff) throw new SnapDecodeError("changed id overflows");
-      const mask = r.uvarint();
+      const mask = r.mask();
       copyBaseBelow(id);
       const inBase = i < bents.length && bents[i]!.id === id;
       const removed = inBase && hasRem && remID === id;
       let e: Entity;
-      if (mask & 1) {
+      if (mask % 2 === 1) {
         const kind = r.uvarint();
         const ki = kind <= 255 ? this.kinds[kind] : undefined;
         if (!ki) throw new SnapDecodeError(`unknown kind ${kind} for id ${id}`);
@@ -229,9 +290,13 @@ export class SnapCodec {
         if (inBase && !removed) throw new SnapDecodeError(`new id ${id} already in baseline`);
         const fields = new Int32Array(ki.nFields);
         for (let f = 0; f < ki.nFields; f++) {
-          if (mask & (1 << (1 + f))) fields[f] = unzigzag(r.uvarint());
+          if (bit(mask, 1 + f)) fields[f] = unzigzag(r.uvarint());
         }
-        e = { id, kind, fields };
+        if (ki.hasData) {
+          e = { id, kind, fields, data: bit(mask, 1 + ki.nFields) ? r.data() : EMPTY_BYTES };
+        } else {
+          e = { id, kind, fields };
+        }
       } else {
         if (!inBase || removed) throw new SnapDecodeError(`changed id ${id} not in baseline`);
         const b = bents[i]!;
@@ -242,10 +307,14 @@ export class SnapCodec {
           let v = b.fields[f]!;
           const rt = ki.rate[f]!;
           if (rt >= 0) v = (v + Math.imul(b.fields[rt]!, dt)) | 0;
-          if (mask & (1 << (1 + f))) v = (v + unzigzag(r.uvarint())) | 0;
+          if (bit(mask, 1 + f)) v = (v + unzigzag(r.uvarint())) | 0;
           fields[f] = v;
         }
-        e = { id, kind: b.kind, fields };
+        if (ki.hasData) {
+          e = { id, kind: b.kind, fields, data: bit(mask, 1 + ki.nFields) ? r.data() : (b.data ?? EMPTY_BYTES) };
+        } else {
+          e = { id, kind: b.kind, fields };
+        }
       }
       if (inBase) {
         if (removed) nextRem();
@@ -272,7 +341,8 @@ export class SnapCodec {
       fields ??= b.fields.slice();
       fields[f] = (b.fields[f]! + step) | 0;
     }
-    return fields ? { id: b.id, kind: b.kind, fields } : b;
+    if (!fields) return b;
+    return b.data ? { id: b.id, kind: b.kind, fields, data: b.data } : { id: b.id, kind: b.kind, fields };
   }
 
   /**
@@ -315,21 +385,27 @@ export class SnapCodec {
           if (rt >= 0) pred = (pred + Math.imul(b.fields[rt]!, dt)) | 0;
           const d = (e.fields[f]! - pred) | 0;
           if (d !== 0) {
-            mask |= 1 << (1 + f);
+            mask += 2 ** (1 + f);
             res.push(d);
           }
         }
+        const dataChanged = ki.hasData && !sameBytes(e.data, b.data);
+        if (dataChanged) mask += 2 ** (1 + ki.nFields);
         if (mask === 0) continue;
         appendUvarint(items, e.id - prev);
-        appendUvarint(items, mask);
+        appendMask(items, mask);
         for (const d of res) appendUvarint(items, zigzag(d));
+        if (dataChanged) appendData(items, e.data);
       } else {
         let mask = 1;
-        for (let f = 0; f < ki.nFields; f++) if (e.fields[f] !== 0) mask |= 1 << (1 + f);
+        for (let f = 0; f < ki.nFields; f++) if (e.fields[f] !== 0) mask += 2 ** (1 + f);
+        const hasData = ki.hasData && (e.data?.length ?? 0) > 0;
+        if (hasData) mask += 2 ** (1 + ki.nFields);
         appendUvarint(items, e.id - prev);
-        appendUvarint(items, mask);
+        appendMask(items, mask);
         appendUvarint(items, e.kind);
         for (let f = 0; f < ki.nFields; f++) if (e.fields[f] !== 0) appendUvarint(items, zigzag(e.fields[f]!));
+        if (hasData) appendData(items, e.data);
       }
       prev = e.id;
       n++;
@@ -352,11 +428,24 @@ export class SnapCodec {
     for (const e of w.entities) {
       word(e.id);
       h = Math.imul(h ^ e.kind, prime);
-      const n = this.kinds[e.kind]?.nFields ?? 0;
+      const ki = this.kinds[e.kind];
+      const n = ki?.nFields ?? 0;
       for (let f = 0; f < n; f++) word(e.fields[f]!);
+      if (ki?.hasData) {
+        const d = e.data ?? EMPTY_BYTES;
+        h = Math.imul(h ^ d.length, prime);
+        for (const x of d) h = Math.imul(h ^ x, prime);
+      }
     }
     return h >>> 0;
   }
+}
+
+function appendData(out: number[], d: Uint8Array | undefined): void {
+  const x = d ?? EMPTY_BYTES;
+  if (x.length > MAX_DATA) throw new Error(`snapcodec: ${x.length} data bytes (max ${MAX_DATA})`);
+  out.push(x.length);
+  for (const b of x) out.push(b);
 }
 
 /** Finds an entity by id in a world (binary search), or undefined. */
