@@ -1,6 +1,7 @@
 package service
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"time"
@@ -107,6 +108,24 @@ func (a DirectoryRooms) Broadcast(id string, ev ServerEvent) error {
 		return err
 	}
 	return nil
+}
+
+// Signal implements Rooms.
+func (a DirectoryRooms) Signal(ctx context.Context, id, typ string, payload []byte) ([]byte, error) {
+	r, ok := a.D.Get(id)
+	if !ok {
+		return nil, matchmaker.ErrRoomNotFound
+	}
+	reply, err := r.Signal(ctx, typ, payload)
+	switch {
+	case errors.Is(err, room.ErrEnded):
+		return nil, fmt.Errorf("%w: %w", matchmaker.ErrRoomNotFound, err)
+	case errors.Is(err, room.ErrNotSupported):
+		return nil, fmt.Errorf("%w: %w", ErrNotSupported, err)
+	case errors.Is(err, room.ErrMessageQueueFull):
+		return nil, fmt.Errorf("%w: %w", ErrRoomBusy, err)
+	}
+	return reply, err
 }
 
 // SessionTokens adapts the server's token table to matchmaker.Tokens.

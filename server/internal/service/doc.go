@@ -15,8 +15,24 @@
 //	POST /v1/service/rooms/{id}/tokens   {"players": ["alice"]} → 200 RoomGrant with fresh join tokens
 //	POST /v1/service/rooms/{id}/end      {"reason": "tournament_cancelled"} → 200 RoomStatus (404 room_not_found)
 //	POST /v1/service/rooms/{id}/events   ServerEvent → 202 (the room sends it to its players as an Event)
+//	POST /v1/service/rooms/{id}/messages SignalRequest → 200 SignalReply, or 202 (see Messages to the game)
 //	GET  /v1/service/events              WebSocket upgrade; query filters room=<id>, mode=<mode>, type=<type>, each
 //	                                     repeatable (a filter kind that is absent matches everything)
+//
+// # Messages to the game
+//
+// POST /v1/service/rooms/{id}/messages is the backend's way to talk to the room's game (Nakama's match signal):
+// {"type": "announce", "text": "..."} or {"type": "grant", "payload": "<base64>"}. The room queues it with its
+// players' messages and hands it to the game (game.MessageHandler, from == game.Backend) at the start of its next
+// tick; the request waits for that (at most Config.SignalTimeout). Answers:
+//
+//	200 {"reply": "<base64>", "reply_text": "..."}  the game handled it and replied (reply_text when valid UTF-8)
+//	202 {"status": "accepted"}                      the game handled it without a reply
+//	400 bad_request       type not 1-32 bytes of UTF-8, payload over 1024 bytes, both payload and text
+//	404 room_not_found    no such room, or it ended
+//	409 not_supported     the room's game takes no messages
+//	503 room_busy         the room's message queue is full: retry later
+//	504 timeout           the game did not handle it within SignalTimeout (it may still handle it)
 //
 // # The event stream
 //

@@ -74,6 +74,10 @@ func (r serverRooms) Broadcast(string, service.ServerEvent) error {
 	return errors.New("not available through the server's public API")
 }
 
+func (r serverRooms) Signal(context.Context, string, string, []byte) ([]byte, error) {
+	return nil, errors.New("not available through the server's public API")
+}
+
 type serverTokens struct{ srv *server.Server }
 
 func (t serverTokens) Issue(roomID string, p matchmaker.Player) (string, error) {

@@ -1,6 +1,7 @@
 package service
 
 import (
+	"context"
 	"fmt"
 	"sync"
 
@@ -84,6 +85,22 @@ func (f *fakeRooms) Broadcast(id string, ev ServerEvent) error {
 	}
 	f.broadcasts[id] = append(f.broadcasts[id], ev)
 	return nil
+}
+
+// Signal answers "ping" with "pong", "quiet" with no reply, and anything else as a game that takes no messages.
+func (f *fakeRooms) Signal(_ context.Context, id, typ string, payload []byte) ([]byte, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if _, ok := f.rooms[id]; !ok {
+		return nil, matchmaker.ErrRoomNotFound
+	}
+	switch typ {
+	case "ping":
+		return append([]byte("pong:"), payload...), nil
+	case "quiet":
+		return nil, nil
+	}
+	return nil, ErrNotSupported
 }
 
 type fakeTokens struct {

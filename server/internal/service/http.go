@@ -1,10 +1,14 @@
 package service
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"unicode/utf8"
 
+	"github.com/tickwire/tickwire/game"
 	"github.com/tickwire/tickwire/server/internal/matchmaker"
 )
 
@@ -56,6 +60,7 @@ func (s *Service) routes() http.Handler {
 	mux.HandleFunc("POST /v1/service/rooms/{id}/tokens", s.handleTokens)
 	mux.HandleFunc("POST /v1/service/rooms/{id}/end", s.handleEnd)
 	mux.HandleFunc("POST /v1/service/rooms/{id}/events", s.handlePush)
+	mux.HandleFunc("POST /v1/service/rooms/{id}/messages", s.handleSignal)
 	mux.HandleFunc("GET /v1/service/events", s.handleStream)
 	mux.HandleFunc("/v1/service/", func(w http.ResponseWriter, r *http.Request) {
 		matchmaker.WriteError(w, http.StatusNotFound, "not_found", "no such route")
@@ -223,6 +228,54 @@ func (s *Service) handlePush(w http.ResponseWriter, r *http.Request) {
 	matchmaker.WriteJSON(w, http.StatusAccepted, struct {
 		Status string `json:"status"`
 	}{"accepted"})
+}
+
+// handleSignal hands a message to the room's game and answers with its reply (200) or 202 when it had none.
+func (s *Service) handleSignal(w http.ResponseWriter, r *http.Request) {
+	var req SignalRequest
+	if err := matchmaker.DecodeJSON(w, r, &req); err != nil {
+		matchmaker.WriteError(w, http.StatusBadRequest, "bad_request", "invalid JSON body: "+err.Error())
+		return
+	}
+	payload := req.Payload
+	switch {
+	case req.Type == "" || len(req.Type) > game.MaxMessageType || !utf8.ValidString(req.Type):
+		matchmaker.WriteError(w, http.StatusBadRequest, "bad_request", fmt.Sprintf("type must be 1-%d bytes of UTF-8", game.MaxMessageType))
+		return
+	case len(req.Payload) > 0 && req.Text != "":
+		matchmaker.WriteError(w, http.StatusBadRequest, "bad_request", "set payload or text, not both")
+		return
+	case req.Text != "":
+		payload = []byte(req.Text)
+	}
+	if len(payload) > game.MaxMessageBytes {
+		matchmaker.WriteError(w, http.StatusBadRequest, "bad_request", fmt.Sprintf("payload larger than %d bytes", game.MaxMessageBytes))
+		return
+	}
+	id := r.PathValue("id")
+	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.SignalTimeout)
+	defer cancel()
+	reply, err := s.rooms.Signal(ctx, id, req.Type, payload)
+	switch {
+	case err == nil && reply == nil:
+		matchmaker.WriteJSON(w, http.StatusAccepted, struct {
+			Status string `json:"status"`
+		}{"accepted"})
+	case err == nil:
+		out := SignalReply{Reply: reply}
+		if utf8.Valid(reply) {
+			out.ReplyText = string(reply)
+		}
+		matchmaker.WriteJSON(w, http.StatusOK, out)
+	case errors.Is(err, ErrNotSupported):
+		matchmaker.WriteError(w, http.StatusConflict, "not_supported", "the room's game does not take messages")
+	case errors.Is(err, ErrRoomBusy):
+		matchmaker.WriteError(w, http.StatusServiceUnavailable, "room_busy", "the room's message queue is full; retry later")
+	case errors.Is(err, context.DeadlineExceeded):
+		matchmaker.WriteError(w, http.StatusGatewayTimeout, "timeout", "the game did not handle the message in time")
+	default:
+		s.writeRoomError(w, id, err)
+	}
 }
 
 func (s *Service) writeRoomError(w http.ResponseWriter, id string, err error) {

@@ -1,6 +1,7 @@
 package service
 
 import (
+	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"errors"
@@ -38,6 +39,31 @@ type Rooms interface {
 	End(id, reason string) error
 	// Broadcast sends a server event to every player of a room. ErrRoomNotFound for no such room.
 	Broadcast(id string, ev ServerEvent) error
+	// Signal hands a message from the backend to a room's game (game.MessageHandler, from game.Backend) at the
+	// start of its next tick and returns the game's reply (nil: none). ErrRoomNotFound, ErrNotSupported (the game
+	// takes no messages), ErrRoomBusy (its message queue is full), or ctx's error.
+	Signal(ctx context.Context, id, typ string, payload []byte) ([]byte, error)
+}
+
+// Errors of Rooms.Signal.
+var (
+	ErrNotSupported = errors.New("service: the room's game does not take messages")
+	ErrRoomBusy     = errors.New("service: the room's message queue is full")
+)
+
+// SignalRequest is the body of POST /v1/service/rooms/{id}/messages: a message to the room's game from the backend
+// (Nakama's match signal). Set payload (bytes, base64 in JSON) or text (used as the payload), not both.
+type SignalRequest struct {
+	Type    string `json:"type"`              // required, 1-32 bytes of UTF-8, named by the game
+	Payload []byte `json:"payload,omitempty"` // at most 1024 bytes
+	Text    string `json:"text,omitempty"`    // at most 1024 bytes
+}
+
+// SignalReply is the 200 answer of POST /v1/service/rooms/{id}/messages when the game replied.
+type SignalReply struct {
+	Reply []byte `json:"reply"` // the game's reply, base64 in JSON
+	// ReplyText is the reply again as text when it is valid UTF-8.
+	ReplyText string `json:"reply_text,omitempty"`
 }
 
 // Config configures the service API. Zero values get the defaults in brackets.
@@ -54,6 +80,9 @@ type Config struct {
 	WriteTimeout time.Duration
 	// MaxPlayersPerRequest caps the players named in one create or tokens request [64].
 	MaxPlayersPerRequest int
+	// SignalTimeout bounds the wait for a room's game to handle a signal (POST .../messages) [5s]; past it the request
+	// answers 504 (the game may still handle the message).
+	SignalTimeout time.Duration
 	// Logger [slog.Default()].
 	Logger *slog.Logger
 }
@@ -86,6 +115,9 @@ func New(cfg Config, rooms Rooms, tokens matchmaker.Tokens) (*Service, error) {
 	}
 	if cfg.MaxPlayersPerRequest <= 0 {
 		cfg.MaxPlayersPerRequest = 64
+	}
+	if cfg.SignalTimeout <= 0 {
+		cfg.SignalTimeout = 5 * time.Second
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
