@@ -292,6 +292,26 @@ type MessageHandler interface {
 	HandleMessage(t Tick, from PlayerID, m *Message, ev *Events) (reply []byte)
 }
 
+// Visibility is implemented by a Sim whose players do not all see the whole world: cards in a hand, fog of war,
+// interest management (package game/interest). A Sim without it sends every player the whole world.
+//
+// The engine calls it from the room goroutine at each snapshot tick, after AppendEntities. Each player's snapshot
+// then holds only its view, delta-encoded against the view it was last sent: an entity entering a view arrives as a
+// new entity with all its fields, one leaving it as a removed one. Players whose views have the same key share one
+// view and one encoding, so the cost grows with the number of distinct views, not with players × entities:
+//   - visible to all: key 0 (AppendView is not called; the whole world is the view);
+//   - per team or per audience (a team's fog of war): the team's number as the key;
+//   - per player (a hand of cards, a radius around the player): a key unique to the player, such as its id.
+type Visibility interface {
+	// ViewKey says which view player p gets this tick: players with equal keys must see the same entities. 0 is
+	// the whole world.
+	ViewKey(p PlayerID) uint64
+	// AppendView appends the entities of world (this tick's AppendEntities, sorted by ID) that the view key sees,
+	// in ascending ID order, and returns the extended slice; p is one of the players with that key. Entities are
+	// copied as they are (a view hides whole entities, not fields).
+	AppendView(dst []Entity, world []Entity, p PlayerID, key uint64) []Entity
+}
+
 // Sim is the simulation of one room. All methods are called from the room goroutine only.
 type Sim interface {
 	// Schema describes the game's entities and inputs. It is called once.

@@ -23,6 +23,7 @@ type player struct {
 	lastSeq    uint32 // the highest input sequence applied
 	ackTick    uint32 // the newest snapshot tick the client acknowledged
 	in         inputBuf
+	views      viewRing // the views it was last sent, when the Sim has game.Visibility
 }
 
 // handleItem files an input or ack from the inbox.
@@ -164,6 +165,9 @@ func (r *Room) remove(p *player, reason string) {
 		r.nDisc--
 	}
 	r.sim.Leave(p.id)
+	if r.vis != nil {
+		r.vis.clear(&p.views)
+	}
 	r.leaveSeat()
 	delete(r.byID, p.id)
 	if i := slices.Index(r.players, p); i >= 0 {

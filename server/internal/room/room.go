@@ -220,6 +220,7 @@ type Room struct {
 	events     game.Events
 	hist       []histEntry // ring indexed by tick % HistorySize
 	cache      []cacheEntry
+	vis        *visState // per-player views, when the Sim has game.Visibility (else nil)
 	entBuf     []byte
 	scratch    []byte
 	slab       []byte // reliable frames are carved from it and never modified after
@@ -266,6 +267,9 @@ func New(cfg Config, sim game.Sim) (*Room, error) {
 	}
 	if hu, ok := sim.(game.HistoryUser); ok {
 		hu.UseHistory(r.history())
+	}
+	if v, ok := sim.(game.Visibility); ok {
+		r.vis = newVisState(v, cfg.MaxPlayers)
 	}
 	r.welcomeKinds, r.welcomeInput, r.welcomeParams = snapcodec.SchemaToWelcome(schema)
 	r.welcomeFill = snapcodec.InputFillToWelcome(schema)

@@ -29,15 +29,20 @@ func (r *Room) worldAt(t uint32) *snapcodec.World {
 }
 
 // snapshot offers the world at the current tick to every connected player: a delta against the baseline its Sink
-// reports when that baseline is still in the history, else a full snapshot. One encode per distinct baseline.
+// reports when that baseline is still in the history, else a full snapshot. One encode per distinct baseline. A Sim
+// with game.Visibility sends each player its own view instead (visibility.go).
 func (r *Room) snapshot(w *snapcodec.World) {
-	var hash uint32
 	hasHash := r.cfg.HashInterval > 0 && w.Tick%uint32(r.cfg.HashInterval) == 0
+	r.snapN++
+	report := r.snapN%r.leadEvery == 0
+	if r.vis != nil {
+		r.snapshotViews(w, hasHash, report)
+		return
+	}
+	var hash uint32
 	if hasHash {
 		hash = r.codec.Hash(w)
 	}
-	r.snapN++
-	report := r.snapN%r.leadEvery == 0
 	for _, p := range r.players {
 		if !p.connected {
 			continue
