@@ -1318,6 +1318,8 @@ var realScheduler = {
 };
 
 // src/sdk/client.ts
+var DEFAULT_MAX_MESSAGE_BYTES = 1024;
+var MAX_MESSAGE_TYPE_BYTES = 32;
 function isTerminalCode(code) {
   return code >= 4500 && code <= 4999 || code === 1002 || code === 1003 || code === 1007 || code === 1009;
 }
@@ -1341,6 +1343,8 @@ var TickwireClient = class extends Emitter {
   // The connection.
   ws;
   st = { kind: "idle" };
+  msgSeq = 0;
+  // the last Message.seq sent
   lastDisconnect;
   stopped = false;
   dropAt = 0;
@@ -1412,6 +1416,31 @@ var TickwireClient = class extends Emitter {
   /** Sets the held input (one value per Welcome.input field); it is sent every tick until changed. */
   setInput(values) {
     this.held = values.slice();
+  }
+  /**
+   * Sends a game message (Message frame) outside the input stream: chat, "ready", "buy item", "play card". type is
+   * named by the game (1-32 bytes of UTF-8); payload is bytes or a string (UTF-8), at most Welcome.max_message_bytes
+   * (1024 by default). The room hands it to the game at the start of its next tick, before that tick's inputs; the
+   * game answers with events ("event", and "targetedEvent" for answers to this player alone).
+   *
+   * Returns the message's sequence number (Message.seq, from 1), which the game may echo to acknowledge it. Throws
+   * when not playing or when type or payload are out of bounds. Not resent after a resume: a message written just
+   * before the connection dropped may be lost. More than Welcome.message_rate messages a second (bursts of
+   * Welcome.message_burst) close the connection with 4508.
+   */
+  sendMessage(type, payload = new Uint8Array(0)) {
+    const enc = new TextEncoder();
+    const typeBytes = enc.encode(type).length;
+    if (typeBytes === 0 || typeBytes > MAX_MESSAGE_TYPE_BYTES) throw new Error("tickwire: message type must be 1-32 bytes");
+    const body = typeof payload === "string" ? enc.encode(payload) : payload;
+    const limit = this.welcomeMsg?.maxMessageBytes || DEFAULT_MAX_MESSAGE_BYTES;
+    if (body.length > limit) throw new Error(`tickwire: message payload larger than ${limit} bytes`);
+    if (this.st.kind !== "playing" || !this.ws || this.ws.readyState !== SOCKET_OPEN) {
+      throw new Error("tickwire: sendMessage while not playing");
+    }
+    const seq = ++this.msgSeq;
+    this.send({ case: "message", value: { type, payload: body, seq } });
+    return seq;
   }
   /** Leaves the room at once (no grace period) and closes. */
   leave() {
@@ -1637,6 +1666,7 @@ var TickwireClient = class extends Emitter {
         break;
       case "event":
         this.emit("event", m.value);
+        if (m.value.targeted) this.emit("targetedEvent", m.value);
         break;
       case "pong": {
         const sent = this.pingSent.get(m.value.clientTimeUs);

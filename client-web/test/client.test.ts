@@ -335,3 +335,34 @@ test("without a prediction model the local player is drawn interpolated, once", 
   assert.equal(v.local?.id, 1);
   assert.deepEqual(v.entities.map((e) => e.id), [2]);
 });
+
+test("messages: sendMessage writes a Message frame with increasing seq; targeted events are also emitted as targetedEvent", () => {
+  const h = harness();
+  h.client.connect();
+  const s = h.sock();
+  s.open();
+  assert.throws(() => h.client.sendMessage("chat", "too early"), /not playing/);
+  s.deliver({ msg: { case: "welcome", value: welcome({ maxMessageBytes: 8, messageRate: 20, messageBurst: 40 }) } });
+  assert.equal(h.client.sendMessage("chat", "hi"), 1);
+  assert.equal(h.client.sendMessage("ready"), 2);
+  assert.equal(h.client.sendMessage("buy", new Uint8Array([1, 2, 3])), 3);
+  const msgs = s.frames("message");
+  assert.deepEqual(msgs.map((m) => [m.type, Array.from(m.payload), m.seq]), [
+    ["chat", [104, 105], 1],
+    ["ready", [], 2],
+    ["buy", [1, 2, 3], 3],
+  ]);
+  assert.throws(() => h.client.sendMessage("", "x"), /type/);
+  assert.throws(() => h.client.sendMessage("t".repeat(33)), /type/);
+  assert.throws(() => h.client.sendMessage("chat", "123456789"), /larger than 8/); // Welcome.max_message_bytes
+  assert.equal(s.frames("message").length, 3);
+
+  const all: string[] = [];
+  const targeted: string[] = [];
+  h.client.on("event", (e) => all.push(e.type));
+  h.client.on("targetedEvent", (e) => targeted.push(`${e.type}:${new TextDecoder().decode(e.payload)}`));
+  s.deliver({ msg: { case: "event", value: { tick: 101, type: "chat", playerId: 2, payload: new TextEncoder().encode("gg") } } });
+  s.deliver({ msg: { case: "event", value: { tick: 101, type: "message_refused", playerId: 1, args: [2], targeted: true, payload: new TextEncoder().encode("no") } } });
+  assert.deepEqual(all, ["chat", "message_refused"]);
+  assert.deepEqual(targeted, ["message_refused:no"]);
+});

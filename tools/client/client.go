@@ -290,6 +290,8 @@ type Client struct {
 	// Clock.
 	rtt, offset time.Duration
 
+	msgSeq uint32 // the last Message.seq sent (SendMessage)
+
 	resumes int // successful resumes of this client
 	resyncs int // input clock re-syncs already counted in stats
 

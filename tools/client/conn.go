@@ -139,6 +139,13 @@ func (c *Client) onFrame(s *gws.Conn, b []byte, now time.Time) {
 		c.onWelcome(s, m.Welcome)
 	case *proto.ServerFrame_Event:
 		c.stats.Events.Add(1)
+		if m.Event.GetTargeted() {
+			c.stats.EventsTargeted.Add(1)
+			if th, ok := c.cfg.Handler.(TargetedHandler); ok {
+				th.OnTargetedEvent(c, m.Event)
+				return
+			}
+		}
 		c.cfg.Handler.OnEvent(c, m.Event)
 	case *proto.ServerFrame_Pong:
 		c.onPong(m.Pong)

@@ -47,6 +47,8 @@ type Stats struct {
 	HashChecks      atomic.Int64 // snapshots whose state_hash was compared
 	WorldMismatches atomic.Int64 // of which the rebuilt world's hash differed
 	Events          atomic.Int64
+	EventsTargeted  atomic.Int64 // of which sent to this player alone or to a set of players (Event.targeted)
+	MessagesSent    atomic.Int64 // game messages written (SendMessage)
 	BytesIn         atomic.Int64 // WebSocket bytes received, frame headers included
 	BytesOut        atomic.Int64 // WebSocket payload bytes sent plus client frame headers (6 to 14 bytes each)
 

@@ -63,10 +63,18 @@ export interface ClientEvents {
     welcome: Welcome;
     snapshot: SnapshotInfo;
     input: SentInput;
-    /** A reliable room or game event (player_joined, hit, kill...). */
+    /**
+     * A reliable room or game event (player_joined, hit, kill, chat...): every event, broadcast or targeted
+     * (event.targeted is true when the game sent it to this player alone or to a set of players).
+     */
     event: EventMsg;
+    /** Only the targeted events (also emitted as "event"): a game's answer to this player's sendMessage, a private hand. */
+    targetedEvent: EventMsg;
     matchResult: MatchResult;
 }
+/** Limits of sendMessage when the Welcome does not state them. */
+export declare const DEFAULT_MAX_MESSAGE_BYTES = 1024;
+export declare const MAX_MESSAGE_TYPE_BYTES = 32;
 /** Network figures for a debug panel. */
 export interface NetStats {
     /** Smoothed round-trip time in ms (NaN before the first Pong). */
@@ -181,6 +189,7 @@ export declare class TickwireClient extends Emitter<ClientEvents> {
     private tickMs;
     private ws;
     private st;
+    private msgSeq;
     private lastDisconnect;
     private stopped;
     private dropAt;
@@ -226,6 +235,18 @@ export declare class TickwireClient extends Emitter<ClientEvents> {
     connect(): void;
     /** Sets the held input (one value per Welcome.input field); it is sent every tick until changed. */
     setInput(values: readonly number[]): void;
+    /**
+     * Sends a game message (Message frame) outside the input stream: chat, "ready", "buy item", "play card". type is
+     * named by the game (1-32 bytes of UTF-8); payload is bytes or a string (UTF-8), at most Welcome.max_message_bytes
+     * (1024 by default). The room hands it to the game at the start of its next tick, before that tick's inputs; the
+     * game answers with events ("event", and "targetedEvent" for answers to this player alone).
+     *
+     * Returns the message's sequence number (Message.seq, from 1), which the game may echo to acknowledge it. Throws
+     * when not playing or when type or payload are out of bounds. Not resent after a resume: a message written just
+     * before the connection dropped may be lost. More than Welcome.message_rate messages a second (bursts of
+     * Welcome.message_burst) close the connection with 4508.
+     */
+    sendMessage(type: string, payload?: Uint8Array | string): number;
     /** Leaves the room at once (no grace period) and closes. */
     leave(): void;
     /** Closes the connection without leaving (the slot stays for the grace period) and does not reconnect. */

@@ -92,10 +92,19 @@ export interface ClientEvents {
   welcome: Welcome;
   snapshot: SnapshotInfo;
   input: SentInput;
-  /** A reliable room or game event (player_joined, hit, kill...). */
+  /**
+   * A reliable room or game event (player_joined, hit, kill, chat...): every event, broadcast or targeted
+   * (event.targeted is true when the game sent it to this player alone or to a set of players).
+   */
   event: EventMsg;
+  /** Only the targeted events (also emitted as "event"): a game's answer to this player's sendMessage, a private hand. */
+  targetedEvent: EventMsg;
   matchResult: MatchResult;
 }
+
+/** Limits of sendMessage when the Welcome does not state them. */
+export const DEFAULT_MAX_MESSAGE_BYTES = 1024;
+export const MAX_MESSAGE_TYPE_BYTES = 32;
 
 /** Network figures for a debug panel. */
 export interface NetStats {
@@ -228,6 +237,7 @@ export class TickwireClient extends Emitter<ClientEvents> {
   // The connection.
   private ws: SocketLike | undefined;
   private st: ConnectionState = { kind: "idle" };
+  private msgSeq = 0; // the last Message.seq sent
   private lastDisconnect: { code: number; reason: string } | undefined;
   private stopped = false;
   private dropAt = 0;
@@ -310,6 +320,32 @@ export class TickwireClient extends Emitter<ClientEvents> {
   /** Sets the held input (one value per Welcome.input field); it is sent every tick until changed. */
   setInput(values: readonly number[]): void {
     this.held = values.slice();
+  }
+
+  /**
+   * Sends a game message (Message frame) outside the input stream: chat, "ready", "buy item", "play card". type is
+   * named by the game (1-32 bytes of UTF-8); payload is bytes or a string (UTF-8), at most Welcome.max_message_bytes
+   * (1024 by default). The room hands it to the game at the start of its next tick, before that tick's inputs; the
+   * game answers with events ("event", and "targetedEvent" for answers to this player alone).
+   *
+   * Returns the message's sequence number (Message.seq, from 1), which the game may echo to acknowledge it. Throws
+   * when not playing or when type or payload are out of bounds. Not resent after a resume: a message written just
+   * before the connection dropped may be lost. More than Welcome.message_rate messages a second (bursts of
+   * Welcome.message_burst) close the connection with 4508.
+   */
+  sendMessage(type: string, payload: Uint8Array | string = new Uint8Array(0)): number {
+    const enc = new TextEncoder();
+    const typeBytes = enc.encode(type).length;
+    if (typeBytes === 0 || typeBytes > MAX_MESSAGE_TYPE_BYTES) throw new Error("tickwire: message type must be 1-32 bytes");
+    const body = typeof payload === "string" ? enc.encode(payload) : payload;
+    const limit = this.welcomeMsg?.maxMessageBytes || DEFAULT_MAX_MESSAGE_BYTES;
+    if (body.length > limit) throw new Error(`tickwire: message payload larger than ${limit} bytes`);
+    if (this.st.kind !== "playing" || !this.ws || this.ws.readyState !== SOCKET_OPEN) {
+      throw new Error("tickwire: sendMessage while not playing");
+    }
+    const seq = ++this.msgSeq;
+    this.send({ case: "message", value: { type, payload: body, seq } });
+    return seq;
   }
 
   /** Leaves the room at once (no grace period) and closes. */
@@ -553,6 +589,7 @@ export class TickwireClient extends Emitter<ClientEvents> {
         break;
       case "event":
         this.emit("event", m.value);
+        if (m.value.targeted) this.emit("targetedEvent", m.value);
         break;
       case "pong": {
         const sent = this.pingSent.get(m.value.clientTimeUs);
