@@ -17,7 +17,9 @@
 //   - "respawn": Args [x, y], the new position in sub-units
 //
 // Settings: "time_limit_s" (match length in seconds) and "score_limit" (score that wins); absent, empty or 0 means none.
-// "lag_compensation": "1" (the default when absent or empty) or "0", see below.
+// "lag_compensation": "1" (the default when absent or empty) or "0", see below. "interest_radius": world units; above
+// 0, each player is sent only the entities within that distance of it (Factory; 0, the default, sends everyone
+// everything).
 //
 // Inputs: the engine applies exactly one input per connected player per tick. When a player's input did not arrive in
 // time the engine repeats its last one (Schema.Fill is game.FillRepeat, in.Missed set): the player keeps moving and
@@ -107,11 +109,19 @@ const (
 // "0" or "1").
 var ErrBadSetting = errors.New("arena: bad setting")
 
-// Factory makes an arena for a room.
+// Factory makes an arena for a room; with the setting "interest_radius" above 0, one whose players see only what is
+// within that many world units of them.
 var Factory game.Factory = func(cfg game.Config) (game.Sim, error) {
 	a, err := New(cfg)
 	if err != nil {
 		return nil, err
+	}
+	radius, err := setting(cfg.Settings, "interest_radius")
+	if err != nil {
+		return nil, err
+	}
+	if radius > 0 {
+		return newInterestArena(a, min(radius, max(a.params.WorldW, a.params.WorldH))), nil
 	}
 	return a, nil
 }

@@ -20,6 +20,15 @@ type view struct {
 	refs    int
 	hash    uint32
 	hasHash bool
+	// enc is this tick's encodings of the view, one per baseline view (nil: full); players sharing the view and
+	// its baseline share the frame. Released after the tick's snapshot.
+	enc []viewEncoding
+}
+
+// viewEncoding is one encoding of a view against one baseline view.
+type viewEncoding struct {
+	base  *view
+	frame *Frame
 }
 
 // viewRing is the views a player was last sent, newest at ring[n%viewRingSize]. Loop only.
@@ -30,20 +39,13 @@ type viewRing struct {
 
 // visState is the room's per-view bookkeeping, used only when the Sim implements game.Visibility. Loop only.
 type visState struct {
-	vis   game.Visibility
-	free  []*view          // pooled views with no references
-	now   map[uint64]*view // this tick's views by key, cleared after each snapshot
-	cache []viewCacheEntry // this tick's encodings by (view, baseline view)
-}
-
-// viewCacheEntry is one encoding of this tick's view against one baseline view (nil: full).
-type viewCacheEntry struct {
-	cur, base *view
-	frame     *Frame
+	vis  game.Visibility
+	free []*view          // pooled views with no references
+	now  map[uint64]*view // this tick's views by key, cleared after each snapshot
 }
 
 func newVisState(v game.Visibility, maxPlayers int) *visState {
-	return &visState{vis: v, now: make(map[uint64]*view, maxPlayers), cache: make([]viewCacheEntry, 0, 2*maxPlayers)}
+	return &visState{vis: v, now: make(map[uint64]*view, maxPlayers)}
 }
 
 func (s *visState) get() *view {
@@ -151,12 +153,12 @@ func (r *Room) snapshotViews(w *snapcodec.World, hashOn bool, report bool) {
 		p.sendFull = false
 		r.cfg.Observer.FrameOffered(base == nil, len(f.Data))
 	}
-	for i := range s.cache {
-		s.cache[i].frame.Release()
-		s.cache[i] = viewCacheEntry{}
-	}
-	s.cache = s.cache[:0]
 	for _, v := range s.now {
+		for i := range v.enc {
+			v.enc[i].frame.Release()
+			v.enc[i] = viewEncoding{}
+		}
+		v.enc = v.enc[:0]
 		s.release(v)
 	}
 	clear(s.now)
@@ -164,10 +166,9 @@ func (r *Room) snapshotViews(w *snapcodec.World, hashOn bool, report bool) {
 
 // viewFrame returns this tick's frame of view v against base (nil: full), encoding it on first use.
 func (r *Room) viewFrame(v, base *view, hashOn bool) *Frame {
-	s := r.vis
-	for i := range s.cache {
-		if s.cache[i].cur == v && s.cache[i].base == base {
-			return s.cache[i].frame
+	for i := range v.enc {
+		if v.enc[i].base == base {
+			return v.enc[i].frame
 		}
 	}
 	var bw *snapcodec.World
@@ -183,7 +184,7 @@ func (r *Room) viewFrame(v, base *view, hashOn bool) *Frame {
 	f.Tick, f.Baseline = v.world.Tick, b
 	f.Data = appendSnapshotFrame(f.Data[:0], v.world.Tick, b, r.entBuf, v.hash, hashOn)
 	f.refs.Store(1)
-	s.cache = append(s.cache, viewCacheEntry{cur: v, base: base, frame: f})
+	v.enc = append(v.enc, viewEncoding{base: base, frame: f})
 	r.cfg.Observer.SnapshotEncoded(base == nil, len(f.Data))
 	return f
 }
