@@ -159,7 +159,8 @@ const (
 	CloseCode_CLOSE_UNSUPPORTED_DATA CloseCode = 1003
 	// 1007: invalid payload data at the WebSocket level (for example bad UTF-8 in a close reason). Terminal.
 	CloseCode_CLOSE_INVALID_PAYLOAD CloseCode = 1007
-	// 1009: a frame larger than the server's limit for client frames. Terminal.
+	// 1009: a frame larger than the server's limit for client frames, or a Message whose payload is over
+	// Welcome.max_message_bytes. Terminal.
 	CloseCode_CLOSE_MESSAGE_TOO_BIG CloseCode = 1009
 	// 1011: an unexpected server error outside any room. Reconnectable.
 	CloseCode_CLOSE_INTERNAL_ERROR CloseCode = 1011
@@ -167,7 +168,8 @@ const (
 	CloseCode_CLOSE_SLOW_CONSUMER CloseCode = 4000
 	// 4001: no frame (Ping or Input) arrived within the heartbeat timeout. Reconnectable.
 	CloseCode_CLOSE_HEARTBEAT_TIMEOUT CloseCode = 4001
-	// 4002: the server is at its connection cap or overloaded. Reconnect later with backoff.
+	// 4002: the server is at its connection cap or overloaded (also: the room's message queue is full). Reconnect later
+	// with backoff.
 	CloseCode_CLOSE_SERVER_BUSY CloseCode = 4002
 	// 4500: a malformed or unexpected client frame (undecodable, unknown fields, wrong message for the session state,
 	// out-of-range values). Terminal.
@@ -186,7 +188,8 @@ const (
 	CloseCode_CLOSE_ROOM_NOT_FOUND CloseCode = 4506
 	// 4507: the room is full. Terminal.
 	CloseCode_CLOSE_ROOM_FULL CloseCode = 4507
-	// 4508: inputs or other frames arrived faster than the rate limit allows. Terminal.
+	// 4508: inputs or other frames arrived faster than the rate limit allows, or Messages faster than
+	// Welcome.message_rate (bursts of Welcome.message_burst). Terminal.
 	CloseCode_CLOSE_RATE_LIMITED CloseCode = 4508
 	// 4509: the match ended or the room was closed by its owner. Terminal.
 	CloseCode_CLOSE_ROOM_ENDED CloseCode = 4509

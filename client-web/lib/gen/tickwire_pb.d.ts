@@ -1006,7 +1006,8 @@ export declare enum CloseCode {
      */
     CLOSE_INVALID_PAYLOAD = 1007,
     /**
-     * 1009: a frame larger than the server's limit for client frames. Terminal.
+     * 1009: a frame larger than the server's limit for client frames, or a Message whose payload is over
+     * Welcome.max_message_bytes. Terminal.
      *
      * @generated from enum value: CLOSE_MESSAGE_TOO_BIG = 1009;
      */
@@ -1030,7 +1031,8 @@ export declare enum CloseCode {
      */
     CLOSE_HEARTBEAT_TIMEOUT = 4001,
     /**
-     * 4002: the server is at its connection cap or overloaded. Reconnect later with backoff.
+     * 4002: the server is at its connection cap or overloaded (also: the room's message queue is full). Reconnect later
+     * with backoff.
      *
      * @generated from enum value: CLOSE_SERVER_BUSY = 4002;
      */
@@ -1085,7 +1087,8 @@ export declare enum CloseCode {
      */
     CLOSE_ROOM_FULL = 4507,
     /**
-     * 4508: inputs or other frames arrived faster than the rate limit allows. Terminal.
+     * 4508: inputs or other frames arrived faster than the rate limit allows, or Messages faster than
+     * Welcome.message_rate (bursts of Welcome.message_burst). Terminal.
      *
      * @generated from enum value: CLOSE_RATE_LIMITED = 4508;
      */
