@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tickwire/tickwire/game"
+	"github.com/tickwire/tickwire/game/arena"
 	"github.com/tickwire/tickwire/proto/snapcodec"
 	"github.com/tickwire/tickwire/server"
 	"github.com/tickwire/tickwire/tools/client"
@@ -267,5 +268,94 @@ func TestHiddenEntitiesNeverSent(t *testing.T) {
 				t.Errorf("player %d: the flash entered %d and left %d times", c.PlayerID(), w.flashIn.Load(), w.flashOut.Load())
 			}
 		}
+	}
+}
+
+// viewCounter counts a client's enter and exit calls.
+type viewCounter struct {
+	client.NopHandler
+	in, out atomic.Int64
+}
+
+func (v *viewCounter) OnEnter(*client.Client, *game.Entity) { v.in.Add(1) }
+func (v *viewCounter) OnExit(*client.Client, *game.Entity)  { v.out.Add(1) }
+
+// The arena with the setting interest_radius: each player's world holds only what is within the radius of it, and
+// projectiles and players arrive and leave as enter and exit calls.
+func TestArenaInterestRadius(t *testing.T) {
+	const radius = 400 // world units
+	addr, _ := startGameServer(t, arena.Mode, arena.Factory, server.GameOptions{MaxPlayers: 8,
+		Settings: map[string]string{"interest_radius": fmt.Sprint(radius)}})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	const n = 6
+	clients := make([]*client.Client, n)
+	counters := make([]*viewCounter, n)
+	for i := range clients {
+		counters[i] = &viewCounter{}
+		c, err := client.Dial(ctx, client.Config{URL: "ws://" + addr, Name: fmt.Sprint("p", i), Handler: counters[i]})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		clients[i] = c
+	}
+	// Everyone runs in a circle, firing: projectiles fly in and out of views, players cross paths.
+	r := int64(radius * arena.Scale)
+	bad := 0
+	for step := 0; step < 150; step++ {
+		for i, c := range clients {
+			dx, dy := int32(1-(step/20+i)%3), int32(1-(step/30+2*i)%3)
+			if _, err := c.SendInput([]int32{dx, dy, int32(step * 900 % 65536), int32(step % 2)}); err != nil && ctx.Err() != nil {
+				t.Fatal(err)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatal(ctx.Err())
+		case <-time.After(time.Second / 30):
+		}
+		for _, c := range clients {
+			id := c.PlayerID() // WithWorld holds the client's lock: read it before
+			c.WithWorld(func(w *snapcodec.World) {
+				var me *game.Entity
+				for k := range w.Entities {
+					if w.Entities[k].ID == id {
+						me = &w.Entities[k]
+					}
+				}
+				if me == nil {
+					if w.Tick != 0 {
+						bad++
+					}
+					return
+				}
+				for _, e := range w.Entities {
+					dx, dy := int64(e.Fields[0]-me.Fields[0]), int64(e.Fields[1]-me.Fields[1])
+					if dx*dx+dy*dy > r*r {
+						bad++
+					}
+				}
+			})
+		}
+	}
+	var in, out int64
+	for i, c := range clients {
+		st := c.Stats()
+		if st.DecodeErrors.Load() != 0 || st.WorldMismatches.Load() != 0 {
+			t.Errorf("player %d: %d decode errors, %d hash mismatches", c.PlayerID(), st.DecodeErrors.Load(), st.WorldMismatches.Load())
+		}
+		if counters[i].in.Load() != st.EntitiesEntered.Load() || counters[i].out.Load() != st.EntitiesExited.Load() {
+			t.Errorf("player %d: handler and stats disagree", c.PlayerID())
+		}
+		in += st.EntitiesEntered.Load()
+		out += st.EntitiesExited.Load()
+	}
+	t.Logf("%d entities entered and %d left the players' views", in, out)
+	if bad != 0 {
+		t.Errorf("%d entities (or missing selves) outside the radius in the players' worlds", bad)
+	}
+	if out == 0 {
+		t.Error("no entity ever left a view")
 	}
 }

@@ -13,11 +13,13 @@
 //
 // Every tick the room then steps the Sim, stores the world in its history, sends the tick's events reliably, and on
 // snapshot ticks encodes the world (package snapcodec) once per distinct baseline the players' Sinks report and
-// offers the shared, reference-counted Frame to every Sink without blocking.
+// offers the shared, reference-counted Frame to every Sink without blocking. When the Sim implements
+// game.Visibility, each player is sent its own view instead: one view per distinct view key, each player's delta
+// against the view it was last sent (a ring per player), one encoding per distinct (view, baseline view).
 //
 // Files: config.go (Config and defaults), clock.go (time source), room.go (the loop and the goroutine-safe API),
 // players.go (presence, grace, end), inputs.go (input buffers, fill, View bounds, lead reports), tick.go (one tick),
-// snapshot.go (history, per-baseline encoding, fan-out), history.go (the history as a game.History for lag
+// snapshot.go (history, per-baseline encoding, fan-out), visibility.go (per-player views), history.go (the history as a game.History for lag
 // compensation), sink.go (the Sink interface and pooled Frames), frames.go (ServerFrame encoding: snapshot, welcome,
 // events, results), observer.go (metrics hooks), events.go (room events for the server), errors.go.
 //
