@@ -8,7 +8,7 @@
  */
 export { PROTOCOL_VERSION } from "./version.js";
 export { TickwireClient, isTerminalCode, type ClientEvents, type ClientOptions, type ConnectionState, type JoinTarget, type NetStats, type RenderView, type SentInput, type SnapshotInfo, } from "./sdk/client.js";
-export { SnapCodec, SnapDecodeError, EMPTY_WORLD, MAX_ENTITIES, MAX_FIELDS, findEntity, type Entity, type FieldDesc, type KindDesc, type World, } from "./sdk/snapcodec.js";
+export { SnapCodec, SnapDecodeError, EMPTY_WORLD, MAX_ENTITIES, MAX_FIELDS, findEntity, diffWorlds, MAX_DATA, type Entity, type FieldDesc, type KindDesc, type World, } from "./sdk/snapcodec.js";
 export { Predictor, type FillPolicy, type PendingInput, type PredictionModel, type PredictorOptions, type Point } from "./sdk/prediction.js";
 export { Interpolator, type InterpolationStats, type InterpolatorOptions, type RenderEntity } from "./sdk/interpolation.js";
 export { InputClock, NetClock, RateMeter, type InputClockOptions } from "./sdk/clock.js";

@@ -485,6 +485,30 @@ function appendData(out, d) {
   out.push(x.length);
   for (const b of x) out.push(b);
 }
+function diffWorlds(prev, cur, onEnter, onExit) {
+  const a = prev.entities;
+  const b = cur.entities;
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    const x = a[i];
+    const y = b[j];
+    if (y === void 0 || x !== void 0 && x.id < y.id) {
+      onExit(x);
+      i++;
+    } else if (x === void 0 || y.id < x.id) {
+      onEnter(y);
+      j++;
+    } else {
+      if (x.kind !== y.kind) {
+        onExit(x);
+        onEnter(y);
+      }
+      i++;
+      j++;
+    }
+  }
+}
 function findEntity(w, id) {
   const es = w.entities;
   let lo = 0;
@@ -1355,6 +1379,8 @@ var TickwireClient = class extends Emitter {
   helloAt = NaN;
   // Game state.
   worldState = EMPTY_WORLD;
+  /** The last world the application was shown: "enter" and "exit" compare each snapshot with it, across resumes. */
+  shownWorld = EMPTY_WORLD;
   seq = 0;
   held = [];
   // The last tick an input was addressed to (strictly increasing across connections), and on this connection (0: none).
@@ -1695,7 +1721,7 @@ var TickwireClient = class extends Emitter {
     this.welcomeMsg = w;
     this.resumeToken = w.resumeToken.length > 0 ? w.resumeToken.slice() : void 0;
     this.tickMs = 1e3 / Math.max(1, w.tickRate);
-    this.codec = new SnapCodec(w.kinds.map((k) => ({ id: k.id, name: k.name, fields: k.fields })));
+    this.codec = new SnapCodec(w.kinds.map((k) => ({ id: k.id, name: k.name, fields: k.fields, data: k.data })));
     this.worldState = EMPTY_WORLD;
     this.clock ??= new NetClock(w.tickRate);
     if (!sameSession || !this.interp) {
@@ -1776,6 +1802,14 @@ var TickwireClient = class extends Emitter {
     }
     this.interp.push(world, now);
     this.predictor?.reconcile(findEntity(world, this.playerId), world.tick, lastInputSeq, now);
+    const shown = this.shownWorld;
+    this.shownWorld = world;
+    diffWorlds(
+      shown,
+      world,
+      (e) => this.emit("enter", e),
+      (e) => this.emit("exit", e)
+    );
     this.emit("snapshot", { world, lastInputSeq, full: s.baselineTick === 0 });
   }
   /** A snapshot the client cannot apply: every later delta would fail too, so resume to get a full snapshot. */
@@ -1915,6 +1949,7 @@ export {
   Emitter,
   InputClock,
   Interpolator,
+  MAX_DATA,
   MAX_ENTITIES,
   MAX_FIELDS,
   MatchmakingError,
@@ -1926,6 +1961,7 @@ export {
   SnapDecodeError,
   TickwireClient,
   browserSocket,
+  diffWorlds,
   findEntity,
   isTerminalCode,
   matchmake,

@@ -26,6 +26,8 @@ export {
   MAX_ENTITIES,
   MAX_FIELDS,
   findEntity,
+  diffWorlds,
+  MAX_DATA,
   type Entity,
   type FieldDesc,
   type KindDesc,

@@ -87,6 +87,15 @@ type Handler interface {
 	OnDisconnect(c *Client, err *DisconnectError, resuming bool)
 }
 
+// ViewHandler is an optional extension of Handler for games with per-player views (interest management, hidden
+// entities): after each snapshot, before OnSnapshot, OnEnter is called for each entity that appeared in the client's
+// world and OnExit for each that left it (an entity whose kind changed does both), compared with the world before
+// it, across resumes too. The entity is valid only during the call. Same goroutine and rules as Handler.
+type ViewHandler interface {
+	OnEnter(c *Client, e *game.Entity)
+	OnExit(c *Client, e *game.Entity)
+}
+
 // NopHandler ignores every event; embed it to implement only some of Handler.
 type NopHandler struct{}
 
@@ -267,6 +276,10 @@ type Client struct {
 
 	// World: world is current, next is scratch for decoding; they are swapped after each snapshot.
 	world, next snapcodec.World
+	// seen is the world of the previous connection, kept across a resume so that enter and exit are reported
+	// against what the player last saw (seenSet: the next snapshot is compared with it).
+	seen        snapcodec.World
+	seenSet     bool
 	lastSnapAt  time.Time
 	matchResult *proto.MatchResult
 

@@ -217,6 +217,10 @@ func (c *Client) onWelcome(s *gws.Conn, w *proto.Welcome) {
 	c.resumeToken = w.GetResumeToken()
 	c.grace = time.Duration(w.GetGraceMs()) * time.Millisecond
 	c.hashInterval = w.GetHashInterval()
+	if c.world.Tick != 0 { // entities entering and leaving the view are reported against what the player last saw
+		c.seen.CopyFrom(&c.world)
+		c.seenSet = true
+	}
 	c.world.Reset()
 	c.world.Tick = 0
 	c.lastSnapAt = time.Time{}
@@ -287,6 +291,10 @@ func (c *Client) onSnapshot(s *gws.Conn, f *snapshotFrame, now time.Time) {
 		return
 	}
 	c.world, c.next = c.next, c.world
+	prev := &c.next // the world before this snapshot; only this goroutine writes it until the next one
+	if c.seenSet {
+		prev, c.seenSet = &c.seen, false
+	}
 	c.stats.Snapshots.Add(1)
 	if f.Baseline == 0 {
 		c.stats.FullSnapshots.Add(1)
@@ -316,7 +324,49 @@ func (c *Client) onSnapshot(s *gws.Conn, f *snapshotFrame, now time.Time) {
 		p.reconcile(&c.world)
 	}
 	c.mu.Unlock()
+	c.viewDiff(prev, &c.world)
 	c.cfg.Handler.OnSnapshot(c, &c.world, f.LastInputSeq)
+}
+
+// viewDiff reports the entities that entered (in cur, not in prev, or there with another kind) and left (the
+// reverse) the client's view, to Stats and to a ViewHandler. Both worlds are sorted by id.
+func (c *Client) viewDiff(prev, cur *snapcodec.World) {
+	vh, _ := c.cfg.Handler.(ViewHandler)
+	var entered, exited int64
+	i, j := 0, 0
+	for i < len(prev.Entities) || j < len(cur.Entities) {
+		switch {
+		case j == len(cur.Entities) || (i < len(prev.Entities) && prev.Entities[i].ID < cur.Entities[j].ID):
+			exited++
+			if vh != nil {
+				vh.OnExit(c, &prev.Entities[i])
+			}
+			i++
+		case i == len(prev.Entities) || cur.Entities[j].ID < prev.Entities[i].ID:
+			entered++
+			if vh != nil {
+				vh.OnEnter(c, &cur.Entities[j])
+			}
+			j++
+		default:
+			if prev.Entities[i].Kind != cur.Entities[j].Kind {
+				exited++
+				entered++
+				if vh != nil {
+					vh.OnExit(c, &prev.Entities[i])
+					vh.OnEnter(c, &cur.Entities[j])
+				}
+			}
+			i++
+			j++
+		}
+	}
+	if entered != 0 {
+		c.stats.EntitiesEntered.Add(entered)
+	}
+	if exited != 0 {
+		c.stats.EntitiesExited.Add(exited)
+	}
 }
 
 // decodeFailed counts a snapshot the client cannot apply. Every later delta would build on the missing one, so the

@@ -46,6 +46,8 @@ type Stats struct {
 	DecodeErrors    atomic.Int64 // snapshots that could not be applied (wrong baseline, corrupt body, undecodable frame)
 	HashChecks      atomic.Int64 // snapshots whose state_hash was compared
 	WorldMismatches atomic.Int64 // of which the rebuilt world's hash differed
+	EntitiesEntered atomic.Int64 // entities that appeared in the world (ViewHandler.OnEnter)
+	EntitiesExited  atomic.Int64 // entities that left it (ViewHandler.OnExit)
 	Events          atomic.Int64
 	EventsTargeted  atomic.Int64 // of which sent to this player alone or to a set of players (Event.targeted)
 	MessagesSent    atomic.Int64 // game messages written (SendMessage)

@@ -79,8 +79,13 @@ func (s *handSim) AppendEntities(dst []game.Entity) []game.Entity {
 		e.SetData(handData(p, s.tick))
 		dst = append(dst, e)
 	}
-	return dst
+	return append(dst, game.Entity{ID: flashID, Kind: kindToken})
 }
+
+// flashID is an entity that players (not observers) see for 10 ticks out of 20: it enters and leaves their views.
+const flashID = 5000
+
+func flashVisible(t game.Tick) bool { return t/10%2 == 0 }
 
 // handData is a hand's byte string: its owner and a card that changes every 15 ticks.
 func handData(p game.PlayerID, t game.Tick) []byte {
@@ -101,6 +106,9 @@ func (s *handSim) AppendView(dst []game.Entity, world []game.Entity, p game.Play
 		if e.Kind == kindHand && (key == 1<<40 || e.ID != handBase+uint32(p)) {
 			continue
 		}
+		if e.ID == flashID && (key == 1<<40 || !flashVisible(s.tick)) {
+			continue
+		}
 		dst = append(dst, e)
 	}
 	return dst
@@ -114,10 +122,46 @@ type handWatcher struct {
 	ownHand   atomic.Int64 // snapshots that held the client's own hand
 	badData   atomic.Int64 // own hand with a byte string that is not its owner's
 	snapshots atomic.Int64
+
+	// The world as OnEnter and OnExit describe it, checked against each snapshot's world (read goroutine only).
+	seen       map[uint32]bool
+	viewErrors atomic.Int64 // snapshots whose world differs from what the enter and exit calls built
+	flashIn    atomic.Int64
+	flashOut   atomic.Int64
+}
+
+var _ client.ViewHandler = (*handWatcher)(nil)
+
+func (h *handWatcher) OnEnter(_ *client.Client, e *game.Entity) {
+	if h.seen[e.ID] {
+		h.viewErrors.Add(1)
+	}
+	h.seen[e.ID] = true
+	if e.ID == flashID {
+		h.flashIn.Add(1)
+	}
+}
+
+func (h *handWatcher) OnExit(_ *client.Client, e *game.Entity) {
+	if !h.seen[e.ID] {
+		h.viewErrors.Add(1)
+	}
+	delete(h.seen, e.ID)
+	if e.ID == flashID {
+		h.flashOut.Add(1)
+	}
 }
 
 func (h *handWatcher) OnSnapshot(c *client.Client, w *snapcodec.World, _ uint32) {
 	h.snapshots.Add(1)
+	if len(h.seen) != len(w.Entities) {
+		h.viewErrors.Add(1)
+	}
+	for _, e := range w.Entities {
+		if !h.seen[e.ID] {
+			h.viewErrors.Add(1)
+		}
+	}
 	me := c.PlayerID()
 	for _, e := range w.Entities {
 		if e.Kind != kindHand {
@@ -145,7 +189,7 @@ func TestHiddenEntitiesNeverSent(t *testing.T) {
 	clients := make([]*client.Client, n)
 	watchers := make([]*handWatcher, n)
 	for i := range clients {
-		watchers[i] = &handWatcher{}
+		watchers[i] = &handWatcher{seen: map[uint32]bool{}}
 		c, err := client.Dial(ctx, client.Config{URL: "ws://" + addr, Mode: "hands", Name: fmt.Sprint("p", i), Handler: watchers[i]})
 		if err != nil {
 			t.Fatal(err)
@@ -203,13 +247,25 @@ func TestHiddenEntitiesNeverSent(t *testing.T) {
 			t.Errorf("player %d: %d decode errors, %d hash mismatches of %d checks", c.PlayerID(),
 				st.DecodeErrors.Load(), st.WorldMismatches.Load(), st.HashChecks.Load())
 		}
+		if w.viewErrors.Load() != 0 {
+			t.Errorf("player %d: enter and exit calls disagree with the world %d times", c.PlayerID(), w.viewErrors.Load())
+		}
+		if in, out := st.EntitiesEntered.Load(), st.EntitiesExited.Load(); in < out || in == 0 {
+			t.Errorf("player %d: %d entered, %d exited", c.PlayerID(), in, out)
+		}
 		own := w.ownHand.Load()
 		if observer(game.PlayerID(c.PlayerID())) {
-			if own != 0 {
-				t.Errorf("observer %d held a hand", c.PlayerID())
+			if own != 0 || w.flashIn.Load() != 0 {
+				t.Errorf("observer %d held a hand or the flash", c.PlayerID())
 			}
-		} else if own != w.snapshots.Load() {
-			t.Errorf("player %d held its hand in %d of %d snapshots", c.PlayerID(), own, w.snapshots.Load())
+		} else {
+			if own != w.snapshots.Load() {
+				t.Errorf("player %d held its hand in %d of %d snapshots", c.PlayerID(), own, w.snapshots.Load())
+			}
+			// 80 snapshots at one a tick cover 4 periods of the flash.
+			if w.flashIn.Load() < 3 || w.flashOut.Load() < 3 {
+				t.Errorf("player %d: the flash entered %d and left %d times", c.PlayerID(), w.flashIn.Load(), w.flashOut.Load())
+			}
 		}
 	}
 }

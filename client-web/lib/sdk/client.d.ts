@@ -2,7 +2,7 @@ import { type Event as EventMsg, type MatchResult, type Welcome } from "../gen/t
 import { Emitter } from "./emitter.js";
 import { type RenderEntity } from "./interpolation.js";
 import { type PredictionModel } from "./prediction.js";
-import { SnapCodec, type World } from "./snapcodec.js";
+import { SnapCodec, type Entity, type World } from "./snapcodec.js";
 import { type Scheduler, type SocketFactory } from "./transport.js";
 /** How to get a slot: quick play in a mode, a join token from a matchmaker, or a resume token from a Welcome. */
 export type JoinTarget = {
@@ -71,6 +71,13 @@ export interface ClientEvents {
     /** Only the targeted events (also emitted as "event"): a game's answer to this player's sendMessage, a private hand. */
     targetedEvent: EventMsg;
     matchResult: MatchResult;
+    /**
+     * An entity appeared in the client's world (it entered the player's view, or was created), emitted before the
+     * "snapshot" event of the snapshot that brought it; an entity whose kind changed exits and enters.
+     */
+    enter: Entity;
+    /** An entity left the client's world (it left the player's view, or was removed): its last known state. */
+    exit: Entity;
 }
 /** Limits of sendMessage when the Welcome does not state them. */
 export declare const DEFAULT_MAX_MESSAGE_BYTES = 1024;
@@ -199,6 +206,8 @@ export declare class TickwireClient extends Emitter<ClientEvents> {
     private pumpAt;
     private helloAt;
     private worldState;
+    /** The last world the application was shown: "enter" and "exit" compare each snapshot with it, across resumes. */
+    private shownWorld;
     private seq;
     private held;
     private lastTick;

@@ -86,5 +86,10 @@ export declare class SnapCodec {
     /** The 32-bit FNV-1a hash of a world, as Snapshot.state_hash carries it. */
     hash(w: World): number;
 }
+/**
+ * Compares two worlds: calls onEnter for each entity of `cur` that `prev` lacks (or holds with another kind) and
+ * onExit for each entity of `prev` that `cur` lacks (or holds with another kind), in ascending id order.
+ */
+export declare function diffWorlds(prev: World, cur: World, onEnter: (e: Entity) => void, onExit: (e: Entity) => void): void;
 /** Finds an entity by id in a world (binary search), or undefined. */
 export declare function findEntity(w: World, id: number): Entity | undefined;

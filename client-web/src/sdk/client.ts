@@ -36,7 +36,7 @@ import { Emitter } from "./emitter";
 import { Interpolator, type RenderEntity } from "./interpolation";
 import { InputClock, NetClock, RateMeter } from "./clock";
 import { Predictor, type PredictionModel } from "./prediction";
-import { EMPTY_WORLD, SnapCodec, findEntity, type World } from "./snapcodec";
+import { EMPTY_WORLD, SnapCodec, diffWorlds, findEntity, type Entity, type World } from "./snapcodec";
 import { SOCKET_OPEN, browserSocket, realScheduler, type Scheduler, type SocketFactory, type SocketLike, type TimerHandle } from "./transport";
 
 /** How to get a slot: quick play in a mode, a join token from a matchmaker, or a resume token from a Welcome. */
@@ -100,6 +100,13 @@ export interface ClientEvents {
   /** Only the targeted events (also emitted as "event"): a game's answer to this player's sendMessage, a private hand. */
   targetedEvent: EventMsg;
   matchResult: MatchResult;
+  /**
+   * An entity appeared in the client's world (it entered the player's view, or was created), emitted before the
+   * "snapshot" event of the snapshot that brought it; an entity whose kind changed exits and enters.
+   */
+  enter: Entity;
+  /** An entity left the client's world (it left the player's view, or was removed): its last known state. */
+  exit: Entity;
 }
 
 /** Limits of sendMessage when the Welcome does not state them. */
@@ -249,6 +256,8 @@ export class TickwireClient extends Emitter<ClientEvents> {
 
   // Game state.
   private worldState: World = EMPTY_WORLD;
+  /** The last world the application was shown: "enter" and "exit" compare each snapshot with it, across resumes. */
+  private shownWorld: World = EMPTY_WORLD;
   private seq = 0;
   private held: number[] = [];
   // The last tick an input was addressed to (strictly increasing across connections), and on this connection (0: none).
@@ -620,7 +629,7 @@ export class TickwireClient extends Emitter<ClientEvents> {
     this.welcomeMsg = w;
     this.resumeToken = w.resumeToken.length > 0 ? w.resumeToken.slice() : undefined;
     this.tickMs = 1000 / Math.max(1, w.tickRate);
-    this.codec = new SnapCodec(w.kinds.map((k) => ({ id: k.id, name: k.name, fields: k.fields })));
+    this.codec = new SnapCodec(w.kinds.map((k) => ({ id: k.id, name: k.name, fields: k.fields, data: k.data })));
     this.worldState = EMPTY_WORLD;
     this.clock ??= new NetClock(w.tickRate);
     if (!sameSession || !this.interp) {
@@ -710,6 +719,14 @@ export class TickwireClient extends Emitter<ClientEvents> {
     }
     this.interp.push(world, now);
     this.predictor?.reconcile(findEntity(world, this.playerId), world.tick, lastInputSeq, now);
+    const shown = this.shownWorld;
+    this.shownWorld = world;
+    diffWorlds(
+      shown,
+      world,
+      (e) => this.emit("enter", e),
+      (e) => this.emit("exit", e),
+    );
     this.emit("snapshot", { world, lastInputSeq, full: s.baselineTick === 0 });
   }
 

@@ -448,6 +448,40 @@ function appendData(out: number[], d: Uint8Array | undefined): void {
   for (const b of x) out.push(b);
 }
 
+/**
+ * Compares two worlds: calls onEnter for each entity of `cur` that `prev` lacks (or holds with another kind) and
+ * onExit for each entity of `prev` that `cur` lacks (or holds with another kind), in ascending id order.
+ */
+export function diffWorlds(
+  prev: World,
+  cur: World,
+  onEnter: (e: Entity) => void,
+  onExit: (e: Entity) => void,
+): void {
+  const a = prev.entities;
+  const b = cur.entities;
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    const x = a[i];
+    const y = b[j];
+    if (y === undefined || (x !== undefined && x.id < y.id)) {
+      onExit(x!);
+      i++;
+    } else if (x === undefined || y.id < x.id) {
+      onEnter(y);
+      j++;
+    } else {
+      if (x.kind !== y.kind) {
+        onExit(x);
+        onEnter(y);
+      }
+      i++;
+      j++;
+    }
+  }
+}
+
 /** Finds an entity by id in a world (binary search), or undefined. */
 export function findEntity(w: World, id: number): Entity | undefined {
   const es = w.entities;

@@ -67,8 +67,8 @@ type Config struct {
 	Observer room.Observer
 	// OnEvent receives every room's events (on that room's goroutine: it must not block).
 	OnEvent func(room.Event)
-	// Admit, when set, is asked before each room is created, with the rooms running now (all, and of mode); false
-	// refuses the creation with ErrLimited. It runs with the directory's lock held: it must be quick.
+	// Admit, when set, is asked before each room is created, with the rooms running now or being created (all, and
+	// of mode); false refuses the creation with ErrLimited. It runs with the directory's lock held: it must be quick.
 	Admit func(mode string, rooms, modeRooms int) bool
 }
 
@@ -83,6 +83,10 @@ type Directory struct {
 	closed  bool
 	created uint64         // rooms created so far, for their tick phases
 	wg      sync.WaitGroup // one per running room loop
+	// Creations admitted and not yet in rooms (or given up), all and by mode: Admit counts them as rooms, so that
+	// concurrent creations cannot take the room count past its cap.
+	pending     int
+	pendingMode map[string]int
 }
 
 // New makes an empty directory.
@@ -90,7 +94,7 @@ func New(cfg Config) *Directory {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Directory{cfg: cfg, modes: map[string]*Mode{}, rooms: map[string]*Room{}}
+	return &Directory{cfg: cfg, modes: map[string]*Mode{}, rooms: map[string]*Room{}, pendingMode: map[string]int{}}
 }
 
 // Register adds a game mode.
@@ -164,6 +168,10 @@ func (d *Directory) Create(mode string, opts CreateOptions) (*Room, error) {
 	m, ok := d.modes[mode]
 	closed := d.closed
 	admitted := !ok || closed || d.admitLocked(mode)
+	if ok && !closed && admitted {
+		d.pending++
+		d.pendingMode[mode]++
+	}
 	d.mu.Unlock()
 	if closed {
 		return nil, ErrClosed
@@ -174,6 +182,14 @@ func (d *Directory) Create(mode string, opts CreateOptions) (*Room, error) {
 	if !admitted {
 		return nil, fmt.Errorf("%w: mode %q", ErrLimited, mode)
 	}
+	inserted := false
+	defer func() {
+		if !inserted {
+			d.mu.Lock()
+			d.donePendingLocked(mode)
+			d.mu.Unlock()
+		}
+	}()
 	settings := make(map[string]string, len(m.Settings)+len(opts.Settings))
 	for k, v := range m.Settings {
 		settings[k] = v
@@ -216,6 +232,8 @@ func (d *Directory) Create(mode string, opts CreateOptions) (*Room, error) {
 	}
 	e := &Room{Room: r, Mode: mode, Private: opts.Private, Created: time.Now(), InputSchema: input}
 	d.mu.Lock()
+	inserted = true
+	d.donePendingLocked(mode)
 	if d.closed {
 		d.mu.Unlock()
 		return nil, ErrClosed
@@ -263,13 +281,21 @@ func (d *Directory) admitLocked(mode string) bool {
 	if d.cfg.Admit == nil {
 		return true
 	}
-	n := 0
+	n := d.pendingMode[mode]
 	for _, r := range d.rooms {
 		if r.Mode == mode {
 			n++
 		}
 	}
-	return d.cfg.Admit(mode, len(d.rooms), n)
+	return d.cfg.Admit(mode, len(d.rooms)+d.pending, n)
+}
+
+// donePendingLocked ends one admitted creation of mode (the room is inserted, or the creation failed).
+func (d *Directory) donePendingLocked(mode string) {
+	d.pending--
+	if d.pendingMode[mode]--; d.pendingMode[mode] == 0 {
+		delete(d.pendingMode, mode)
+	}
 }
 
 // Get returns a running room by id.

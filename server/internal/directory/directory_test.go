@@ -225,3 +225,52 @@ func TestQuickJoinSkipsReservedSeats(t *testing.T) {
 		t.Fatalf("Reserve in an unknown room: %v", err)
 	}
 }
+
+// TestRoomCapHoldsUnderConcurrentCreation: creations that are admitted but not yet running count against the cap, so
+// that many at once cannot take the room count past it.
+func TestRoomCapHoldsUnderConcurrentCreation(t *testing.T) {
+	const limit, tries = 5, 64
+	d := New(Config{Admit: func(_ string, rooms, _ int) bool { return rooms < limit }})
+	// A slow factory widens the window between admission and insertion.
+	slow := func(cfg game.Config) (game.Sim, error) {
+		time.Sleep(5 * time.Millisecond)
+		return arena.Factory(cfg)
+	}
+	if err := d.Register(Mode{Name: arena.Mode, Factory: slow}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = d.Close(ctx, "test over")
+	})
+	errs := make(chan error, tries)
+	for i := 0; i < tries; i++ {
+		go func() {
+			_, err := d.Create(arena.Mode, CreateOptions{})
+			errs <- err
+		}()
+	}
+	created, limited := 0, 0
+	for i := 0; i < tries; i++ {
+		switch err := <-errs; {
+		case err == nil:
+			created++
+		case errors.Is(err, ErrLimited):
+			limited++
+		default:
+			t.Errorf("Create: %v", err)
+		}
+	}
+	if created != limit || limited != tries-limit || len(d.List(arena.Mode, true)) != limit {
+		t.Errorf("created %d, limited %d, listed %d; want %d created and the rest limited", created, limited,
+			len(d.List(arena.Mode, true)), limit)
+	}
+	// A failed creation gives its place back.
+	d.mu.Lock()
+	pending := d.pending
+	d.mu.Unlock()
+	if pending != 0 {
+		t.Errorf("%d creations still pending", pending)
+	}
+}
