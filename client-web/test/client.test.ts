@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
-import { WelcomeSchema, type Welcome } from "../src/gen/tickwire_pb";
+import { WelcomeSchema, type Event as EventMsg, type Welcome } from "../src/gen/tickwire_pb";
 import { TickwireClient, type ClientOptions, type ConnectionState, type SentInput } from "../src/sdk/client";
 import { SnapCodec, EMPTY_WORLD, type World, type Entity } from "../src/sdk/snapcodec";
 import { arenaPrediction } from "../src/arena/arena";
@@ -365,4 +365,24 @@ test("messages: sendMessage writes a Message frame with increasing seq; targeted
   s.deliver({ msg: { case: "event", value: { tick: 101, type: "message_refused", playerId: 1, args: [2], targeted: true, payload: new TextEncoder().encode("no") } } });
   assert.deepEqual(all, ["chat", "message_refused"]);
   assert.deepEqual(targeted, ["message_refused:no"]);
+});
+
+test("messages: the Message frame and a targeted Event are the bytes the Go server reads and writes", () => {
+  const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+  const unhex = (s: string) => Uint8Array.from(s.match(/../g)!, (x) => parseInt(x, 16));
+  const h = harness();
+  h.client.connect();
+  const s = h.sock();
+  s.open();
+  s.deliver({ msg: { case: "welcome", value: welcome() } });
+  let raw: Uint8Array | undefined;
+  const send = s.send.bind(s);
+  s.send = (d) => { raw = d; send(d); };
+  h.client.sendMessage("chat", "gg");
+  assert.equal(hex(raw!), "3a0c0a0463686174120267671801"); // proto.Marshal of the same ClientFrame in Go
+  const seen: EventMsg[] = [];
+  h.client.on("targetedEvent", (e) => seen.push(e));
+  s.onmessage?.({ data: unhex("1a1008651204636861741802320267673801").buffer }); // the room's eventFrame (room TestEventFrameBytes)
+  assert.equal(seen.length, 1);
+  assert.deepEqual([seen[0]!.tick, seen[0]!.type, seen[0]!.playerId, new TextDecoder().decode(seen[0]!.payload)], [101, "chat", 2, "gg"]);
 });

@@ -7,11 +7,12 @@ import (
 	"time"
 
 	"github.com/tickwire/tickwire/game"
+	"github.com/tickwire/tickwire/game/arena"
 )
 
 // FuzzRoomCommands drives an arena room with arbitrary commands (inputs with any sequence numbers and values, acks,
-// leaves, drops, resumes, joins, ticks): the room must never panic, and every connected client must decode its
-// snapshots into exactly the server's world.
+// game messages, leaves, drops, resumes, joins, ticks): the room must never panic, and every connected client must
+// decode its snapshots (and events) into exactly the server's world.
 func FuzzRoomCommands(f *testing.F) {
 	seed := func(ops ...[]byte) []byte { return slices.Concat(ops...) }
 	op := func(kind, who byte, seq uint16, vals ...int8) []byte {
@@ -28,6 +29,7 @@ func FuzzRoomCommands(f *testing.F) {
 	f.Add(seed(op(0, 0, 1, 1, 0, 10, 1), op(7, 0, 0), op(0, 1, 1, -1, 1, 100, 1), op(7, 0, 0)))
 	f.Add(seed(op(0, 0, 5, 127, -128, 127, 127), op(0, 0, 5), op(0, 0, 4), op(7, 0, 0), op(3, 0, 0), op(7, 0, 0), op(4, 0, 0), op(7, 0, 0)))
 	f.Add(seed(op(2, 2, 0), op(5, 0, 0), op(6, 0, 0), op(1, 1, 65535), op(7, 0, 0), op(3, 3, 0), op(4, 3, 0)))
+	f.Add(seed(op(8, 0, 1, 'h', 'i'), op(8, 1, 1, -1, -1), op(3, 1, 0), op(8, 1, 2, 'x'), op(7, 0, 0), op(8, 2, 9), op(7, 0, 0)))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		r, err := New(Config{ID: "fuzz", Clock: newFakeClock(), MaxPlayers: 6, InputWindow: 4, HistorySize: 8, MaxRewind: 1e8, Grace: 1e9}, newArena(t, 1, nil))
 		if err != nil {
@@ -47,7 +49,8 @@ func FuzzRoomCommands(f *testing.F) {
 			r.handleControl(&c)
 		}
 		for len(data) >= 8 && !r.ended {
-			kind, c := data[0]%8, conns[int(data[1])%len(conns)]
+			kind, c := data[0]%9, conns[int(data[1])%len(conns)]
+			body := slices.Clone(data[4:8])
 			seq := uint32(binary.LittleEndian.Uint16(data[2:]))
 			var in game.Input
 			in.Seq = seq
@@ -81,6 +84,8 @@ func FuzzRoomCommands(f *testing.F) {
 				c.sink.mu.Lock()
 				c.sink.hold = !c.sink.hold
 				c.sink.mu.Unlock()
+			case 8: // a game message: a chat line (broadcast) or, when not UTF-8, one the arena refuses to the sender alone
+				_ = r.Message(c.id, c.sink, arena.MessageChat, body, seq)
 			default:
 				r.step()
 			}

@@ -3,6 +3,7 @@ package room
 import (
 	"context"
 	"errors"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/tickwire/tickwire/game"
@@ -26,6 +27,18 @@ type msgItem struct {
 	sink   Sink          // nil for a signal
 	msg    game.Message
 	reply  chan sigReply // a signal's answer (buffered 1); nil for a player's message
+	buf    *[]byte       // msg.Payload's storage, from payloadPool (a player's message), returned after the tick
+}
+
+// payloadPool recycles the storage of players' message payloads, so that a steady flow of messages allocates nothing.
+var payloadPool = sync.Pool{New: func() any { b := make([]byte, 0, 256); return &b }}
+
+func (it *msgItem) release() {
+	if it.buf != nil {
+		*it.buf = (*it.buf)[:0]
+		payloadPool.Put(it.buf)
+		it.buf = nil
+	}
 }
 
 type sigReply struct {
@@ -47,8 +60,17 @@ func (r *Room) Message(player game.PlayerID, sink Sink, typ string, payload []by
 	if err := checkMessage(typ, payload); err != nil {
 		return err
 	}
-	it := msgItem{player: player, sink: sink, msg: game.Message{Type: typ, Payload: clonePayload(payload), Seq: seq}}
-	return r.pushMessage(it)
+	it := msgItem{player: player, sink: sink, msg: game.Message{Type: typ, Seq: seq}}
+	if len(payload) > 0 {
+		it.buf = payloadPool.Get().(*[]byte)
+		*it.buf = append((*it.buf)[:0], payload...)
+		it.msg.Payload = *it.buf
+	}
+	if err := r.pushMessage(it); err != nil {
+		it.release()
+		return err
+	}
+	return nil
 }
 
 // Signal sends a message from the backend (from == game.Backend) and waits for the game to handle it at the start of
@@ -125,11 +147,9 @@ func (r *Room) handleMessages(t uint32) {
 		}
 		p := r.byID[it.player]
 		switch {
-		case p == nil || !p.connected || p.sink != it.sink:
+		case p == nil || !p.connected || p.sink != it.sink, h == nil:
 			r.msgDroppedA.Add(1)
-			continue
-		case h == nil:
-			r.msgDroppedA.Add(1)
+			it.release()
 			continue
 		}
 		r.msgBatch = append(r.msgBatch, it)
@@ -138,10 +158,14 @@ func (r *Room) handleMessages(t uint32) {
 	}
 }
 
-// releaseMessages forgets the tick's messages (their payloads are encoded by now).
+// releaseMessages forgets the tick's messages and recycles their payloads: the Sim was told they are valid until the
+// end of the tick.
 func (r *Room) releaseMessages() {
 	if len(r.msgBatch) == 0 {
 		return
+	}
+	for i := range r.msgBatch {
+		r.msgBatch[i].release()
 	}
 	clear(r.msgBatch)
 	r.msgBatch = r.msgBatch[:0]

@@ -1,11 +1,15 @@
 package room
 
 import (
+	"bytes"
 	"context"
+	"encoding/hex"
 	"errors"
 	"slices"
 	"testing"
 	"time"
+
+	gproto "google.golang.org/protobuf/proto"
 
 	"github.com/tickwire/tickwire/game"
 	"github.com/tickwire/tickwire/proto"
@@ -193,5 +197,20 @@ func TestSignalReply(t *testing.T) {
 	}
 	if sh := eventFrames(a, "shout"); len(sh) != 1 || sh[0].GetPlayerId() != 0 {
 		t.Errorf("shout events = %v", sh)
+	}
+}
+
+// The hand-written event encoding is byte for byte what the generated code writes (the same bytes pin the
+// TypeScript client's decoding in client-web/test/client.test.ts).
+func TestEventFrameBytes(t *testing.T) {
+	r, err := New(Config{ID: "bytes", Clock: newFakeClock()}, newLineSim())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := r.eventFrame(101, "chat", 2, nil, "", "gg", true)
+	want, _ := gproto.Marshal(&proto.ServerFrame{Msg: &proto.ServerFrame_Event{Event: &proto.Event{Tick: 101, Type: "chat",
+		PlayerId: 2, Payload: []byte("gg"), Targeted: true}}})
+	if hex.EncodeToString(got) != "1a1008651204636861741802320267673801" || !bytes.Equal(got, want) {
+		t.Fatalf("event frame %x, generated %x", got, want)
 	}
 }
