@@ -96,7 +96,13 @@ func TestAttackStuckSim(t *testing.T) {
 			t.Errorf("victim %d ended with %v, want 4510 (terminal)", i, err)
 		}
 	}
-	if n := e.Counter("tickwire_rooms_failed_total", "reason", "stalled"); n != 1 {
+	// The players are closed first; the room_error event (which counts the failure) and the directory forgetting the
+	// room follow on other goroutines: wait for them (bounded).
+	failed := func() float64 { return e.Counter("tickwire_rooms_failed_total", "reason", "stalled") }
+	for i := 0; i < 1000 && (failed() != 1 || len(e.Srv.Rooms("stuck", true)) != 0); i++ {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := failed(); n != 1 {
 		t.Errorf("tickwire_rooms_failed_total{reason=stalled} = %v, want 1", n)
 	}
 	for _, r := range e.Srv.Rooms("stuck", true) {
