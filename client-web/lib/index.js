@@ -524,6 +524,9 @@ function findEntity(w, id) {
 }
 
 // src/sdk/interpolation.ts
+function renderEntity(e, fields) {
+  return e.data === void 0 ? { id: e.id, kind: e.kind, fields } : { id: e.id, kind: e.kind, fields, data: e.data };
+}
 var SLEW = 0.05;
 var DRY_SLEW = 0.3;
 var CATCH_UP_MS = 250;
@@ -755,13 +758,13 @@ var Interpolator = class {
         fields[k] = w > 0 ? mod(v, w) : v;
       }
     }
-    return { id: e.id, kind: e.kind, fields };
+    return renderEntity(e, fields);
   }
   lerp(a, b, alpha, span) {
     const fields = Float64Array.from(a.fields);
     const rates = this.opts.rates.get(a.kind);
     const wraps = this.opts.wraps?.get(a.kind);
-    if (!rates && !wraps) return { id: a.id, kind: a.kind, fields };
+    if (!rates && !wraps) return renderEntity(a, fields);
     const tps = this.opts.teleports?.get(a.kind);
     for (let k = 0; k < fields.length; k++) {
       const w = wraps?.[k] ?? 0;
@@ -776,7 +779,7 @@ var Interpolator = class {
         fields[k] = w > 0 ? mod(v, w) : v;
       }
     }
-    return { id: a.id, kind: a.kind, fields };
+    return renderEntity(a, fields);
   }
 };
 function mod(x, m) {

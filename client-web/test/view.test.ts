@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { create } from "@bufbuild/protobuf";
 import { WelcomeSchema, type Welcome } from "../src/gen/tickwire_pb";
 import { TickwireClient } from "../src/sdk/client";
+import { Interpolator } from "../src/sdk/interpolation";
 import { SnapCodec, EMPTY_WORLD, diffWorlds, type World, type Entity } from "../src/sdk/snapcodec";
 import { FakeScheduler, FakeSocket, lastInputSeqBytes } from "./fakes";
 
@@ -94,4 +95,15 @@ test("enter and exit events follow the view, carry byte strings, and survive a r
   const w4: World = { tick: 110, entities: [token(7, 0), card(1001, "king", -1)] }; // 1 left, 7 came
   send(s2, EMPTY_WORLD, w4);
   assert.deepEqual(log, ["-1", "+7", "@110"]);
+});
+
+test("interpolated entities keep their byte string", () => {
+  const interp = new Interpolator({ tickRate: 30, snapshotRate: 30, rates: new Map([[1, [1, -1]]]) });
+  interp.push({ tick: 10, entities: [token(1, 0), card(1001, "jack")] }, 0);
+  interp.push({ tick: 11, entities: [token(1, 3), card(1001, "queen")] }, 33);
+  const [t, c] = interp.sample(10.5);
+  assert.equal(t!.data, undefined);
+  assert.equal(t!.fields[0], 1.5);
+  assert.equal(new TextDecoder().decode(c!.data), "jack");
+  assert.equal(new TextDecoder().decode(interp.sample(12)[1]!.data), "queen");
 });

@@ -47,6 +47,8 @@ export interface RenderEntity {
     readonly id: number;
     readonly kind: number;
     readonly fields: Float64Array;
+    /** The entity's byte string, for a kind with `data` (as the older of the two snapshots drawn between has it). */
+    readonly data?: Uint8Array;
 }
 /** Interpolation figures for a debug panel. */
 export interface InterpolationStats {

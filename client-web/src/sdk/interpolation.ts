@@ -49,6 +49,12 @@ export interface RenderEntity {
   readonly id: number;
   readonly kind: number;
   readonly fields: Float64Array;
+  /** The entity's byte string, for a kind with `data` (as the older of the two snapshots drawn between has it). */
+  readonly data?: Uint8Array;
+}
+
+function renderEntity(e: Entity, fields: Float64Array): RenderEntity {
+  return e.data === undefined ? { id: e.id, kind: e.kind, fields } : { id: e.id, kind: e.kind, fields, data: e.data };
 }
 
 /** Interpolation figures for a debug panel. */
@@ -349,14 +355,14 @@ export class Interpolator {
         fields[k] = w > 0 ? mod(v, w) : v;
       }
     }
-    return { id: e.id, kind: e.kind, fields };
+    return renderEntity(e, fields);
   }
 
   private lerp(a: Entity, b: Entity, alpha: number, span: number): RenderEntity {
     const fields = Float64Array.from(a.fields);
     const rates = this.opts.rates.get(a.kind);
     const wraps = this.opts.wraps?.get(a.kind);
-    if (!rates && !wraps) return { id: a.id, kind: a.kind, fields };
+    if (!rates && !wraps) return renderEntity(a, fields);
     const tps = this.opts.teleports?.get(a.kind);
     for (let k = 0; k < fields.length; k++) {
       const w = wraps?.[k] ?? 0;
@@ -371,7 +377,7 @@ export class Interpolator {
         fields[k] = w > 0 ? mod(v, w) : v;
       }
     }
-    return { id: a.id, kind: a.kind, fields };
+    return renderEntity(a, fields);
   }
 }
 
