@@ -446,7 +446,8 @@ func (c *Codec) Apply(base *World, tick uint32, body []byte, out *World) error {
 				if len(ents) >= MaxEntities {
 					return fmt.Errorf("%w: more than %d entities", ErrCorrupt, MaxEntities)
 				}
-				ents = append(ents, c.predict(b, dt))
+				ents = append(ents, *b) // one copy of the entity, then advanced in place
+				c.predict(&ents[len(ents)-1], b, dt)
 			}
 			i++
 		}
@@ -575,16 +576,17 @@ func (c *Codec) Apply(base *World, tick uint32, body []byte, out *World) error {
 	return nil
 }
 
-// predict returns an unlisted baseline entity advanced by dt ticks along its rate fields.
-func (c *Codec) predict(b *game.Entity, dt int32) game.Entity {
-	e := *b
+// predict advances e, a copy of the unlisted baseline entity b, by dt ticks along its rate fields.
+func (c *Codec) predict(e, b *game.Entity, dt int32) {
+	if dt == 0 {
+		return
+	}
 	ki := &c.kinds[b.Kind]
 	for f := 0; f < int(ki.nFields); f++ {
 		if r := ki.rate[f]; r >= 0 {
 			e.Fields[f] += b.Fields[r] * dt
 		}
 	}
-	return e
 }
 
 // Hash returns the 32-bit FNV-1a hash of a world (see the package documentation). It does not allocate.
