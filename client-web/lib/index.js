@@ -888,8 +888,6 @@ var InputClock = class {
   baseAt = 0;
   baseLevel = NaN;
   lateStreak = 0;
-  earlyStreak = 0;
-  earlyToResync;
   // Reports received before this time cover inputs sent before the latest start (or resent at it): not used.
   ignoreUntil = -Infinity;
   constructor(opts) {
@@ -902,7 +900,6 @@ var InputClock = class {
     this.resyncMs = opts.resyncMs ?? 250;
     this.lateToResync = opts.lateReportsToResync ?? 3;
     this.maxTargetMs = opts.maxTargetMs ?? 250;
-    this.earlyToResync = opts.earlyReportsToResync ?? 3;
     this.targetLeadMs = this.safetyMs + 10;
   }
   /** Whether start has been called. */
@@ -924,7 +921,7 @@ var InputClock = class {
     this.anchorMs = nowMs;
     this.anchorTick = serverTick + (oneWayMs + this.targetLeadMs) / this.tickMs;
     this.dilation = 0;
-    this.lateStreak = this.earlyStreak = 0;
+    this.lateStreak = 0;
     this.reports = 0;
     this.pushSegment(nowMs, 0);
     this.resyncs++;
@@ -970,16 +967,14 @@ var InputClock = class {
     this.base[this.baseAt] = b;
     this.baseAt = (this.baseAt + 1) % this.base.length;
     if (this.baseN < this.base.length) this.baseN++;
-    if (this.baseN >= MIN_REPORTS) this.targetLeadMs = Math.min(this.maxTargetMs, this.safetyMs + this.deviations * this.deviation());
     this.baseLevel = Number.isNaN(this.baseLevel) ? b : this.baseLevel + (b - this.baseLevel) / 4;
+    if (this.baseN >= MIN_REPORTS) this.targetLeadMs = Math.min(this.maxTargetMs, this.safetyMs + this.deviations * this.deviation());
     this.lateStreak = leadMs < 0 ? this.lateStreak + 1 : 0;
     const offset = this.offsetAt(nowMs);
     const error = this.targetLeadMs - (this.baseLevel + offset);
-    this.earlyStreak = leadMs - this.targetLeadMs > this.resyncMs && error < -this.resyncMs ? this.earlyStreak + 1 : 0;
-    if (error > this.resyncMs || this.lateStreak >= this.lateToResync && error > 0 || this.earlyStreak >= this.earlyToResync) {
+    if (error > this.resyncMs || this.lateStreak >= this.lateToResync && error > 0) {
       this.jump(nowMs, error / this.tickMs);
-      this.lateStreak = this.earlyStreak = 0;
-      this.ignoreUntil = Math.max(this.ignoreUntil, nowMs + (Number.isFinite(rttMs) ? rttMs : 0) + 150);
+      this.lateStreak = 0;
       return;
     }
     const d = Math.max(-this.maxDilation, Math.min(this.maxDilation, error / this.correctionMs));
@@ -1558,7 +1553,7 @@ var TickwireClient = class extends Emitter {
     if (p && predicted) {
       const at = ic && ic.started ? ic.tick(nowMs) - 1 : NaN;
       const next = this.inputValues();
-      if (jumped !== 0) p.retime(at - jumped, at, nowMs, next);
+      if (jumped > 0) p.retime(at - jumped, at, nowMs, next);
       pos = p.position(at, nowMs, next);
     }
     let entities = this.interp ? this.interp.sample(rt, pos ? id : void 0) : [];

@@ -175,20 +175,6 @@ test("time sync: a Welcome tick 20 ticks behind the room is re-synced by jumping
   assert.ok(Math.abs(st.inputLeadSmoothedMs - st.targetLeadMs) < 5, `lead ${st.inputLeadSmoothedMs} target ${st.targetLeadMs}`);
 });
 
-test("time sync: a Welcome tick 20 ticks ahead of the room (0.67 s of lead) jumps back instead of dilating for 13 s", () => {
-  const s = setup(6, 15, { welcomeTick: (t) => t + 20 });
-  s.client.connect();
-  play(s, 4000);
-  const ticks = s.sockets[0]!.frames("input").map((f) => f.tick);
-  for (let i = 1; i < ticks.length; i++) assert.ok(ticks[i]! > ticks[i - 1]!, "ticks strictly increase");
-  const st = s.client.stats();
-  assert.ok(st.clockResyncs >= 2, `${st.clockResyncs} jumps`);
-  // Dilating at 5% would take 13 s to shed 0.67 s of lead; after the jump back the inputs wait about the target.
-  const after = s.room.inputs.filter((i) => i.arrivedMs > 3000 && i.verdict === "applied").map((i) => i.leadMs);
-  assert.ok(after.length > 20 && Math.max(...after) < 60, `leads after 3 s up to ${Math.max(...after).toFixed(1)} ms`);
-  assert.equal(st.lateInputs, 0, "late inputs");
-});
-
 test("InputClock: dilation is bounded and the clock never runs backwards", () => {
   const c = new InputClock({ tickRate: 30 });
   c.start(0, 100, 50);

@@ -58,8 +58,6 @@ export interface InputClockOptions {
     readonly lateReportsToResync?: number;
     /** The most lead the clock aims for, however large the measured jitter (default 250 ms). */
     readonly maxTargetMs?: number;
-    /** This many lead reports in a row more than resyncMs above the target make the clock jump back (default 3). */
-    readonly earlyReportsToResync?: number;
 }
 /**
  * The input clock: which simulation tick the client addresses its next input to, and when.
@@ -74,11 +72,8 @@ export interface InputClockOptions {
  * Each report is turned into a "base" lead, the lead the inputs would have had without any of the clock's own
  * adjustments (the report minus the adjustment already made when they were sent), so that adjustments still in flight
  * are not corrected twice; the predicted lead now is the smoothed base plus every adjustment so far, and the dilation
- * is proportional to its error. Far behind (or several reports of late inputs in a row) the clock jumps forward; far
- * ahead for several reports in a row it jumps back (the client then sends nothing until the clock reaches a tick it
- * has not addressed yet: ticks never repeat).
- * A page whose timers fire late for a while (a busy machine) pushes the clock ahead by that lateness; once the page
- * keeps time again, the clock comes back in one step rather than over many seconds of extra input latency.
+ * is proportional to its error. Far behind (or several reports of late inputs in a row) the clock jumps forward; it
+ * never jumps backwards, and ahead it only slows down.
  *
  * Pure and clock-free: every method takes the local time in ms.
  */
@@ -114,8 +109,6 @@ export declare class InputClock {
     private baseAt;
     private baseLevel;
     private lateStreak;
-    private earlyStreak;
-    private readonly earlyToResync;
     private ignoreUntil;
     constructor(opts: InputClockOptions);
     /** Whether start has been called. */

@@ -450,7 +450,7 @@ export class TickwireClient extends Emitter<ClientEvents> {
     if (p && predicted) {
       const at = ic && ic.started ? ic.tick(nowMs) - 1 : NaN;
       const next = this.inputValues();
-      if (jumped !== 0) p.retime(at - jumped, at, nowMs, next);
+      if (jumped > 0) p.retime(at - jumped, at, nowMs, next);
       pos = p.position(at, nowMs, next);
     }
     let entities = this.interp ? this.interp.sample(rt, pos ? id : undefined) : [];

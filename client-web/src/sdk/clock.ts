@@ -110,8 +110,6 @@ export interface InputClockOptions {
   readonly lateReportsToResync?: number;
   /** The most lead the clock aims for, however large the measured jitter (default 250 ms). */
   readonly maxTargetMs?: number;
-  /** This many lead reports in a row more than resyncMs above the target make the clock jump back (default 3). */
-  readonly earlyReportsToResync?: number;
 }
 
 /** One stretch of constant dilation: the clock's lead offset (ms) at atMs, gained at `dilation` ms per ms after it. */
@@ -138,11 +136,8 @@ const MIN_REPORTS = 8;
  * Each report is turned into a "base" lead, the lead the inputs would have had without any of the clock's own
  * adjustments (the report minus the adjustment already made when they were sent), so that adjustments still in flight
  * are not corrected twice; the predicted lead now is the smoothed base plus every adjustment so far, and the dilation
- * is proportional to its error. Far behind (or several reports of late inputs in a row) the clock jumps forward; far
- * ahead for several reports in a row it jumps back (the client then sends nothing until the clock reaches a tick it
- * has not addressed yet: ticks never repeat).
- * A page whose timers fire late for a while (a busy machine) pushes the clock ahead by that lateness; once the page
- * keeps time again, the clock comes back in one step rather than over many seconds of extra input latency.
+ * is proportional to its error. Far behind (or several reports of late inputs in a row) the clock jumps forward; it
+ * never jumps backwards, and ahead it only slows down.
  *
  * Pure and clock-free: every method takes the local time in ms.
  */
@@ -183,8 +178,6 @@ export class InputClock {
   private baseAt = 0;
   private baseLevel = NaN;
   private lateStreak = 0;
-  private earlyStreak = 0;
-  private readonly earlyToResync: number;
   // Reports received before this time cover inputs sent before the latest start (or resent at it): not used.
   private ignoreUntil = -Infinity;
 
@@ -198,7 +191,6 @@ export class InputClock {
     this.resyncMs = opts.resyncMs ?? 250;
     this.lateToResync = opts.lateReportsToResync ?? 3;
     this.maxTargetMs = opts.maxTargetMs ?? 250;
-    this.earlyToResync = opts.earlyReportsToResync ?? 3;
     this.targetLeadMs = this.safetyMs + 10; // until reports measure the jitter
   }
 
@@ -222,7 +214,7 @@ export class InputClock {
     this.anchorMs = nowMs;
     this.anchorTick = serverTick + (oneWayMs + this.targetLeadMs) / this.tickMs;
     this.dilation = 0;
-    this.lateStreak = this.earlyStreak = 0;
+    this.lateStreak = 0;
     this.reports = 0;
     this.pushSegment(nowMs, 0);
     this.resyncs++;
@@ -275,18 +267,15 @@ export class InputClock {
     this.base[this.baseAt] = b;
     this.baseAt = (this.baseAt + 1) % this.base.length;
     if (this.baseN < this.base.length) this.baseN++;
-    if (this.baseN >= MIN_REPORTS) this.targetLeadMs = Math.min(this.maxTargetMs, this.safetyMs + this.deviations * this.deviation());
     this.baseLevel = Number.isNaN(this.baseLevel) ? b : this.baseLevel + (b - this.baseLevel) / 4;
+    if (this.baseN >= MIN_REPORTS) this.targetLeadMs = Math.min(this.maxTargetMs, this.safetyMs + this.deviations * this.deviation());
     this.lateStreak = leadMs < 0 ? this.lateStreak + 1 : 0;
 
     const offset = this.offsetAt(nowMs);
     const error = this.targetLeadMs - (this.baseLevel + offset); // > 0: too little lead, run faster
-    this.earlyStreak = leadMs - this.targetLeadMs > this.resyncMs && error < -this.resyncMs ? this.earlyStreak + 1 : 0;
-    if (error > this.resyncMs || (this.lateStreak >= this.lateToResync && error > 0) || this.earlyStreak >= this.earlyToResync) {
+    if (error > this.resyncMs || (this.lateStreak >= this.lateToResync && error > 0)) {
       this.jump(nowMs, error / this.tickMs);
-      this.lateStreak = this.earlyStreak = 0;
-      // The next reports cover inputs sent before the jump.
-      this.ignoreUntil = Math.max(this.ignoreUntil, nowMs + (Number.isFinite(rttMs) ? rttMs : 0) + 150);
+      this.lateStreak = 0;
       return;
     }
     const d = Math.max(-this.maxDilation, Math.min(this.maxDilation, error / this.correctionMs));
