@@ -351,23 +351,16 @@ func (r *reader) data(e *game.Entity) error {
 	return nil
 }
 
+// uvarint reads a uvarint of at most 5 bytes whose value fits 32 bits.
 func (r *reader) uvarint() (uint32, error) {
-	var v uint64
-	for s := 0; s < 5; s++ {
-		if r.off >= len(r.b) {
-			return 0, fmt.Errorf("%w: truncated at byte %d", ErrCorrupt, r.off)
-		}
-		c := r.b[r.off]
-		r.off++
-		v |= uint64(c&0x7f) << (7 * s)
-		if c < 0x80 {
-			if v > 0xffffffff {
-				return 0, fmt.Errorf("%w: varint above 2^32-1 at byte %d", ErrCorrupt, r.off)
-			}
-			return uint32(v), nil
-		}
+	v, err := r.mask()
+	if err != nil {
+		return 0, err
 	}
-	return 0, fmt.Errorf("%w: varint longer than 5 bytes at byte %d", ErrCorrupt, r.off)
+	if v > 0xffffffff {
+		return 0, fmt.Errorf("%w: varint above 2^32-1 at byte %d", ErrCorrupt, r.off)
+	}
+	return uint32(v), nil
 }
 
 // Apply decodes body, a delta at tick against base, into out, reusing out's storage. A nil base or a base with Tick 0

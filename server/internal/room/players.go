@@ -251,14 +251,20 @@ func (r *Room) end(reason string, res *game.Result) {
 // fail ends the room after a panic: only this room stops.
 func (r *Room) fail(p any) {
 	msg := fmt.Sprint(p)
-	r.cfg.Logger.Error("room failed", slog.String("room", r.cfg.ID), slog.Uint64("tick", uint64(r.tick)), slog.String("panic", msg))
+	r.failWith(msg, "room failed", slog.String("panic", msg))
+}
+
+// failWith ends the room as failed: logs why, closes its connected players with CLOSE_ROOM_FAILED and closeReason,
+// and reports room_error with msg. A sink or an event handler that panics does not stop the others.
+func (r *Room) failWith(msg, closeReason string, why slog.Attr) {
+	r.cfg.Logger.Error("room failed", slog.String("room", r.cfg.ID), slog.Uint64("tick", uint64(r.tick)), why)
 	r.ended = true
 	r.stateA.Store(int32(StateEnded))
 	for _, pl := range r.players {
 		if pl.connected && pl.sink != nil {
 			func() {
 				defer func() { _ = recover() }()
-				pl.sink.Close(CloseRoomFailed, "room failed")
+				pl.sink.Close(CloseRoomFailed, closeReason)
 			}()
 		}
 	}

@@ -85,21 +85,6 @@ func (r *Room) watch(loopDone <-chan struct{}) {
 func (r *Room) stalled(ran time.Duration) {
 	msg := fmt.Sprintf(StalledPrefix+"Sim.Step of tick %d ran for %v (stall timeout %v)", r.tick, ran.Round(time.Millisecond),
 		r.cfg.StallTimeout)
-	r.cfg.Logger.Error("room failed", slog.String("room", r.cfg.ID), slog.Uint64("tick", uint64(r.tick)),
-		slog.String("err", msg))
-	r.ended = true
-	r.stateA.Store(int32(StateEnded))
-	for _, pl := range r.players {
-		if pl.connected && pl.sink != nil {
-			func() {
-				defer func() { _ = recover() }()
-				pl.sink.Close(CloseRoomFailed, "room failed: simulation stalled")
-			}()
-		}
-	}
-	func() {
-		defer func() { _ = recover() }()
-		r.emit(Event{Type: EventRoomError, Reason: msg})
-	}()
+	r.failWith(msg, "room failed: simulation stalled", slog.String("err", msg))
 	r.closeControl()
 }
