@@ -121,6 +121,19 @@ func (p *Packed) AppendTo(dst []game.Entity) []game.Entity {
 	return dst
 }
 
+// grow makes room for n entities, nv fields and nd data bytes in all, with an eighth more when it must reallocate.
+func (p *Packed) grow(n, nv, nd int) {
+	if cap(p.ents) < n {
+		p.ents = make([]packedEntity, 0, n+n/8)
+	}
+	if cap(p.vals) < nv {
+		p.vals = make([]int32, 0, nv+nv/8)
+	}
+	if cap(p.data) < nd {
+		p.data = make([]byte, 0, nd+nd/8)
+	}
+}
+
 // push appends an entity with the given fields and byte string (at most game.MaxFields and game.MaxData).
 func (p *Packed) push(id uint32, kind uint8, fields []int32, data []byte) {
 	p.ents = append(p.ents, packedEntity{id: id, off: uint32(len(p.vals)), doff: uint32(len(p.data)), kind: kind,
@@ -151,6 +164,16 @@ func (p *Packed) setLastData(b []byte) {
 func (c *Codec) Pack(dst *Packed, tick uint32, entities []game.Entity) {
 	dst.Reset()
 	dst.Tick = tick
+	// Size the arenas to the world plus an eighth, not by append's doubling: a room keeps many of these.
+	nv, nd := 0, 0
+	for i := range entities {
+		ki := &c.kinds[entities[i].Kind]
+		nv += int(ki.nFields)
+		if ki.hasData {
+			nd += min(int(entities[i].DataLen), game.MaxData)
+		}
+	}
+	dst.grow(len(entities), nv, nd)
 	for i := range entities {
 		e := &entities[i]
 		ki := &c.kinds[e.Kind]
