@@ -289,7 +289,7 @@ type Client struct {
 	full    snapcodec.World
 	fullGen uint64
 	// entity is the scratch entity a ViewHandler receives. Read goroutine only.
-	entity game.Entity
+	entity      game.Entity
 	lastSnapAt  time.Time
 	matchResult *proto.MatchResult
 
