@@ -42,3 +42,10 @@ func (a *interestArena) ViewKey(p game.PlayerID) uint64 { return a.view.ViewKey(
 func (a *interestArena) AppendView(dst, world []game.Entity, p game.PlayerID, key uint64) []game.Entity {
 	return a.view.AppendView(dst, world, p, key)
 }
+
+// Restore restores the arena and marks the grid out of date.
+func (a *interestArena) Restore(state []byte) error {
+	err := a.Arena.Restore(state)
+	a.view.Invalidate()
+	return err
+}

@@ -11,6 +11,7 @@ func (r *Room) step() {
 	t0 := r.cfg.Clock.Now()
 	r.tick++
 	t := r.tick
+	r.beginTick(t)
 
 	r.events.Reset()
 	if len(r.msgs) > 0 {
@@ -26,6 +27,7 @@ func (r *Room) step() {
 	h.world.Tick = t
 	h.world.Entities = r.sim.AppendEntities(h.world.Entities[:0])
 	r.checkWorld(&h.world)
+	r.endTick(&h.world)
 
 	r.sendEvents(t)
 	r.releaseMessages()
