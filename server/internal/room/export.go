@@ -119,10 +119,11 @@ func (h *importHost) Begin(t game.Tick) { h.r.tick = uint32(t) }
 
 func (h *importHost) End() uint64 {
 	r := h.r
-	w := &r.hist[int(r.tick%uint32(len(r.hist)))].world
+	w := &r.world
 	w.Tick = r.tick
 	w.Entities = r.sim.AppendEntities(w.Entities[:0])
 	r.checkWorld(w)
+	r.codec.PackWorld(&r.hist[int(r.tick%uint32(len(r.hist)))].world, w)
 	h.world = w
 	return r.j.hasher.Hash(w.Entities)
 }
@@ -169,8 +170,7 @@ func Import(cfg Config, sim game.Sim, ex *Export) (r *Room, err error) {
 				r.hist[i].world.Reset()
 			}
 			for i := range c.Worlds {
-				w := &r.hist[int(c.Worlds[i].Tick%uint32(len(r.hist)))].world
-				w.CopyFrom(&c.Worlds[i])
+				r.codec.PackWorld(&r.hist[int(c.Worlds[i].Tick%uint32(len(r.hist)))].world, &c.Worlds[i])
 			}
 			r.tick, start = uint32(c.Tick), c.Tick
 			rp = journal.NewReplayer(sim, host, c.Tick)

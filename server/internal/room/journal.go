@@ -85,8 +85,11 @@ func (r *Room) endTick(w *snapcodec.World) {
 	r.handOver()
 	switch {
 	case j.ckpt != nil:
-		if w.Tick-j.ckptTick >= uint32(r.cfg.CheckpointEvery) || len(j.enc.Buf) >= r.cfg.JournalTail ||
-			j.rec.WantsCheckpoint() {
+		// A checkpoint restarts the in-memory journal, so it waits while the writer has not taken all of it (up to
+		// JournalTail: then the bytes not taken are lost, a gap in the file).
+		pending := j.sent < len(j.enc.Buf)
+		if len(j.enc.Buf) >= r.cfg.JournalTail || !pending && (w.Tick-j.ckptTick >= uint32(r.cfg.CheckpointEvery) ||
+			j.rec.WantsCheckpoint()) {
 			r.checkpoint()
 			r.handOver()
 		}
@@ -121,12 +124,11 @@ func (r *Room) checkpoint() {
 	}
 	j.enc.Reset(game.Tick(r.tick))
 	j.enc.AppendCheckpoint(&c)
-	clear(c.Worlds)
 	j.worlds = c.Worlds[:0]
 	j.ckptTick, j.sent, j.restart, j.lost = r.tick, 0, true, false
 }
 
-// appendHistory appends the worlds of the history, oldest first, sharing their entities.
+// appendHistory appends the worlds of the history, oldest first, unpacked into dst's storage.
 func (r *Room) appendHistory(dst []snapcodec.World) []snapcodec.World {
 	n := uint32(len(r.hist))
 	first := uint32(1)
@@ -134,8 +136,13 @@ func (r *Room) appendHistory(dst []snapcodec.World) []snapcodec.World {
 		first = r.tick - n + 1
 	}
 	for t := first; t <= r.tick && t != 0; t++ {
-		if w := r.worldAt(t); w != nil {
-			dst = append(dst, *w)
+		if p := r.packedAt(t); p != nil {
+			if len(dst) < cap(dst) {
+				dst = dst[:len(dst)+1]
+			} else {
+				dst = append(dst, snapcodec.World{})
+			}
+			r.codec.Unpack(&dst[len(dst)-1], p)
 		}
 	}
 	return dst
