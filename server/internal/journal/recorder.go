@@ -213,6 +213,7 @@ type Recorder struct {
 	gap      bool // data was dropped: nothing is recorded until the next checkpoint
 	dead     bool // a gap without a Checkpointer: the journal ends here
 	nextSeg  bool // the current segment is full: start the next one at the next checkpoint
+	closing  bool // Close: the last bytes get a buffer of their own if need be
 	dropped  uint64
 }
 
@@ -253,13 +254,13 @@ func (r *Recorder) Write(b []byte, restart bool) bool {
 	if r == nil || r.dead || (r.gap && !restart) {
 		return true // nothing to record until a checkpoint
 	}
-	if r.cur != nil && len(r.cur.buf) >= 4*r.dir.cfg.ChunkBytes {
+	if r.cur != nil && len(r.cur.buf) >= 4*r.dir.cfg.ChunkBytes && !r.closing {
 		r.flush() // a chunk the writer's queue refused earlier
 	}
 	if r.cur == nil && !r.take() {
 		return false
 	}
-	if len(r.cur.buf) >= 4*r.dir.cfg.ChunkBytes {
+	if len(r.cur.buf) >= 4*r.dir.cfg.ChunkBytes && !r.closing {
 		return false
 	}
 	if !r.started || (restart && r.nextSeg) || (r.nextSeg && !r.canCheckpoint) {
@@ -310,7 +311,7 @@ func (r *Recorder) take() bool {
 		return true
 	default:
 	}
-	if r.made < r.dir.cfg.ChunkBuffers {
+	if r.made < r.dir.cfg.ChunkBuffers || r.closing {
 		r.made++
 		r.cur = &chunk{rec: r, buf: make([]byte, 0, r.dir.cfg.ChunkBytes+r.dir.cfg.ChunkBytes/4)}
 		return true
@@ -330,20 +331,21 @@ func (r *Recorder) flush() {
 	}
 }
 
-// Close hands over what is left and closes the room's file. It does not block: when the writer's queue is full,
-// the tail is dropped (counted) and the file is closed when the Dir is.
-func (r *Recorder) Close() {
+// Close hands over b, the rest of the room's journal (restart as for Write), and closes the room's file. It does
+// not block: it takes a buffer of its own when the writer holds every one, and when the writer's queue is full the
+// rest is dropped (counted) and the file is closed when the Dir is.
+func (r *Recorder) Close(b []byte, restart bool) {
 	if r == nil || r.dead {
 		return
 	}
+	r.closing = true
+	r.Write(b, restart)
 	r.dead = true
-	if r.cur == nil && !r.take() {
-		r.dropped++
-		r.dir.dropped.Add(1)
-		return
-	}
 	if !r.started {
 		return // nothing was written
+	}
+	if r.cur == nil {
+		r.take()
 	}
 	r.cur.last = true
 	if !r.dir.send(r.cur) {

@@ -150,8 +150,8 @@ func (r *Room) appendHistory(dst []snapcodec.World) []snapcodec.World {
 
 // closeJournal hands over the rest and closes the room's file.
 func (r *Room) closeJournal() {
-	if r.j.rec != nil {
-		r.handOver()
-		r.j.rec.Close()
+	if j := &r.j; j.rec != nil {
+		j.rec.Close(j.enc.Buf[j.sent:], j.restart)
+		j.sent, j.restart = len(j.enc.Buf), false
 	}
 }
