@@ -99,3 +99,25 @@ func TestViewsPerPlayer(t *testing.T) {
 		t.Fatalf("%d views pooled", n)
 	}
 }
+
+// A steady-state tick of views shared by cell allocates nothing: views, their entity buffers and encodings are pooled.
+func TestCellViewsTickAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates")
+	}
+	sim := newCrowdSim(4000, 300)
+	sim.shareByCell(800)
+	r, err := New(Config{ID: "allocs", Clock: newFakeClock(), MaxPlayers: 200, EmptyTimeout: time.Hour}, sim)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 200 {
+		directJoin(t, r, &benchSink{}, "walker")
+	}
+	for range 3000 {
+		r.step()
+	}
+	if n := testing.AllocsPerRun(600, r.step); n != 0 {
+		t.Errorf("a steady-state tick allocates %v times, want 0", n)
+	}
+}
