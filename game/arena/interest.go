@@ -15,8 +15,8 @@ const (
 	LargeMode           = "arena-large"
 	LargeMaxPlayers     = 200
 	LargeWorld          = 4000 // world units on each side
-	LargeInterestRadius = 400  // world units: a player sees at least everything this close to it
-	LargeInterestCell   = 500  // world units: the side of the cells whose players share a view
+	LargeInterestRadius = 300  // world units: a player sees at least everything this close to it
+	LargeInterestCell   = 800  // world units: the side of the cells whose players share a view
 )
 
 // LargeSettings returns the settings of a LargeMode room (a new map each call).

@@ -211,10 +211,11 @@ func (o *encodeCounter) SnapshotEncoded(full bool, _ int) {
 // largeArenaRoom is an arena room of n players playing the standard workload in a world of side world units with the
 // given interest settings, driven without its goroutine.
 func largeArenaRoom(tb testing.TB, n, world int, settings map[string]string, obs Observer) (tick func(), sinks []*benchSink) {
-	s := map[string]string{"world_size": fmt.Sprint(world)}
+	s := map[string]string{}
 	for k, v := range settings {
 		s[k] = v
 	}
+	s["world_size"] = fmt.Sprint(world)
 	sim, err := arena.Factory(game.Config{Seed: 7, TickRate: 30, MaxPlayers: n, Settings: s})
 	if err != nil {
 		tb.Fatal(err)
@@ -242,16 +243,16 @@ func largeArenaRoom(tb testing.TB, n, world int, settings map[string]string, obs
 
 // BenchmarkLargeArena is one tick of arena rooms under the standard workload at a constant crowd density (the large
 // mode's: 200 players in 4000 × 4000 units), from 50 players (2000 units) to 800 (8000), each player seeing everything
-// within 400 units: views=cell shares one view per 500-unit cell (the large mode), views=player builds one per
-// player. The whole tick is timed (inputs, Step, grid, views, encodings, hand-off); encodes/tick counts the
+// within 300 units: views=cell shares one view per 800-unit cell (the large mode's settings), views=player builds one
+// per player. The whole tick is timed (inputs, Step, grid, views, encodings, hand-off); encodes/tick counts the
 // encodings, ns/player-tick and bytes/snapshot stay flat in room size when the views' size does.
 func BenchmarkLargeArena(b *testing.B) {
 	for _, views := range []struct {
 		name     string
 		settings map[string]string
 	}{
-		{"cell", map[string]string{"interest_radius": "400", "interest_cell": "500"}},
-		{"player", map[string]string{"interest_radius": "400"}},
+		{"cell", arena.LargeSettings()},
+		{"player", map[string]string{"interest_radius": fmt.Sprint(arena.LargeInterestRadius)}},
 	} {
 		for _, n := range []int{50, 200, 800} {
 			world := int(4000 * math.Sqrt(float64(n)/200))
