@@ -9,7 +9,8 @@ run: deps-web build-web
 
 # Every test: vet, Go tests with the race detector, a short run of every fuzz target, the web SDK's unit tests, the
 # stale checks of generated code and of the demo and package builds, and the browser end-to-end tests in Debian's
-# chromium (the demo, and the SDK package installed from its tarball into a plain page).
+# chromium (the demo, the SDK package installed from its tarball into a plain page, and docs/quickstart.md followed
+# step by step in an empty folder).
 test: deps vet race fuzz web-test e2e
 
 deps: deps-browser deps-web

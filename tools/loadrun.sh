@@ -19,7 +19,10 @@
 # (bots' JSON reports, metrics, rows). Environment: PORT (default 18080), ADMIN_PORT (default PORT+1, the admin
 # listener: /metrics), MATCHMAKING=0 (quick play instead),
 # FLOOR_SCRIPT, BOTS_FLAGS (extra flags for the bots), SERVER_ENV (environment for the server, e.g. GOMAXPROCS=2:
-# pinned to one CPU, Go otherwise runs the server with GOMAXPROCS=1).
+# pinned to one CPU, Go otherwise runs the server with GOMAXPROCS=1), PROFILE_DIR (write the server's CPU profile over
+# the window and its heap profile at the end of it there; add -cpuprofile to BOTS_FLAGS for the bots'). The last
+# table gives the server's resident set and Go heap in use per player, and the bots' resident set per bot, at the
+# end of the window.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -65,8 +68,19 @@ for N in "${NS[@]}"; do
     -json -progress 0 ${BOTS_FLAGS:-} >"$TMP/bots-$N.json" 2>"$TMP/bots-$N.err" & BP=$!
   sleep $((RAMP + SETTLE))
   s0=$(cpu "$SP"); b0=$(cpu "$BP"); curl -sf "http://127.0.0.1:$ADMIN_PORT/metrics" >"$TMP/m0-$N"
+  PP=
+  if [ -n "${PROFILE_DIR:-}" ]; then
+    mkdir -p "$PROFILE_DIR"
+    curl -sf "http://127.0.0.1:$ADMIN_PORT/debug/pprof/profile?seconds=$WINDOW" >"$PROFILE_DIR/server-cpu-$N.pb.gz" & PP=$!
+  fi
   sleep "$WINDOW"
+  [ -z "$PP" ] || wait "$PP" || true
   s1=$(cpu "$SP"); b1=$(cpu "$BP"); curl -sf "http://127.0.0.1:$ADMIN_PORT/metrics" >"$TMP/m1-$N"
+  rss=$(awk '/^VmRSS/{print $2*1024}' "/proc/$SP/status"); brss=$(awk '/^VmRSS/{print $2*1024}' "/proc/$BP/status")
+  if [ -n "${PROFILE_DIR:-}" ]; then
+    mkdir -p "$PROFILE_DIR"
+    curl -sf "http://127.0.0.1:$ADMIN_PORT/debug/pprof/heap" >"$PROFILE_DIR/server-heap-$N.pb.gz" || true
+  fi
   rc=0; wait "$BP" || rc=$?; BP=
   kill "$SP"; wait "$SP" 2>/dev/null || true; SP=
   floor='null'
@@ -75,7 +89,7 @@ for N in "${NS[@]}"; do
     floor=$("$FLOOR_SCRIPT" "$N" "$WINDOW" 2>"$TMP/floor-$N.err" | grep '^{' | tail -1 || true)
     [ -n "$floor" ] || { echo "floor measurement failed: $(tail -3 "$TMP/floor-$N.err")" >&2; floor='null'; }
   fi
-  python3 - "$N" "$WINDOW" "$TCK" "$s0" "$s1" "$b0" "$b1" "$rc" "$TMP/m0-$N" "$TMP/m1-$N" "$TMP/bots-$N.json" "$floor" >>"$TMP/rows" <<'PY'
+  python3 - "$N" "$WINDOW" "$TCK" "$s0" "$s1" "$b0" "$b1" "$rc" "$TMP/m0-$N" "$TMP/m1-$N" "$TMP/bots-$N.json" "$floor" "$rss" "$brss" >>"$TMP/rows" <<'PY'
 import json, sys
 n, win, tck = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3])
 s0, s1, b0, b1, rc = (float(x) for x in sys.argv[4:9])
@@ -131,6 +145,10 @@ row = dict(players=n, server_us_per_player_s=server_cpu / n * 1e6, server_cores=
            bots_inputs_late=bots.get('inputs_late'),
            input_lead_p50_ms=bots.get('input_lead_ms', {}).get('p50'),
            input_lead_p99_ms=bots.get('input_lead_ms', {}).get('p99'))
+# Memory at the end of the window: the server's resident set (VmRSS) and Go heap in use, per player; the bots' RSS.
+row['server_rss_kb_per_player'] = float(sys.argv[13]) / n / 1024
+row['server_heap_inuse_kb_per_player'] = m1.get('go_memstats_heap_inuse_bytes', 0) / n / 1024
+row['bots_rss_kb_per_bot'] = float(sys.argv[14]) / n / 1024
 row['ratio'] = row['floor_us_per_player_s'] and row['server_us_per_player_s'] / row['floor_us_per_player_s']
 print(json.dumps(row))
 PY
@@ -160,4 +178,10 @@ print()
 print('| players | input wait p50 ms | input wait p99 ms | applied | missed | late | early | bots: ticks with one input | bots: late | lead p50 ms | lead p99 ms |')
 print('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|')
 print('\n'.join(inputs_table))
+print()
+print('| players | server RSS KB/player | server heap in use KB/player | bots RSS KB/bot |')
+print('|---:|---:|---:|---:|')
+for r in rows:
+    print('| %d | %.1f | %.1f | %.1f |' % (r['players'], r.get('server_rss_kb_per_player', 0),
+        r.get('server_heap_inuse_kb_per_player', 0), r.get('bots_rss_kb_per_bot', 0)))
 PY

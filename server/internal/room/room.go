@@ -218,7 +218,8 @@ type Room struct {
 	emptySince uint32
 	ended      bool
 	events     game.Events
-	hist       []histEntry // ring indexed by tick % HistorySize
+	hist       []histEntry     // ring indexed by tick % HistorySize
+	world      snapcodec.World // this tick's entities as the Sim appended them, before they are packed into hist
 	cache      []cacheEntry
 	vis        *visState // per-player views, when the Sim has game.Visibility (else nil)
 	entBuf     []byte

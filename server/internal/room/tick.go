@@ -22,10 +22,11 @@ func (r *Room) step() {
 
 	r.stepSim(t, t0)
 
+	r.world.Tick = t
+	r.world.Entities = r.sim.AppendEntities(r.world.Entities[:0])
+	r.checkWorld(&r.world)
 	h := &r.hist[int(t%uint32(len(r.hist)))]
-	h.world.Tick = t
-	h.world.Entities = r.sim.AppendEntities(h.world.Entities[:0])
-	r.checkWorld(&h.world)
+	r.codec.PackWorld(&h.world, &r.world)
 
 	r.sendEvents(t)
 	r.releaseMessages()
