@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/tickwire/tickwire/game"
 )
 
 // The default per-connection message rate limit: messages per second on average, and in one burst.
@@ -31,6 +33,9 @@ type Config struct {
 	// (message_rate, message_burst); the transport enforces it (DefaultMessageRate, DefaultMessageBurst).
 	MessageRate  int
 	MessageBurst int
+	// MaxMessageBytes is the largest message payload the room announces in Welcome (max_message_bytes); the
+	// transport enforces it (game.MaxMessageBytes, also the most it may be).
+	MaxMessageBytes int
 	// InputWindow is how many ticks ahead of the room's tick an input may be addressed to; each player's input
 	// buffer has InputWindow+1 slots, and inputs further ahead are refused ("early") (ticks of 1 s, at least 8).
 	InputWindow int
@@ -81,6 +86,7 @@ func (c *Config) setDefaults() {
 	def(&c.MessageQueueSize, 256)
 	def(&c.MessageRate, DefaultMessageRate)
 	def(&c.MessageBurst, DefaultMessageBurst)
+	def(&c.MaxMessageBytes, game.MaxMessageBytes)
 	def(&c.InputWindow, max(c.TickRate, 8))
 	def(&c.MaxCatchUp, 5)
 	def(&c.EventBufferSize, 16384)
@@ -128,6 +134,8 @@ func (c *Config) Validate() error {
 		return bad("MaxPlayers %d not in 1..65535", c.MaxPlayers)
 	case c.InboxSize < 1, c.ControlQueueSize < 1, c.MessageQueueSize < 1, c.MaxCatchUp < 1:
 		return bad("queue sizes and MaxCatchUp must be positive")
+	case c.MaxMessageBytes < 1 || c.MaxMessageBytes > game.MaxMessageBytes:
+		return bad("MaxMessageBytes %d not in 1..%d", c.MaxMessageBytes, game.MaxMessageBytes)
 	case c.InputWindow < 1 || c.InputWindow > 4096:
 		return bad("InputWindow %d not in 1..4096 ticks", c.InputWindow)
 	case c.MaxRewind < 0 || c.ticks(c.MaxRewind) >= uint32(c.HistorySize):
