@@ -19,7 +19,8 @@
 // Settings: "time_limit_s" (match length in seconds) and "score_limit" (score that wins); absent, empty or 0 means none.
 // "lag_compensation": "1" (the default when absent or empty) or "0", see below. "interest_radius": world units; above
 // 0, each player is sent only the entities within that distance of it (Factory; 0, the default, sends everyone
-// everything).
+// everything); with "interest_cell" above 0 too, players share views by square cells of that side (interest.go).
+// "world_size": the side of a square world in world units (absent or 0: WorldW × WorldH); LargeMode's rooms use it.
 //
 // Inputs: the engine applies exactly one input per connected player per tick. When a player's input did not arrive in
 // time the engine repeats its last one (Schema.Fill is game.FillRepeat, in.Missed set): the player keeps moving and
@@ -116,14 +117,7 @@ var Factory game.Factory = func(cfg game.Config) (game.Sim, error) {
 	if err != nil {
 		return nil, err
 	}
-	radius, err := setting(cfg.Settings, "interest_radius")
-	if err != nil {
-		return nil, err
-	}
-	if radius > 0 {
-		return newInterestArena(a, min(radius, max(a.params.WorldW, a.params.WorldH))), nil
-	}
-	return a, nil
+	return withInterest(a, cfg.Settings)
 }
 
 var _ game.Sim = (*Arena)(nil)
@@ -194,6 +188,9 @@ func New(cfg game.Config) (*Arena, error) {
 		return nil, err
 	}
 	p := NewParams(tickRate)
+	if p.WorldW, p.WorldH, err = worldSetting(cfg.Settings); err != nil {
+		return nil, err
+	}
 	a := &Arena{
 		params:     p,
 		schema:     newSchema(p),
