@@ -139,12 +139,19 @@ function cardElement(c: number, tag: "button" | "span"): HTMLElement {
   return el;
 }
 
+/** What the page last drew: snapshots arrive every tick, and most change nothing on the table. */
+let drawnKey = "";
+
 function render(): void {
   const v = view;
   const playing = client.state.kind === "playing";
   $("me").textContent = playing ? `· you are P${client.playerId}` : "";
   if (!v) return;
   const mine = myTurn(v) && movedTurn !== v.turnNo;
+  // Rebuilding the buttons only when the table changed keeps them under the pointer between snapshots.
+  const key = JSON.stringify([v, mine, pendingEight, client.matchResult?.reason, client.playerId]);
+  if (key === drawnKey) return;
+  drawnKey = key;
   let status: string;
   if (client.matchResult) status = "The hand is over.";
   else if (v.state !== STATE_PLAYING) status = `Waiting for players (${v.seats.length} seated)…`;
