@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 GO ?= go
 
-.PHONY: run test deps deps-web deps-browser build-web vet unit race fuzz web-test e2e generate load
+.PHONY: run test deps deps-web deps-browser build-web vet unit race fuzz web-test e2e generate docs load
 
 run: deps-web build-web
 	$(GO) run ./server/cmd/tickwire $(ARGS)
@@ -44,6 +44,13 @@ e2e:
 
 generate:
 	$(GO) generate ./proto
+
+# docs/reference/ from the code: the protocol (proto/tickwire.proto's comments, through buf), the Go API (go doc -all of
+# game, server, tools/client) and the TypeScript API (the SDK's declaration files in client-web/lib). Commit the
+# result: a test (tools/docgen, run by `make test`) fails when it is stale.
+docs:
+	@test -x client-web/node_modules/.bin/buf || $(MAKE) deps-web
+	$(GO) run ./tools/docgen
 
 # The documented load run: server pinned to CPU 0, bots to CPU 1 (see README).
 load:

@@ -42,6 +42,12 @@ func run(args []string) error {
 	timeLimit := fs.Int("arena-time-limit", 0, "arena match length in seconds (0: none)")
 	scoreLimit := fs.Int("arena-score-limit", 0, "arena score that wins the match (0: none)")
 	lagComp := fs.Bool("arena-lag-compensation", true, "arena hit tests rewind to what the shooter was drawing (up to -max-rewind)")
+	large := server.GameOptions{MaxPlayers: arena.LargeMaxPlayers, Settings: arena.LargeSettings()}
+	largeOn := fs.Bool("arena-large", true, "also serve the mode "+arena.LargeMode+": the arena in a large world with interest management")
+	fs.IntVar(&large.MaxPlayers, "arena-large-max-players", large.MaxPlayers, "players per "+arena.LargeMode+" room")
+	largeWorld := fs.Int("arena-large-world", arena.LargeWorld, arena.LargeMode+" world side, in world units")
+	largeRadius := fs.Int("arena-large-interest-radius", arena.LargeInterestRadius, arena.LargeMode+": a player sees everything within this many world units")
+	largeCell := fs.Int("arena-large-interest-cell", arena.LargeInterestCell, arena.LargeMode+": players in one square cell of this side share a view (0: one view per player)")
 	cardOpts := server.GameOptions{MaxPlayers: cards.DefaultSeats, TickRate: cards.DefaultTickRate,
 		Settings: map[string]string{}}
 	fs.IntVar(&cardOpts.MaxPlayers, "cards-seats", cardOpts.MaxPlayers, "players per card game room (2-4)")
@@ -78,6 +84,18 @@ func run(args []string) error {
 	}
 	if err := srv.RegisterGame(arena.Mode, arena.Factory, opts); err != nil {
 		return err
+	}
+	if *largeOn { // the standard room options, the large mode's size and interest settings
+		large.TickRate, large.SnapshotEvery = opts.TickRate, opts.SnapshotEvery
+		for k, v := range opts.Settings {
+			large.Settings[k] = v
+		}
+		large.Settings["world_size"] = fmt.Sprint(*largeWorld)
+		large.Settings["interest_radius"] = fmt.Sprint(*largeRadius)
+		large.Settings["interest_cell"] = fmt.Sprint(*largeCell)
+		if err := srv.RegisterGame(arena.LargeMode, arena.Factory, large); err != nil {
+			return err
+		}
 	}
 	cardOpts.Settings["seats"] = fmt.Sprint(cardOpts.MaxPlayers)
 	cardOpts.Settings["turn_s"] = fmt.Sprint(*turnS)
