@@ -388,7 +388,7 @@ async function remoteMotion(t: TestContext, name: string, serverArgs: string[], 
     // Ticks the room dropped from its schedule while the page drew: the server was held up for more than its
     // catch-up allowance, so its timeline moved later and no client could have drawn that stretch smoothly.
     const overruns = (await servers!.metric(server, "tickwire_tick_overruns_total")) - overruns0;
-    const detail = (proxy ? ` (proxy: ${JSON.stringify(await proxy.stats())})` : "") + `; server ticks dropped from its schedule while sampling: ${overruns}` + timing(d);
+    const detail = (proxy ? ` (proxy: ${JSON.stringify(await proxy.stats())})` : "") + `; server ticks dropped from its schedule while sampling: ${overruns} (since it started: ${overruns0 + overruns})` + timing(d);
     const n = d.net;
     t.diagnostic(`${name}: ${d.frames.length} frames, ${d.held} held, ${d.extrapolated} extrapolated; interpolation delay ${n["interpolationDelayMs"]?.toFixed(0)} ms, snapshot jitter ${n["snapshotJitterMs"]?.toFixed(1)} ms, rtt ${n["rttMs"]?.toFixed(0)} ms${detail}`);
     t.diagnostic(assertSmooth(`B drawing A ${name}`, d.frames, false, 0.25));
