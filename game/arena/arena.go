@@ -155,6 +155,7 @@ type Arena struct {
 
 	// Owned by the room goroutine.
 	rng         *rand.Rand
+	pcg         *rand.PCG    // rng's source, saved by Checkpoint
 	players     []player     // ascending id
 	projectiles []projectile // ascending id (spawn order)
 	nextProj    uint32       // id of the next projectile
@@ -191,6 +192,7 @@ func New(cfg game.Config) (*Arena, error) {
 	if p.WorldW, p.WorldH, err = worldSetting(cfg.Settings); err != nil {
 		return nil, err
 	}
+	pcg := rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15)
 	a := &Arena{
 		params:     p,
 		schema:     newSchema(p),
@@ -198,7 +200,8 @@ func New(cfg game.Config) (*Arena, error) {
 		timeLimit:  game.Tick(int64(timeLimit) * int64(tickRate)),
 		scoreLimit: int32(scoreLimit),
 		lagComp:    lagComp,
-		rng:        rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15)),
+		rng:        rand.New(pcg),
+		pcg:        pcg,
 		players:    make([]player, 0, maxPlayers),
 		// A player has at most ceil(lifetime / interval) projectiles alive, plus one fired in the tick the oldest expires.
 		projectiles: make([]projectile, 0, maxPlayers*(int(p.ProjectileLifetime/p.FireInterval)+2)),

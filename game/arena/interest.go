@@ -112,6 +112,13 @@ func (a *interestArena) AppendView(dst, world []game.Entity, p game.PlayerID, ke
 	return a.view.AppendView(dst, world, p, key)
 }
 
+// Restore restores the arena and marks the grid out of date.
+func (a *interestArena) Restore(state []byte) error {
+	err := a.Arena.Restore(state)
+	a.view.Invalidate()
+	return err
+}
+
 // cellArena is an arena whose players share views by square cells of the setting "interest_cell" (world units): the
 // players in one cell see everything within "interest_radius" of any point of the cell (interest.Cells), so the
 // room builds and encodes one view per occupied cell. A player crossing into another cell gets a delta from the view
@@ -148,4 +155,11 @@ func (a *cellArena) ViewKey(p game.PlayerID) uint64 { return a.view.ViewKey(p) }
 
 func (a *cellArena) AppendView(dst, world []game.Entity, p game.PlayerID, key uint64) []game.Entity {
 	return a.view.AppendView(dst, world, p, key)
+}
+
+// Restore restores the arena and marks the grid out of date.
+func (a *cellArena) Restore(state []byte) error {
+	err := a.Arena.Restore(state)
+	a.view.Invalidate()
+	return err
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/tickwire/tickwire/game"
+	"github.com/tickwire/tickwire/server/internal/journal"
 )
 
 // The default per-connection message rate limit: messages per second on average, and in one burst.
@@ -63,7 +64,18 @@ type Config struct {
 	// the stuck goroutine is abandoned and other rooms are unaffected. 0: no watchdog.
 	StallTimeout time.Duration
 
-	// Game settings passed to the Sim are the caller's business (game.Config); the room only needs the seed for logs.
+	// Game is the Sim's configuration (what its Factory was called with): the journal's header records it, so that
+	// a replay or an Import makes the same Sim.
+	Game game.Config
+	// Journal, when set, receives the room's journal (journal.go): every call into the Sim, tick by tick.
+	Journal *journal.Dir
+	// CheckpointEvery is how often, in ticks, a room whose Sim has game.Checkpointer checkpoints it: the journal kept
+	// in memory (for Export) and each file's replay start from the last checkpoint (ticks of 10 s).
+	CheckpointEvery int
+	// JournalTail bounds the journal the room keeps in memory since its last checkpoint, in bytes; past it, a room
+	// checkpoints early, or, without a Checkpointer, stops keeping it (Export then fails) (4 MiB).
+	JournalTail int
+
 	Clock    Clock        // SystemClock
 	Logger   *slog.Logger // slog.Default()
 	Observer Observer     // no-op
@@ -91,6 +103,8 @@ func (c *Config) setDefaults() {
 	def(&c.MaxCatchUp, 5)
 	def(&c.EventBufferSize, 16384)
 	def(&c.HashInterval, 30)
+	def(&c.CheckpointEvery, 10*c.TickRate)
+	def(&c.JournalTail, 4<<20)
 	if c.MaxRewind == 0 {
 		c.MaxRewind = 250 * time.Millisecond
 		if c.HistorySize > 1 && c.TickRate > 0 { // a small history set on purpose bounds the default rewind
@@ -146,6 +160,8 @@ func (c *Config) Validate() error {
 		return bad("EventBufferSize %d below 1024", c.EventBufferSize)
 	case c.HashInterval < 0 || (c.HashInterval > 0 && c.HashInterval%c.SnapshotEvery != 0):
 		return bad("HashInterval %d must be 0 or a multiple of SnapshotEvery", c.HashInterval)
+	case c.CheckpointEvery < 1 || c.JournalTail < 1:
+		return bad("CheckpointEvery and JournalTail must be positive")
 	case c.Phase < 0 || c.Phase >= time.Second/time.Duration(c.TickRate):
 		return bad("Phase %v not within one tick interval", c.Phase)
 	case c.Grace < 0 || c.EmptyTimeout < 0 || c.Heartbeat < 0 || c.StallTimeout < 0:

@@ -11,6 +11,7 @@ func (r *Room) step() {
 	t0 := r.cfg.Clock.Now()
 	r.tick++
 	t := r.tick
+	r.beginTick(t)
 
 	r.events.Reset()
 	if len(r.msgs) > 0 {
@@ -27,6 +28,7 @@ func (r *Room) step() {
 	r.checkWorld(&r.world)
 	h := &r.hist[int(t%uint32(len(r.hist)))]
 	r.codec.PackWorld(&h.world, &r.world)
+	r.endTick(&r.world)
 
 	r.sendEvents(t)
 	r.releaseMessages()
