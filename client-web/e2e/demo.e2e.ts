@@ -26,7 +26,7 @@ before(async () => {
   ensureChromium();
   tmp = mkdtempSync(join(tmpdir(), "tw-e2e-"));
   mkdirSync(OUT, { recursive: true });
-  execFileSync("npm", ["run", "--silent", "build"], { cwd: WEB, stdio: "ignore", timeout: 30_000 });
+  execFileSync("npm", ["run", "--silent", "build"], { cwd: WEB, stdio: "ignore", timeout: 180_000 });
   servers = new Servers(buildServer(tmp));
   base = await startServer([]);
   browser = await launchChromium();
@@ -186,13 +186,19 @@ async function watchRunning(mover: Page, watcher: Page, id: number, settleMs: nu
   try {
     // Once the watcher draws it moving (a round trip and an interpolation delay after the key), let the
     // interpolation buffer fill with moving snapshots.
-    await watcher.waitForFunction(
-      ([i, y0]) => {
-        const p = window.tickwire.rendered().players[i as number];
-        return p !== undefined && Math.abs(p.y - (y0 as number)) >= 10;
-      },
-      [id, start.y] as const,
-    );
+    await watcher
+      .waitForFunction(
+        ([i, y0]) => {
+          const p = window.tickwire.rendered().players[i as number];
+          return p !== undefined && Math.abs(p.y - (y0 as number)) >= 10;
+        },
+        [id, start.y] as const,
+      )
+      .catch(async (err: Error) => {
+        const m = await mover.evaluate(() => ({ state: window.tickwire.state, predicted: window.tickwire.predicted(), stats: window.tickwire.stats() }));
+        const w = await watcher.evaluate((i) => ({ state: window.tickwire.state, seen: window.tickwire.players()[i], drawn: window.tickwire.rendered().players[i], net: window.tickwire.net() }), id);
+        throw new Error(`${err.message} (pressed ${key} from y ${start.y.toFixed(1)}; mover ${JSON.stringify(m)}; watcher ${JSON.stringify(w)})`);
+      });
     await new Promise((r) => setTimeout(r, settleMs));
     await proxy?.markWindow();
     const h = monitorEventLoopDelay({ resolution: 5 });
