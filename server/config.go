@@ -164,6 +164,8 @@ type Config struct {
 	PublicURL string
 	// MatchMinPlayers is the fewest compatible players the matchmaker needs to open a new room.
 	MatchMinPlayers int
+	// MatchTicketTimeout is how long a matchmaking ticket may stay queued before it fails with status timed_out.
+	MatchTicketTimeout time.Duration
 	// ServiceAPIKey authenticates trusted backends on /v1/service/ (X-API-Key or Authorization: Bearer). Empty: the
 	// service API is off. Prefer the environment variable to the flag, which other local users can see.
 	ServiceAPIKey string
@@ -255,6 +257,7 @@ func DefaultConfig() Config {
 		JoinTokenTTL:        time.Minute,
 		OpenJoin:            true,
 		MatchMinPlayers:     2,
+		MatchTicketTimeout:  time.Minute,
 		PublicMatchmaker:    true,
 		ShutdownTimeout:     10 * time.Second,
 		StallTimeout:        time.Second,
@@ -352,7 +355,7 @@ func (c *Config) Validate() error {
 		{"handshake timeout", c.HandshakeTimeout}, {"heartbeat timeout", c.HeartbeatTimeout},
 		{"write timeout", c.WriteTimeout}, {"close timeout", c.CloseTimeout}, {"join timeout", c.JoinTimeout},
 		{"grace", c.Grace},
-		{"resume token ttl", c.ResumeTokenTTL}, {"join token ttl", c.JoinTokenTTL}, {"shutdown timeout", c.ShutdownTimeout},
+		{"resume token ttl", c.ResumeTokenTTL}, {"join token ttl", c.JoinTokenTTL}, {"match ticket timeout", c.MatchTicketTimeout}, {"shutdown timeout", c.ShutdownTimeout},
 	} {
 		if d.v <= 0 {
 			bad("%s %v: must be positive", d.name, d.v)
@@ -530,6 +533,7 @@ var settings = []setting{
 	boolSetting("open-join", "allow quick play (Join by mode) into any open room", func(c *Config) *bool { return &c.OpenJoin }),
 	strSetting("public-url", "WebSocket address the matchmaker hands players (ws(s)://host/ws); empty: the request's host", func(c *Config) *string { return &c.PublicURL }),
 	intSetting("match-min-players", "fewest players the matchmaker needs to open a new room", func(c *Config) *int { return &c.MatchMinPlayers }),
+	durSetting("match-ticket-timeout", "how long a matchmaking ticket may stay queued before it times out", func(c *Config) *time.Duration { return &c.MatchTicketTimeout }),
 	strSetting("service-api-key", "API key of the service API for trusted backends; empty: off (prefer the env variable)", func(c *Config) *string { return &c.ServiceAPIKey }),
 	durSetting("drain-timeout", "on shutdown, how long rooms may play on to end their matches before they are ended", func(c *Config) *time.Duration { return &c.DrainTimeout }),
 	durSetting("shutdown-timeout", "graceful shutdown deadline once rooms are told to end", func(c *Config) *time.Duration { return &c.ShutdownTimeout }),

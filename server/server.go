@@ -194,7 +194,7 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 	st, err := service.NewStack(service.StackConfig{
 		PublicURL:    cfg.PublicURL,
 		JoinTokenTTL: cfg.JoinTokenTTL,
-		Matchmaker: matchmaker.Config{MinPlayers: cfg.MatchMinPlayers, Logger: logger,
+		Matchmaker: matchmaker.Config{MinPlayers: cfg.MatchMinPlayers, TicketTimeout: cfg.MatchTicketTimeout, Logger: logger,
 			OnPlaced: s.metrics.ObservePlacement, Gate: ticketGate{s}, Auth: authn},
 		Service: service.Config{APIKey: cfg.ServiceAPIKey, Logger: logger},
 	}, s.dir, s.tokens)
