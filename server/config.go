@@ -178,6 +178,12 @@ type Config struct {
 	// StallTimeout fails a room (its players get 4510, ROOM_FAILED) whose game simulation is stuck in one Step for
 	// this long; other rooms keep their ticks. 0: no watchdog.
 	StallTimeout time.Duration
+	// Record is a directory every room's journal is written to (one file per room and segment, ROOM-EPOCH-NNNN.twj;
+	// `tickwire replay FILE` checks one); empty: no recording. RecordFileMB bounds a file (a room then starts the next
+	// one), RecordKeep the files kept per room.
+	Record       string
+	RecordFileMB int
+	RecordKeep   int
 
 	// AuthKeys is the path of the player token key set: a JSON file of HS256 secrets and ES256 public keys, each
 	// under its kid (README, "Identity"). Empty: no keys; players are anonymous (unless Authenticate decides), and a
@@ -255,6 +261,8 @@ func DefaultConfig() Config {
 		PublicMatchmaker:    true,
 		ShutdownTimeout:     10 * time.Second,
 		StallTimeout:        time.Second,
+		RecordFileMB:        64,
+		RecordKeep:          4,
 	}
 }
 
@@ -277,6 +285,9 @@ func (c *Config) Validate() error {
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		bad("tls cert %q and tls key %q: give both or neither", c.TLSCert, c.TLSKey)
+	}
+	if c.RecordFileMB < 1 || c.RecordKeep < 1 {
+		bad("record-file-mb %d and record-keep %d must be positive", c.RecordFileMB, c.RecordKeep)
 	}
 	if c.DrainTimeout < 0 || c.StallTimeout < 0 {
 		bad("drain timeout %v and stall timeout %v must not be negative", c.DrainTimeout, c.StallTimeout)
@@ -527,6 +538,9 @@ var settings = []setting{
 	durSetting("drain-timeout", "on shutdown, how long rooms may play on to end their matches before they are ended", func(c *Config) *time.Duration { return &c.DrainTimeout }),
 	durSetting("shutdown-timeout", "graceful shutdown deadline once rooms are told to end", func(c *Config) *time.Duration { return &c.ShutdownTimeout }),
 	durSetting("stall-timeout", "fail a room (4510) whose simulation is stuck in one step this long; 0: off", func(c *Config) *time.Duration { return &c.StallTimeout }),
+	strSetting("record", "directory to write every room's journal to (tickwire replay FILE re-runs one); empty: off", func(c *Config) *string { return &c.Record }),
+	intSetting("record-file-mb", "largest journal file in MiB; a room then starts its next file", func(c *Config) *int { return &c.RecordFileMB }),
+	intSetting("record-keep", "journal files kept per room (older ones are deleted)", func(c *Config) *int { return &c.RecordKeep }),
 	strSetting("auth-keys", "JSON file of player token keys (HS256 secrets, ES256 public keys, each with a kid); empty: anonymous play only", func(c *Config) *string { return &c.AuthKeys }),
 	boolSetting("require-identity", "refuse quick play and matchmaking tickets without a verified player token (4512, HTTP 401)", func(c *Config) *bool { return &c.RequireIdentity }),
 	boolSetting("public-matchmaker", "serve the public matchmaking API /v1/matchmaking/ (false: 404; join tokens from the service API only)", func(c *Config) *bool { return &c.PublicMatchmaker }),
