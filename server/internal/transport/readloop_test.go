@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"syscall"
 	"testing"
 
 	"github.com/lxzan/gws"
@@ -99,6 +100,13 @@ func readSyscalls(tb testing.TB) int64 {
 	return 0
 }
 
+// cpuTime is the CPU time (user and system) this process used so far, in nanoseconds.
+func cpuTime() int64 {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return ru.Utime.Nano() + ru.Stime.Nano()
+}
+
 // gwsSink signals gws's messages.
 type gwsSink struct {
 	gws.BuiltinEventHandler
@@ -112,7 +120,7 @@ func (g *gwsSink) OnMessage(_ *gws.Conn, m *gws.Message) {
 
 // BenchmarkReadLoopPerInput sends one Input frame at a time over loopback TCP, as a player does once per tick, and
 // waits until the server side handled it; it reports the read system calls per frame of the whole process
-// (/proc/self/io: the client only writes) for the connection's own read loop ("own": one read(2) per frame, no
+// (/proc/self/io: the client only writes) and the CPU time per frame of the whole process (client included) for the connection's own read loop ("own": one read(2) per frame, no
 // allocation) and for gws's ReadLoop ("gws": a successful read and one returning EAGAIN per frame).
 func BenchmarkReadLoopPerInput(b *testing.B) {
 	frame := inputFrame()
@@ -146,15 +154,16 @@ func BenchmarkReadLoopPerInput(b *testing.B) {
 				go func() { ws.ReadLoop(); done <- nil }()
 			}
 			b.ReportAllocs()
-			r0 := readSyscalls(b)
+			r0, c0 := readSyscalls(b), cpuTime()
 			for b.Loop() {
 				if _, err := cli.Write(frame); err != nil {
 					b.Fatal(err)
 				}
 				<-got
 			}
-			r1 := readSyscalls(b)
+			r1, c1 := readSyscalls(b), cpuTime()
 			b.ReportMetric(float64(r1-r0)/float64(b.N), "reads/frame")
+			b.ReportMetric(float64(c1-c0)/float64(b.N), "cpu-ns/frame")
 			if rr != nil {
 				b.ReportMetric(float64(rr.eagains)/float64(b.N), "eagain/frame")
 			}
