@@ -2,14 +2,15 @@
 SHELL := /bin/bash
 GO ?= go
 
-.PHONY: run test deps deps-web deps-browser build-web vet unit race fuzz web-test e2e generate load
+.PHONY: run test deps deps-web deps-browser build-web vet unit race fuzz web-test e2e generate docs load
 
 run: deps-web build-web
 	$(GO) run ./server/cmd/tickwire $(ARGS)
 
 # Every test: vet, Go tests with the race detector, a short run of every fuzz target, the web SDK's unit tests, the
 # stale checks of generated code and of the demo and package builds, and the browser end-to-end tests in Debian's
-# chromium (the demo, and the SDK package installed from its tarball into a plain page).
+# chromium (the demo, the SDK package installed from its tarball into a plain page, and docs/quickstart.md followed
+# step by step in an empty folder).
 test: deps vet race fuzz web-test e2e
 
 deps: deps-browser deps-web
@@ -43,6 +44,13 @@ e2e:
 
 generate:
 	$(GO) generate ./proto
+
+# docs/reference/ from the code: the protocol (proto/tickwire.proto's comments, through buf), the Go API (go doc -all of
+# game, server, tools/client) and the TypeScript API (the SDK's declaration files in client-web/lib). Commit the
+# result: a test (tools/docgen, run by `make test`) fails when it is stale.
+docs:
+	@test -x client-web/node_modules/.bin/buf || $(MAKE) deps-web
+	$(GO) run ./tools/docgen
 
 # The documented load run: server pinned to CPU 0, bots to CPU 1 (see README).
 load:

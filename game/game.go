@@ -312,6 +312,19 @@ type Visibility interface {
 	AppendView(dst []Entity, world []Entity, p PlayerID, key uint64) []Entity
 }
 
+// Checkpointer is implemented by a Sim that can save and restore its whole state, so that a room can be replayed from
+// a checkpoint instead of from its first tick, and moved to another process (package journal, the room's Export and
+// Import). The engine calls both between ticks, from the room goroutine.
+//
+// Checkpoint returns the state as bytes the Sim owns no more. Restore is called on a Sim its Factory just made with
+// the same Config, before any other call but Schema and UseHistory; after it, the Sim behaves exactly as the one that
+// made the checkpoint: the same entities, and the same answers to every later call (its random generator included).
+// Restore fails on bytes it cannot read; the Sim is then unusable. Static parts (Config, Schema) need not be saved.
+type Checkpointer interface {
+	Checkpoint() []byte
+	Restore(state []byte) error
+}
+
 // Sim is the simulation of one room. All methods are called from the room goroutine only.
 type Sim interface {
 	// Schema describes the game's entities and inputs. It is called once.

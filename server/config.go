@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tickwire/tickwire/game"
 	"github.com/tickwire/tickwire/server/internal/forwarded"
 )
 
@@ -124,6 +125,15 @@ type Config struct {
 	// it; beyond them the connection is closed with 4508.
 	InputRate  float64
 	InputBurst int
+	// Players' game messages (chat, "ready", "buy item"; README, "Protocol"), on top of InputRate: MessageRate (per
+	// second, sustained) and MessageBurst bound one connection's messages (more close it with 4508), MaxMessageBytes
+	// a message's payload (more closes with 1009; at most game.MaxMessageBytes), and MessageQueue each room's queue
+	// of messages waiting for the next tick (a full queue closes the sender with 4002). Rooms announce the first
+	// three in Welcome; tickwire_messages_total{result} counts what became of each message.
+	MessageRate     int
+	MessageBurst    int
+	MaxMessageBytes int
+	MessageQueue    int
 	// MaxRewind bounds lag compensation in every room: an input's View (the moment the client was drawing) is never
 	// older than this before the tick the input is applied at. GameOptions.MaxRewind overrides it per mode.
 	MaxRewind time.Duration
@@ -234,6 +244,10 @@ func DefaultConfig() Config {
 		JoinTimeout:         5 * time.Second,
 		InputRate:           90,
 		InputBurst:          60,
+		MessageRate:         20,
+		MessageBurst:        40,
+		MaxMessageBytes:     1024,
+		MessageQueue:        256,
 		MaxRewind:           250 * time.Millisecond,
 		OutboundQueue:       256,
 		MaxSkippedSnapshots: 60,
@@ -352,6 +366,13 @@ func (c *Config) Validate() error {
 	}
 	if c.InputBurst < 1 {
 		bad("input burst %d: must be at least 1", c.InputBurst)
+	}
+	if c.MessageRate < 1 || c.MessageBurst < 1 || c.MessageQueue < 1 {
+		bad("message rate %d, message burst %d and message queue %d: must be at least 1", c.MessageRate,
+			c.MessageBurst, c.MessageQueue)
+	}
+	if c.MaxMessageBytes < 1 || c.MaxMessageBytes > game.MaxMessageBytes {
+		bad("max message bytes %d: must be within 1..%d", c.MaxMessageBytes, game.MaxMessageBytes)
 	}
 	if c.MaxRewind <= 0 || c.MaxRewind > time.Second {
 		bad("max rewind %v: must be within (0, 1s]", c.MaxRewind)
@@ -495,6 +516,10 @@ var settings = []setting{
 	durSetting("join-timeout", "wait for a room to take a joining player; past it the join is refused with 4002", func(c *Config) *time.Duration { return &c.JoinTimeout }),
 	floatSetting("input-rate", "client frames per second allowed per connection (sustained); more close with 4508", func(c *Config) *float64 { return &c.InputRate }),
 	intSetting("input-burst", "client frames allowed above input-rate in a burst", func(c *Config) *int { return &c.InputBurst }),
+	intSetting("message-rate", "game messages per second allowed per connection (sustained); more close with 4508", func(c *Config) *int { return &c.MessageRate }),
+	intSetting("message-burst", "game messages allowed above message-rate in a burst", func(c *Config) *int { return &c.MessageBurst }),
+	intSetting("max-message-bytes", "largest game message payload in bytes (at most 1024); larger close with 1009", func(c *Config) *int { return &c.MaxMessageBytes }),
+	intSetting("message-queue", "game messages queued per room for the next tick; a full queue closes the sender with 4002", func(c *Config) *int { return &c.MessageQueue }),
 	durSetting("max-rewind", "longest lag compensation: an input's view is never older than this before its tick", func(c *Config) *time.Duration { return &c.MaxRewind }),
 	intSetting("outbound-queue", "reliable frames queued per session; overflow closes with 4000", func(c *Config) *int { return &c.OutboundQueue }),
 	intSetting("max-skipped-snapshots", "snapshots replaced unsent in a row before a session is closed with 4000", func(c *Config) *int { return &c.MaxSkippedSnapshots }),

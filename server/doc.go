@@ -85,7 +85,8 @@
 //	1007  INVALID_PAYLOAD      WS: invalid UTF-8 in a text frame or in a close frame's reason       no
 //	1009  MESSAGE_TOO_BIG      WS: a frame (or a fragmented message) over MaxFrameBytes (the rest  no
 //	                           is read and discarded, up to 8 MiB within CloseTimeout, so that the
-//	                           close frame arrives instead of a reset)
+//	                           close frame arrives instead of a reset); a game message's payload
+//	                           over MaxMessageBytes
 //	1011  INTERNAL_ERROR       an unexpected server error outside a room; WS: a compressed frame    reconnect
 //	                           that fails to inflate or inflates past MaxFrameBytes
 //	4000  SLOW_CONSUMER        reliable queue (OutboundQueue) full, or more than MaxSkippedSnapshots reconnect, resume
@@ -110,7 +111,8 @@
 //	4505  RESUME_EXPIRED       resume after the grace period (the slot or the room is gone)         no
 //	4506  ROOM_NOT_FOUND       unknown mode, the join token's room is gone, or open join disabled   no
 //	4507  ROOM_FULL            the room has no free slot (or the game refused the player)           no
-//	4508  RATE_LIMITED         more than InputRate frames/s sustained (burst InputBurst)            no
+//	4508  RATE_LIMITED         more than InputRate frames/s sustained (burst InputBurst), or more   no
+//	                           than MessageRate game messages/s (burst MessageBurst)
 //	4509  ROOM_ENDED           the match ended (after MatchResult), the room was closed, or the     no
 //	                           server drained (after MatchResult)
 //	4510  ROOM_FAILED          the room's simulation panicked or was stuck in one Step for          no
@@ -127,6 +129,9 @@
 //	client frame               MaxFrameBytes 4096 bytes (after decompression); text frames refused
 //	permessage-deflate         off (Compression); when on, no context takeover, inflated size bounded as above
 //	client frame rate          InputRate 90/s sustained, InputBurst 60 (inputs, pings, acks alike)
+//	game messages              MessageRate 20/s sustained, MessageBurst 40 per connection (4508), on top of the frame
+//	                           rate; MaxMessageBytes 1024 per payload (1009); MessageQueue 256 per room (4002); every
+//	                           message counts in tickwire_messages_total{result}
 //	inputs                     one applied per player per tick; addressed at most InputWindow ticks ahead (a
 //	                           GameOptions field: the ticks of 1 s, at least 8); lag compensation MaxRewind 250ms
 //	handshake (Hello + Join)   HandshakeTimeout 5s after the upgrade

@@ -185,6 +185,9 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 		JoinTimeout:      cfg.JoinTimeout,
 		InputRate:        cfg.InputRate,
 		InputBurst:       cfg.InputBurst,
+		MessageRate:      float64(cfg.MessageRate),
+		MessageBurst:     cfg.MessageBurst,
+		MaxMessageBytes:  cfg.MaxMessageBytes,
 		OpenJoin:         cfg.OpenJoin,
 		Session:          &s.sessCfg,
 		Tokens:           s.tokens,
@@ -255,6 +258,11 @@ func (s *Server) RegisterGame(mode string, factory game.Factory, opts GameOption
 		// Clients are told to send something twice per heartbeat timeout.
 		Heartbeat:    s.cfg.HeartbeatTimeout / 2,
 		StallTimeout: s.cfg.StallTimeout,
+		// The message limits the transport enforces, announced in Welcome.
+		MessageRate:      s.cfg.MessageRate,
+		MessageBurst:     s.cfg.MessageBurst,
+		MaxMessageBytes:  s.cfg.MaxMessageBytes,
+		MessageQueueSize: s.cfg.MessageQueue,
 	}
 	return s.dir.Register(directory.Mode{Name: mode, Factory: factory, Room: rc, Settings: opts.Settings})
 }

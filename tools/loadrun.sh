@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # loadrun.sh: Tickwire's documented load run (make load).
 #
-#   tools/loadrun.sh [--floor] [--ramp S] [--window S] [--out DIR] [N ...]      (default N: 500 1000 2000)
+#   tools/loadrun.sh [--floor] [--large | --mode M] [--compare] [--ramp S] [--window S] [--out DIR] [N ...]
+#                                                                                    (default N: 500 1000 2000)
 #
 # For each N: builds and starts the tickwire server pinned to CPU 0 and N bots (tools/bots, ARENA.md's standard
 # workload: each bot joins through the server's matchmaking API, rooms fill to 16) pinned to CPU 1; after the bots'
@@ -19,18 +20,28 @@
 # (bots' JSON reports, metrics, rows). Environment: PORT (default 18080), ADMIN_PORT (default PORT+1, the admin
 # listener: /metrics), MATCHMAKING=0 (quick play instead),
 # FLOOR_SCRIPT, BOTS_FLAGS (extra flags for the bots), SERVER_ENV (environment for the server, e.g. GOMAXPROCS=2:
-# pinned to one CPU, Go otherwise runs the server with GOMAXPROCS=1).
+# pinned to one CPU, Go otherwise runs the server with GOMAXPROCS=1), PROFILE_DIR (write the server's CPU profile over
+# the window and its heap profile at the end of it there; add -cpuprofile to BOTS_FLAGS for the bots'). The last
+# table gives the server's resident set and Go heap in use per player, and the bots' resident set per bot, at the
+# end of the window.
+# --mode M has the bots play game mode M (default arena); --large is --mode arena-large: the arena in a 4,000-unit world
+# with 200-player rooms and interest management (views shared by cell). --compare also runs the standard workload
+# (mode arena, 16-player rooms) at each N right after, in the same sitting, and a last table gives the mode's server
+# CPU and bytes per player-second as ratios of the standard's. Each row records the load average at its start.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-FLOOR=0; RAMP=10; WINDOW=10; SETTLE=2; NS=(); OUT=
+FLOOR=0; RAMP=10; WINDOW=10; SETTLE=2; NS=(); OUT=; MODE=arena; COMPARE=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --floor) FLOOR=1 ;;
+    --mode) MODE=$2; shift ;;
+    --large) MODE=arena-large ;;
+    --compare) COMPARE=1 ;;
     --ramp) RAMP=$2; shift ;;
     --window) WINDOW=$2; shift ;;
     --out) OUT=$2; shift ;;
-    -h|--help) sed -n 2,22p "$0"; exit 0 ;;
+    -h|--help) sed -n 2,30p "$0"; exit 0 ;;
     *) NS+=("$1") ;;
   esac
   shift
@@ -53,31 +64,53 @@ go build -o "$TMP/bots" ./tools/bots
 TCK=$(getconf CLK_TCK)
 cpu() { awk '{print $14+$15}' "/proc/$1/stat"; }
 
+RUNS=()
 for N in "${NS[@]}"; do
-  echo "== $N bots: ramp ${RAMP}s, window ${WINDOW}s" >&2
+  RUNS+=("$MODE:$N")
+  [ "$COMPARE" = 0 ] || [ "$MODE" = arena ] || RUNS+=("arena:$N")
+done
+for RUN in "${RUNS[@]}"; do
+  M=${RUN%%:*}; N=${RUN#*:}
+  T=$N; [ "$M" = arena ] || T=$M-$N # file tag
+  LOAD=$(cut -d' ' -f1 /proc/loadavg)
+  echo "== $N bots, mode $M: ramp ${RAMP}s, window ${WINDOW}s (load average $LOAD)" >&2
   # shellcheck disable=SC2086
-  env ${SERVER_ENV:-} taskset -c 0 "$TMP/tickwire" -addr "127.0.0.1:$PORT" -admin-addr "127.0.0.1:$ADMIN_PORT" -log-level warn >"$TMP/server-$N.log" 2>&1 & SP=$!
+  env ${SERVER_ENV:-} taskset -c 0 "$TMP/tickwire" -addr "127.0.0.1:$PORT" -admin-addr "127.0.0.1:$ADMIN_PORT" -log-level warn >"$TMP/server-$T.log" 2>&1 & SP=$!
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done
   # shellcheck disable=SC2086
   JOIN=(-url "ws://127.0.0.1:$PORT")
   [ "${MATCHMAKING:-1}" = 0 ] || JOIN+=(-matchmaker "http://127.0.0.1:$PORT")
-  taskset -c 1 "$TMP/bots" "${JOIN[@]}" -n "$N" -ramp "${RAMP}s" -settle "${SETTLE}s" -duration "$((SETTLE + WINDOW + 1))s" \
-    -json -progress 0 ${BOTS_FLAGS:-} >"$TMP/bots-$N.json" 2>"$TMP/bots-$N.err" & BP=$!
+  taskset -c 1 "$TMP/bots" "${JOIN[@]}" -mode "$M" -n "$N" -ramp "${RAMP}s" -settle "${SETTLE}s" -duration "$((SETTLE + WINDOW + 1))s" \
+    -json -progress 0 ${BOTS_FLAGS:-} >"$TMP/bots-$T.json" 2>"$TMP/bots-$T.err" & BP=$!
   sleep $((RAMP + SETTLE))
-  s0=$(cpu "$SP"); b0=$(cpu "$BP"); curl -sf "http://127.0.0.1:$ADMIN_PORT/metrics" >"$TMP/m0-$N"
+  s0=$(cpu "$SP"); b0=$(cpu "$BP"); curl -sf "http://127.0.0.1:$ADMIN_PORT/metrics" >"$TMP/m0-$T"
+  PP=
+  if [ -n "${PROFILE_DIR:-}" ]; then
+    mkdir -p "$PROFILE_DIR"
+    curl -sf "http://127.0.0.1:$ADMIN_PORT/debug/pprof/profile?seconds=$WINDOW" >"$PROFILE_DIR/server-cpu-$T.pb.gz" & PP=$!
+  fi
   sleep "$WINDOW"
-  s1=$(cpu "$SP"); b1=$(cpu "$BP"); curl -sf "http://127.0.0.1:$ADMIN_PORT/metrics" >"$TMP/m1-$N"
+  [ -z "$PP" ] || wait "$PP" || true
+  s1=$(cpu "$SP"); b1=$(cpu "$BP" 2>/dev/null || echo "$b0"); curl -sf "http://127.0.0.1:$ADMIN_PORT/metrics" >"$TMP/m1-$T"
+  # The bots may have ended already on a loaded machine: 0 stands for a resident set that could not be read.
+  rss=$(awk '/^VmRSS/{print $2*1024}' "/proc/$SP/status" 2>/dev/null || true); rss=${rss:-0}
+  brss=$(awk '/^VmRSS/{print $2*1024}' "/proc/$BP/status" 2>/dev/null || true); brss=${brss:-0}
+  if [ -n "${PROFILE_DIR:-}" ]; then
+    mkdir -p "$PROFILE_DIR"
+    curl -sf "http://127.0.0.1:$ADMIN_PORT/debug/pprof/heap" >"$PROFILE_DIR/server-heap-$T.pb.gz" || true
+  fi
   rc=0; wait "$BP" || rc=$?; BP=
   kill "$SP"; wait "$SP" 2>/dev/null || true; SP=
   floor='null'
   if [ "$FLOOR" = 1 ]; then
     # measure.sh exits with its server's status (killed: 143) after printing its JSON line: keep the line.
-    floor=$("$FLOOR_SCRIPT" "$N" "$WINDOW" 2>"$TMP/floor-$N.err" | grep '^{' | tail -1 || true)
-    [ -n "$floor" ] || { echo "floor measurement failed: $(tail -3 "$TMP/floor-$N.err")" >&2; floor='null'; }
+    floor=$("$FLOOR_SCRIPT" "$N" "$WINDOW" 2>"$TMP/floor-$T.err" | grep '^{' | tail -1 || true)
+    [ -n "$floor" ] || { echo "floor measurement failed: $(tail -3 "$TMP/floor-$T.err")" >&2; floor='null'; }
   fi
-  python3 - "$N" "$WINDOW" "$TCK" "$s0" "$s1" "$b0" "$b1" "$rc" "$TMP/m0-$N" "$TMP/m1-$N" "$TMP/bots-$N.json" "$floor" >>"$TMP/rows" <<'PY'
+  python3 - "$N" "$WINDOW" "$TCK" "$s0" "$s1" "$b0" "$b1" "$rc" "$TMP/m0-$T" "$TMP/m1-$T" "$TMP/bots-$T.json" "$floor" "$rss" "$brss" "$M" "$LOAD" >>"$TMP/rows" <<'PY'
 import json, sys
 n, win, tck = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3])
+mode, load = sys.argv[15], float(sys.argv[16])
 s0, s1, b0, b1, rc = (float(x) for x in sys.argv[4:9])
 def metrics(path):
     m = {}
@@ -110,7 +143,7 @@ p99 = quantile('tickwire_tick_duration_seconds', 0.99)
 bots = json.load(open(sys.argv[11]))
 floor = json.loads(sys.argv[12])
 server_cpu = (s1 - s0) / tck / win
-row = dict(players=n, server_us_per_player_s=server_cpu / n * 1e6, server_cores=server_cpu,
+row = dict(players=n, mode=mode, load_avg=load, server_us_per_player_s=server_cpu / n * 1e6, server_cores=server_cpu,
            bots_cores=(b1 - b0) / tck / win, bytes_per_player_s=bots['bytes_in_per_bot_per_s'],
            server_payload_bytes_per_player_s=d('tickwire_bytes_out_total') / win / n,
            ack_p50_ms=bots['ack_latency_ms']['p50'], ack_p99_ms=bots['ack_latency_ms']['p99'],
@@ -131,6 +164,10 @@ row = dict(players=n, server_us_per_player_s=server_cpu / n * 1e6, server_cores=
            bots_inputs_late=bots.get('inputs_late'),
            input_lead_p50_ms=bots.get('input_lead_ms', {}).get('p50'),
            input_lead_p99_ms=bots.get('input_lead_ms', {}).get('p99'))
+# Memory at the end of the window: the server's resident set (VmRSS) and Go heap in use, per player; the bots' RSS.
+row['server_rss_kb_per_player'] = float(sys.argv[13]) / n / 1024
+row['server_heap_inuse_kb_per_player'] = m1.get('go_memstats_heap_inuse_bytes', 0) / n / 1024
+row['bots_rss_kb_per_bot'] = float(sys.argv[14]) / n / 1024
 row['ratio'] = row['floor_us_per_player_s'] and row['server_us_per_player_s'] / row['floor_us_per_player_s']
 print(json.dumps(row))
 PY
@@ -146,8 +183,8 @@ print('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|')
 inputs_table = []
 for r in rows:
     ok = r['bots_failed'] == 0 and r['inputs_lost'] == 0 and r['world_mismatches'] == 0 and r['bots_connected'] == r['players']
-    print('| %d | %.0f | %s | %s | %.0f | %.1f | %.1f | %s | %d | %.2f | %s | %s |' % (
-        r['players'], r['server_us_per_player_s'], f(r['floor_us_per_player_s'], '%.0f'), f(r['ratio'], '%.2f'),
+    print('| %s | %.0f | %s | %s | %.0f | %.1f | %.1f | %s | %d | %.2f | %s | %s |' % (
+        r['players'] if r.get('mode', 'arena') == 'arena' else '%d (%s)' % (r['players'], r['mode']), r['server_us_per_player_s'], f(r['floor_us_per_player_s'], '%.0f'), f(r['ratio'], '%.2f'),
         r['bytes_per_player_s'], r['ack_p50_ms'], r['ack_p99_ms'], f(r['tick_p99_ms'], '%.2f'), r['overruns'],
         r['bots_cores'], f(r.get('bots_lag_p99_ms'), '%.1f'), 'yes' if ok else 'NO (%d connected, %d failed, %d lost, %d mismatches)' % (
             r['bots_connected'], r['bots_failed'], r['inputs_lost'], r['world_mismatches'])))
@@ -160,4 +197,25 @@ print()
 print('| players | input wait p50 ms | input wait p99 ms | applied | missed | late | early | bots: ticks with one input | bots: late | lead p50 ms | lead p99 ms |')
 print('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|')
 print('\n'.join(inputs_table))
+print()
+print('| players | server RSS KB/player | server heap in use KB/player | bots RSS KB/bot |')
+print('|---:|---:|---:|---:|')
+for r in rows:
+    print('| %d | %.1f | %.1f | %.1f |' % (r['players'], r.get('server_rss_kb_per_player', 0),
+        r.get('server_heap_inuse_kb_per_player', 0), r.get('bots_rss_kb_per_bot', 0)))
+if any(r.get('mode', 'arena') != 'arena' for r in rows):
+    # Each mode's run against the standard workload's at the same player count, run right after it (--compare).
+    std = {r['players']: r for r in rows if r.get('mode', 'arena') == 'arena'}
+    print()
+    print('| mode | players | load avg | server CPU µs/player-s | standard µs | CPU ratio | bytes/player-s | standard bytes | bots cores | ack p99 ms | tick p99 ms | overruns |')
+    print('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|')
+    for r in rows:
+        if r.get('mode', 'arena') == 'arena':
+            continue
+        s = std.get(r['players'])
+        print('| %s | %d | %.1f | %.0f | %s | %s | %.0f | %s | %.2f | %.1f | %s | %d |' % (
+            r['mode'], r['players'], r['load_avg'], r['server_us_per_player_s'],
+            f(s and s['server_us_per_player_s'], '%.0f'), f(s and r['server_us_per_player_s'] / s['server_us_per_player_s'], '%.2f'),
+            r['bytes_per_player_s'], f(s and s['bytes_per_player_s'], '%.0f'), r['bots_cores'], r['ack_p99_ms'],
+            f(r['tick_p99_ms'], '%.2f'), r['overruns']))
 PY

@@ -6,18 +6,19 @@
 import { test, before, after, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
-import { LatencyProxy } from "./netsim";
+import { ProxyProcess } from "./netsim";
 import { Servers, WEB, buildServer, ensureChromium, launchChromium } from "./harness";
 
 const OUT = join(WEB, "e2e", "out");
 
 let tmp = "";
 let servers: Servers | undefined;
-const proxies: LatencyProxy[] = [];
+const proxies: ProxyProcess[] = [];
 let browser: Browser | undefined;
 let base = "";
 
@@ -37,11 +38,10 @@ function startServer(args: string[]): Promise<string> {
 }
 
 /** Puts a LatencyProxy adding delayMs ± jitterMs each way in front of the server at url; returns the proxy's URL. */
-async function startProxy(url: string, delayMs: number, jitterMs: number): Promise<{ url: string; proxy: LatencyProxy }> {
+async function startProxy(url: string, delayMs: number, jitterMs: number): Promise<{ url: string; proxy: ProxyProcess }> {
   const u = new URL(url);
-  const proxy = new LatencyProxy({ host: u.hostname, port: Number(u.port) }, { delayMs, jitterMs });
+  const { proxy, port } = await ProxyProcess.start({ host: u.hostname, port: Number(u.port) }, { delayMs, jitterMs });
   proxies.push(proxy);
-  const port = await proxy.listen();
   return { url: `http://127.0.0.1:${port}`, proxy };
 }
 
@@ -60,14 +60,36 @@ interface PlayerView {
 }
 
 /** Opens the demo in a new page, collecting console errors and warnings, and waits until it plays. */
-async function openPlayer(name: string, problems: string[], url = base): Promise<Page> {
-  const page = await browser!.newPage({ viewport: { width: 900, height: 640 } });
+async function openPlayer(name: string, problems: string[], url = base, viewport = { width: 900, height: 640 }): Promise<Page> {
+  const page = await browser!.newPage({ viewport });
   page.setDefaultTimeout(15_000);
   page.on("console", (m) => {
     if (m.type() === "error" || m.type() === "warning") problems.push(`${name} console ${m.type()}: ${m.text()}`);
   });
   page.on("pageerror", (e) => problems.push(`${name} page error: ${e.message}`));
   page.on("requestfailed", (r) => problems.push(`${name} request failed: ${r.url()} ${r.failure()?.errorText}`));
+  // For failure messages: when each frame reached the page, and the page's long tasks (main-thread stalls).
+  // A string, not a function: the TypeScript loader would wrap named closures in a helper the page does not have.
+  await page.addInitScript(`(() => {
+    window.__arrivals = [];
+    window.__longTasks = [];
+    const WS = window.WebSocket;
+    window.WebSocket = function (u, p) {
+      const ws = new WS(u, p);
+      ws.addEventListener("message", () => {
+        window.__arrivals.push(performance.now());
+        if (window.__arrivals.length > 4096) window.__arrivals.splice(0, 2048);
+      });
+      return ws;
+    };
+    window.WebSocket.prototype = WS.prototype;
+    Object.assign(window.WebSocket, { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 });
+    try {
+      new PerformanceObserver((l) => {
+        for (const e of l.getEntries()) window.__longTasks.push([e.startTime, e.duration]);
+      }).observe({ type: "longtask", buffered: true });
+    } catch {}
+  })()`);
   await page.goto(url + "/", { waitUntil: "load" });
   await page.waitForFunction(() => window.tickwire?.state === "playing" && window.tickwire.tick > 0);
   return page;
@@ -114,6 +136,18 @@ interface Drawn {
   extrapolated: number | undefined;
   /** The watcher's Network panel figures at the end. */
   net: Record<string, number>;
+  /** When frames reached the watcher while sampling, and its long tasks ([start, duration] ms). */
+  arrivals: number[];
+  longTasks: [number, number][];
+  loopDelayMaxMs?: number;
+}
+
+
+/** For failure messages: the gaps between frames reaching the page, the longest frame gaps and the page's long tasks. */
+function timing(d: Drawn): string {
+  const gaps = d.arrivals.slice(1).map((a, i) => a - d.arrivals[i]!);
+  const fgaps = d.frames.slice(1).map((f, i) => f.t - d.frames[i]!.t).sort((a, b) => b - a).slice(0, 5);
+  return `; test event loop delay max ${d.loopDelayMaxMs?.toFixed(0)} ms; arrival gaps ${gaps.map((g) => g.toFixed(0)).join(" ")}; longest frame gaps ${fgaps.map((g) => g.toFixed(0)).join(" ")}; long tasks ${d.longTasks.map(([s, l]) => `${l.toFixed(0)}@${s.toFixed(0)}`).join(" ") || "none"}`;
 }
 
 /** Samples, on every animation frame for ms, where `watcher` draws player id. */
@@ -134,14 +168,16 @@ function sampleDrawn(watcher: Page, id: number, ms: number): Promise<Drawn> {
       }
       const n1 = window.tickwire.net();
       const delta = (k) => (typeof n0[k] === "number" && typeof n1[k] === "number" ? n1[k] - n0[k] : undefined);
-      resolve({ frames, held: delta("heldFrames"), extrapolated: delta("extrapolatedFrames"), net: n1 });
+      const arrivals = window.__arrivals.filter((a) => a >= t0);
+      const longTasks = window.__longTasks.filter((l) => l[0] + l[1] >= t0);
+      resolve({ frames, held: delta("heldFrames"), extrapolated: delta("extrapolatedFrames"), net: n1, arrivals, longTasks });
     };
     requestAnimationFrame(step);
   })`);
 }
 
 /** Holds a movement key on `mover` for settleMs, then samples for ms how `watcher` draws it. */
-async function watchRunning(mover: Page, watcher: Page, id: number, settleMs: number, ms: number): Promise<Drawn> {
+async function watchRunning(mover: Page, watcher: Page, id: number, settleMs: number, ms: number, proxy?: ProxyProcess): Promise<Drawn> {
   const start = (await seenBy(watcher, id))!;
   assert.ok(start, `player ${id} is in the watcher's world`);
   const key = start.y > 1000 ? "KeyW" : "KeyS";
@@ -158,7 +194,13 @@ async function watchRunning(mover: Page, watcher: Page, id: number, settleMs: nu
       [id, start.y] as const,
     );
     await new Promise((r) => setTimeout(r, settleMs));
-    return await sampleDrawn(watcher, id, ms);
+    await proxy?.markWindow();
+    const h = monitorEventLoopDelay({ resolution: 5 });
+    h.enable();
+    const d = await sampleDrawn(watcher, id, ms);
+    h.disable();
+    d.loopDelayMaxMs = h.max / 1e6;
+    return d;
   } finally {
     await mover.keyboard.up(key);
   }
@@ -324,18 +366,19 @@ test("two players see each other move; a dropped socket resumes as the same play
  */
 async function remoteMotion(t: TestContext, name: string, serverArgs: string[], link: { delayMs: number; jitterMs: number } | undefined, snapshotRate: number, maxExtrapolated: number): Promise<void> {
   let url = await startServer(serverArgs);
-  let proxy: LatencyProxy | undefined;
+  let proxy: ProxyProcess | undefined;
   if (link) ({ url, proxy } = await startProxy(url, link.delayMs, link.jitterMs));
   const problems: string[] = [];
-  const a = await openPlayer(`A ${name}`, problems, url);
-  const b = await openPlayer(`B ${name}`, problems, url);
+  // A only sends inputs here: a small window keeps its drawing from taking the CPU that B and the link need.
+  const a = await openPlayer(`A ${name}`, problems, url, { width: 240, height: 180 });
+  const b = await openPlayer(`B ${name}`, problems, url, { width: 640, height: 480 });
   try {
     const idA = await playerId(a);
     await b.waitForFunction((i) => window.tickwire.players()[i] !== undefined, idA);
-    const d = await watchRunning(a, b, idA, 300, 2000);
-    const detail = proxy ? ` (proxy: ${JSON.stringify(proxy.stats())})` : "";
+    const d = await watchRunning(a, b, idA, 300, 2000, proxy);
+    const detail = (proxy ? ` (proxy: ${JSON.stringify(await proxy.stats())})` : "") + timing(d);
     const n = d.net;
-    t.diagnostic(`${name}: ${d.frames.length} frames, ${d.held} held, ${d.extrapolated} extrapolated; interpolation delay ${n["interpolationDelayMs"]?.toFixed(0)} ms, snapshot jitter ${n["snapshotJitterMs"]?.toFixed(1)} ms, rtt ${n["rttMs"]?.toFixed(0)} ms`);
+    t.diagnostic(`${name}: ${d.frames.length} frames, ${d.held} held, ${d.extrapolated} extrapolated; interpolation delay ${n["interpolationDelayMs"]?.toFixed(0)} ms, snapshot jitter ${n["snapshotJitterMs"]?.toFixed(1)} ms, rtt ${n["rttMs"]?.toFixed(0)} ms${detail}`);
     t.diagnostic(assertSmooth(`B drawing A ${name}`, d.frames, false, 0.25));
     assertFed(`B drawing A ${name}${detail}`, d, maxExtrapolated);
     assertSnapshotEvery(`B ${name}`, d.frames, 30 / snapshotRate);

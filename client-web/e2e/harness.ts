@@ -44,6 +44,9 @@ export function buildServer(dir: string): string {
   return bin;
 }
 
+// A runner stopped by a signal still runs its exit handlers, which stop every server and proxy it started.
+for (const [sig, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) process.once(sig, () => process.exit(code));
+
 /** Tickwire servers started from one binary, each on a free loopback port; stopAll ends them. */
 export class Servers {
   private readonly procs: ChildProcess[] = [];

@@ -19,7 +19,8 @@
 // Settings: "time_limit_s" (match length in seconds) and "score_limit" (score that wins); absent, empty or 0 means none.
 // "lag_compensation": "1" (the default when absent or empty) or "0", see below. "interest_radius": world units; above
 // 0, each player is sent only the entities within that distance of it (Factory; 0, the default, sends everyone
-// everything).
+// everything); with "interest_cell" above 0 too, players share views by square cells of that side (interest.go).
+// "world_size": the side of a square world in world units (absent or 0: WorldW × WorldH); LargeMode's rooms use it.
 //
 // Inputs: the engine applies exactly one input per connected player per tick. When a player's input did not arrive in
 // time the engine repeats its last one (Schema.Fill is game.FillRepeat, in.Missed set): the player keeps moving and
@@ -116,14 +117,7 @@ var Factory game.Factory = func(cfg game.Config) (game.Sim, error) {
 	if err != nil {
 		return nil, err
 	}
-	radius, err := setting(cfg.Settings, "interest_radius")
-	if err != nil {
-		return nil, err
-	}
-	if radius > 0 {
-		return newInterestArena(a, min(radius, max(a.params.WorldW, a.params.WorldH))), nil
-	}
-	return a, nil
+	return withInterest(a, cfg.Settings)
 }
 
 var _ game.Sim = (*Arena)(nil)
@@ -161,6 +155,7 @@ type Arena struct {
 
 	// Owned by the room goroutine.
 	rng         *rand.Rand
+	pcg         *rand.PCG    // rng's source, saved by Checkpoint
 	players     []player     // ascending id
 	projectiles []projectile // ascending id (spawn order)
 	nextProj    uint32       // id of the next projectile
@@ -194,6 +189,10 @@ func New(cfg game.Config) (*Arena, error) {
 		return nil, err
 	}
 	p := NewParams(tickRate)
+	if p.WorldW, p.WorldH, err = worldSetting(cfg.Settings); err != nil {
+		return nil, err
+	}
+	pcg := rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15)
 	a := &Arena{
 		params:     p,
 		schema:     newSchema(p),
@@ -201,7 +200,8 @@ func New(cfg game.Config) (*Arena, error) {
 		timeLimit:  game.Tick(int64(timeLimit) * int64(tickRate)),
 		scoreLimit: int32(scoreLimit),
 		lagComp:    lagComp,
-		rng:        rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15)),
+		rng:        rand.New(pcg),
+		pcg:        pcg,
 		players:    make([]player, 0, maxPlayers),
 		// A player has at most ceil(lifetime / interval) projectiles alive, plus one fired in the tick the oldest expires.
 		projectiles: make([]projectile, 0, maxPlayers*(int(p.ProjectileLifetime/p.FireInterval)+2)),

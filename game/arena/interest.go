@@ -1,9 +1,80 @@
 package arena
 
 import (
+	"fmt"
+	"strconv"
+
 	"github.com/tickwire/tickwire/game"
 	"github.com/tickwire/tickwire/game/interest"
 )
+
+// The large mode: the arena at scale, in a world four times the standard one's area with rooms of 200 players, where
+// each player sees only its neighbourhood and players share views by cell. A server registers it under LargeMode with
+// LargeMaxPlayers slots per room and LargeSettings().
+const (
+	LargeMode           = "arena-large"
+	LargeMaxPlayers     = 200
+	LargeWorld          = 4000 // world units on each side
+	LargeInterestRadius = 300  // world units: a player sees at least everything this close to it
+	LargeInterestCell   = 800  // world units: the side of the cells whose players share a view
+)
+
+// LargeSettings returns the settings of a LargeMode room (a new map each call).
+func LargeSettings() map[string]string {
+	return map[string]string{
+		"world_size":      strconv.Itoa(LargeWorld),
+		"interest_radius": strconv.Itoa(LargeInterestRadius),
+		"interest_cell":   strconv.Itoa(LargeInterestCell),
+	}
+}
+
+// maxWorldSize bounds the setting "world_size" (world units), so that positions in sub-units stay far from
+// overflowing and grids stay small.
+const maxWorldSize = 1 << 16
+
+// maxGridSide bounds a grid's cells per side: a tiny radius or cell in a large world would otherwise make a grid of
+// millions of cells.
+const maxGridSide = 256
+
+// worldSetting returns the world's width and height in world units: the setting "world_size" when above 0, else
+// WorldW × WorldH.
+func worldSetting(s map[string]string) (w, h int32, err error) {
+	size, err := setting(s, "world_size")
+	if err != nil {
+		return 0, 0, err
+	}
+	if size == 0 {
+		return WorldW, WorldH, nil
+	}
+	if size < 2*HitRadius || size > maxWorldSize {
+		return 0, 0, fmt.Errorf("%w: world_size=%d: want 0 or %d to %d", ErrBadSetting, size, 2*HitRadius, maxWorldSize)
+	}
+	return size, size, nil
+}
+
+// withInterest returns a, or an interest-managed arena around it when the setting "interest_radius" is above 0:
+// per-player views, or views shared by the players of each square cell when "interest_cell" is above 0 too.
+func withInterest(a *Arena, s map[string]string) (game.Sim, error) {
+	radius, err := setting(s, "interest_radius")
+	if err != nil {
+		return nil, err
+	}
+	cell, err := setting(s, "interest_cell")
+	if err != nil {
+		return nil, err
+	}
+	if radius == 0 {
+		return a, nil
+	}
+	w, h := a.params.WorldW*a.params.Scale, a.params.WorldH*a.params.Scale
+	side := max(w, h)
+	r := min(radius, max(a.params.WorldW, a.params.WorldH)) * a.params.Scale
+	if cell == 0 {
+		return newInterestArena(a, interest.NewGrid(w, h, max(r, side/maxGridSide)), r), nil
+	}
+	c := min(max(cell*a.params.Scale, side/maxGridSide), side)
+	return newCellArena(a, interest.NewGrid(w, h, c), r), nil
+}
 
 // interestArena is an arena whose players each see only what lies within the setting "interest_radius" (world
 // units) of their own player: game.Visibility through a grid (package interest). Entities entering a player's view
@@ -15,11 +86,9 @@ type interestArena struct {
 
 var _ game.Visibility = (*interestArena)(nil)
 
-func newInterestArena(a *Arena, radius int32) *interestArena {
-	r := radius * a.params.Scale
-	w, h := a.params.WorldW*a.params.Scale, a.params.WorldH*a.params.Scale
+func newInterestArena(a *Arena, g *interest.Grid, r int32) *interestArena {
 	return &interestArena{Arena: a, view: interest.View{
-		Grid:   interest.NewGrid(w, h, r),
+		Grid:   g,
 		Radius: r,
 		Pos:    entityPosition,
 		Self:   func(p game.PlayerID) uint32 { return uint32(p) }, // a player's entity id is its player id
@@ -41,4 +110,56 @@ func (a *interestArena) ViewKey(p game.PlayerID) uint64 { return a.view.ViewKey(
 
 func (a *interestArena) AppendView(dst, world []game.Entity, p game.PlayerID, key uint64) []game.Entity {
 	return a.view.AppendView(dst, world, p, key)
+}
+
+// Restore restores the arena and marks the grid out of date.
+func (a *interestArena) Restore(state []byte) error {
+	err := a.Arena.Restore(state)
+	a.view.Invalidate()
+	return err
+}
+
+// cellArena is an arena whose players share views by square cells of the setting "interest_cell" (world units): the
+// players in one cell see everything within "interest_radius" of any point of the cell (interest.Cells), so the
+// room builds and encodes one view per occupied cell. A player crossing into another cell gets a delta from the view
+// it held to its new one: what it newly sees enters, what it no longer sees exits.
+type cellArena struct {
+	*Arena
+	view interest.Cells
+}
+
+var _ game.Visibility = (*cellArena)(nil)
+
+func newCellArena(a *Arena, g *interest.Grid, r int32) *cellArena {
+	c := &cellArena{Arena: a}
+	c.view = interest.Cells{Grid: g, Radius: r, Pos: entityPosition, Locate: c.locate}
+	return c
+}
+
+// locate is where player p's entity is: AppendEntities writes the players' positions as they are.
+func (a *cellArena) locate(p game.PlayerID) (x, y int32, ok bool) {
+	i := a.find(p)
+	if i < 0 {
+		return 0, 0, false
+	}
+	return a.players[i].x, a.players[i].y, true
+}
+
+// Step advances the arena and marks the grid out of date.
+func (a *cellArena) Step(t game.Tick, ev *game.Events) {
+	a.Arena.Step(t, ev)
+	a.view.Invalidate()
+}
+
+func (a *cellArena) ViewKey(p game.PlayerID) uint64 { return a.view.ViewKey(p) }
+
+func (a *cellArena) AppendView(dst, world []game.Entity, p game.PlayerID, key uint64) []game.Entity {
+	return a.view.AppendView(dst, world, p, key)
+}
+
+// Restore restores the arena and marks the grid out of date.
+func (a *cellArena) Restore(state []byte) error {
+	err := a.Arena.Restore(state)
+	a.view.Invalidate()
+	return err
 }

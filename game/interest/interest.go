@@ -1,11 +1,14 @@
 // Package interest is spatial interest management for games: a uniform grid of square cells over entity positions,
-// and View, a game.Visibility in which each player sees the entities within a radius of its own entity. With it a
+// and two game.Visibility implementations on it. With View each player sees the entities within a radius of its own
+// entity, one view per player; with Cells the players whose entities share a grid cell share one view, the entities
+// within the radius of that cell, so the room encodes one view per occupied cell, not one per player. Either way a
 // player's snapshot costs what its neighbourhood holds, whatever the size of the room.
 //
 // Nothing here is safe for concurrent use: like a game.Sim, a View belongs to the room goroutine.
 package interest
 
 import (
+	"math/bits"
 	"slices"
 
 	"github.com/tickwire/tickwire/game"
@@ -30,7 +33,8 @@ type Grid struct {
 	cellOf []int32 // per entity: its cell, or -1 for one without a position
 	global []int32 // entities without a position
 	xs, ys []int32
-	hits   []int32 // query scratch
+	hits   []int32  // Build's scratch
+	mark   []uint64 // query scratch: bit i set when world[i] is a hit
 }
 
 // NewGrid makes a grid over the rectangle [0, w] × [0, h] with square cells of side cell (positions outside are
@@ -90,8 +94,7 @@ func (g *Grid) hitsFor(n int) []int32 {
 // AppendNear appends the entities within radius of (x, y) (distance at most radius), and those without a position,
 // in ascending ID order, and returns the extended slice.
 func (g *Grid) AppendNear(dst []game.Entity, x, y, radius int32) []game.Entity {
-	hits := g.hits[:0]
-	hits = append(hits, g.global...)
+	mark := g.clearMarks()
 	r := int64(max(radius, 0))
 	r2 := r * r
 	c0, c1 := max((x-radius)/g.cell, 0), min((x+radius)/g.cell, g.cols-1)
@@ -102,18 +105,83 @@ func (g *Grid) AppendNear(dst []game.Entity, x, y, radius int32) []game.Entity {
 			for _, i := range g.order[g.start[c]:g.start[c+1]] {
 				dx, dy := int64(g.xs[i])-int64(x), int64(g.ys[i])-int64(y)
 				if dx*dx+dy*dy <= r2 {
-					hits = append(hits, i)
+					mark[i>>6] |= 1 << (i & 63)
 				}
 			}
 		}
 	}
-	slices.Sort(hits) // world order: ascending ids
-	for _, i := range hits {
-		dst = append(dst, g.world[i])
+	return g.appendMarked(dst)
+}
+
+// clearMarks returns the query bitmap, one bit per entity of the world, with only the entities without a position set.
+func (g *Grid) clearMarks() []uint64 {
+	n := (len(g.world) + 63) / 64
+	g.mark = slices.Grow(g.mark[:0], n)[:n]
+	clear(g.mark)
+	for _, i := range g.global {
+		g.mark[i>>6] |= 1 << (i & 63)
 	}
-	g.hits = hits[:0]
+	return g.mark
+}
+
+// appendMarked appends the marked entities in world order (ascending ids): no sort, one pass over the bitmap.
+func (g *Grid) appendMarked(dst []game.Entity) []game.Entity {
+	for w, m := range g.mark {
+		for m != 0 {
+			dst = append(dst, g.world[w<<6|bits.TrailingZeros64(m)])
+			m &= m - 1
+		}
+	}
 	return dst
 }
+
+// AppendNearCell appends the entities within radius of grid cell c (of any point of it: distance from the cell's
+// square at most radius), and those without a position, in ascending ID order, and returns the extended slice.
+func (g *Grid) AppendNearCell(dst []game.Entity, c int32, radius int32) []game.Entity {
+	mark := g.clearMarks()
+	if c >= 0 && c < g.cols*g.rows {
+		radius = max(radius, 0)
+		r2 := int64(radius) * int64(radius)
+		// The cell's points: [x0, x1] × [y0, y1] (positions were clamped into the world).
+		x0, y0 := (c%g.cols)*g.cell, (c/g.cols)*g.cell
+		x1, y1 := min(x0+g.cell-1, g.w), min(y0+g.cell-1, g.h)
+		c0, c1 := max((x0-radius)/g.cell, 0), min((x1+radius)/g.cell, g.cols-1)
+		r0, r1 := max((y0-radius)/g.cell, 0), min((y1+radius)/g.cell, g.rows-1)
+		for row := r0; row <= r1; row++ {
+			for col := c0; col <= c1; col++ {
+				cc := row*g.cols + col
+				ids := g.order[g.start[cc]:g.start[cc+1]]
+				// A cell in the view cell's row (or column) whose span lies within the reach on the other axis is
+				// wholly inside: no test.
+				inRow := row == c/g.cols && col*g.cell >= x0-radius && col*g.cell+g.cell-1 <= x1+radius
+				inCol := col == c%g.cols && row*g.cell >= y0-radius && row*g.cell+g.cell-1 <= y1+radius
+				if inRow || inCol {
+					for _, i := range ids {
+						mark[i>>6] |= 1 << (i & 63)
+					}
+					continue
+				}
+				for _, i := range ids {
+					dx := int64(max(x0-g.xs[i], 0, g.xs[i]-x1))
+					dy := int64(max(y0-g.ys[i], 0, g.ys[i]-y1))
+					if dx*dx+dy*dy <= r2 {
+						mark[i>>6] |= 1 << (i & 63)
+					}
+				}
+			}
+		}
+	}
+	return g.appendMarked(dst)
+}
+
+// CellAt returns the cell holding position (x, y) (clamped into the grid).
+func (g *Grid) CellAt(x, y int32) int32 {
+	x, y = min(max(x, 0), g.w), min(max(y, 0), g.h)
+	return (y/g.cell)*g.cols + x/g.cell
+}
+
+// CellSize is the side of the grid's cells.
+func (g *Grid) CellSize() int32 { return g.cell }
 
 // View is a game.Visibility: each player sees the entities within Radius of its own entity (the one Self names),
 // plus entities without a position. A player whose entity is absent sees only those. Embed it in a Sim (or return
@@ -161,4 +229,55 @@ func (v *View) AppendView(dst []game.Entity, world []game.Entity, p game.PlayerI
 		dst = append(dst, world[k])
 	}
 	return dst
+}
+
+// Cells is a game.Visibility in which players share views by grid cell: every player whose entity lies in one cell of
+// Grid gets the same view, the entities within Radius of that cell (of any point of its square), plus the entities
+// without a position. A player so sees at least everything within Radius of itself, and nothing farther than Radius
+// plus the cell's diagonal. Players in one cell share one view, one encoding and, when they were in the same cell at
+// the baseline they acknowledged, one delta; a player crossing into another cell gets a delta from its old cell's view
+// to the new one (what only the new one holds enters, what only the old one held exits). Embed it in a Sim and call
+// Invalidate whenever the world changes (in Step).
+type Cells struct {
+	Grid   *Grid
+	Radius int32
+	Pos    Position
+	// Locate says where player p's own entity is now, as Pos reads it from the world the next AppendView gets
+	// (ok false: p has no entity; such players share a view of the entities without a position).
+	Locate func(p game.PlayerID) (x, y int32, ok bool)
+
+	stale bool
+}
+
+var _ game.Visibility = (*Cells)(nil)
+
+// Nowhere is the view key of a player without an entity: it sees only the entities without a position. Cell keys
+// are cell + 1, below it.
+const Nowhere uint64 = 1 << 32
+
+// Invalidate marks the grid out of date: the next AppendView rebuilds it from the world it is given.
+func (v *Cells) Invalidate() { v.stale = true }
+
+// ViewKey is 1 + the cell of player p's entity, or Nowhere.
+func (v *Cells) ViewKey(p game.PlayerID) uint64 {
+	x, y, ok := v.Locate(p)
+	if !ok {
+		return Nowhere
+	}
+	return uint64(v.Grid.CellAt(x, y)) + 1
+}
+
+// AppendView appends what the players of view key see of world.
+func (v *Cells) AppendView(dst []game.Entity, world []game.Entity, _ game.PlayerID, key uint64) []game.Entity {
+	if v.stale || v.Grid.world == nil || len(v.Grid.world) != len(world) || (len(world) > 0 && &v.Grid.world[0] != &world[0]) {
+		v.Grid.Build(world, v.Pos)
+		v.stale = false
+	}
+	if key == 0 || key >= Nowhere {
+		for _, k := range v.Grid.global {
+			dst = append(dst, world[k])
+		}
+		return dst
+	}
+	return v.Grid.AppendNearCell(dst, int32(key-1), v.Radius)
 }

@@ -68,7 +68,29 @@ func FuzzApply(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte, tick uint32, useBase bool) {
 		b := fuzzBase(useBase)
 		var out World
-		if err := c.Apply(b, tick, body, &out); err == nil {
+		err := c.Apply(b, tick, body, &out)
+		// The packed decoder accepts exactly what Apply accepts, and decodes it to the same world.
+		var pb *Packed
+		if b != nil {
+			pb = &Packed{}
+			c.PackWorld(pb, b)
+		}
+		var pout Packed
+		perr := c.ApplyPacked(pb, tick, body, &pout)
+		if (err == nil) != (perr == nil) {
+			t.Fatalf("Apply: %v, ApplyPacked: %v", err, perr)
+		}
+		if err == nil {
+			var w World
+			c.Unpack(&w, &pout)
+			if !slices.Equal(w.Entities, out.Entities) {
+				t.Fatalf("ApplyPacked's world differs\n got %+v\nwant %+v", w.Entities, out.Entities)
+			}
+			if !slices.Equal(c.AppendDeltaPacked(nil, pb, &pout), c.AppendDelta(nil, b, &out)) {
+				t.Fatal("AppendDeltaPacked differs from AppendDelta")
+			}
+		}
+		if err == nil {
 			for k := range out.Entities {
 				e := &out.Entities[k]
 				if k > 0 && out.Entities[k-1].ID >= e.ID {
@@ -109,6 +131,11 @@ func FuzzApply(f *testing.F) {
 		}
 		if !slices.Equal(got.Entities, w.Entities) {
 			t.Fatalf("round trip differs\n got %+v\nwant %+v", got.Entities, w.Entities)
+		}
+		var pw Packed
+		c.PackWorld(&pw, w)
+		if !slices.Equal(c.AppendDeltaPacked(nil, pb, &pw), enc) || c.HashPacked(&pw) != c.Hash(w) {
+			t.Fatal("packed encoding or hash differs")
 		}
 	})
 }

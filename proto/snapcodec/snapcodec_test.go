@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"slices"
 	"testing"
+	"unsafe"
 
 	"github.com/tickwire/tickwire/game"
 	"github.com/tickwire/tickwire/proto"
@@ -104,7 +105,49 @@ func roundTrip(t *testing.T, c *Codec, base, cur *World) []byte {
 	if c.Hash(&out) != c.Hash(cur) {
 		t.Fatal("hash differs after round trip")
 	}
+	checkPacked(t, c, base, cur, body)
 	return body
+}
+
+// checkPacked requires the packed path to agree with the World path: AppendDeltaPacked gives body, ApplyPacked
+// decodes it to cur, and HashPacked is Hash.
+func checkPacked(t *testing.T, c *Codec, base, cur *World, body []byte) {
+	t.Helper()
+	var pb, pc *Packed
+	if base != nil {
+		pb = &Packed{}
+		c.PackWorld(pb, base)
+	}
+	pc = &Packed{}
+	c.PackWorld(pc, cur)
+	if got := c.AppendDeltaPacked(nil, pb, pc); !slices.Equal(got, body) {
+		t.Fatalf("AppendDeltaPacked = % x, AppendDelta = % x", got, body)
+	}
+	var out Packed
+	if err := c.ApplyPacked(pb, cur.Tick, body, &out); err != nil {
+		t.Fatalf("ApplyPacked: %v (body % x)", err, body)
+	}
+	var w World
+	c.Unpack(&w, &out)
+	if w.Tick != cur.Tick || !slices.Equal(w.Entities, cur.Entities) {
+		t.Fatalf("ApplyPacked's world differs\n got %+v\nwant %+v", w, *cur)
+	}
+	if c.HashPacked(&out) != c.Hash(cur) || c.HashPacked(pc) != c.Hash(cur) {
+		t.Fatal("HashPacked differs from Hash")
+	}
+	for i := range cur.Entities {
+		e := &cur.Entities[i]
+		k, ok := out.Find(e.ID)
+		if !ok || k != i || out.Entity(k) != *e || !slices.Equal(out.Fields(k), e.Fields[:c.FieldCount(e.Kind)]) ||
+			string(out.Data(k)) != string(e.Bytes()) {
+			t.Fatalf("packed entity %d: %+v, want %+v", e.ID, out.Entity(k), *e)
+		}
+	}
+	if _, ok := out.Find(math.MaxUint32); ok != slices.ContainsFunc(cur.Entities, func(e game.Entity) bool {
+		return e.ID == math.MaxUint32
+	}) {
+		t.Fatal("Find of an absent id")
+	}
 }
 
 func TestRoundTrip(t *testing.T) {
@@ -472,5 +515,93 @@ func TestSchemaToWelcomeWrapTeleportFill(t *testing.T) {
 	s.Fill = game.FillNeutral
 	if got := InputFillToWelcome(s); got != proto.InputFill_INPUT_FILL_NEUTRAL {
 		t.Errorf("fill %v, want neutral", got)
+	}
+}
+
+func packedBench() (c *Codec, base, cur *Packed) {
+	c, _ = New(testSchema())
+	wb, wc := benchWorlds()
+	base, cur = &Packed{}, &Packed{}
+	c.PackWorld(base, wb)
+	c.PackWorld(cur, wc)
+	return c, base, cur
+}
+
+// TestPackedDoesNotAllocate: packing, encoding, decoding and hashing packed worlds reuse their storage.
+func TestPackedDoesNotAllocate(t *testing.T) {
+	c := mustCodec(t)
+	wb, wc := benchWorlds()
+	var base, cur, out Packed
+	c.PackWorld(&base, wb)
+	buf := c.AppendDeltaPacked(nil, &base, &cur)
+	body := c.AppendDelta(nil, wb, wc)
+	if err := c.ApplyPacked(&base, wc.Tick, body, &out); err != nil {
+		t.Fatal(err)
+	}
+	allocs := testing.AllocsPerRun(100, func() {
+		c.PackWorld(&cur, wc)
+		buf = c.AppendDeltaPacked(buf[:0], &base, &cur)
+		if err := c.ApplyPacked(&base, wc.Tick, body, &out); err != nil {
+			t.Fatal(err)
+		}
+		if c.HashPacked(&out) != c.HashPacked(&cur) {
+			t.Fatal("hash")
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("%v allocations per run, want 0", allocs)
+	}
+}
+
+// TestPackedFootprint: an arena room's world takes its kinds' fields only, under a third of the []game.Entity.
+func TestPackedFootprint(t *testing.T) {
+	c := mustCodec(t)
+	_, w := benchWorlds()
+	var p Packed
+	c.PackWorld(&p, w)
+	full := len(w.Entities) * int(unsafe.Sizeof(game.Entity{}))
+	want := len(w.Entities)*16 + 16*7*4 + (len(w.Entities)-16)*5*4
+	if got := len(p.ents)*16 + len(p.vals)*4 + len(p.data); got != want || 3*got > full {
+		t.Errorf("packed world of %d entities: %d bytes (want %d), []game.Entity: %d", len(w.Entities), got, want, full)
+	}
+	t.Logf("%d entities: packed %d bytes, []game.Entity %d bytes", len(w.Entities), want, full)
+}
+
+func BenchmarkAppendDeltaPacked(b *testing.B) {
+	c, base, cur := packedBench()
+	buf := make([]byte, 0, 4096)
+	b.ReportAllocs()
+	for b.Loop() {
+		buf = c.AppendDeltaPacked(buf[:0], base, cur)
+	}
+	b.ReportMetric(float64(len(buf)), "bytes/delta")
+}
+
+func BenchmarkApplyPacked(b *testing.B) {
+	c, base, cur := packedBench()
+	body := c.AppendDeltaPacked(nil, base, cur)
+	var out Packed
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := c.ApplyPacked(base, cur.Tick, body, &out); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkHashPacked(b *testing.B) {
+	c, _, cur := packedBench()
+	b.ReportAllocs()
+	for b.Loop() {
+		c.HashPacked(cur)
+	}
+}
+
+func BenchmarkHash(b *testing.B) {
+	c := mustCodec(b)
+	_, cur := benchWorlds()
+	b.ReportAllocs()
+	for b.Loop() {
+		c.Hash(cur)
 	}
 }

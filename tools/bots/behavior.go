@@ -83,26 +83,21 @@ func sign(v, dead float64) int32 {
 }
 
 // nearest finds the player me in w and the nearest other player.
-func nearest(w *snapcodec.World, me uint32, pos, target *[2]int32) (found bool) {
-	var self bool
-	for i := range w.Entities {
-		e := &w.Entities[i]
-		if e.Kind == arena.KindPlayer && e.ID == me {
-			pos[0], pos[1], self = e.Fields[arena.PlayerX], e.Fields[arena.PlayerY], true
-		}
-	}
-	if !self {
+func nearest(w *snapcodec.Packed, me uint32, pos, target *[2]int32) (found bool) {
+	k, ok := w.Find(me)
+	if !ok || w.Kind(k) != arena.KindPlayer {
 		return false
 	}
+	pos[0], pos[1] = w.Field(k, arena.PlayerX), w.Field(k, arena.PlayerY)
 	best := int64(math.MaxInt64)
-	for i := range w.Entities {
-		e := &w.Entities[i]
-		if e.Kind != arena.KindPlayer || e.ID == me {
+	for i := range w.Len() {
+		if w.Kind(i) != arena.KindPlayer || w.ID(i) == me {
 			continue
 		}
-		dx, dy := int64(e.Fields[arena.PlayerX]-pos[0]), int64(e.Fields[arena.PlayerY]-pos[1])
+		x, y := w.Field(i, arena.PlayerX), w.Field(i, arena.PlayerY)
+		dx, dy := int64(x-pos[0]), int64(y-pos[1])
 		if d := dx*dx + dy*dy; d < best {
-			best, target[0], target[1], found = d, e.Fields[arena.PlayerX], e.Fields[arena.PlayerY], true
+			best, target[0], target[1], found = d, x, y, true
 		}
 	}
 	return found

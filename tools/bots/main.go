@@ -8,6 +8,9 @@
 // the server's state hash, and measure input acknowledgement latency. Chaos: -drop-every kills each bot's socket at
 // random about that often (the bot resumes with its token), -stall K makes K bots stop reading.
 //
+// With -game cards the bots play the card game (game/cards) instead: each joins a room of mode cards and plays
+// -hands hands to their end with legal moves, checking that no frame it receives shows another player's hidden card.
+//
 // It prints a live progress line to stderr and, at the end, a summary (or one JSON object with -json). The exit
 // status is 1 when a bot failed unexpectedly or an input was lost, 2 on bad flags.
 package main
@@ -56,6 +59,8 @@ func run(args []string) int {
 	progress := fs.Duration("progress", 2*time.Second, "progress line interval on stderr (0: none)")
 	verbose := fs.Bool("v", false, "log client warnings to stderr")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the bots to this file")
+	gameName := fs.String("game", "arena", "arena (the load workload above) or cards (play hands of the card game to their end)")
+	hands := fs.Int("hands", 1, "-game cards: hands each bot plays")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -80,6 +85,12 @@ func run(args []string) int {
 			return 2
 		}
 		defer func() { pprof.StopCPUProfile(); _ = f.Close() }()
+	}
+	if *gameName == "cards" {
+		return runCardsMain(cfg, *hands, *jsonOut)
+	} else if *gameName != "arena" {
+		fmt.Fprintln(os.Stderr, "bots: -game must be arena or cards")
+		return 2
 	}
 	if os.Getenv("GOGC") == "" {
 		// Thousands of small, long-lived clients allocate little per second; collecting less often saves CPU.

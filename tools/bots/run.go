@@ -398,7 +398,7 @@ func drive(b *bot, now time.Time, cfg *Config) (next time.Time) {
 	have := false
 	if b.beh.kind == "aggressive" {
 		me := c.PlayerID()
-		c.WithWorld(func(w *snapcodec.World) { have = nearest(w, me, &b.pos, &b.tgt) })
+		c.WithPacked(func(w *snapcodec.Packed) { have = nearest(w, me, &b.pos, &b.tgt) })
 	}
 	// Refused while resuming or with too many inputs pending: that tick's input is skipped (the room fills it).
 	_, _ = c.SendInput(b.beh.next(&b.pos, &b.tgt, have))

@@ -77,7 +77,9 @@ type Assignment struct {
 
 // Handler receives a client's events. Methods run on the connection's read goroutine (OnDisconnect possibly on the
 // goroutine that called Close): keep them short. The world passed to OnSnapshot is the client's own and valid only
-// during the call; no lock is held, so the handler may call the Client's methods.
+// during the call; no lock is held, so the handler may call the Client's methods. The client keeps its world packed
+// and unpacks it for OnSnapshot unless the Handler is NopHandler itself; read it with WithPacked instead to avoid
+// that.
 type Handler interface {
 	OnWelcome(c *Client, w *proto.Welcome)
 	OnSnapshot(c *Client, w *snapcodec.World, lastInputSeq uint32)
@@ -274,12 +276,20 @@ type Client struct {
 	hashInterval uint32
 	codec        *snapcodec.Codec
 
-	// World: world is current, next is scratch for decoding; they are swapped after each snapshot.
-	world, next snapcodec.World
+	// World, packed (a kind's fields only): world is current, next is scratch for decoding; they are swapped after
+	// each snapshot. gen counts the worlds world has held (each snapshot, each reset).
+	world, next snapcodec.Packed
+	gen         uint64
 	// seen is the world of the previous connection, kept across a resume so that enter and exit are reported
 	// against what the player last saw (seenSet: the next snapshot is compared with it).
-	seen        snapcodec.World
-	seenSet     bool
+	seen    snapcodec.Packed
+	seenSet bool
+	// full is world unpacked into game.Entity values, for WithWorld and a Handler's OnSnapshot: filled only when
+	// one of them asks, and current while fullGen == gen. Written under mu by the read goroutine or WithWorld.
+	full    snapcodec.World
+	fullGen uint64
+	// entity is the scratch entity a ViewHandler receives. Read goroutine only.
+	entity      game.Entity
 	lastSnapAt  time.Time
 	matchResult *proto.MatchResult
 
@@ -470,11 +480,30 @@ func (c *Client) Tick() uint32 {
 	return c.world.Tick
 }
 
-// WithWorld calls f with the current world under the client's lock; f must not keep it or call the Client.
+// WithWorld calls f with the current world under the client's lock; f must not keep it or call the Client. The
+// client keeps its world packed: the first call after each snapshot unpacks it (WithPacked does not).
 func (c *Client) WithWorld(f func(w *snapcodec.World)) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	f(c.fullWorldLocked())
+}
+
+// WithPacked calls f with the current world, packed (each entity with its kind's fields only), under the client's
+// lock; f must not keep it or call the Client.
+func (c *Client) WithPacked(f func(w *snapcodec.Packed)) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	f(&c.world)
+}
+
+// fullWorldLocked returns the current world unpacked, unpacking it if it changed since the last call.
+func (c *Client) fullWorldLocked() *snapcodec.World {
+	if c.fullGen != c.gen || c.full.Tick != c.world.Tick {
+		c.full.Tick = c.world.Tick
+		c.full.Entities = c.world.AppendTo(c.full.Entities[:0])
+		c.fullGen = c.gen
+	}
+	return &c.full
 }
 
 // InputClockState returns the input clock's current dilation (its speed relative to the room's, minus one), target

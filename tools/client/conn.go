@@ -255,7 +255,7 @@ func (c *Client) onWelcome(s *gws.Conn, w *proto.Welcome) {
 		c.seenSet = true
 	}
 	c.world.Reset()
-	c.world.Tick = 0
+	c.gen++
 	c.lastSnapAt = time.Time{}
 	c.prevSnapTick, c.firstTick = 0, 0
 	pred := c.cfg.Predictor
@@ -309,7 +309,7 @@ func (c *Client) onSnapshot(s *gws.Conn, f *snapshotFrame, now time.Time) {
 		c.decodeFailed(s, "snapshot before Welcome")
 		return
 	}
-	var base *snapcodec.World
+	var base *snapcodec.Packed
 	if f.Baseline != 0 {
 		if f.Baseline != c.world.Tick {
 			c.mu.Unlock()
@@ -318,12 +318,13 @@ func (c *Client) onSnapshot(s *gws.Conn, f *snapshotFrame, now time.Time) {
 		}
 		base = &c.world
 	}
-	if err := c.codec.Apply(base, f.Tick, f.Entities, &c.next); err != nil {
+	if err := c.codec.ApplyPacked(base, f.Tick, f.Entities, &c.next); err != nil {
 		c.mu.Unlock()
 		c.decodeFailed(s, err.Error())
 		return
 	}
 	c.world, c.next = c.next, c.world
+	c.gen++
 	prev := &c.next // the world before this snapshot; only this goroutine writes it until the next one
 	if c.seenSet {
 		prev, c.seenSet = &c.seen, false
@@ -334,7 +335,7 @@ func (c *Client) onSnapshot(s *gws.Conn, f *snapshotFrame, now time.Time) {
 	}
 	if f.HasHash {
 		c.stats.HashChecks.Add(1)
-		if c.codec.Hash(&c.world) != f.Hash {
+		if c.codec.HashPacked(&c.world) != f.Hash {
 			c.stats.WorldMismatches.Add(1)
 		}
 	}
@@ -356,39 +357,50 @@ func (c *Client) onSnapshot(s *gws.Conn, f *snapshotFrame, now time.Time) {
 	if p := c.cfg.Predictor; p != nil {
 		p.reconcile(&c.world)
 	}
+	var full *snapcodec.World
+	if _, plain := c.cfg.Handler.(NopHandler); !plain {
+		full = c.fullWorldLocked()
+	}
 	c.mu.Unlock()
 	c.viewDiff(prev, &c.world)
-	c.cfg.Handler.OnSnapshot(c, &c.world, f.LastInputSeq)
+	if full != nil {
+		c.cfg.Handler.OnSnapshot(c, full, f.LastInputSeq)
+	}
 }
 
 // viewDiff reports the entities that entered (in cur, not in prev, or there with another kind) and left (the
 // reverse) the client's view, to Stats and to a ViewHandler. Both worlds are sorted by id.
-func (c *Client) viewDiff(prev, cur *snapcodec.World) {
+func (c *Client) viewDiff(prev, cur *snapcodec.Packed) {
 	vh, _ := c.cfg.Handler.(ViewHandler)
 	var entered, exited int64
+	exit := func(w *snapcodec.Packed, i int) {
+		exited++
+		if vh != nil {
+			w.EntityTo(i, &c.entity)
+			vh.OnExit(c, &c.entity)
+		}
+	}
+	enter := func(w *snapcodec.Packed, j int) {
+		entered++
+		if vh != nil {
+			w.EntityTo(j, &c.entity)
+			vh.OnEnter(c, &c.entity)
+		}
+	}
 	i, j := 0, 0
-	for i < len(prev.Entities) || j < len(cur.Entities) {
+	np, nc := prev.Len(), cur.Len()
+	for i < np || j < nc {
 		switch {
-		case j == len(cur.Entities) || (i < len(prev.Entities) && prev.Entities[i].ID < cur.Entities[j].ID):
-			exited++
-			if vh != nil {
-				vh.OnExit(c, &prev.Entities[i])
-			}
+		case j == nc || (i < np && prev.ID(i) < cur.ID(j)):
+			exit(prev, i)
 			i++
-		case i == len(prev.Entities) || cur.Entities[j].ID < prev.Entities[i].ID:
-			entered++
-			if vh != nil {
-				vh.OnEnter(c, &cur.Entities[j])
-			}
+		case i == np || cur.ID(j) < prev.ID(i):
+			enter(cur, j)
 			j++
 		default:
-			if prev.Entities[i].Kind != cur.Entities[j].Kind {
-				exited++
-				entered++
-				if vh != nil {
-					vh.OnExit(c, &prev.Entities[i])
-					vh.OnEnter(c, &cur.Entities[j])
-				}
+			if prev.Kind(i) != cur.Kind(j) {
+				exit(prev, i)
+				enter(cur, j)
 			}
 			i++
 			j++

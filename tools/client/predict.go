@@ -203,21 +203,17 @@ func (p *Predictor) dropped(tick uint32) {
 }
 
 // reconcile is the Client's hook for a new snapshot (world at w.Tick).
-func (p *Predictor) reconcile(w *snapcodec.World) {
-	var e *game.Entity
-	for i := range w.Entities {
-		if w.Entities[i].ID == p.entity {
-			e = &w.Entities[i]
-			break
-		}
-	}
-	if e == nil {
+func (p *Predictor) reconcile(w *snapcodec.Packed) {
+	k, ok := w.Find(p.entity)
+	if !ok {
 		p.mu.Lock()
 		p.haveAuth = false
 		p.mu.Unlock()
 		return
 	}
-	p.Reconcile(w.Tick, &e.Fields)
+	var fields [game.MaxFields]int32
+	copy(fields[:], w.Fields(k))
+	p.Reconcile(w.Tick, &fields)
 }
 
 // Reconcile takes the authoritative fields of the entity at tick: it counts a correction when they differ from what

@@ -1,4 +1,5 @@
-// Command tickwire runs the Tickwire game server with the arena game and the browser demo at /.
+// Command tickwire runs the Tickwire game server with the arena game and the browser demo at /, and the card game
+// (game/cards) with its page at /cards/.
 //
 // Every setting is a flag and an environment variable (flags win); run `tickwire -h` for the list. The public port
 // (-addr) serves the game, the demo, matchmaking and the room list; the admin listener (-admin-addr, loopback by
@@ -16,6 +17,7 @@ import (
 
 	clientweb "github.com/tickwire/tickwire/client-web"
 	"github.com/tickwire/tickwire/game/arena"
+	"github.com/tickwire/tickwire/game/cards"
 	"github.com/tickwire/tickwire/server"
 )
 
@@ -40,9 +42,19 @@ func run(args []string) error {
 	timeLimit := fs.Int("arena-time-limit", 0, "arena match length in seconds (0: none)")
 	scoreLimit := fs.Int("arena-score-limit", 0, "arena score that wins the match (0: none)")
 	lagComp := fs.Bool("arena-lag-compensation", true, "arena hit tests rewind to what the shooter was drawing (up to -max-rewind)")
+	large := server.GameOptions{MaxPlayers: arena.LargeMaxPlayers, Settings: arena.LargeSettings()}
+	largeOn := fs.Bool("arena-large", true, "also serve the mode "+arena.LargeMode+": the arena in a large world with interest management")
+	fs.IntVar(&large.MaxPlayers, "arena-large-max-players", large.MaxPlayers, "players per "+arena.LargeMode+" room")
+	largeWorld := fs.Int("arena-large-world", arena.LargeWorld, arena.LargeMode+" world side, in world units")
+	largeRadius := fs.Int("arena-large-interest-radius", arena.LargeInterestRadius, arena.LargeMode+": a player sees everything within this many world units")
+	largeCell := fs.Int("arena-large-interest-cell", arena.LargeInterestCell, arena.LargeMode+": players in one square cell of this side share a view (0: one view per player)")
+	cardOpts := server.GameOptions{MaxPlayers: cards.DefaultSeats, TickRate: cards.DefaultTickRate,
+		Settings: map[string]string{}}
+	fs.IntVar(&cardOpts.MaxPlayers, "cards-seats", cardOpts.MaxPlayers, "players per card game room (2-4)")
+	turnS := fs.Int("cards-turn-s", cards.DefaultTurnS, "seconds a card player has to move before it draws automatically (0: no limit)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: tickwire [flags]\n\n"+
-			"Runs the Tickwire game server with the arena game; the browser demo is served at /.\n"+
+			"Runs the Tickwire game server with the arena game (demo at /) and the card game (page at /cards/).\n"+
 			"Every flag can also be set by the environment variable named after it; flags win.\n\n")
 		fs.PrintDefaults()
 	}
@@ -71,6 +83,23 @@ func run(args []string) error {
 		opts.Settings["lag_compensation"] = "1"
 	}
 	if err := srv.RegisterGame(arena.Mode, arena.Factory, opts); err != nil {
+		return err
+	}
+	if *largeOn { // the standard room options, the large mode's size and interest settings
+		large.TickRate, large.SnapshotEvery = opts.TickRate, opts.SnapshotEvery
+		for k, v := range opts.Settings {
+			large.Settings[k] = v
+		}
+		large.Settings["world_size"] = fmt.Sprint(*largeWorld)
+		large.Settings["interest_radius"] = fmt.Sprint(*largeRadius)
+		large.Settings["interest_cell"] = fmt.Sprint(*largeCell)
+		if err := srv.RegisterGame(arena.LargeMode, arena.Factory, large); err != nil {
+			return err
+		}
+	}
+	cardOpts.Settings["seats"] = fmt.Sprint(cardOpts.MaxPlayers)
+	cardOpts.Settings["turn_s"] = fmt.Sprint(*turnS)
+	if err := srv.RegisterGame(cards.Mode, cards.Factory, cardOpts); err != nil {
 		return err
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

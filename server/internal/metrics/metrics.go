@@ -37,6 +37,25 @@ const (
 
 var dropReasons = []string{DropReplaced, DropStaleBaseline, DropClosed, DropQueueFull, DropSkipLimit, DropWriteError}
 
+// Results of the players' game messages at the server's door (tickwire_messages_total{result}).
+const (
+	// MessageQueued: the message passed the limits and waits in its room's queue for the next tick.
+	MessageQueued = "queued"
+	// MessageTooBig: its payload was over the message size limit (the sender is closed with 1009).
+	MessageTooBig = "too_big"
+	// MessageBadType: its type was empty or too long (4500).
+	MessageBadType = "bad_type"
+	// MessageRateLimited: the sender went over its message rate (4508).
+	MessageRateLimited = "rate_limited"
+	// MessageQueueFull: the room's message queue was full (4002).
+	MessageQueueFull = "queue_full"
+	// MessageRoomEnded: the room had ended.
+	MessageRoomEnded = "room_ended"
+)
+
+var messageResults = []string{MessageQueued, MessageTooBig, MessageBadType, MessageRateLimited, MessageQueueFull,
+	MessageRoomEnded}
+
 // Metrics is the server's set of metrics.
 type Metrics struct {
 	reg *prometheus.Registry
@@ -56,6 +75,8 @@ type Metrics struct {
 	disconnects   *prometheus.CounterVec
 	refusedHTTP   *prometheus.CounterVec
 	refusedLimit  *prometheus.CounterVec
+	// messages has one child per messageResults entry, made in New and read without a lock.
+	messages map[string]prometheus.Counter
 
 	// The inputs-dropped children the rooms report every tick, resolved once.
 	droppedLate, droppedEarly, droppedDuplicate prometheus.Counter
@@ -116,6 +137,13 @@ func New() *Metrics {
 			"(source_connections, source_upgrade_rate, source_http_conns, source_tickets, source_code_guesses, " +
 			"source_auth_failures, handshakes, http_conns, long_polls, rooms, mode_rooms, room_rate, ticket_bytes)."},
 		[]string{"reason"})
+	messages := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tickwire_messages_total",
+		Help: "Players' game messages by result: queued (for the room's game), too_big, bad_type, rate_limited, " +
+			"queue_full, room_ended."}, []string{"result"})
+	m.messages = make(map[string]prometheus.Counter, len(messageResults))
+	for _, r := range messageResults {
+		m.messages[r] = messages.WithLabelValues(r)
+	}
 	m.placementWait = prometheus.NewHistogram(prometheus.HistogramOpts{
 		Name:    "tickwire_matchmaker_time_to_placement_seconds",
 		Help:    "Time a placed ticket waited, from submission to the matchmaking batch that placed it.",
@@ -126,7 +154,7 @@ func New() *Metrics {
 	}
 	m.reg.MustRegister(m.Connections, m.Sessions, m.TickDuration, m.TickOverruns,
 		m.InputsApplied, m.InputsMissed, m.InputLead, m.InputWait, m.inputsDropped, m.resumes, m.disconnects, m.refusedHTTP,
-		m.refusedLimit,
+		m.refusedLimit, messages,
 		counterFunc("tickwire_bytes_out_total", "Bytes of WebSocket payload written to clients.", &m.bytesOut),
 		counterFunc("tickwire_frames_out_total", "WebSocket frames written to clients.", &m.framesOut),
 		counterFunc("tickwire_snapshots_out_total", "Snapshot frames written to clients.", &m.snapshotsOut),
@@ -276,6 +304,13 @@ func (m *Metrics) RegisterLimits(stats func() LimitStats) {
 			func(s LimitStats) int { return s.Sources }),
 		g("tickwire_limit_sources_holding", "Source addresses holding a connection or a ticket.",
 			func(s LimitStats) int { return s.SourcesHolding }))
+}
+
+// Message counts one player's game message by result (MessageQueued, MessageTooBig, ...); it does not allocate.
+func (m *Metrics) Message(result string) {
+	if c, ok := m.messages[result]; ok {
+		c.Inc()
+	}
 }
 
 // RefusedUpgrade counts an upgrade refused with an HTTP status (bad origin, draining).

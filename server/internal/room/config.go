@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/tickwire/tickwire/game"
+	"github.com/tickwire/tickwire/server/internal/journal"
 )
 
 // The default per-connection message rate limit: messages per second on average, and in one burst.
@@ -31,6 +34,9 @@ type Config struct {
 	// (message_rate, message_burst); the transport enforces it (DefaultMessageRate, DefaultMessageBurst).
 	MessageRate  int
 	MessageBurst int
+	// MaxMessageBytes is the largest message payload the room announces in Welcome (max_message_bytes); the
+	// transport enforces it (game.MaxMessageBytes, also the most it may be).
+	MaxMessageBytes int
 	// InputWindow is how many ticks ahead of the room's tick an input may be addressed to; each player's input
 	// buffer has InputWindow+1 slots, and inputs further ahead are refused ("early") (ticks of 1 s, at least 8).
 	InputWindow int
@@ -58,7 +64,18 @@ type Config struct {
 	// the stuck goroutine is abandoned and other rooms are unaffected. 0: no watchdog.
 	StallTimeout time.Duration
 
-	// Game settings passed to the Sim are the caller's business (game.Config); the room only needs the seed for logs.
+	// Game is the Sim's configuration (what its Factory was called with): the journal's header records it, so that
+	// a replay or an Import makes the same Sim.
+	Game game.Config
+	// Journal, when set, receives the room's journal (journal.go): every call into the Sim, tick by tick.
+	Journal *journal.Dir
+	// CheckpointEvery is how often, in ticks, a room whose Sim has game.Checkpointer checkpoints it: the journal kept
+	// in memory (for Export) and each file's replay start from the last checkpoint (ticks of 10 s).
+	CheckpointEvery int
+	// JournalTail bounds the journal the room keeps in memory since its last checkpoint, in bytes; past it, a room
+	// checkpoints early, or, without a Checkpointer, stops keeping it (Export then fails) (4 MiB).
+	JournalTail int
+
 	Clock    Clock        // SystemClock
 	Logger   *slog.Logger // slog.Default()
 	Observer Observer     // no-op
@@ -81,10 +98,13 @@ func (c *Config) setDefaults() {
 	def(&c.MessageQueueSize, 256)
 	def(&c.MessageRate, DefaultMessageRate)
 	def(&c.MessageBurst, DefaultMessageBurst)
+	def(&c.MaxMessageBytes, game.MaxMessageBytes)
 	def(&c.InputWindow, max(c.TickRate, 8))
 	def(&c.MaxCatchUp, 5)
 	def(&c.EventBufferSize, 16384)
 	def(&c.HashInterval, 30)
+	def(&c.CheckpointEvery, 10*c.TickRate)
+	def(&c.JournalTail, 4<<20)
 	if c.MaxRewind == 0 {
 		c.MaxRewind = 250 * time.Millisecond
 		if c.HistorySize > 1 && c.TickRate > 0 { // a small history set on purpose bounds the default rewind
@@ -128,6 +148,8 @@ func (c *Config) Validate() error {
 		return bad("MaxPlayers %d not in 1..65535", c.MaxPlayers)
 	case c.InboxSize < 1, c.ControlQueueSize < 1, c.MessageQueueSize < 1, c.MaxCatchUp < 1:
 		return bad("queue sizes and MaxCatchUp must be positive")
+	case c.MaxMessageBytes < 1 || c.MaxMessageBytes > game.MaxMessageBytes:
+		return bad("MaxMessageBytes %d not in 1..%d", c.MaxMessageBytes, game.MaxMessageBytes)
 	case c.InputWindow < 1 || c.InputWindow > 4096:
 		return bad("InputWindow %d not in 1..4096 ticks", c.InputWindow)
 	case c.MaxRewind < 0 || c.ticks(c.MaxRewind) >= uint32(c.HistorySize):
@@ -138,6 +160,8 @@ func (c *Config) Validate() error {
 		return bad("EventBufferSize %d below 1024", c.EventBufferSize)
 	case c.HashInterval < 0 || (c.HashInterval > 0 && c.HashInterval%c.SnapshotEvery != 0):
 		return bad("HashInterval %d must be 0 or a multiple of SnapshotEvery", c.HashInterval)
+	case c.CheckpointEvery < 1 || c.JournalTail < 1:
+		return bad("CheckpointEvery and JournalTail must be positive")
 	case c.Phase < 0 || c.Phase >= time.Second/time.Duration(c.TickRate):
 		return bad("Phase %v not within one tick interval", c.Phase)
 	case c.Grace < 0 || c.EmptyTimeout < 0 || c.Heartbeat < 0 || c.StallTimeout < 0:

@@ -4,7 +4,6 @@ import (
 	"google.golang.org/protobuf/encoding/protowire"
 	gproto "google.golang.org/protobuf/proto"
 
-	"github.com/tickwire/tickwire/game"
 	"github.com/tickwire/tickwire/proto"
 )
 
@@ -127,7 +126,7 @@ func (r *Room) welcomeFrame(p *player, token []byte, resumed bool) []byte {
 		HashInterval:    uint32(r.cfg.HashInterval),
 		InputFill:       r.welcomeFill,
 		InputWindow:     uint32(r.cfg.InputWindow),
-		MaxMessageBytes: game.MaxMessageBytes,
+		MaxMessageBytes: uint32(r.cfg.MaxMessageBytes),
 		MessageRate:     uint32(r.cfg.MessageRate),
 		MessageBurst:    uint32(r.cfg.MessageBurst),
 		MaxRewindMs:     r.maxRewindMS,

@@ -12,28 +12,19 @@ var _ game.History = history{}
 // history returns the room's history for a Sim that rewinds (game.HistoryUser).
 func (r *Room) history() game.History { return history{r} }
 
-// Entity returns entity id as the world held it at the end of tick t: a binary search of that tick's entities, which
-// the room keeps sorted by id (checkWorld enforces it). False when t is not in the history (evicted, the current tick
+// Entity returns entity id as the world held it at the end of tick t: a binary search of that tick's packed entities,
+// which the room keeps sorted by id (checkWorld enforces it), unpacked into a game.Entity. False when t is not in the history (evicted, the current tick
 // while it is being simulated, or later) or the entity did not exist then.
 func (h history) Entity(t game.Tick, id uint32) (game.Entity, bool) {
-	w := h.r.worldAt(uint32(t))
+	w := h.r.packedAt(uint32(t))
 	if w == nil {
 		return game.Entity{}, false
 	}
-	es := w.Entities
-	lo, hi := 0, len(es)
-	for lo < hi {
-		m := int(uint(lo+hi) >> 1)
-		if es[m].ID < id {
-			lo = m + 1
-		} else {
-			hi = m
-		}
+	k, ok := w.Find(id)
+	if !ok {
+		return game.Entity{}, false
 	}
-	if lo < len(es) && es[lo].ID == id {
-		return es[lo], true
-	}
-	return game.Entity{}, false
+	return w.Entity(k), true
 }
 
 // Oldest is the oldest tick the history holds: HistorySize ticks back from the last completed one, or tick 1 early

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/tickwire/tickwire/game"
+	"github.com/tickwire/tickwire/server/internal/journal"
 )
 
 // inputSlot is one buffered input and when it reached the room. in.Tick is 0 when the slot is empty.
@@ -117,7 +118,9 @@ func (r *Room) applyInputs(t uint32, now time.Time) {
 			}
 		}
 		b.values = in.Values
-		r.sim.ApplyInput(game.Tick(t), p.id, in)
+		e := r.entry(journal.KindInput)
+		e.Player.ID, e.Input = p.id, *in
+		r.feed(e)
 		s.in.Tick = 0
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/tickwire/tickwire/game"
+	"github.com/tickwire/tickwire/server/internal/journal"
 )
 
 // Messages are the game's channel outside the per-tick input stream (game.Message): from a connected player (Message)
@@ -140,7 +141,7 @@ func (r *Room) handleMessages(t uint32) {
 				continue
 			}
 			r.msgBatch = append(r.msgBatch, it)
-			reply := h.HandleMessage(game.Tick(t), game.Backend, &r.msgBatch[len(r.msgBatch)-1].msg, &r.events)
+			reply := r.feedMessage(game.Backend, &it.msg)
 			it.reply <- sigReply{reply: reply}
 			r.msgHandledA.Add(1)
 			continue
@@ -153,9 +154,19 @@ func (r *Room) handleMessages(t uint32) {
 			continue
 		}
 		r.msgBatch = append(r.msgBatch, it)
-		h.HandleMessage(game.Tick(t), it.player, &r.msgBatch[len(r.msgBatch)-1].msg, &r.events)
+		r.feedMessage(it.player, &it.msg)
 		r.msgHandledA.Add(1)
 	}
+}
+
+// feedMessage hands the Sim one message through the journal. The payload stays in r.msgBatch until the end of
+// the tick.
+func (r *Room) feedMessage(from game.PlayerID, m *game.Message) []byte {
+	e := r.entry(journal.KindMessage)
+	e.Player.ID, e.Message = from, *m
+	reply, _ := r.feed(e)
+	e.Message = game.Message{}
+	return reply
 }
 
 // releaseMessages forgets the tick's messages and recycles their payloads: the Sim was told they are valid until the

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/tickwire/tickwire/game"
+	"github.com/tickwire/tickwire/server/internal/journal"
 )
 
 // player is one slot. Owned by the run loop.
@@ -21,6 +22,7 @@ type player struct {
 	graceUntil uint32 // while disconnected: the tick the slot expires at
 	sendFull   bool   // the next snapshot is full (joined or resumed)
 	lastSeq    uint32 // the highest input sequence applied
+	token      []byte // the resume token of its last Welcome (Export)
 	ackTick    uint32 // the newest snapshot tick the client acknowledged
 	in         inputBuf
 	views      viewRing // the views it was last sent, when the Sim has game.Visibility
@@ -70,6 +72,9 @@ func (r *Room) handleControl(c *ctlCmd) {
 		r.sendAll(r.eventFrame(r.tick, ev.Type, uint32(ev.Player), ev.Args[:n], c.text, "", false))
 	case ctlBarrier:
 		r.barriers = append(r.barriers, c.barrier)
+	case ctlExport:
+		ex, err := r.export()
+		c.export <- exportReply{ex, err}
 	}
 	r.publish()
 }
@@ -93,14 +98,18 @@ func (r *Room) join(c *ctlCmd) (JoinResult, error) {
 	if !who.Verified {
 		who.UserID, who.Claims = "", nil
 	}
-	if err := r.sim.Join(who); err != nil {
+	e := r.entry(journal.KindJoin)
+	e.Player = who
+	_, err := r.feed(e)
+	e.Player = game.Player{} // the entry is reused: keep no identity alive
+	if err != nil {
 		r.giveSeat(c.reservation, reserved, until)
 		if errors.Is(err, game.ErrFull) {
 			return JoinResult{}, fmt.Errorf("%w: %w", ErrFull, err)
 		}
 		return JoinResult{}, fmt.Errorf("%w: %w", ErrRejected, err)
 	}
-	p := &player{id: id, name: who.Name, userID: who.UserID, verified: who.Verified, sink: c.sink, connected: true, sendFull: true,
+	p := &player{id: id, name: who.Name, userID: who.UserID, verified: who.Verified, sink: c.sink, connected: true, sendFull: true, token: c.token,
 		in: newInputBuf(r.cfg.InputWindow, &r.neutral)}
 	r.players = append(r.players, p) // ids grow: the slice stays sorted
 	r.byID[id] = p
@@ -133,9 +142,12 @@ func (r *Room) resume(c *ctlCmd) (JoinResult, error) {
 		}
 	} else {
 		r.nDisc--
-		r.sim.Resumed(p.id)
+		r.feedPlayer(journal.KindResumed, p.id)
 	}
 	p.sink, p.connected, p.sendFull = c.sink, true, true
+	if c.token != nil {
+		p.token = c.token
+	}
 	p.in.reset(p.lastSeq, r.tick, &r.neutral) // the client resends what was not applied, to new ticks
 	r.publish()
 	res := JoinResult{Player: p.id, Tick: r.tick, Epoch: r.cfg.Epoch, Resumed: true, LastInputSeq: p.lastSeq}
@@ -154,7 +166,7 @@ func (r *Room) disconnect(p *player, reason string) {
 	p.in.reset(p.lastSeq, r.tick, &r.neutral) // a disconnected player's future inputs are void
 	r.nDisc++
 	r.publish()
-	r.sim.Disconnected(p.id)
+	r.feedPlayer(journal.KindDisconnected, p.id)
 	r.sendAll(r.eventFrame(r.tick, EventPlayerDisconnected, uint32(p.id), nil, p.name, "", false))
 	r.emit(Event{Type: EventPlayerDisconnected, Player: p.id, Name: p.name, UserID: p.userID, Verified: p.verified, Reason: reason})
 }
@@ -164,7 +176,7 @@ func (r *Room) remove(p *player, reason string) {
 	if !p.connected {
 		r.nDisc--
 	}
-	r.sim.Leave(p.id)
+	r.feedPlayer(journal.KindLeave, p.id)
 	if r.vis != nil {
 		r.vis.clear(&p.views)
 	}

@@ -115,6 +115,7 @@ const (
 	ctlEnd
 	ctlBroadcast
 	ctlBarrier
+	ctlExport
 )
 
 type joinReply struct {
@@ -136,6 +137,7 @@ type ctlCmd struct {
 	text        string
 	reply       chan joinReply // buffered 1
 	barrier     chan struct{}
+	export      chan exportReply // buffered 1
 	// fate settles a join or resume exactly once: the loop takes it (fateTaken) or its waiter gives up on it when
 	// ctx ends (fateAbandoned), whichever comes first. So a waiter that returns ctx's error knows the room never
 	// applied the command, and one that finds it taken waits for the answer.
@@ -218,7 +220,8 @@ type Room struct {
 	emptySince uint32
 	ended      bool
 	events     game.Events
-	hist       []histEntry // ring indexed by tick % HistorySize
+	hist       []histEntry     // ring indexed by tick % HistorySize
+	world      snapcodec.World // this tick's entities as the Sim appended them, before they are packed into hist
 	cache      []cacheEntry
 	vis        *visState // per-player views, when the Sim has game.Visibility (else nil)
 	entBuf     []byte
@@ -230,6 +233,7 @@ type Room struct {
 	snapN      uint32      // snapshots sent: every leadEvery-th carries the input lead reports
 	fill       game.Input  // the missed input handed to the Sim, reused
 	msgBatch   []msgItem   // the messages handed to the Sim this tick, kept until its events are encoded
+	j          journalState
 }
 
 // New makes a room for sim. Call Run to start it.
@@ -280,6 +284,7 @@ func New(cfg Config, sim game.Sim) (*Room, error) {
 		r.neutral[i] = min(max(0, f.Min), f.Max)
 	}
 	r.rewindTicks = cfg.ticks(cfg.MaxRewind)
+	r.initJournal()
 	snapRate := float64(cfg.TickRate) / float64(cfg.SnapshotEvery)
 	r.leadEvery = uint32(max(1, math.Round(snapRate/10)))
 	return r, nil
@@ -341,6 +346,7 @@ func (r *Room) Run() {
 // loop runs the ticks until the room ends.
 func (r *Room) loop() {
 	defer r.closeControl()
+	defer r.closeJournal()
 	defer func() {
 		if p := recover(); p != nil && p != errAbandoned && r.release() {
 			r.fail(p)
@@ -453,6 +459,9 @@ func (r *Room) closeControl() {
 func (r *Room) refuse(c *ctlCmd) {
 	if c.reply != nil {
 		c.reply <- joinReply{err: ErrEnded}
+	}
+	if c.export != nil {
+		c.export <- exportReply{err: ErrEnded}
 	}
 	if c.barrier != nil {
 		close(c.barrier)

@@ -4,9 +4,10 @@ import (
 	"github.com/tickwire/tickwire/proto/snapcodec"
 )
 
-// histEntry is one tick of world history. Owned by the run loop.
+// histEntry is one tick of world history, packed: each entity keeps only its kind's fields (snapcodec.Packed), so
+// the ring costs what the worlds hold, not HistorySize × entities × the widest kind. Owned by the run loop.
 type histEntry struct {
-	world snapcodec.World
+	world snapcodec.Packed
 }
 
 // cacheEntry is a snapshot payload encoded this tick against one baseline.
@@ -15,9 +16,9 @@ type cacheEntry struct {
 	frame    *Frame
 }
 
-// worldAt returns the world at tick t while it is in the history (the last HistorySize ticks), else nil. Baselines
+// packedAt returns the world at tick t while it is in the history (the last HistorySize ticks), else nil. Baselines
 // come from here, and lag compensation can rewind to the tick a client was rendering. Loop only.
-func (r *Room) worldAt(t uint32) *snapcodec.World {
+func (r *Room) packedAt(t uint32) *snapcodec.Packed {
 	if t == 0 || t > r.tick || r.tick-t >= uint32(len(r.hist)) {
 		return nil
 	}
@@ -28,10 +29,11 @@ func (r *Room) worldAt(t uint32) *snapcodec.World {
 	return w
 }
 
-// snapshot offers the world at the current tick to every connected player: a delta against the baseline its Sink
+// snapshot offers the world at the current tick (w, packed in the history; r.world holds it unpacked) to every
+// connected player: a delta against the baseline its Sink
 // reports when that baseline is still in the history, else a full snapshot. One encode per distinct baseline. A Sim
 // with game.Visibility sends each player its own view instead (visibility.go).
-func (r *Room) snapshot(w *snapcodec.World) {
+func (r *Room) snapshot(w *snapcodec.Packed) {
 	hasHash := r.cfg.HashInterval > 0 && w.Tick%uint32(r.cfg.HashInterval) == 0
 	r.snapN++
 	report := r.snapN%r.leadEvery == 0
@@ -41,7 +43,7 @@ func (r *Room) snapshot(w *snapcodec.World) {
 	}
 	var hash uint32
 	if hasHash {
-		hash = r.codec.Hash(w)
+		hash = r.codec.HashPacked(w)
 	}
 	for _, p := range r.players {
 		if !p.connected {
@@ -50,7 +52,7 @@ func (r *Room) snapshot(w *snapcodec.World) {
 		var b uint32
 		if !p.sendFull {
 			b = p.sink.Baseline()
-			if b >= w.Tick || r.worldAt(b) == nil {
+			if b >= w.Tick || r.packedAt(b) == nil {
 				b = 0
 			}
 		}
@@ -68,13 +70,13 @@ func (r *Room) snapshot(w *snapcodec.World) {
 }
 
 // frameFor returns this tick's frame against baseline b, encoding it on first use. The cache holds one reference.
-func (r *Room) frameFor(w *snapcodec.World, b, hash uint32, hasHash bool) *Frame {
+func (r *Room) frameFor(w *snapcodec.Packed, b, hash uint32, hasHash bool) *Frame {
 	for i := range r.cache {
 		if r.cache[i].baseline == b {
 			return r.cache[i].frame
 		}
 	}
-	r.entBuf = r.codec.AppendDelta(r.entBuf[:0], r.worldAt(b), w)
+	r.entBuf = r.codec.AppendDeltaPacked(r.entBuf[:0], r.packedAt(b), w)
 	f := r.frames.get()
 	f.Tick, f.Baseline = w.Tick, b
 	f.Data = appendSnapshotFrame(f.Data[:0], w.Tick, b, r.entBuf, hash, hasHash)

@@ -11,6 +11,7 @@ func (r *Room) step() {
 	t0 := r.cfg.Clock.Now()
 	r.tick++
 	t := r.tick
+	r.beginTick(t)
 
 	r.events.Reset()
 	if len(r.msgs) > 0 {
@@ -22,10 +23,12 @@ func (r *Room) step() {
 
 	r.stepSim(t, t0)
 
+	r.world.Tick = t
+	r.world.Entities = r.sim.AppendEntities(r.world.Entities[:0])
+	r.checkWorld(&r.world)
 	h := &r.hist[int(t%uint32(len(r.hist)))]
-	h.world.Tick = t
-	h.world.Entities = r.sim.AppendEntities(h.world.Entities[:0])
-	r.checkWorld(&h.world)
+	r.codec.PackWorld(&h.world, &r.world)
+	r.endTick(&r.world)
 
 	r.sendEvents(t)
 	r.releaseMessages()

@@ -16,7 +16,7 @@ const viewRingSize = 8
 // reference counted by the players' rings and by the tick's table. Loop only.
 type view struct {
 	key     uint64
-	world   snapcodec.World
+	world   snapcodec.Packed // packed: views are kept as baselines, up to viewRingSize per player
 	refs    int
 	hash    uint32
 	hasHash bool
@@ -42,6 +42,7 @@ type visState struct {
 	vis  game.Visibility
 	free []*view          // pooled views with no references
 	now  map[uint64]*view // this tick's views by key, cleared after each snapshot
+	buf  []game.Entity    // AppendView's output, packed into the view
 }
 
 func newVisState(v game.Visibility, maxPlayers int) *visState {
@@ -63,8 +64,7 @@ func (s *visState) release(v *view) {
 	}
 	v.refs--
 	if v.refs == 0 {
-		v.world.Tick = 0
-		v.world.Entities = v.world.Entities[:0]
+		v.world.Reset()
 		s.free = append(s.free, v)
 	}
 }
@@ -97,7 +97,7 @@ func (s *visState) clear(vr *viewRing) {
 }
 
 // viewFor returns this tick's view for key, building it on first use. Key 0 is the whole world.
-func (r *Room) viewFor(w *snapcodec.World, p game.PlayerID, key uint64) *view {
+func (r *Room) viewFor(w *snapcodec.Packed, p game.PlayerID, key uint64) *view {
 	s := r.vis
 	if v := s.now[key]; v != nil {
 		return v
@@ -105,12 +105,12 @@ func (r *Room) viewFor(w *snapcodec.World, p game.PlayerID, key uint64) *view {
 	v := s.get()
 	v.refs++ // the tick's table holds one reference until the snapshot is done
 	v.key = key
-	v.world.Tick = w.Tick
 	if key == 0 {
-		v.world.Entities = append(v.world.Entities[:0], w.Entities...)
+		v.world.CopyFrom(w)
 	} else {
-		v.world.Entities = s.vis.AppendView(v.world.Entities[:0], w.Entities, p, key)
-		r.checkView(&v.world)
+		s.buf = s.vis.AppendView(s.buf[:0], r.world.Entities, p, key)
+		r.checkView(s.buf)
+		r.codec.Pack(&v.world, w.Tick, s.buf)
 	}
 	v.hasHash = false
 	s.now[key] = v
@@ -118,11 +118,11 @@ func (r *Room) viewFor(w *snapcodec.World, p game.PlayerID, key uint64) *view {
 }
 
 // checkView enforces what the codec needs of a view: ids strictly ascending, kinds from the schema.
-func (r *Room) checkView(w *snapcodec.World) {
-	for i := range w.Entities {
-		e := &w.Entities[i]
-		if i > 0 && e.ID <= w.Entities[i-1].ID {
-			panic(fmt.Sprintf("room: Visibility.AppendView: id %d after %d (ids must ascend)", e.ID, w.Entities[i-1].ID))
+func (r *Room) checkView(es []game.Entity) {
+	for i := range es {
+		e := &es[i]
+		if i > 0 && e.ID <= es[i-1].ID {
+			panic(fmt.Sprintf("room: Visibility.AppendView: id %d after %d (ids must ascend)", e.ID, es[i-1].ID))
 		}
 		if !r.codec.KnownKind(e.Kind) {
 			panic(fmt.Sprintf("room: Visibility.AppendView: entity %d has unknown kind %d", e.ID, e.Kind))
@@ -133,7 +133,7 @@ func (r *Room) checkView(w *snapcodec.World) {
 // snapshotViews is snapshot for a Sim with game.Visibility: each connected player gets its view, as a delta against
 // the view it was sent at its Sink's baseline tick when the room still holds it, else in full. One view per
 // distinct key, one encoding per distinct (view, baseline view).
-func (r *Room) snapshotViews(w *snapcodec.World, hashOn bool, report bool) {
+func (r *Room) snapshotViews(w *snapcodec.Packed, hashOn bool, report bool) {
 	s := r.vis
 	for _, p := range r.players {
 		if !p.connected {
@@ -171,15 +171,15 @@ func (r *Room) viewFrame(v, base *view, hashOn bool) *Frame {
 			return v.enc[i].frame
 		}
 	}
-	var bw *snapcodec.World
+	var bw *snapcodec.Packed
 	var b uint32
 	if base != nil {
 		bw, b = &base.world, base.world.Tick
 	}
 	if hashOn && !v.hasHash {
-		v.hash, v.hasHash = r.codec.Hash(&v.world), true
+		v.hash, v.hasHash = r.codec.HashPacked(&v.world), true
 	}
-	r.entBuf = r.codec.AppendDelta(r.entBuf[:0], bw, &v.world)
+	r.entBuf = r.codec.AppendDeltaPacked(r.entBuf[:0], bw, &v.world)
 	f := r.frames.get()
 	f.Tick, f.Baseline = v.world.Tick, b
 	f.Data = appendSnapshotFrame(f.Data[:0], v.world.Tick, b, r.entBuf, v.hash, hashOn)

@@ -1,7 +1,12 @@
 package room
 
 import (
+	"cmp"
 	"fmt"
+	"github.com/tickwire/tickwire/game/arena"
+	"math"
+	"slices"
+	"syscall"
 	"testing"
 	"time"
 
@@ -17,6 +22,7 @@ type crowdSim struct {
 	tick         game.Tick
 	ps           []crowdPlayer // ascending id
 	view         interest.View
+	cells        *interest.Cells // when set, players share views by cell instead
 }
 
 type crowdPlayer struct {
@@ -74,6 +80,22 @@ func (s *crowdSim) Step(t game.Tick, _ *game.Events) {
 		p.x, p.y = nx, ny
 	}
 	s.view.Invalidate()
+	if s.cells != nil {
+		s.cells.Invalidate()
+	}
+}
+
+// shareByCell makes players share views by square cells of side cell, each seeing everything within the crowd's
+// radius of its cell.
+func (s *crowdSim) shareByCell(cell int32) {
+	s.cells = &interest.Cells{Grid: interest.NewGrid(s.world, s.world, cell), Radius: s.view.Radius, Pos: s.view.Pos,
+		Locate: func(p game.PlayerID) (int32, int32, bool) {
+			i, ok := slices.BinarySearchFunc(s.ps, p, func(c crowdPlayer, p game.PlayerID) int { return cmp.Compare(c.id, p) })
+			if !ok {
+				return 0, 0, false
+			}
+			return s.ps[i].x, s.ps[i].y, true
+		}}
 }
 
 func (s *crowdSim) AppendEntities(dst []game.Entity) []game.Entity {
@@ -85,8 +107,17 @@ func (s *crowdSim) AppendEntities(dst []game.Entity) []game.Entity {
 	return dst
 }
 
-func (s *crowdSim) ViewKey(p game.PlayerID) uint64 { return s.view.ViewKey(p) }
+func (s *crowdSim) ViewKey(p game.PlayerID) uint64 {
+	if s.cells != nil {
+		return s.cells.ViewKey(p)
+	}
+	return s.view.ViewKey(p)
+}
+
 func (s *crowdSim) AppendView(dst, world []game.Entity, p game.PlayerID, key uint64) []game.Entity {
+	if s.cells != nil {
+		return s.cells.AppendView(dst, world, p, key)
+	}
 	return s.view.AppendView(dst, world, p, key)
 }
 
@@ -163,3 +194,147 @@ func (w wholeWorld) ApplyInput(t game.Tick, p game.PlayerID, in *game.Input) {}
 func (w wholeWorld) Step(t game.Tick, ev *game.Events)                       { w.s.Step(t, ev) }
 func (w wholeWorld) AppendEntities(dst []game.Entity) []game.Entity          { return w.s.AppendEntities(dst) }
 func (w wholeWorld) Result() (game.Result, bool)                             { return game.Result{}, false }
+
+// encodeCounter counts the room's snapshot encodings (one per distinct view and baseline view).
+type encodeCounter struct {
+	NopObserver
+	encodes, full int
+}
+
+func (o *encodeCounter) SnapshotEncoded(full bool, _ int) {
+	o.encodes++
+	if full {
+		o.full++
+	}
+}
+
+// largeArenaRoom is an arena room of n players playing the standard workload in a world of side world units with the
+// given interest settings, driven without its goroutine.
+func largeArenaRoom(tb testing.TB, n, world int, settings map[string]string, obs Observer) (tick func(), sinks []*benchSink) {
+	s := map[string]string{}
+	for k, v := range settings {
+		s[k] = v
+	}
+	s["world_size"] = fmt.Sprint(world)
+	sim, err := arena.Factory(game.Config{Seed: 7, TickRate: 30, MaxPlayers: n, Settings: s})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	r, err := New(Config{ID: "large", Clock: newFakeClock(), MaxPlayers: n, EmptyTimeout: time.Hour,
+		HashInterval: 30, Observer: obs}, sim)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ids := make([]game.PlayerID, n)
+	sinks = make([]*benchSink, n)
+	bots := make([]*bot, n)
+	for i := range n {
+		sinks[i] = &benchSink{}
+		ids[i] = directJoin(tb, r, sinks[i], "bot")
+		bots[i] = newBot(uint64(i + 1))
+	}
+	return func() {
+		for i, bt := range bots {
+			directInput(r, ids[i], sinks[i], bt.next())
+		}
+		r.step()
+	}, sinks
+}
+
+// BenchmarkLargeArena is one tick of arena rooms under the standard workload at a constant crowd density (the large
+// mode's: 200 players in 4000 × 4000 units), from 50 players (2000 units) to 800 (8000), each player seeing everything
+// within 300 units: views=cell shares one view per 800-unit cell (the large mode's settings), views=player builds one
+// per player. The whole tick is timed (inputs, Step, grid, views, encodings, hand-off); encodes/tick counts the
+// encodings, ns/player-tick and bytes/snapshot stay flat in room size when the views' size does.
+func BenchmarkLargeArena(b *testing.B) {
+	for _, views := range []struct {
+		name     string
+		settings map[string]string
+	}{
+		{"cell", arena.LargeSettings()},
+		{"player", map[string]string{"interest_radius": fmt.Sprint(arena.LargeInterestRadius)}},
+	} {
+		for _, n := range []int{50, 200, 800} {
+			world := int(4000 * math.Sqrt(float64(n)/200))
+			b.Run(fmt.Sprintf("views=%s/players=%d", views.name, n), func(b *testing.B) {
+				obs := &encodeCounter{}
+				step, sinks := largeArenaRoom(b, n, world, views.settings, obs)
+				for range 300 {
+					step()
+				}
+				// benchTicks warms up 300 more ticks: count from its timed ones.
+				ticks, encodes, frames, bytes := 0, 0, 0, 0
+				var cpu time.Duration
+				tick := func() {
+					if ticks++; ticks == 301 {
+						encodes, cpu = -obs.encodes, -processCPU()
+						for _, s := range sinks {
+							frames -= s.frames
+							bytes -= s.bytes
+						}
+					}
+					step()
+				}
+				benchTicks(b, n, tick)
+				encodes, cpu = encodes+obs.encodes, cpu+processCPU()
+				for _, s := range sinks {
+					frames += s.frames
+					bytes += s.bytes
+				}
+				b.ReportMetric(float64(bytes)/float64(frames), "bytes/snapshot")
+				b.ReportMetric(float64(encodes)/float64(b.N), "encodes/tick")
+				b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N)/float64(n), "cpu-ns/player-tick")
+			})
+		}
+	}
+}
+
+// processCPU is the process's CPU time so far (user + system, every thread): on a machine that others load, a
+// benchmark's CPU time per op is steadier than its wall-clock time.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkViewEncodeFlat is the snapshot work of one tick (grid, views, delta encodings, hand-off) of crowds of 50 to
+// 800 walkers at one density (200 in 4000 × 4000 units: the large mode's), so that every view holds about as many
+// entities whatever the room's size. views=cell shares views by 800-unit cell with a 300-unit radius (the large
+// mode); views=player gives each player its own 300-unit circle. The walkers' own Step is a few ns each. With shared
+// views the cost per tick grows with the number of distinct views (encodes/tick), the cost per view and per player
+// stays flat, and a steady-state tick allocates nothing.
+func BenchmarkViewEncodeFlat(b *testing.B) {
+	for _, views := range []string{"cell", "player"} {
+		for _, n := range []int{50, 200, 800} {
+			b.Run(fmt.Sprintf("views=%s/players=%d", views, n), func(b *testing.B) {
+				world := int32(4000 * math.Sqrt(float64(n)/200))
+				sim := newCrowdSim(world, 300)
+				if views == "cell" {
+					sim.shareByCell(800)
+				}
+				obs := &encodeCounter{}
+				r, err := New(Config{ID: "bench", Clock: newFakeClock(), MaxPlayers: n, EmptyTimeout: time.Hour, Observer: obs}, sim)
+				if err != nil {
+					b.Fatal(err)
+				}
+				for range n {
+					directJoin(b, r, &benchSink{}, "walker")
+				}
+				ticks, encodes := 0, 0
+				var cpu time.Duration
+				benchTicks(b, n, func() {
+					if ticks++; ticks == 301 {
+						encodes, cpu = -obs.encodes, -processCPU()
+					}
+					r.step()
+				})
+				encodes, cpu = encodes+obs.encodes, cpu+processCPU()
+				b.ReportMetric(float64(encodes)/float64(b.N), "encodes/tick")
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(encodes), "ns/encode")
+				b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N)/float64(n), "cpu-ns/player-tick")
+			})
+		}
+	}
+}

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
-
-	"github.com/tickwire/tickwire/game"
 )
 
 // The watchdog fails a room whose Sim is stuck in Step (an endless loop, a deadlock in game code). A goroutine cannot
@@ -32,7 +30,7 @@ var errAbandoned = errors.New("room: loop abandoned by the watchdog")
 // stepSim runs Sim.Step for tick t, begun at t0, under the watchdog's eye.
 func (r *Room) stepSim(t uint32, t0 time.Time) {
 	if r.cfg.StallTimeout <= 0 {
-		r.sim.Step(game.Tick(t), &r.events)
+		r.feedStep()
 		return
 	}
 	start := t0.UnixNano()
@@ -40,7 +38,7 @@ func (r *Room) stepSim(t uint32, t0 time.Time) {
 		start = 1
 	}
 	r.stepping.Store(start)
-	r.sim.Step(game.Tick(t), &r.events)
+	r.feedStep()
 	if !r.stepping.CompareAndSwap(start, 0) {
 		panic(errAbandoned)
 	}

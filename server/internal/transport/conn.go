@@ -17,6 +17,7 @@ import (
 	"github.com/tickwire/tickwire/server/internal/auth"
 	"github.com/tickwire/tickwire/server/internal/directory"
 	"github.com/tickwire/tickwire/server/internal/limits"
+	"github.com/tickwire/tickwire/server/internal/metrics"
 	"github.com/tickwire/tickwire/server/internal/room"
 	"github.com/tickwire/tickwire/server/internal/session"
 )
@@ -402,19 +403,32 @@ func (c *conn) confirm() {
 // gameMessage checks a Message against the limits and the connection's message rate, and queues it in the room.
 func (c *conn) gameMessage(m *pb.Message) {
 	code, reason := checkMessage(m)
+	result := metrics.MessageBadType
+	if code == CodeMessageTooBig {
+		result = metrics.MessageTooBig
+	}
+	if code == 0 && len(m.GetPayload()) > c.h.cfg.MaxMessageBytes {
+		code, reason, result = CodeMessageTooBig, c.h.msgTooBig, metrics.MessageTooBig
+	}
 	if code == 0 && !c.msgLimit.Allow() {
-		code, reason = CodeRateLimited, "messages arrive faster than the message rate limit"
+		code, reason, result = CodeRateLimited, "messages arrive faster than the message rate limit", metrics.MessageRateLimited
 	}
 	if code != 0 {
+		c.h.m.Message(result)
 		c.refuse(code, reason)
 		return
 	}
 	err := c.room.Message(c.player, c.sess, m.GetType(), m.GetPayload(), m.GetSeq())
 	switch {
-	case err == nil, errors.Is(err, room.ErrEnded): // an ended room closes the connection itself
+	case err == nil:
+		c.h.m.Message(metrics.MessageQueued)
+	case errors.Is(err, room.ErrEnded): // an ended room closes the connection itself
+		c.h.m.Message(metrics.MessageRoomEnded)
 	case errors.Is(err, room.ErrMessageQueueFull):
+		c.h.m.Message(metrics.MessageQueueFull)
 		c.refuse(CodeServerBusy, "the room's message queue is full")
 	default:
+		c.h.m.Message(metrics.MessageBadType)
 		c.refuse(CodeBadFrame, err.Error())
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -33,6 +34,7 @@ import (
 
 	"github.com/lxzan/gws"
 
+	"github.com/tickwire/tickwire/game"
 	"github.com/tickwire/tickwire/server/internal/auth"
 	"github.com/tickwire/tickwire/server/internal/directory"
 	"github.com/tickwire/tickwire/server/internal/forwarded"
@@ -86,7 +88,10 @@ type Config struct {
 	// closed with 4508. Zero: room.DefaultMessageRate and room.DefaultMessageBurst (what rooms announce in Welcome).
 	MessageRate  float64
 	MessageBurst int
-	OpenJoin     bool
+	// MaxMessageBytes is the largest Message payload accepted; a larger one is closed with 1009. Zero or more than
+	// game.MaxMessageBytes: game.MaxMessageBytes.
+	MaxMessageBytes int
+	OpenJoin        bool
 	// JoinTimeout bounds the wait for a room to answer a Join or Resume.
 	JoinTimeout time.Duration
 	// DrainBytes and DrainTimeout bound how much the server reads and discards after it closed a connection for a
@@ -124,6 +129,8 @@ type Handler struct {
 	stop     chan struct{}
 	swept    chan struct{}
 	sweepInt time.Duration
+	// msgTooBig is the close reason of a Message over cfg.MaxMessageBytes (made once: refusals do not allocate).
+	msgTooBig string
 
 	now   atomic.Int64 // coarse clock (unix nanoseconds), updated by the sweeper
 	count atomic.Int64 // open connections, counted from the upgrade to OnClose
@@ -148,6 +155,9 @@ func New(cfg Config) *Handler {
 	if cfg.MessageBurst == 0 {
 		cfg.MessageBurst = room.DefaultMessageBurst
 	}
+	if cfg.MaxMessageBytes <= 0 || cfg.MaxMessageBytes > game.MaxMessageBytes {
+		cfg.MaxMessageBytes = game.MaxMessageBytes
+	}
 	if cfg.JoinTimeout == 0 {
 		cfg.JoinTimeout = 5 * time.Second
 	}
@@ -164,13 +174,14 @@ func New(cfg Config) *Handler {
 		cfg.ClientIP = forwarded.Peer
 	}
 	h := &Handler{
-		cfg:     cfg,
-		log:     cfg.Logger,
-		m:       cfg.Metrics,
-		stop:    make(chan struct{}),
-		swept:   make(chan struct{}),
-		live:    map[*conn]struct{}{},
-		allDone: make(chan struct{}),
+		cfg:       cfg,
+		log:       cfg.Logger,
+		m:         cfg.Metrics,
+		stop:      make(chan struct{}),
+		msgTooBig: fmt.Sprintf("message payload larger than %d bytes", cfg.MaxMessageBytes),
+		swept:     make(chan struct{}),
+		live:      map[*conn]struct{}{},
+		allDone:   make(chan struct{}),
 	}
 	h.sweepInt = min(cfg.HandshakeTimeout, cfg.HeartbeatTimeout) / 4
 	h.sweepInt = max(min(h.sweepInt, 250*time.Millisecond), 10*time.Millisecond)
