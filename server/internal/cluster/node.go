@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -41,8 +42,10 @@ type Node struct {
 	rooms    service.DirectoryRooms
 	toks     service.SessionTokens
 
-	// Set by Start, static after it.
+	// Set by Start, static after it (ncReady tells the goroutines that may run before Start, metrics scrapes and
+	// room events, that nc is set).
 	nc                         *nats.Conn
+	ncReady                    atomic.Bool
 	nodesKV, roomsKV, leaderKV jetstream.KeyValue
 	stop                       context.CancelFunc
 	wg                         sync.WaitGroup
@@ -105,6 +108,7 @@ func (n *Node) Start(ctx context.Context, publish func(service.Event)) error {
 		nc.Close()
 		return err
 	}
+	n.ncReady.Store(true)
 	return nil
 }
 
@@ -442,7 +446,7 @@ type Stats struct{ InMsgs, OutMsgs, InBytes, OutBytes uint64 }
 
 // Stats returns the NATS traffic of this node's connection so far.
 func (n *Node) Stats() Stats {
-	if n.nc == nil {
+	if !n.ncReady.Load() {
 		return Stats{}
 	}
 	s := n.nc.Stats()
@@ -453,7 +457,7 @@ func (n *Node) Stats() Stats {
 // rooms keep running and its peers' requests are still answered: call it when the node starts draining.
 func (n *Node) Leave() {
 	n.mu.Lock()
-	if n.left || n.nc == nil {
+	if n.left || !n.ncReady.Load() {
 		n.mu.Unlock()
 		return
 	}
@@ -471,7 +475,7 @@ func (n *Node) Leave() {
 
 // Close leaves (if not done), deletes the node's rooms from the directory and disconnects.
 func (n *Node) Close() {
-	if n.nc == nil {
+	if !n.ncReady.Load() {
 		return
 	}
 	n.Leave()

@@ -243,7 +243,7 @@ func (n *Node) Locate(ctx context.Context, joinToken string, resumeToken []byte)
 // Forward sends one of this node's room events to the other nodes (call it for every local room event; it never
 // blocks: the NATS connection buffers).
 func (n *Node) Forward(ev service.Event) {
-	if n.nc == nil {
+	if !n.ncReady.Load() {
 		return
 	}
 	b, err := json.Marshal(ev)
