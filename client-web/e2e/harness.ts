@@ -52,14 +52,18 @@ export class Servers {
   private readonly procs: ChildProcess[] = [];
   /** Everything the servers printed (for failure messages). */
   log = "";
+  /** The admin listener of the server at each base URL. */
+  private readonly admin = new Map<string, string>();
 
   constructor(private readonly bin: string) {}
 
   /** Starts the server with extra flags, waits until it serves HTTP, and returns its base URL. */
   async start(args: string[]): Promise<string> {
     const port = await freePort();
-    // No admin listener: its default address is one fixed port, which several servers (or other tests) would share.
-    const flags = ["-addr", `127.0.0.1:${port}`, "-admin-addr=", "-log-level", "warn", ...args];
+    // The admin listener on a free port of its own (its default is one fixed port, which several servers or other
+    // tests would share): tests read the server's metrics from it.
+    const adminPort = await freePort();
+    const flags = ["-addr", `127.0.0.1:${port}`, "-admin-addr", `127.0.0.1:${adminPort}`, "-log-level", "warn", ...args];
     const server = spawn(this.bin, flags, { stdio: ["ignore", "pipe", "pipe"] });
     this.procs.push(server);
     process.once("exit", () => server.kill("SIGKILL")); // never leave a server behind, even if the runner is cut short
@@ -67,7 +71,24 @@ export class Servers {
     server.stderr!.on("data", (b: Buffer) => (this.log += b.toString()));
     const url = `http://127.0.0.1:${port}`;
     await this.waitHTTP(url + "/", 10_000, server);
+    this.admin.set(url, `http://127.0.0.1:${adminPort}`);
     return url;
+  }
+
+  /** The value of a counter or gauge (summed over its labels) in the metrics of the server at url; NaN if unknown. */
+  async metric(url: string, name: string): Promise<number> {
+    const admin = this.admin.get(url);
+    if (!admin) return NaN;
+    try {
+      const text = await (await fetch(admin + "/metrics", { signal: AbortSignal.timeout(5000) })).text();
+      let sum = NaN;
+      for (const line of text.split("\n")) {
+        if (line.startsWith(name + " ") || line.startsWith(name + "{")) sum = (Number.isNaN(sum) ? 0 : sum) + Number(line.slice(line.lastIndexOf(" ") + 1));
+      }
+      return sum;
+    } catch {
+      return NaN;
+    }
   }
 
   private async waitHTTP(url: string, ms: number, server: ChildProcess): Promise<void> {

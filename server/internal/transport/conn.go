@@ -55,6 +55,7 @@ type conn struct {
 	counted   atomic.Bool // counted in the sessions gauge
 	// handshaking: the connection holds a place under the handshake cap until it joins or closes.
 	handshaking atomic.Bool
+	ended       atomic.Bool // closed has run
 
 	// Set before the read loop starts.
 	hold *limits.Hold // the source's place for this connection, released when it closes
@@ -474,6 +475,9 @@ func pongFrame(clientUS uint64, tick uint32) []byte {
 
 // closed runs when the read loop has ended, whatever the reason.
 func (c *conn) closed(err error) {
+	if c.ended.Swap(true) {
+		return
+	}
 	c.state.Store(stateDone)
 	code := uint16(c.closeCode.Load())
 	if code == 0 {

@@ -5,12 +5,14 @@
 // connection with a Disconnect frame followed by a WebSocket close carrying the same code.
 //
 // Files: transport.go (Handler: upgrade, tracking, sweeper, shutdown), conn.go (one connection: read path and state
-// machine), decode.go (strict decoding and validation of client frames), trywrite.go (the non-blocking write the room
-// uses for snapshots), stream.go (plain outbound text streams, such as the service API's event stream).
+// machine), readloop.go and frames.go (the connection's own read loop and WebSocket frame parser: one read(2) per
+// client frame on a plain TCP socket), decode.go (strict decoding and validation of client frames), trywrite.go (the
+// non-blocking write the room uses for snapshots), stream.go (plain outbound text streams, such as the service API's
+// event stream).
 //
-// Handler's exported methods are safe to call from several goroutines. A connection's read path runs on its gws read
-// loop goroutine; its writes happen only on its session's writer goroutine (and the close frame gws itself writes on
-// WebSocket protocol errors).
+// Handler's exported methods are safe to call from several goroutines. A connection's read path runs on its read
+// goroutine (its own read loop, or gws's when permessage-deflate is enabled); its writes happen only on its session's
+// writer goroutine (and the pongs and close frames of the WebSocket protocol, written through gws).
 package transport
 
 import (
@@ -254,18 +256,22 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			_ = tc.SetWriteBuffer(n)
 		}
 	}
-	// Keep what the client sent right behind its upgrade request (already in the HTTP server's buffer); otherwise
-	// read through a buffer of our own size.
-	br := rw.Reader
-	if br.Buffered() == 0 {
-		br = bufio.NewReaderSize(netConn, h.cfg.ReadBufferBytes)
+	// Keep what the client sent right behind its upgrade request (already in the HTTP server's buffer). Without
+	// compression the connection's own read loop takes those bytes and reads the socket (readloop.go); with it, gws's
+	// read loop reads through br: the HTTP server's reader, or one of our own size when it holds nothing.
+	br, gwsBr := rw.Reader, unusedReader
+	if h.cfg.Compression {
+		if br.Buffered() == 0 {
+			br = bufio.NewReaderSize(netConn, h.cfg.ReadBufferBytes)
+		}
+		gwsBr = br
 	}
 	sc := &sealConn{Conn: netConn, raw: rawConnOf(netConn), drainBytes: h.cfg.DrainBytes,
 		drainTimeout: h.cfg.DrainTimeout}
 	// Numbered before the upgrade's response is written: a client that opens another connection once this one is
 	// up gets a higher number, whichever of the two handlers runs first from here on.
 	arrival := h.cfg.Tokens.Arrival()
-	ws, err := h.up.UpgradeFromConn(sc, br, r)
+	ws, err := h.up.UpgradeFromConn(sc, gwsBr, r)
 	if err != nil {
 		hold.Release()
 		h.cfg.Limits.HandshakeDone()
@@ -289,7 +295,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case n > int64(h.cfg.MaxConnections):
 		c.refuse(CodeServerBusy, "server is at its connection cap")
 	}
-	go ws.ReadLoop()
+	if h.cfg.Compression {
+		go c.gwsReadLoop()
+	} else {
+		go c.readLoop(br)
+	}
 }
 
 // originAllowed implements the Origin policy. Requests without Origin come from non-browser clients, which an
@@ -427,16 +437,20 @@ func (h *Handler) OnPong(*gws.Conn, []byte) {}
 // OnMessage handles one client frame. A panic while handling it closes this connection with 1011 and leaves every
 // other connection alone (gws.Recovery, passed as the upgrader's Recovery, is the outer net).
 func (h *Handler) OnMessage(ws *gws.Conn, msg *gws.Message) {
-	c := connOf(ws)
+	connOf(ws).handle(msg.Opcode, msg.Bytes())
+	_ = msg.Close()
+}
+
+// handle handles one client frame on the read loop (gws's or the connection's own, readloop.go).
+func (c *conn) handle(op gws.Opcode, data []byte) {
 	defer func() {
 		if e := recover(); e != nil {
-			h.log.Error("panic while handling a client frame", "remote", ws.RemoteAddr().String(), "panic", e,
+			c.h.log.Error("panic while handling a client frame", "remote", c.ws.RemoteAddr().String(), "panic", e,
 				"stack", string(debug.Stack()))
 			c.refuse(CodeInternalError, "internal error")
 		}
 	}()
-	c.message(msg.Opcode, msg.Bytes())
-	_ = msg.Close()
+	c.message(op, data)
 }
 
 func connOf(ws *gws.Conn) *conn { return ws.Session().(*slot).c }
