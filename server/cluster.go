@@ -17,6 +17,7 @@ type nodeHooks struct {
 	Tokens  matchmaker.Tokens
 	Forward func(service.Event)
 	Locate  func(ctx context.Context, joinToken string, resumeToken []byte) string
+	MovedTo func(roomID string) string
 }
 
 // newNode makes the cluster node when Config.NATS is set (it connects in startNode).
@@ -39,7 +40,7 @@ func (s *Server) newNode(load *cluster.LoadObserver) (nodeHooks, error) {
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tickwire_cluster_nodes",
 			Help: "Live nodes of the cluster as this node sees them."}, func() float64 { return float64(len(n.Nodes())) }),
 	)
-	return nodeHooks{Rooms: rooms, Tokens: rooms, Forward: n.Forward, Locate: n.Locate}, nil
+	return nodeHooks{Rooms: rooms, Tokens: rooms, Forward: n.Forward, Locate: n.Locate, MovedTo: n.MovedTo}, nil
 }
 
 // startNode connects the cluster node (when clustered): from here on the node announces itself and its rooms.
@@ -60,4 +61,24 @@ func (s *Server) runMatchmaker(ctx context.Context) {
 		return
 	}
 	s.node.RunMatchmaker(ctx, s.stack.Matchmaker, 0)
+}
+
+// migrate moves this draining node's rooms to the other nodes (live migration) and keeps the listener open until
+// their players were told where (4003), at most the grace period.
+func (s *Server) migrate() {
+	if s.node == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	moved := s.node.Migrate(ctx)
+	cancel()
+	if moved == 0 {
+		return
+	}
+	ctx, cancel = context.WithTimeout(context.Background(), s.cfg.Grace)
+	defer cancel()
+	if err := s.node.WaitRedirects(ctx); err != nil {
+		s.log.Warn("players of moved rooms still not redirected", "err", err)
+	}
+	s.log.Info("rooms moved to other nodes", "rooms", moved)
 }

@@ -30,6 +30,7 @@ func (s *Server) drain(hs, as *http.Server, stopMM func(), mmDone <-chan struct{
 	<-mmDone
 	if s.node != nil {
 		s.node.Leave() // peers stop placing rooms here; another node takes the matchmaking lease
+		s.migrate()    // live migration: the rooms continue on the other nodes
 	}
 	s.dir.Drain()
 	answered := s.stack.Matchmaker.Drain()

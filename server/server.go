@@ -197,6 +197,7 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 		Limits:           s.lim,
 		ClientIP:         s.fwd.ClientIP,
 		Locate:           sc.Locate,
+		MovedTo:          sc.MovedTo,
 	})
 	st, err := service.NewStack(service.StackConfig{
 		Rooms: sc.Rooms, Tokens: sc.Tokens, Forward: sc.Forward,

@@ -139,3 +139,52 @@ func TestClusterTokenOnWrongNodeIsRedirected(t *testing.T) {
 		t.Errorf("unknown token: %v", err)
 	}
 }
+
+// Live migration: a node told to stop (SIGTERM: Serve's context) moves its room to another node; its players are
+// redirected (4003) and resume there, and every input they sent is applied exactly once or reported late.
+func TestClusterDrainMovesRoomsToAnotherNode(t *testing.T) {
+	natsURL := startNATS(t)
+	a := startNode(t, nodeConfig(natsURL), "ma")
+	b := startNode(t, nodeConfig(natsURL), "mb")
+	waitCluster(t, a, b)
+	room, err := a.srv.CreateRoom(arena.Mode, nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	const players = 3
+	clients := make([]*client.Client, players)
+	for i := range clients {
+		if clients[i], err = client.Dial(ctx, client.Config{URL: a.url,
+			JoinToken: a.srv.IssueJoinToken(room.ID, fmt.Sprintf("p%d", i), 0)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, players)
+	until := time.Now().Add(4 * time.Second)
+	for i, c := range clients {
+		wg.Add(1)
+		go func() { defer wg.Done(); errs[i] = play(c, until, uint64(i)) }()
+	}
+	time.Sleep(time.Second)
+	a.stop() // drains: the room moves to b, a's players are redirected there
+	wg.Wait()
+	for i, c := range clients {
+		if errs[i] != nil {
+			t.Errorf("player %d: %v", i, errs[i])
+		}
+		if c.Resumes() < 1 || c.Stats().Disconnects()[client.CodeMoved] < 1 {
+			t.Errorf("player %d: resumes %d, disconnects %v", i, c.Resumes(), c.Stats().Disconnects())
+		}
+		checkPlayed(t, fmt.Sprintf("player %d", i), c)
+	}
+	found := false
+	for _, r := range b.srv.Rooms(arena.Mode, true) {
+		found = found || r.ID == room.ID
+	}
+	if !found {
+		t.Errorf("room %s is not on b", room.ID)
+	}
+}

@@ -62,7 +62,10 @@ type Node struct {
 	left      bool                 // Leave was called
 	lastTick  time.Duration        // LoadObserver.TickTime at the last heartbeat
 	lastBeat  time.Time
-	self      NodeInfo // this node's last heartbeat
+	self      NodeInfo          // this node's last heartbeat
+	moved     map[string]string // rooms migrated away: room id -> the WebSocket address of their new node
+
+	redirects atomic.Int64 // players of migrated rooms not yet redirected (WaitRedirects)
 }
 
 // peer is a node as last heard.
@@ -84,7 +87,7 @@ func New(cfg Config, local Local) (*Node, error) {
 		cfg: cfg, log: cfg.Logger.With("node", cfg.NodeID), wsURL: ws, httpBase: base, local: local,
 		rooms: service.DirectoryRooms{D: local.Dir}, toks: service.SessionTokens{T: local.Tokens, TTL: local.JoinTTL},
 		nodes: map[string]peer{}, dirRooms: map[string]RoomEntry{}, published: map[string]RoomEntry{},
-		placed: map[string]int{},
+		placed: map[string]int{}, moved: map[string]string{},
 	}, nil
 }
 

@@ -250,3 +250,9 @@ func (r Rooms) Signal(ctx context.Context, id, typ string, payload []byte) ([]by
 	out, err := r.n.call(rctx, node, &request{Op: "signal", Room: id, Type: typ, Payload: payload, TTL: wait})
 	return out.Reply, err
 }
+
+// infoOf is a local room's RoomInfo (empty when it is gone).
+func (n *Node) infoOf(id string) matchmaker.RoomInfo {
+	info, _ := n.rooms.Get(id)
+	return info
+}

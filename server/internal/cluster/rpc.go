@@ -99,6 +99,8 @@ func (n *Node) handle(req *request) reply {
 		}
 		e := n.entryFor(info)
 		return reply{ID: info.ID, Room: &e}
+	case "import":
+		return n.importRoom(req.Payload)
 	case "reserve":
 		if err := n.rooms.Reserve(req.Room, req.Keys, req.TTL); err != nil {
 			return errReply(err)

@@ -251,7 +251,14 @@ func (c *conn) join(j *pb.Join) {
 		defer func() { claim.Done(resumed) }() // also on a panic: the token must not stay held
 		g := claim.Grant
 		var ok bool
-		if r, ok = h.cfg.Directory.Get(g.RoomID); !ok {
+		if r, ok = h.cfg.Directory.Get(g.RoomID); !ok && h.cfg.MovedTo != nil {
+			if addr := h.cfg.MovedTo(g.RoomID); addr != "" && len(addr) <= maxCloseReason {
+				h.m.Resume("moved")
+				c.refuse(CodeMoved, addr)
+				return
+			}
+		}
+		if !ok {
 			h.m.Resume("expired")
 			c.refuse(CodeResumeExpired, "the room is gone")
 			return

@@ -113,6 +113,9 @@ type Config struct {
 	// Locate, when set (a cluster node), is asked about a join or resume token this server does not know: it returns
 	// the WebSocket address of the node that issued it (""), and the client is closed with 4003 and that address.
 	Locate func(ctx context.Context, joinToken string, resumeToken []byte) string
+	// MovedTo, when set, is asked about a resume into a room that is no longer here: the WebSocket address of the
+	// node it moved to (live migration), and the client is closed with 4003 and that address; "": the room is gone.
+	MovedTo func(roomID string) string
 
 	Session   *session.Config
 	Tokens    *session.Tokens
