@@ -80,7 +80,7 @@ for RUN in "${RUNS[@]}"; do
   # shellcheck disable=SC2086
   JOIN=(-url "ws://127.0.0.1:$PORT")
   [ "${MATCHMAKING:-1}" = 0 ] || JOIN+=(-matchmaker "http://127.0.0.1:$PORT")
-  taskset -c 1 "$TMP/bots" "${JOIN[@]}" -mode "$M" -n "$N" -ramp "${RAMP}s" -settle "${SETTLE}s" -duration "$((SETTLE + WINDOW + 1))s" \
+  taskset -c 1 "$TMP/bots" "${JOIN[@]}" -mode "$M" -n "$N" -ramp "${RAMP}s" -settle "${SETTLE}s" -duration "$((SETTLE + WINDOW + 4))s" \
     -json -progress 0 ${BOTS_FLAGS:-} >"$TMP/bots-$T.json" 2>"$TMP/bots-$T.err" & BP=$!
   sleep $((RAMP + SETTLE))
   s0=$(cpu "$SP"); b0=$(cpu "$BP"); curl -sf "http://127.0.0.1:$ADMIN_PORT/metrics" >"$TMP/m0-$T"
@@ -90,11 +90,12 @@ for RUN in "${RUNS[@]}"; do
     curl -sf "http://127.0.0.1:$ADMIN_PORT/debug/pprof/profile?seconds=$WINDOW" >"$PROFILE_DIR/server-cpu-$T.pb.gz" & PP=$!
   fi
   sleep "$WINDOW"
-  [ -z "$PP" ] || wait "$PP" || true
-  s1=$(cpu "$SP"); b1=$(cpu "$BP" 2>/dev/null || echo "$b0"); curl -sf "http://127.0.0.1:$ADMIN_PORT/metrics" >"$TMP/m1-$T"
+  s1=$(cpu "$SP"); b1=$(cpu "$BP" 2>/dev/null || echo "$b0")
   # The bots may have ended already on a loaded machine: 0 stands for a resident set that could not be read.
   rss=$(awk '/^VmRSS/{print $2*1024}' "/proc/$SP/status" 2>/dev/null || true); rss=${rss:-0}
   brss=$(awk '/^VmRSS/{print $2*1024}' "/proc/$BP/status" 2>/dev/null || true); brss=${brss:-0}
+  curl -sf "http://127.0.0.1:$ADMIN_PORT/metrics" >"$TMP/m1-$T"
+  [ -z "$PP" ] || wait "$PP" || true # the window's CPU profile, read after the window's figures
   if [ -n "${PROFILE_DIR:-}" ]; then
     mkdir -p "$PROFILE_DIR"
     curl -sf "http://127.0.0.1:$ADMIN_PORT/debug/pprof/heap" >"$PROFILE_DIR/server-heap-$T.pb.gz" || true

@@ -54,7 +54,7 @@ let browser: Browser | undefined;
 
 function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): string {
   try {
-    return execFileSync(cmd, args, { cwd, env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 240_000 });
+    return execFileSync(cmd, args, { cwd, env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 600_000 }); // a cold build on a busy machine takes minutes
   } catch (e) {
     const err = e as { stdout?: string; stderr?: string; message: string };
     throw new Error(`${cmd} ${args.join(" ")} in ${cwd}: ${err.message}\n${err.stdout ?? ""}${err.stderr ?? ""}`);
@@ -65,8 +65,10 @@ before(async () => {
   ensureChromium();
   tmp = mkdtempSync(join(tmpdir(), "tw-quickstart-"));
   symlinkSync(ROOT, join(tmp, "tickwire"));
-  // Step 1's tarball (the clone's `npm ci` is the one `make test` ran already).
-  run("npm", ["pack", "--pack-destination", tmp], WEB);
+  // Step 1's tarball (the clone's `npm ci` is the one `make test` ran already). Packed from the committed lib/ without
+  // the prepack rebuild, so that nothing in the checkout is written while other end-to-end files may be reading it
+  // (make test checks that lib/ is fresh before the end-to-end tests).
+  run("npm", ["pack", "--ignore-scripts", "--pack-destination", tmp], WEB);
 });
 
 after(async () => {
@@ -81,13 +83,15 @@ after(async () => {
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
-test("the quickstart's steps make a module that builds, with the page and the installed SDK", { timeout: 300_000 }, () => {
+test("the quickstart's steps make a module that builds, with the page and the installed SDK", { timeout: 900_000 }, () => {
   const guide = blocks(readFileSync(GUIDE, "utf8"));
   const { script: sh, files } = script(guide);
   assert.deepEqual(files, ["tag.go", "main.go", "web/index.html"], "the guide's files");
   // npm answers from the cache `npm ci` filled where it can; the Go module cache holds the checkout's dependencies.
+  // -trimpath keeps the folder's name out of Go's build cache keys: every run has a new folder, and without it every
+  // run compiles the checkout's packages again.
   const env = { ...process.env, npm_config_prefer_offline: "true", npm_config_audit: "false", npm_config_fund: "false",
-    npm_config_update_notifier: "false" };
+    npm_config_update_notifier: "false", GOFLAGS: `${process.env["GOFLAGS"] ?? ""} -trimpath`.trim() };
   run("bash", ["-c", sh], tmp, env);
   game = join(tmp, "tag");
   for (const f of ["go.mod", "go.sum", "tag.go", "main.go", "web/index.html", "web/node_modules/@tickwire/client/lib/index.js"]) {
@@ -95,7 +99,7 @@ test("the quickstart's steps make a module that builds, with the page and the in
   }
   const mod = readFileSync(join(game, "go.mod"), "utf8");
   assert.match(mod, /^replace github\.com\/tickwire\/tickwire => \.\.\/tickwire$/m, "go.mod replaces the module by the clone");
-  run("go", ["build", "-o", "tag", "."], game); // step 6's `go run .`, built once so that the test can stop it
+  run("go", ["build", "-o", "tag", "."], game, env); // step 6's `go run .`, built once so that the test can stop it
 });
 
 /** Starts the game's server (from its folder, as `go run .` would) on a free loopback port; returns its base URL. */

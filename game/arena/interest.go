@@ -2,6 +2,7 @@ package arena
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 
 	"github.com/tickwire/tickwire/game"
@@ -123,10 +124,26 @@ func (a *interestArena) Restore(state []byte) error {
 // players in one cell see everything within "interest_radius" of any point of the cell (interest.Cells), so the
 // room builds and encodes one view per occupied cell. A player crossing into another cell gets a delta from the view
 // it held to its new one: what it newly sees enters, what it no longer sees exits.
+//
+// Its events are interest-managed too: a "hit", "kill" or "respawn" goes to the player it is about, to the shooter,
+// and to the players whose view holds the place where it happened (for a respawn, also the new place), not to the
+// whole room, so that what a player receives follows its neighbourhood, not the room's size.
 type cellArena struct {
 	*Arena
 	view interest.Cells
+
+	// Step's scratch, owned by the room goroutine.
+	before    []pos        // the players' positions before the Step (a.players order): where hits happened
+	events    []game.Event // the Step's events, targeted
+	cellStart []int32      // players by cell: cell c's are byCell[cellStart[c]:cellStart[c+1]]
+	byCell    []int32      // indexes into a.players
+	cells     []int32      // cells seeing a place
+	stamp     []uint32     // per player index: the event it was last addressed for
+	epoch     uint32
+	to        []game.PlayerID
 }
+
+type pos struct{ x, y int32 }
 
 var _ game.Visibility = (*cellArena)(nil)
 
@@ -145,10 +162,93 @@ func (a *cellArena) locate(p game.PlayerID) (x, y int32, ok bool) {
 	return a.players[i].x, a.players[i].y, true
 }
 
-// Step advances the arena and marks the grid out of date.
+// Step advances the arena, marks the grid out of date and addresses the Step's events to the players near them.
 func (a *cellArena) Step(t game.Tick, ev *game.Events) {
+	a.before = a.before[:0]
+	for i := range a.players {
+		a.before = append(a.before, pos{a.players[i].x, a.players[i].y})
+	}
+	n0 := len(ev.List) // events of the tick's messages stay as they are
 	a.Arena.Step(t, ev)
 	a.view.Invalidate()
+	if len(ev.List) > n0 {
+		a.targetEvents(ev, n0)
+	}
+}
+
+// targetEvents replaces each of the Step's events (ev.List[n0:]) by one per player it concerns: the player it is
+// about, the shooter, and the players in the cells whose view holds where it happened. Steps never add or remove
+// players, so a.before and a.players share their indexes.
+func (a *cellArena) targetEvents(ev *game.Events, n0 int) {
+	g := a.view.Grid
+	n := int(g.NumCells())
+	a.cellStart = slices.Grow(a.cellStart[:0], n+1)[:n+1]
+	clear(a.cellStart)
+	for i := range a.players {
+		a.cellStart[g.CellAt(a.players[i].x, a.players[i].y)+1]++
+	}
+	for c := 1; c <= n; c++ {
+		a.cellStart[c] += a.cellStart[c-1]
+	}
+	a.byCell = slices.Grow(a.byCell[:0], len(a.players))[:len(a.players)]
+	a.cells = slices.Grow(a.cells[:0], n)[:n] // cursors
+	copy(a.cells, a.cellStart[:n])
+	for i := range a.players {
+		c := g.CellAt(a.players[i].x, a.players[i].y)
+		a.byCell[a.cells[c]] = int32(i)
+		a.cells[c]++
+	}
+	if len(a.stamp) < len(a.players) {
+		a.stamp = make([]uint32, len(a.players))
+	}
+	a.events = a.events[:0]
+	for _, e := range ev.List[n0:] {
+		if e.To != 0 || (e.Type != EventHit && e.Type != EventKill && e.Type != EventRespawn) {
+			a.events = append(a.events, e)
+			continue
+		}
+		a.epoch++
+		a.to = a.to[:0]
+		a.addressee(e.Player)
+		if e.Type != EventRespawn {
+			a.addressee(game.PlayerID(e.Args[0])) // the shooter
+		}
+		if v := a.find(e.Player); v >= 0 {
+			a.addressNear(a.before[v].x, a.before[v].y)
+		}
+		if e.Type == EventRespawn {
+			a.addressNear(e.Args[0], e.Args[1])
+			if v := a.find(e.Player); v >= 0 { // a later hit in this Step happens at the new place
+				a.before[v] = pos{e.Args[0], e.Args[1]}
+			}
+		}
+		for _, p := range a.to {
+			e.To = p
+			a.events = append(a.events, e)
+		}
+	}
+	ev.List = append(ev.List[:n0], a.events...)
+}
+
+// addressee adds player p to the current event's recipients once.
+func (a *cellArena) addressee(p game.PlayerID) {
+	if i := a.find(p); i >= 0 && a.stamp[i] != a.epoch {
+		a.stamp[i] = a.epoch
+		a.to = append(a.to, p)
+	}
+}
+
+// addressNear adds the players whose view holds position (x, y).
+func (a *cellArena) addressNear(x, y int32) {
+	a.cells = a.view.Grid.AppendCellsSeeing(a.cells[:0], x, y, a.view.Radius)
+	for _, c := range a.cells {
+		for _, i := range a.byCell[a.cellStart[c]:a.cellStart[c+1]] {
+			if a.stamp[i] != a.epoch {
+				a.stamp[i] = a.epoch
+				a.to = append(a.to, a.players[i].id)
+			}
+		}
+	}
 }
 
 func (a *cellArena) ViewKey(p game.PlayerID) uint64 { return a.view.ViewKey(p) }

@@ -150,3 +150,94 @@ func TestWorldSizeSetting(t *testing.T) {
 		}
 	}
 }
+
+// In the large mode a hit, kill or respawn goes to the player it is about, the shooter and the players whose cell's
+// view holds the place where it happened, each once, in the order the Step reported them; nobody else gets it.
+func TestLargeModeEventsAreTargeted(t *testing.T) {
+	sim, err := Factory(game.Config{Seed: 5, TickRate: 30, MaxPlayers: LargeMaxPlayers, Settings: LargeSettings()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := New(game.Config{Seed: 5, TickRate: 30, MaxPlayers: LargeMaxPlayers, Settings: LargeSettings()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for p := game.PlayerID(1); p <= LargeMaxPlayers; p++ {
+		if err := sim.Join(game.Player{ID: p}); err != nil {
+			t.Fatal(err)
+		}
+		if err := plain.Join(game.Player{ID: p}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w := newWorkload(6, LargeMaxPlayers)
+	cell, r := int64(LargeInterestCell*Scale), int64(LargeInterestRadius*Scale)
+	sees := func(at [2]int32, x, y int32) bool { // does the view of the cell of position at hold (x, y)?
+		cx, cy := int64(at[0])/cell*cell, int64(at[1])/cell*cell
+		dx := max(cx-int64(x), 0, int64(x)-(cx+cell-1))
+		dy := max(cy-int64(y), 0, int64(y)-(cy+cell-1))
+		return dx*dx+dy*dy <= r*r
+	}
+	var ev, want game.Events
+	var world []game.Entity
+	sent, events := 0, 0
+	for tick := game.Tick(1); tick <= 600; tick++ {
+		for i, b := range w.next() {
+			sim.ApplyInput(tick, b.id, &w.players[i].in)
+			plain.ApplyInput(tick, b.id, &w.players[i].in)
+		}
+		world = sim.AppendEntities(world[:0])
+		where := map[game.PlayerID][2]int32{} // before the Step: where hits happen
+		for _, e := range world {
+			if e.Kind == KindPlayer {
+				where[game.PlayerID(e.ID)] = [2]int32{e.Fields[PlayerX], e.Fields[PlayerY]}
+			}
+		}
+		ev.Reset()
+		want.Reset()
+		sim.Step(tick, &ev)
+		plain.Step(tick, &want)
+		world = sim.AppendEntities(world[:0])
+		now := map[game.PlayerID][2]int32{} // after it: the players' cells at the snapshot
+		for _, e := range world {
+			if e.Kind == KindPlayer {
+				now[game.PlayerID(e.ID)] = [2]int32{e.Fields[PlayerX], e.Fields[PlayerY]}
+			}
+		}
+		// The targeted list is the plain arena's, each event repeated for exactly its recipients.
+		k := 0
+		for _, e := range want.List {
+			events++
+			place := where[e.Player]
+			got := map[game.PlayerID]bool{}
+			for k < len(ev.List) && ev.List[k].Type == e.Type && ev.List[k].Player == e.Player && ev.List[k].Args == e.Args {
+				if ev.List[k].To == 0 || got[ev.List[k].To] {
+					t.Fatalf("tick %d: %s of %d sent to %d", tick, e.Type, e.Player, ev.List[k].To)
+				}
+				got[ev.List[k].To] = true
+				k++
+			}
+			sent += len(got)
+			for p, at := range now {
+				should := p == e.Player || (e.Type != EventRespawn && p == game.PlayerID(e.Args[0])) ||
+					sees(at, place[0], place[1]) || (e.Type == EventRespawn && sees(at, e.Args[0], e.Args[1]))
+				if should != got[p] {
+					t.Fatalf("tick %d: %s of %d at %v: player %d at %v got it %v, want %v", tick, e.Type, e.Player, place, p, at, got[p], should)
+				}
+			}
+			if e.Type == EventRespawn {
+				where[e.Player] = [2]int32{e.Args[0], e.Args[1]}
+			}
+		}
+		if k != len(ev.List) {
+			t.Fatalf("tick %d: %d targeted events left over", tick, len(ev.List)-k)
+		}
+	}
+	if events == 0 {
+		t.Fatal("no events")
+	}
+	t.Logf("%d events, %d deliveries: %.1f players each of %d", events, sent, float64(sent)/float64(events), LargeMaxPlayers)
+	if sent > events*LargeMaxPlayers/4 {
+		t.Errorf("events reach %d players on average", sent/events)
+	}
+}

@@ -29,7 +29,7 @@
 //
 // Moves are game messages (game.MessageHandler): "play" with the payload "<turn_no> <card>" or, for an eight,
 // "<turn_no> <card> <suit>"; "draw" with "<turn_no>" (PlayPayload, DrawPayload). The turn number makes a move that
-// arrives twice, or late, harmless: it is refused as stale. The input stream is unused (one input value, ignored).
+// arrives twice, or late, harmless: it is refused as stale. The schema has no input values: clients send no inputs.
 //
 // Events: "played" to everyone (Player: who, Args [card, suit to follow, cards left, turn_no]); "drew" to everyone
 // (Args [cards left, turn_no, 1 when the turn timer drew]); "drawn" to the drawer alone (Args [card]); and
@@ -267,8 +267,8 @@ func newSchema() *game.Schema {
 				{Name: "suit"}, {Name: "rank"}, {Name: "where"}, {Name: "owner"},
 			}},
 		},
-		// Moves are messages; the input stream carries nothing the game reads.
-		Input: []game.InputField{{Name: "unused", Min: 0, Max: 0}},
+		// Moves are messages: no input values, so clients send no per-tick inputs (pings keep them connected).
+		Input: nil,
 		Fill:  game.FillNeutral,
 		Params: map[string]int32{
 			"deck": DeckSize, "table_id": int32(TableID), "card_base": int32(CardBase),

@@ -174,6 +174,30 @@ func (g *Grid) AppendNearCell(dst []game.Entity, c int32, radius int32) []game.E
 	return g.appendMarked(dst)
 }
 
+// AppendCellsSeeing appends the cells whose square lies within radius of position (x, y): the cells whose Cells
+// view holds an entity there.
+func (g *Grid) AppendCellsSeeing(dst []int32, x, y, radius int32) []int32 {
+	x, y = min(max(x, 0), g.w), min(max(y, 0), g.h)
+	radius = max(radius, 0)
+	r2 := int64(radius) * int64(radius)
+	c0, c1 := max((x-radius)/g.cell, 0), min((x+radius)/g.cell, g.cols-1)
+	r0, r1 := max((y-radius)/g.cell, 0), min((y+radius)/g.cell, g.rows-1)
+	for row := r0; row <= r1; row++ {
+		for col := c0; col <= c1; col++ {
+			x0, y0 := col*g.cell, row*g.cell
+			dx := int64(max(x0-x, 0, x-min(x0+g.cell-1, g.w)))
+			dy := int64(max(y0-y, 0, y-min(y0+g.cell-1, g.h)))
+			if dx*dx+dy*dy <= r2 {
+				dst = append(dst, row*g.cols+col)
+			}
+		}
+	}
+	return dst
+}
+
+// NumCells is the number of cells of the grid.
+func (g *Grid) NumCells() int32 { return g.cols * g.rows }
+
 // CellAt returns the cell holding position (x, y) (clamped into the grid).
 func (g *Grid) CellAt(x, y int32) int32 {
 	x, y = min(max(x, 0), g.w), min(max(y, 0), g.h)

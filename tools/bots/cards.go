@@ -32,7 +32,11 @@ type CardsConfig struct {
 	N          int
 	Hands      int           // hands each bot plays (default 1)
 	Timeout    time.Duration // the whole run's bound (default 60s)
-	Logger     *slog.Logger
+	// DropEvery, when above 0, kills a bot's socket right after every DropEvery-th move it sends (unless the hand
+	// could end before its next turn): the move may or may not have reached the room, and the bot, once resumed,
+	// moves again if the turn is still its own.
+	DropEvery int
+	Logger    *slog.Logger
 }
 
 // CardsReport is what a card game run saw. Every count is summed over the bots.
@@ -49,7 +53,9 @@ type CardsReport struct {
 	Stale       int64          `json:"stale"`      // resent moves refused as stale (harmless)
 	Snapshots   int64          `json:"snapshots"`  // snapshots decoded
 	Events      int64          `json:"events"`     // events received
-	Leaks       int64          `json:"leaks"`      // another player's hidden card in a frame to a bot
+	Drops       int64          `json:"drops"`      // sockets killed after a move (DropEvery)
+	Resumes     int64          `json:"resumes"`
+	Leaks       int64          `json:"leaks"` // another player's hidden card in a frame to a bot
 	DecodeErrs  int64          `json:"decode_errors"`
 	Mismatches  int64          `json:"world_mismatches"`
 	Errors      []string       `json:"errors,omitempty"`
@@ -65,7 +71,8 @@ func (r *CardsReport) OK() bool {
 func (r *CardsReport) printHuman(w io.Writer) {
 	fmt.Fprintf(w, "card bots: %d, hands played %d (%v) in %d rooms, unfinished %d, wins %d\n", r.Bots, r.Hands,
 		r.Reasons, r.Rooms, r.Unfinished, r.Wins)
-	fmt.Fprintf(w, "moves: %d plays, %d draws, %d refused, %d stale resends\n", r.Plays, r.Draws, r.Refused, r.Stale)
+	fmt.Fprintf(w, "moves: %d plays, %d draws, %d refused, %d stale resends; %d drops, %d resumes\n", r.Plays, r.Draws,
+		r.Refused, r.Stale, r.Drops, r.Resumes)
 	fmt.Fprintf(w, "frames: %d snapshots, %d events, %d decode errors, %d world mismatches, %d hidden cards seen\n",
 		r.Snapshots, r.Events, r.DecodeErrs, r.Mismatches, r.Leaks)
 	for _, e := range r.Errors {
@@ -81,10 +88,12 @@ type cardPlayer struct {
 	// Owned by the read goroutine.
 	sentTurn    int32 // the turn number of the last move sent
 	sentResumes int   // the client's resumes when it was sent
+	dropEvery   int
+	moves       int
 	hand        []cards.Card
 	// Read at the end.
-	plays, draws, refused, stale, snapshots, events, leaks, wins atomic.Int64
-	result                                                       atomic.Pointer[proto.MatchResult]
+	plays, draws, refused, stale, snapshots, events, leaks, wins, drops atomic.Int64
+	result                                                              atomic.Pointer[proto.MatchResult]
 }
 
 var _ client.TargetedHandler = (*cardPlayer)(nil)
@@ -98,9 +107,14 @@ func (b *cardPlayer) OnSnapshot(c *client.Client, w *snapcodec.World, _ uint32) 
 	var top cards.Card
 	haveTop := false
 	b.hand = b.hand[:0]
+	fewest := int32(1 << 30) // the fewest cards an opponent holds
 	for i := range w.Entities {
 		e := &w.Entities[i]
 		switch e.Kind {
+		case cards.KindSeat:
+			if int32(e.ID) != me {
+				fewest = min(fewest, e.Fields[cards.SeatCards])
+			}
 		case cards.KindTable:
 			table = e
 		case cards.KindCard:
@@ -124,14 +138,21 @@ func (b *cardPlayer) OnSnapshot(c *client.Client, w *snapcodec.World, _ uint32) 
 		return
 	}
 	b.sentTurn, b.sentResumes = turnNo, c.Resumes()
+	left := len(b.hand) + 1
 	if card, follow, ok := cards.Choose(b.hand, top, cards.Suit(table.Fields[cards.TableSuit])); ok {
+		left = len(b.hand) - 1
 		if _, err := c.SendMessage(cards.MessagePlay, cards.PlayPayload(turnNo, card, follow)); err == nil {
 			b.plays.Add(1)
 		}
-		return
-	}
-	if _, err := c.SendMessage(cards.MessageDraw, cards.DrawPayload(turnNo)); err == nil {
+	} else if _, err := c.SendMessage(cards.MessageDraw, cards.DrawPayload(turnNo)); err == nil {
 		b.draws.Add(1)
+	}
+	b.moves++
+	// Only when no one can shed its last card before this bot's next turn: a room that ends while the bot is away
+	// could not tell it the result.
+	if b.dropEvery > 0 && b.moves%b.dropEvery == 0 && left >= 2 && fewest >= 2 {
+		b.drops.Add(1)
+		c.Drop()
 	}
 }
 
@@ -234,7 +255,7 @@ func RunCards(ctx context.Context, cfg CardsConfig) (*CardsReport, error) {
 
 // playHand plays one hand as bot i and adds what it saw to r; it returns the room's id.
 func playHand(ctx context.Context, cfg CardsConfig, i int, r *CardsReport, mu, joinMu *sync.Mutex) (string, error) {
-	b := &cardPlayer{}
+	b := &cardPlayer{dropEvery: cfg.DropEvery}
 	st := client.NewStats()
 	ccfg := client.Config{URL: cfg.URL, Mode: cfg.Mode, Name: fmt.Sprintf("cards%d", i), Handler: b, Stats: st,
 		ClientName: "tickwire-bots/1", Logger: cfg.Logger, DialTimeout: 10 * time.Second}
@@ -279,6 +300,8 @@ wait:
 	r.Events += b.events.Load()
 	r.Leaks += b.leaks.Load()
 	r.Wins += b.wins.Load()
+	r.Drops += b.drops.Load()
+	r.Resumes += int64(c.Resumes())
 	r.DecodeErrs += st.DecodeErrors.Load()
 	r.Mismatches += st.WorldMismatches.Load()
 	if res != nil {

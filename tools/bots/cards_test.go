@@ -84,3 +84,15 @@ func TestCardBotsThroughMatchmaker(t *testing.T) {
 		t.Errorf("6 players in %d rooms of 2", r.Rooms)
 	}
 }
+
+// Bots whose sockets are killed right after every third move they send still play every hand to its end: each
+// resumes, and moves again when the move it sent did not reach the room (the turn is still its own); a move that did
+// reach it is never applied twice (the turn number makes a repeat stale).
+func TestCardBotsDropAfterMoves(t *testing.T) {
+	url, _ := startCardServer(t, server.GameOptions{MaxPlayers: 2, TickRate: 30,
+		Settings: map[string]string{"seats": "2", "hand_size": "5"}})
+	r := runCardBots(t, CardsConfig{URL: url, N: 4, Hands: 2, DropEvery: 3})
+	if r.Drops == 0 || r.Resumes < r.Drops {
+		t.Errorf("%d drops, %d resumes", r.Drops, r.Resumes)
+	}
+}

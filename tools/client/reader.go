@@ -23,8 +23,10 @@ import (
 // most 125 bytes, continuation only after a non-final frame, a size limit), answers Ping and Close as gws does, and
 // reports the end of the connection with the same errors (a *gws.CloseError for a Close frame).
 
-// readBufferSize is the initial buffer; it grows to hold the largest frame seen.
-const readBufferSize = 8192
+// readBufferSize is the initial buffer; it grows to hold the largest frame seen. A delta snapshot is about a hundred
+// bytes and a full one of a 16-player room about 1.5 KB: 2 KiB holds a dozen snapshots per read(2) without keeping
+// 8 KiB per connection (a thousand bots in one process).
+const readBufferSize = 2048
 
 // maxFramePayload bounds one message (gws's default ReadMaxPayloadSize).
 const maxFramePayload = 16 * 1024 * 1024

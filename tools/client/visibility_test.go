@@ -9,240 +9,189 @@ import (
 
 	"github.com/tickwire/tickwire/game"
 	"github.com/tickwire/tickwire/game/arena"
+	"github.com/tickwire/tickwire/game/cards"
+	"github.com/tickwire/tickwire/proto"
 	"github.com/tickwire/tickwire/proto/snapcodec"
 	"github.com/tickwire/tickwire/server"
 	"github.com/tickwire/tickwire/tools/client"
 )
 
-// handSim is a card game's shape: every player has a public token and a hidden hand (a wide kind with a byte
-// string) that only its owner may see. Players whose id is a multiple of 3 are observers: they share one view, the
-// public tokens only.
-type handSim struct {
-	tick    game.Tick
-	players []game.PlayerID // ascending
-}
-
-const (
-	kindToken = 1
-	kindHand  = 2
-	handBase  = 1000 // a hand's entity id is handBase + its owner
-)
-
-func newHandSim(game.Config) (game.Sim, error) { return &handSim{}, nil }
-
-var _ game.Visibility = (*handSim)(nil)
-
-func (s *handSim) Schema() *game.Schema {
-	hand := make([]game.FieldSpec, 12)
-	for i := range hand {
-		hand[i].Name = fmt.Sprintf("card%d", i)
-	}
-	return &game.Schema{
-		Kinds: []game.KindSpec{
-			{ID: kindToken, Name: "token", Fields: []game.FieldSpec{{Name: "x", RateField: 2}, {Name: "vx"}}},
-			{ID: kindHand, Name: "hand", Fields: hand, Data: true},
-		},
-		Input: []game.InputField{{Name: "dx", Min: -1, Max: 1}},
-	}
-}
-
-func (s *handSim) Join(p game.Player) error {
-	s.players = append(s.players, p.ID)
-	return nil
-}
-
-func (s *handSim) Leave(p game.PlayerID) {
-	for i, q := range s.players {
-		if q == p {
-			s.players = append(s.players[:i], s.players[i+1:]...)
-			return
-		}
-	}
-}
-
-func (s *handSim) Disconnected(game.PlayerID)                       {}
-func (s *handSim) Resumed(game.PlayerID)                            {}
-func (s *handSim) ApplyInput(game.Tick, game.PlayerID, *game.Input) {}
-func (s *handSim) Step(t game.Tick, _ *game.Events)                 { s.tick = t }
-func (s *handSim) Result() (game.Result, bool)                      { return game.Result{}, false }
-
-func (s *handSim) AppendEntities(dst []game.Entity) []game.Entity {
-	for _, p := range s.players {
-		e := game.Entity{ID: uint32(p), Kind: kindToken}
-		e.Fields[0], e.Fields[1] = int32(s.tick)*3, 3
-		dst = append(dst, e)
-	}
-	for _, p := range s.players {
-		e := game.Entity{ID: handBase + uint32(p), Kind: kindHand}
-		for i := range 12 {
-			e.Fields[i] = int32(p)*100 + int32(i) + int32(s.tick/10)
-		}
-		e.SetData(handData(p, s.tick))
-		dst = append(dst, e)
-	}
-	return append(dst, game.Entity{ID: flashID, Kind: kindToken})
-}
-
-// flashID is an entity that players (not observers) see for 10 ticks out of 20: it enters and leaves their views.
-const flashID = 5000
-
-func flashVisible(t game.Tick) bool { return t/10%2 == 0 }
-
-// handData is a hand's byte string: its owner and a card that changes every 15 ticks.
-func handData(p game.PlayerID, t game.Tick) []byte {
-	return fmt.Appendf(nil, "hand-%d-card-%d", p, t/15)
-}
-
-func observer(p game.PlayerID) bool { return p%3 == 0 }
-
-func (s *handSim) ViewKey(p game.PlayerID) uint64 {
-	if observer(p) {
-		return 1 << 40
-	}
-	return uint64(p)
-}
-
-func (s *handSim) AppendView(dst []game.Entity, world []game.Entity, p game.PlayerID, key uint64) []game.Entity {
-	for _, e := range world {
-		if e.Kind == kindHand && (key == 1<<40 || e.ID != handBase+uint32(p)) {
-			continue
-		}
-		if e.ID == flashID && (key == 1<<40 || !flashVisible(s.tick)) {
-			continue
-		}
-		dst = append(dst, e)
-	}
-	return dst
-}
-
-// handWatcher checks every snapshot a client decodes: the world it holds (built from every frame received, since a
-// delta can only add an entity by sending it whole) never contains another player's hand.
-type handWatcher struct {
+// cardWatcher is a player of the card game (game/cards) that checks every frame it receives: every snapshot (the
+// world it holds is built from every frame, and a delta can only add an entity by sending it whole) and every event.
+// Once moves are allowed it plays the hand with cards.Choose. Its methods run on the client's read goroutine.
+type cardWatcher struct {
 	client.NopHandler
-	foreign   atomic.Int64 // snapshots that held someone else's hand
-	ownHand   atomic.Int64 // snapshots that held the client's own hand
-	badData   atomic.Int64 // own hand with a byte string that is not its owner's
-	snapshots atomic.Int64
+	moves *atomic.Bool // moves allowed
+
+	foreign      atomic.Int64 // snapshots or events that showed another player's hidden card
+	handMismatch atomic.Int64 // snapshots whose own hand differs from the seat's card count
+	ownHand      atomic.Int64 // snapshots holding the player's own hand
+	snapshots    atomic.Int64
+	refused      atomic.Int64
+	played       atomic.Int64
 
 	// The world as OnEnter and OnExit describe it, checked against each snapshot's world (read goroutine only).
 	seen       map[uint32]bool
+	sentTurn   int32
+	hand       []cards.Card
 	viewErrors atomic.Int64 // snapshots whose world differs from what the enter and exit calls built
-	flashIn    atomic.Int64
-	flashOut   atomic.Int64
+	pileIn     atomic.Int64 // cards entering the view as the pile's top
+	exits      atomic.Int64
 }
 
-var _ client.ViewHandler = (*handWatcher)(nil)
+var (
+	_ client.ViewHandler     = (*cardWatcher)(nil)
+	_ client.TargetedHandler = (*cardWatcher)(nil)
+)
 
-func (h *handWatcher) OnEnter(_ *client.Client, e *game.Entity) {
+func (h *cardWatcher) OnEnter(_ *client.Client, e *game.Entity) {
 	if h.seen[e.ID] {
 		h.viewErrors.Add(1)
 	}
 	h.seen[e.ID] = true
-	if e.ID == flashID {
-		h.flashIn.Add(1)
+	if e.Kind == cards.KindCard && e.Fields[cards.CardWhere] == cards.WherePile {
+		h.pileIn.Add(1)
 	}
 }
 
-func (h *handWatcher) OnExit(_ *client.Client, e *game.Entity) {
+func (h *cardWatcher) OnExit(_ *client.Client, e *game.Entity) {
 	if !h.seen[e.ID] {
 		h.viewErrors.Add(1)
 	}
 	delete(h.seen, e.ID)
-	if e.ID == flashID {
-		h.flashOut.Add(1)
-	}
+	h.exits.Add(1)
 }
 
-func (h *handWatcher) OnSnapshot(c *client.Client, w *snapcodec.World, _ uint32) {
+func (h *cardWatcher) OnSnapshot(c *client.Client, w *snapcodec.World, _ uint32) {
 	h.snapshots.Add(1)
 	if len(h.seen) != len(w.Entities) {
 		h.viewErrors.Add(1)
 	}
-	for _, e := range w.Entities {
+	me := int32(c.PlayerID())
+	var table, seat *game.Entity
+	var top cards.Card
+	h.hand = h.hand[:0]
+	for i := range w.Entities {
+		e := &w.Entities[i]
 		if !h.seen[e.ID] {
 			h.viewErrors.Add(1)
 		}
-	}
-	me := c.PlayerID()
-	for _, e := range w.Entities {
-		if e.Kind != kindHand {
-			continue
-		}
-		if e.ID != handBase+me {
+		switch {
+		case e.Kind == cards.KindTable:
+			table = e
+		case e.Kind == cards.KindSeat && e.ID == uint32(me):
+			seat = e
+		case e.Kind == cards.KindCard && e.Fields[cards.CardWhere] == cards.WherePile:
+			top = cards.Card(e.ID - cards.CardBase)
+		case e.Kind == cards.KindCard && e.Fields[cards.CardOwner] != me:
 			h.foreign.Add(1)
-			continue
+		case e.Kind == cards.KindCard:
+			h.hand = append(h.hand, cards.Card(e.ID-cards.CardBase))
 		}
+	}
+	if len(h.hand) > 0 {
 		h.ownHand.Add(1)
-		if want := fmt.Sprintf("hand-%d-card-", me); len(e.Bytes()) < len(want) || string(e.Bytes()[:len(want)]) != want {
-			h.badData.Add(1)
-		}
+	}
+	if seat != nil && int32(len(h.hand)) != seat.Fields[cards.SeatCards] || seat == nil && len(h.hand) > 0 {
+		h.handMismatch.Add(1)
+	}
+	if !h.moves.Load() || table == nil || table.Fields[cards.TableState] != cards.StatePlaying ||
+		table.Fields[cards.TableTurn] != me || table.Fields[cards.TableTurnNo] == h.sentTurn {
+		return
+	}
+	turnNo := table.Fields[cards.TableTurnNo]
+	h.sentTurn = turnNo
+	if card, follow, ok := cards.Choose(h.hand, top, cards.Suit(table.Fields[cards.TableSuit])); ok {
+		_, _ = c.SendMessage(cards.MessagePlay, cards.PlayPayload(turnNo, card, follow))
+		h.played.Add(1)
+	} else {
+		_, _ = c.SendMessage(cards.MessageDraw, cards.DrawPayload(turnNo))
 	}
 }
 
-// Over real WebSockets, no snapshot frame sent to a player ever carries another player's hidden entity, observers
-// share a view without hands, deltas and hashes stay correct per view, and a resumed player gets its view in full.
+// OnEvent sees the events sent to everyone: none may name a drawn card.
+func (h *cardWatcher) OnEvent(_ *client.Client, ev *proto.Event) {
+	if ev.GetType() == cards.EventDrawn {
+		h.foreign.Add(1)
+	}
+}
+
+// OnTargetedEvent sees the events sent to this player alone: its own drawn cards, refused moves.
+func (h *cardWatcher) OnTargetedEvent(c *client.Client, ev *proto.Event) {
+	switch ev.GetType() {
+	case cards.EventDrawn:
+		if ev.GetPlayerId() != c.PlayerID() {
+			h.foreign.Add(1)
+		}
+	case cards.EventRefused:
+		h.refused.Add(1)
+	}
+}
+
+// Over real WebSockets, a hand of the card game (game/cards) is played to its end and no frame sent to a player
+// ever carries another player's hidden card: seated players see their own hand and nothing of the other's,
+// spectators share a view without hands, deltas and hashes stay correct per view, cards enter and leave views as
+// they are drawn and played, and a resumed player gets its view in full.
 func TestHiddenEntitiesNeverSent(t *testing.T) {
-	addr, _ := startGameServer(t, "hands", newHandSim, server.GameOptions{MaxPlayers: 6, HashInterval: 5})
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	addr, _ := startGameServer(t, cards.Mode, cards.Factory, server.GameOptions{MaxPlayers: 4, HashInterval: 5,
+		Settings: map[string]string{"seats": "2", "hand_size": "10", "turn_s": "0"}})
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 
-	const n = 6
+	const n = 4 // two seats, two spectators
+	var moves atomic.Bool
 	clients := make([]*client.Client, n)
-	watchers := make([]*handWatcher, n)
+	watchers := make([]*cardWatcher, n)
 	for i := range clients {
-		watchers[i] = &handWatcher{seen: map[uint32]bool{}}
-		c, err := client.Dial(ctx, client.Config{URL: "ws://" + addr, Mode: "hands", Name: fmt.Sprint("p", i), Handler: watchers[i]})
+		watchers[i] = &cardWatcher{seen: map[uint32]bool{}, moves: &moves}
+		c, err := client.Dial(ctx, client.Config{URL: "ws://" + addr, Mode: cards.Mode, Name: fmt.Sprint("p", i),
+			Handler: watchers[i]})
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer c.Close()
 		clients[i] = c
 	}
-	waitSnapshots := func(min int64) {
+	wait := func(what string, cond func() bool) {
 		t.Helper()
-		for _, w := range watchers {
-			for w.snapshots.Load() < min {
-				select {
-				case <-ctx.Done():
-					t.Fatalf("timed out waiting for %d snapshots (have %d)", min, w.snapshots.Load())
-				case <-time.After(10 * time.Millisecond):
-				}
+		for !cond() {
+			select {
+			case <-ctx.Done():
+				t.Fatalf("timed out waiting for %s", what)
+			case <-time.After(10 * time.Millisecond):
 			}
 		}
 	}
-	waitSnapshots(40)
-	// A resume must bring the player's own view in full, and still nothing of anyone else's.
-	full0 := clients[1].Stats().FullSnapshots.Load()
-	clients[1].Drop()
-	for clients[1].Resumes() < 1 {
-		select {
-		case <-ctx.Done():
-			t.Fatal("client 1 did not resume")
-		case <-time.After(10 * time.Millisecond):
-		}
+	for _, w := range watchers {
+		wait("20 snapshots", func() bool { return w.snapshots.Load() >= 20 })
 	}
-	start := watchers[1].snapshots.Load()
-	for watchers[1].snapshots.Load() < start+40 {
-		select {
-		case <-ctx.Done():
-			t.Fatal("no snapshots after the resume")
-		case <-time.After(10 * time.Millisecond):
-		}
-	}
-	if got := clients[1].Stats().FullSnapshots.Load(); got <= full0 {
+	// A resume must bring the player's own view in full (its hand), and still nothing of anyone else's.
+	full0 := clients[0].Stats().FullSnapshots.Load()
+	clients[0].Drop()
+	wait("the resume", func() bool { return clients[0].Resumes() >= 1 })
+	start := watchers[0].snapshots.Load()
+	wait("snapshots after the resume", func() bool { return watchers[0].snapshots.Load() >= start+20 })
+	if got := clients[0].Stats().FullSnapshots.Load(); got <= full0 {
 		t.Errorf("resume brought no full snapshot (%d before, %d after)", full0, got)
 	}
-	waitSnapshots(80)
+	// Now the seated players play the hand to its end.
+	moves.Store(true)
+	for _, c := range clients {
+		wait("the match result", func() bool { return c.MatchResult() != nil })
+	}
 
 	for i, c := range clients {
 		w, st := watchers[i], c.Stats()
-		t.Logf("player %d: %d snapshots (%d full), %d with its hand, %d hash checks, %d bytes in", c.PlayerID(),
-			w.snapshots.Load(), st.FullSnapshots.Load(), w.ownHand.Load(), st.HashChecks.Load(), st.BytesIn.Load())
+		res := c.MatchResult()
+		t.Logf("player %d: %d snapshots (%d full), %d with its hand, %d cards played, %d hash checks, %d entered, "+
+			"%d exited, %d bytes in; result %s %v", c.PlayerID(), w.snapshots.Load(), st.FullSnapshots.Load(),
+			w.ownHand.Load(), w.played.Load(), st.HashChecks.Load(), st.EntitiesEntered.Load(),
+			st.EntitiesExited.Load(), st.BytesIn.Load(), res.GetReason(), res.GetPlayers())
 		if w.foreign.Load() != 0 {
-			t.Errorf("player %d held another player's hand in %d snapshots", c.PlayerID(), w.foreign.Load())
+			t.Errorf("player %d was shown another player's hidden card %d times", c.PlayerID(), w.foreign.Load())
 		}
-		if w.badData.Load() != 0 {
-			t.Errorf("player %d: its hand's byte string was wrong %d times", c.PlayerID(), w.badData.Load())
+		if w.handMismatch.Load() != 0 {
+			t.Errorf("player %d: its hand differed from its seat's count in %d snapshots", c.PlayerID(), w.handMismatch.Load())
 		}
 		if st.DecodeErrors.Load() != 0 || st.WorldMismatches.Load() != 0 || st.HashChecks.Load() == 0 {
 			t.Errorf("player %d: %d decode errors, %d hash mismatches of %d checks", c.PlayerID(),
@@ -251,23 +200,29 @@ func TestHiddenEntitiesNeverSent(t *testing.T) {
 		if w.viewErrors.Load() != 0 {
 			t.Errorf("player %d: enter and exit calls disagree with the world %d times", c.PlayerID(), w.viewErrors.Load())
 		}
-		if in, out := st.EntitiesEntered.Load(), st.EntitiesExited.Load(); in < out || in == 0 {
-			t.Errorf("player %d: %d entered, %d exited", c.PlayerID(), in, out)
+		if w.refused.Load() != 0 {
+			t.Errorf("player %d: %d moves refused", c.PlayerID(), w.refused.Load())
+		}
+		if res.GetReason() != cards.ReasonHandWon && res.GetReason() != cards.ReasonTurnLimit {
+			t.Errorf("player %d: match ended as %q", c.PlayerID(), res.GetReason())
+		}
+		// Every card played went on the pile in front of everyone, covering the one before.
+		if w.pileIn.Load() < 2 || w.exits.Load() == 0 {
+			t.Errorf("player %d: %d cards entered as the pile's top, %d entities exited", c.PlayerID(),
+				w.pileIn.Load(), w.exits.Load())
 		}
 		own := w.ownHand.Load()
-		if observer(game.PlayerID(c.PlayerID())) {
-			if own != 0 || w.flashIn.Load() != 0 {
-				t.Errorf("observer %d held a hand or the flash", c.PlayerID())
+		if i >= 2 { // spectators
+			if own != 0 || w.played.Load() != 0 {
+				t.Errorf("spectator %d held a hand or moved", c.PlayerID())
 			}
-		} else {
-			if own != w.snapshots.Load() {
-				t.Errorf("player %d held its hand in %d of %d snapshots", c.PlayerID(), own, w.snapshots.Load())
-			}
-			// 80 snapshots at one a tick cover 4 periods of the flash.
-			if w.flashIn.Load() < 3 || w.flashOut.Load() < 3 {
-				t.Errorf("player %d: the flash entered %d and left %d times", c.PlayerID(), w.flashIn.Load(), w.flashOut.Load())
-			}
+		} else if own == 0 {
+			// Its hand is checked against its seat's card count in every snapshot (handMismatch).
+			t.Errorf("player %d never held its hand", c.PlayerID())
 		}
+	}
+	if watchers[0].played.Load()+watchers[1].played.Load() == 0 {
+		t.Error("no card was played")
 	}
 }
 

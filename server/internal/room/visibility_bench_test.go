@@ -263,7 +263,7 @@ func BenchmarkLargeArena(b *testing.B) {
 					step()
 				}
 				// benchTicks warms up 300 more ticks: count from its timed ones.
-				ticks, encodes, frames, bytes := 0, 0, 0, 0
+				ticks, encodes, frames, bytes, reliable := 0, 0, 0, 0, 0
 				var cpu time.Duration
 				tick := func() {
 					if ticks++; ticks == 301 {
@@ -271,6 +271,7 @@ func BenchmarkLargeArena(b *testing.B) {
 						for _, s := range sinks {
 							frames -= s.frames
 							bytes -= s.bytes
+							reliable -= s.reliable
 						}
 					}
 					step()
@@ -280,8 +281,11 @@ func BenchmarkLargeArena(b *testing.B) {
 				for _, s := range sinks {
 					frames += s.frames
 					bytes += s.bytes
+					reliable += s.reliable
 				}
 				b.ReportMetric(float64(bytes)/float64(frames), "bytes/snapshot")
+				// Events and other reliable frames, per player and tick (30 ticks a second).
+				b.ReportMetric(float64(reliable)/float64(b.N)/float64(n), "event-bytes/player-tick")
 				b.ReportMetric(float64(encodes)/float64(b.N), "encodes/tick")
 				b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N)/float64(n), "cpu-ns/player-tick")
 			})

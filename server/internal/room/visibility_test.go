@@ -1,6 +1,7 @@
 package room
 
 import (
+	"github.com/tickwire/tickwire/game/arena"
 	"testing"
 	"time"
 
@@ -237,5 +238,20 @@ func TestViewsSharedByCell(t *testing.T) {
 	// 36 players in 9 cells of 200 share views: the room encodes well under one snapshot per player.
 	if obs.encodes*3 > offered*2 {
 		t.Errorf("%d encodings for %d snapshots: views are not shared", obs.encodes, offered)
+	}
+}
+
+// The large mode's room (arena, 200 players, views shared by cell, targeted events) allocates nothing per tick in
+// steady state.
+func TestLargeArenaTickAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates")
+	}
+	step, _ := largeArenaRoom(t, 200, 4000, arena.LargeSettings(), NopObserver{})
+	for range 1500 {
+		step()
+	}
+	if n := testing.AllocsPerRun(300, step); n != 0 {
+		t.Errorf("a steady-state tick allocates %v times, want 0", n)
 	}
 }
