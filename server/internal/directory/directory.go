@@ -19,7 +19,6 @@ import (
 	"time"
 
 	"github.com/tickwire/tickwire/game"
-	"github.com/tickwire/tickwire/server/internal/journal"
 	"github.com/tickwire/tickwire/server/internal/room"
 )
 
@@ -217,9 +216,8 @@ func (d *Directory) Create(mode string, opts CreateOptions) (*Room, error) {
 	if tickRate == 0 {
 		tickRate = 30
 	}
-	gc := game.Config{Seed: randomUint64(), TickRate: tickRate, MaxPlayers: maxPlayers, Settings: settings}
-	cfg.Game = gc // the journal's header: what an import (live migration) or a replay makes the Sim from
-	sim, input, err := newSim(m.Factory, gc)
+	cfg.Game = game.Config{Seed: randomUint64(), TickRate: tickRate, MaxPlayers: maxPlayers, Settings: settings}
+	sim, input, err := newSim(m.Factory, cfg.Game)
 	if err != nil {
 		return nil, fmt.Errorf("directory: mode %q: %w", mode, err)
 	}
@@ -239,6 +237,53 @@ func (d *Directory) Create(mode string, opts CreateOptions) (*Room, error) {
 	if d.closed {
 		d.mu.Unlock()
 		return nil, ErrClosed
+	}
+	d.rooms[e.ID()] = e
+	d.wg.Add(1)
+	d.mu.Unlock()
+	go d.run(e)
+	return e, nil
+}
+
+// Import continues an exported room (room.Export, from another process) here: a Sim made by its mode's Factory
+// with the exported config replays the export (room.Import) and the room runs under its own id. It fails with
+// ErrUnknownMode, ErrClosed, room.ErrImport, or when a room with that id runs here already.
+func (d *Directory) Import(ex *room.Export) (*Room, error) {
+	mode, gc, err := ex.Game()
+	if err != nil {
+		return nil, err
+	}
+	d.mu.Lock()
+	m, ok := d.modes[mode]
+	d.mu.Unlock()
+	if !ok {
+		return nil, fmt.Errorf("%w: %q", ErrUnknownMode, mode)
+	}
+	cfg := m.Room
+	if cfg.Logger == nil {
+		cfg.Logger = d.cfg.Logger
+	}
+	if d.cfg.Observer != nil {
+		cfg.Observer = d.cfg.Observer
+	}
+	cfg.OnEvent = d.cfg.OnEvent
+	sim, input, err := newSim(m.Factory, gc)
+	if err != nil {
+		return nil, fmt.Errorf("directory: mode %q: %w", mode, err)
+	}
+	r, err := room.Import(cfg, sim, ex)
+	if err != nil {
+		return nil, err
+	}
+	e := &Room{Room: r, Mode: mode, Created: time.Now(), InputSchema: input}
+	d.mu.Lock()
+	if d.closed {
+		d.mu.Unlock()
+		return nil, ErrClosed
+	}
+	if d.rooms[e.ID()] != nil {
+		d.mu.Unlock()
+		return nil, fmt.Errorf("directory: room %s runs here already", e.ID())
 	}
 	d.rooms[e.ID()] = e
 	d.wg.Add(1)
@@ -451,58 +496,4 @@ func tickPhase(k uint64, tickRate int) time.Duration {
 	f := float64(k) * golden
 	f -= float64(uint64(f))
 	return time.Duration(f * float64(time.Second/time.Duration(tickRate)))
-}
-
-// Import starts a room that continues ex (a room exported by another process: live migration; see room.Export),
-// under the mode its journal names, with the same id. The exported players hold their seats in their grace period
-// until they resume with their tokens.
-func (d *Directory) Import(ex *room.Export) (*Room, error) {
-	dec, err := journal.NewDecoder(ex.Journal)
-	if err != nil {
-		return nil, fmt.Errorf("directory: import: %w", err)
-	}
-	hd := dec.Header
-	d.mu.Lock()
-	m, ok := d.modes[hd.Mode]
-	_, dup := d.rooms[hd.Room]
-	closed := d.closed
-	k := d.created
-	d.created++
-	d.mu.Unlock()
-	switch {
-	case closed:
-		return nil, ErrClosed
-	case !ok:
-		return nil, fmt.Errorf("%w: %q", ErrUnknownMode, hd.Mode)
-	case dup:
-		return nil, fmt.Errorf("directory: import: room %s is already here", hd.Room)
-	}
-	sim, input, err := newSim(m.Factory, hd.Game)
-	if err != nil {
-		return nil, fmt.Errorf("directory: import: %w", err)
-	}
-	cfg := m.Room
-	if cfg.Logger == nil {
-		cfg.Logger = d.cfg.Logger
-	}
-	if d.cfg.Observer != nil {
-		cfg.Observer = d.cfg.Observer
-	}
-	cfg.OnEvent = d.cfg.OnEvent
-	cfg.Phase = tickPhase(k, max(hd.Game.TickRate, 1))
-	r, err := room.Import(cfg, sim, ex)
-	if err != nil {
-		return nil, err
-	}
-	e := &Room{Room: r, Mode: hd.Mode, Created: time.Now(), InputSchema: input}
-	d.mu.Lock()
-	if d.closed {
-		d.mu.Unlock()
-		return nil, ErrClosed
-	}
-	d.rooms[e.ID()] = e
-	d.wg.Add(1)
-	d.mu.Unlock()
-	go d.run(e)
-	return e, nil
 }
