@@ -207,6 +207,12 @@ test("two pages play tag: both see two players, and 'it' catches the other with 
     const other = pages.find((p) => p !== chaser)!;
     await other.waitForFunction(() => /[1-9]\d* tags?, you are it$/.test(document.getElementById("status")!.textContent ?? ""))
       .catch(async (e: Error) => assert.fail(`${e.message}; pages: ${await describe()}`));
+    for (const [i, page] of pages.entries()) {
+      const st = await page.evaluate(() => (window as unknown as { client: { stats(): Record<string, number> } }).client.stats());
+      assert.equal(st["decodeErrors"], 0, `page ${i + 1}: snapshots that did not decode`);
+      assert.equal(st["hashMismatches"], 0, `page ${i + 1}: worlds that differ from the server's`);
+      assert.ok(st["hashChecks"]! > 0, `page ${i + 1}: no world checked against the server's hash`);
+    }
     assert.deepEqual(problems, [], "clean consoles");
   } finally {
     for (const page of pages) await page.close().catch(() => {});

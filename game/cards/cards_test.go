@@ -469,3 +469,58 @@ func BenchmarkTick(b *testing.B) {
 		}
 	}
 }
+
+// FuzzMoves sends arbitrary messages from the seats and a spectator to a dealt hand: whatever arrives, every card
+// stays in exactly one place, every view holds exactly its owner's hand and the pile's top, and a refused move
+// changes nothing. Each line of data is one message: its first byte picks the sender and the type, the rest is the
+// payload.
+func FuzzMoves(f *testing.F) {
+	f.Add(uint64(1), []byte("\x00draw 1\n\x01play 2 7\n\x02x"))
+	f.Add(uint64(2), []byte("\x001\n\x011 5\n\x052 33 2\n\x041\n\x003 1 1 1"))
+	f.Add(uint64(3), []byte("\x00"+string(PlayPayload(1, NewCard(0, 8), 3))+"\n\x01"+string(DrawPayload(2))))
+	types := []string{MessageDraw, MessagePlay, "fold", ""}
+	f.Fuzz(func(t *testing.T, seed uint64, data []byte) {
+		g := newGame(t, seed, map[string]string{"seats": "3", "hand_size": "4", "turn_s": "0"})
+		players := []game.PlayerID{1, 2, 3, 4}
+		join(t, g, players...)
+		var ev game.Events
+		start := 0
+		for tk := game.Tick(1); start < len(data) && tk < 200; tk++ {
+			end := start
+			for end < len(data) && data[end] != '\n' {
+				end++
+			}
+			line := data[start:end]
+			start = end + 1
+			if len(line) == 0 {
+				continue
+			}
+			from := players[int(line[0])%len(players)]
+			typ := types[int(line[0]>>2)%len(types)]
+			if typ == "" {
+				continue
+			}
+			// A valid turn number now and then, so that moves get past the turn check.
+			payload := line[1:]
+			if line[0]&0x80 != 0 {
+				_, turnNo := g.Turn()
+				payload = append(fmt.Appendf(nil, "%d", turnNo), payload...)
+			}
+			before := g.AppendEntities(nil)
+			ev.Reset()
+			m := game.Message{Type: typ, Payload: payload, Seq: uint32(tk)}
+			g.HandleMessage(tk, from, &m, &ev)
+			if len(ev.List) == 1 && ev.List[0].Type == EventRefused {
+				if after := g.AppendEntities(nil); !reflect.DeepEqual(before, after) {
+					t.Fatalf("refused move %q %q changed the world", typ, payload)
+				}
+			}
+			g.Step(tk, &ev)
+			if _, over := g.Result(); over {
+				return
+			}
+			checkCards(t, g)
+			checkViews(t, g, players)
+		}
+	})
+}
