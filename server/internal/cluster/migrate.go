@@ -31,11 +31,13 @@ func (n *Node) Migrate(ctx context.Context) int {
 			n.log.Info("cluster: no other node to move rooms to: they end here")
 			return moved
 		}
+		mv := &move{done: make(chan struct{})}
 		n.mu.Lock()
-		n.moved[l.ID] = p.info.Addr // before the export closes the players: their resumes here are redirected
+		n.moved[l.ID] = mv // before the export closes the players: their resumes here wait for the import's end
 		n.mu.Unlock()
 		ex, err := r.Export(ctx)
 		if err != nil {
+			close(mv.done)
 			n.mu.Lock()
 			delete(n.moved, l.ID)
 			n.mu.Unlock()
@@ -44,6 +46,7 @@ func (n *Node) Migrate(ctx context.Context) int {
 		}
 		b, _ := ex.MarshalBinary()
 		if _, err := n.call(ctx, target, &request{Op: "import", Payload: b}); err != nil {
+			close(mv.done)
 			n.log.Error("cluster: room exported but not imported: its players lose it", "room", l.ID, "peer", target,
 				"err", err)
 			continue
@@ -52,6 +55,8 @@ func (n *Node) Migrate(ctx context.Context) int {
 		delete(n.published, l.ID) // the room's entry is the new node's now: never deleted from here
 		n.mu.Unlock()
 		n.redirects.Add(int64(len(ex.Players)))
+		mv.addr = p.info.Addr
+		close(mv.done)
 		moved++
 		n.log.Info("cluster: room moved", "room", l.ID, "peer", target, "players", len(ex.Players))
 	}
@@ -79,16 +84,33 @@ func (n *Node) importRoom(payload []byte) reply {
 	return reply{ID: r.ID(), Room: &e}
 }
 
-// MovedTo returns the WebSocket address room id moved to ("" when it did not move): a player resuming here is
-// answered 4003 with it.
+// move is a room on its way to another node: addr is set before done is closed, empty when the move failed.
+type move struct {
+	addr string
+	done chan struct{}
+}
+
+// MovedTo returns the WebSocket address room id moved to ("" when it did not move, or the move failed): a player
+// resuming here is answered 4003 with it. While the room is on its way it waits for the import (at most
+// Config.RequestTimeout), so that the player is sent where its seat already is.
 func (n *Node) MovedTo(id string) string {
 	n.mu.Lock()
-	addr := n.moved[id]
+	mv := n.moved[id]
 	n.mu.Unlock()
-	if addr != "" {
+	if mv == nil {
+		return ""
+	}
+	t := time.NewTimer(n.cfg.RequestTimeout)
+	defer t.Stop()
+	select {
+	case <-mv.done:
+	case <-t.C:
+		return ""
+	}
+	if mv.addr != "" {
 		n.redirects.Add(-1)
 	}
-	return addr
+	return mv.addr
 }
 
 // WaitRedirects waits (until ctx is done) until as many resumes were redirected as players moved: a draining node

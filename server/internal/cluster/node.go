@@ -62,8 +62,8 @@ type Node struct {
 	left      bool                 // Leave was called
 	lastTick  time.Duration        // LoadObserver.TickTime at the last heartbeat
 	lastBeat  time.Time
-	self      NodeInfo          // this node's last heartbeat
-	moved     map[string]string // rooms migrated away: room id -> the WebSocket address of their new node
+	self      NodeInfo         // this node's last heartbeat
+	moved     map[string]*move // rooms migrated away (or on their way)
 
 	redirects atomic.Int64 // players of migrated rooms not yet redirected (WaitRedirects)
 }
@@ -87,7 +87,7 @@ func New(cfg Config, local Local) (*Node, error) {
 		cfg: cfg, log: cfg.Logger.With("node", cfg.NodeID), wsURL: ws, httpBase: base, local: local,
 		rooms: service.DirectoryRooms{D: local.Dir}, toks: service.SessionTokens{T: local.Tokens, TTL: local.JoinTTL},
 		nodes: map[string]peer{}, dirRooms: map[string]RoomEntry{}, published: map[string]RoomEntry{},
-		placed: map[string]int{}, moved: map[string]string{},
+		placed: map[string]int{}, moved: map[string]*move{},
 	}, nil
 }
 
