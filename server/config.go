@@ -164,6 +164,8 @@ type Config struct {
 	PublicURL string
 	// MatchMinPlayers is the fewest compatible players the matchmaker needs to open a new room.
 	MatchMinPlayers int
+	// MatchTicketTimeout is how long a matchmaking ticket may stay queued before it fails with status timed_out.
+	MatchTicketTimeout time.Duration
 	// ServiceAPIKey authenticates trusted backends on /v1/service/ (X-API-Key or Authorization: Bearer). Empty: the
 	// service API is off. Prefer the environment variable to the flag, which other local users can see.
 	ServiceAPIKey string
@@ -176,6 +178,12 @@ type Config struct {
 	// StallTimeout fails a room (its players get 4510, ROOM_FAILED) whose game simulation is stuck in one Step for
 	// this long; other rooms keep their ticks. 0: no watchdog.
 	StallTimeout time.Duration
+	// Record is a directory every room's journal is written to (one file per room and segment, ROOM-EPOCH-NNNN.twj;
+	// `tickwire replay FILE` checks one); empty: no recording. RecordFileMB bounds a file (a room then starts the next
+	// one), RecordKeep the files kept per room.
+	Record       string
+	RecordFileMB int
+	RecordKeep   int
 
 	// AuthKeys is the path of the player token key set: a JSON file of HS256 secrets and ES256 public keys, each
 	// under its kid (README, "Identity"). Empty: no keys; players are anonymous (unless Authenticate decides), and a
@@ -249,9 +257,12 @@ func DefaultConfig() Config {
 		JoinTokenTTL:        time.Minute,
 		OpenJoin:            true,
 		MatchMinPlayers:     2,
+		MatchTicketTimeout:  time.Minute,
 		PublicMatchmaker:    true,
 		ShutdownTimeout:     10 * time.Second,
 		StallTimeout:        time.Second,
+		RecordFileMB:        64,
+		RecordKeep:          4,
 	}
 }
 
@@ -274,6 +285,9 @@ func (c *Config) Validate() error {
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		bad("tls cert %q and tls key %q: give both or neither", c.TLSCert, c.TLSKey)
+	}
+	if c.RecordFileMB < 1 || c.RecordKeep < 1 {
+		bad("record-file-mb %d and record-keep %d must be positive", c.RecordFileMB, c.RecordKeep)
 	}
 	if c.DrainTimeout < 0 || c.StallTimeout < 0 {
 		bad("drain timeout %v and stall timeout %v must not be negative", c.DrainTimeout, c.StallTimeout)
@@ -341,7 +355,7 @@ func (c *Config) Validate() error {
 		{"handshake timeout", c.HandshakeTimeout}, {"heartbeat timeout", c.HeartbeatTimeout},
 		{"write timeout", c.WriteTimeout}, {"close timeout", c.CloseTimeout}, {"join timeout", c.JoinTimeout},
 		{"grace", c.Grace},
-		{"resume token ttl", c.ResumeTokenTTL}, {"join token ttl", c.JoinTokenTTL}, {"shutdown timeout", c.ShutdownTimeout},
+		{"resume token ttl", c.ResumeTokenTTL}, {"join token ttl", c.JoinTokenTTL}, {"match ticket timeout", c.MatchTicketTimeout}, {"shutdown timeout", c.ShutdownTimeout},
 	} {
 		if d.v <= 0 {
 			bad("%s %v: must be positive", d.name, d.v)
@@ -519,10 +533,14 @@ var settings = []setting{
 	boolSetting("open-join", "allow quick play (Join by mode) into any open room", func(c *Config) *bool { return &c.OpenJoin }),
 	strSetting("public-url", "WebSocket address the matchmaker hands players (ws(s)://host/ws); empty: the request's host", func(c *Config) *string { return &c.PublicURL }),
 	intSetting("match-min-players", "fewest players the matchmaker needs to open a new room", func(c *Config) *int { return &c.MatchMinPlayers }),
+	durSetting("match-ticket-timeout", "how long a matchmaking ticket may stay queued before it times out", func(c *Config) *time.Duration { return &c.MatchTicketTimeout }),
 	strSetting("service-api-key", "API key of the service API for trusted backends; empty: off (prefer the env variable)", func(c *Config) *string { return &c.ServiceAPIKey }),
 	durSetting("drain-timeout", "on shutdown, how long rooms may play on to end their matches before they are ended", func(c *Config) *time.Duration { return &c.DrainTimeout }),
 	durSetting("shutdown-timeout", "graceful shutdown deadline once rooms are told to end", func(c *Config) *time.Duration { return &c.ShutdownTimeout }),
 	durSetting("stall-timeout", "fail a room (4510) whose simulation is stuck in one step this long; 0: off", func(c *Config) *time.Duration { return &c.StallTimeout }),
+	strSetting("record", "directory to write every room's journal to (tickwire replay FILE re-runs one); empty: off", func(c *Config) *string { return &c.Record }),
+	intSetting("record-file-mb", "largest journal file in MiB; a room then starts its next file", func(c *Config) *int { return &c.RecordFileMB }),
+	intSetting("record-keep", "journal files kept per room (older ones are deleted)", func(c *Config) *int { return &c.RecordKeep }),
 	strSetting("auth-keys", "JSON file of player token keys (HS256 secrets, ES256 public keys, each with a kid); empty: anonymous play only", func(c *Config) *string { return &c.AuthKeys }),
 	boolSetting("require-identity", "refuse quick play and matchmaking tickets without a verified player token (4512, HTTP 401)", func(c *Config) *bool { return &c.RequireIdentity }),
 	boolSetting("public-matchmaker", "serve the public matchmaking API /v1/matchmaking/ (false: 404; join tokens from the service API only)", func(c *Config) *bool { return &c.PublicMatchmaker }),

@@ -42,6 +42,7 @@ func (s *Server) drain(hs, as *http.Server, stopMM func(), mmDone <-chan struct{
 	if err := s.dir.Close(ctx, "server_shutdown"); err != nil {
 		s.log.Warn("rooms still running at the shutdown deadline", "err", err)
 	}
+	s.closeRecord()
 	answered += s.stack.Matchmaker.Drain() // a submission that raced the state change
 	s.stack.Close()                        // event streams: the rooms' last events, then 1001
 	if err := s.ws.Shutdown(ctx); err != nil {

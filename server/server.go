@@ -22,6 +22,7 @@ import (
 	"github.com/tickwire/tickwire/server/internal/auth"
 	"github.com/tickwire/tickwire/server/internal/directory"
 	"github.com/tickwire/tickwire/server/internal/forwarded"
+	"github.com/tickwire/tickwire/server/internal/journal"
 	"github.com/tickwire/tickwire/server/internal/limits"
 	"github.com/tickwire/tickwire/server/internal/matchmaker"
 	"github.com/tickwire/tickwire/server/internal/metrics"
@@ -97,6 +98,7 @@ type Server struct {
 	roomsFailed *prometheus.CounterVec
 	sessCfg     session.Config
 	stack       *service.Stack // matchmaking and the service API
+	journal     *journal.Dir   // -record: nil when off
 
 	state atomic.Int32
 
@@ -129,6 +131,9 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 		if s.certs, err = newCertReloader(cfg.TLSCert, cfg.TLSKey, time.Second, logger); err != nil {
 			return nil, err
 		}
+	}
+	if err := s.openRecord(); err != nil {
+		return nil, err
 	}
 	s.lim = s.newLimiter()
 	s.tokens = session.NewTokens(cfg.TokenTableSize, cfg.ResumeTokenTTL, cfg.JoinTokenTTL)
@@ -189,7 +194,7 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 	st, err := service.NewStack(service.StackConfig{
 		PublicURL:    cfg.PublicURL,
 		JoinTokenTTL: cfg.JoinTokenTTL,
-		Matchmaker: matchmaker.Config{MinPlayers: cfg.MatchMinPlayers, Logger: logger,
+		Matchmaker: matchmaker.Config{MinPlayers: cfg.MatchMinPlayers, TicketTimeout: cfg.MatchTicketTimeout, Logger: logger,
 			OnPlaced: s.metrics.ObservePlacement, Gate: ticketGate{s}, Auth: authn},
 		Service: service.Config{APIKey: cfg.ServiceAPIKey, Logger: logger},
 	}, s.dir, s.tokens)
@@ -250,6 +255,7 @@ func (s *Server) RegisterGame(mode string, factory game.Factory, opts GameOption
 		MessageBurst:     s.cfg.MessageBurst,
 		MaxMessageBytes:  s.cfg.MaxMessageBytes,
 		MessageQueueSize: s.cfg.MessageQueue,
+		Journal:          s.journal,
 	}
 	return s.dir.Register(directory.Mode{Name: mode, Factory: factory, Room: rc, Settings: opts.Settings})
 }

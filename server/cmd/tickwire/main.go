@@ -1,6 +1,8 @@
 // Command tickwire runs the Tickwire game server with the arena game and the browser demo at /, and the card game
 // (game/cards) with its page at /cards/.
 //
+// `tickwire replay FILE...` re-runs a room's journal written with -record DIR and checks every tick's world hash.
+//
 // Every setting is a flag and an environment variable (flags win); run `tickwire -h` for the list. The public port
 // (-addr) serves the game, the demo, matchmaking and the room list; the admin listener (-admin-addr, loopback by
 // default) serves /metrics, Go's profiler at /debug/pprof/ and the service API. SIGTERM or SIGINT drains the server:
@@ -29,6 +31,9 @@ func main() {
 }
 
 func run(args []string) error {
+	if len(args) > 0 && args[0] == "replay" {
+		return replay(args[1:], os.Stdout)
+	}
 	cfg := server.DefaultConfig()
 	if err := cfg.ApplyEnv(os.LookupEnv); err != nil {
 		return err

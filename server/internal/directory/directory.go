@@ -216,8 +216,8 @@ func (d *Directory) Create(mode string, opts CreateOptions) (*Room, error) {
 	if tickRate == 0 {
 		tickRate = 30
 	}
-	sim, input, err := newSim(m.Factory, game.Config{Seed: randomUint64(), TickRate: tickRate, MaxPlayers: maxPlayers,
-		Settings: settings})
+	cfg.Game = game.Config{Seed: randomUint64(), TickRate: tickRate, MaxPlayers: maxPlayers, Settings: settings}
+	sim, input, err := newSim(m.Factory, cfg.Game)
 	if err != nil {
 		return nil, fmt.Errorf("directory: mode %q: %w", mode, err)
 	}
@@ -237,6 +237,53 @@ func (d *Directory) Create(mode string, opts CreateOptions) (*Room, error) {
 	if d.closed {
 		d.mu.Unlock()
 		return nil, ErrClosed
+	}
+	d.rooms[e.ID()] = e
+	d.wg.Add(1)
+	d.mu.Unlock()
+	go d.run(e)
+	return e, nil
+}
+
+// Import continues an exported room (room.Export, from another process) here: a Sim made by its mode's Factory
+// with the exported config replays the export (room.Import) and the room runs under its own id. It fails with
+// ErrUnknownMode, ErrClosed, room.ErrImport, or when a room with that id runs here already.
+func (d *Directory) Import(ex *room.Export) (*Room, error) {
+	mode, gc, err := ex.Game()
+	if err != nil {
+		return nil, err
+	}
+	d.mu.Lock()
+	m, ok := d.modes[mode]
+	d.mu.Unlock()
+	if !ok {
+		return nil, fmt.Errorf("%w: %q", ErrUnknownMode, mode)
+	}
+	cfg := m.Room
+	if cfg.Logger == nil {
+		cfg.Logger = d.cfg.Logger
+	}
+	if d.cfg.Observer != nil {
+		cfg.Observer = d.cfg.Observer
+	}
+	cfg.OnEvent = d.cfg.OnEvent
+	sim, input, err := newSim(m.Factory, gc)
+	if err != nil {
+		return nil, fmt.Errorf("directory: mode %q: %w", mode, err)
+	}
+	r, err := room.Import(cfg, sim, ex)
+	if err != nil {
+		return nil, err
+	}
+	e := &Room{Room: r, Mode: mode, Created: time.Now(), InputSchema: input}
+	d.mu.Lock()
+	if d.closed {
+		d.mu.Unlock()
+		return nil, ErrClosed
+	}
+	if d.rooms[e.ID()] != nil {
+		d.mu.Unlock()
+		return nil, fmt.Errorf("directory: room %s runs here already", e.ID())
 	}
 	d.rooms[e.ID()] = e
 	d.wg.Add(1)

@@ -109,6 +109,16 @@ func (r *Room) export() (*Export, error) {
 	return ex, nil
 }
 
+// Game returns the exported room's mode and the configuration its Sim was made with: what the mode's Factory must be
+// called with to make the Sim Import continues.
+func (ex *Export) Game() (mode string, gc game.Config, err error) {
+	d, err := journal.NewDecoder(ex.Journal)
+	if err != nil {
+		return "", game.Config{}, fmt.Errorf("%w: %w", ErrImport, err)
+	}
+	return d.Header.Mode, d.Header.Game, nil
+}
+
 // importHost drives a room's tick and history while Import replays its journal.
 type importHost struct {
 	r     *Room
@@ -129,7 +139,7 @@ func (h *importHost) End() uint64 {
 }
 
 // Import makes a room that continues ex, with sim made by the mode's Factory from the exported config
-// (ImportGameConfig). cfg is the room configuration of the mode: its ID, Mode, Epoch, Game, HistorySize and TickRate
+// (Export.Game). cfg is the room configuration of the mode: its ID, Mode, Epoch, Game, HistorySize and TickRate
 // are taken from the export. The room has the export's tick and world, and every exported player in its grace
 // period. Call Run to start it. A Sim or journal that does not reproduce the export fails with ErrImport (a
 // *journal.DivergenceError names the tick).

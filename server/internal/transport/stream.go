@@ -3,6 +3,7 @@ package transport
 import (
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/lxzan/gws"
@@ -70,6 +71,7 @@ type Stream struct {
 	onClose      func(code uint16)
 	writeTimeout time.Duration
 	closeTimeout time.Duration
+	ended        atomic.Bool // onClose was called
 }
 
 // Upgrade upgrades the request and starts the stream's read loop. On error the response has been written. onClose
@@ -82,8 +84,22 @@ func (u *StreamUpgrader) Upgrade(w http.ResponseWriter, r *http.Request, onClose
 	}
 	st := &Stream{conn: conn, onClose: onClose, writeTimeout: u.opts.WriteTimeout, closeTimeout: u.opts.CloseTimeout}
 	conn.Session().Store(streamKey, st)
-	go conn.ReadLoop()
+	go st.readLoop()
 	return st, nil
+}
+
+// readLoop runs gws's read loop. gws v1.8.9 panics on a frame whose 64-bit length has its top bit set (it takes it for
+// a negative size): such a frame closes this stream with 1009 instead of ending the process.
+func (st *Stream) readLoop() {
+	defer func() {
+		if recover() != nil {
+			_ = st.conn.WriteClose(1009, nil)
+			if !st.ended.Swap(true) && st.onClose != nil {
+				st.onClose(0)
+			}
+		}
+	}()
+	st.conn.ReadLoop()
 }
 
 // WriteText writes one text message within the write timeout. ErrStreamClosed (errors.Is) means the connection was
@@ -117,7 +133,7 @@ func (streamHandler) OnMessage(_ *gws.Conn, m *gws.Message) { m.Close() }
 func (streamHandler) OnClose(c *gws.Conn, err error) {
 	v, _ := c.Session().Load(streamKey)
 	st, _ := v.(*Stream)
-	if st == nil || st.onClose == nil {
+	if st == nil || st.onClose == nil || st.ended.Swap(true) {
 		return
 	}
 	var code uint16

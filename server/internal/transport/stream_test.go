@@ -105,3 +105,31 @@ func TestStream(t *testing.T) {
 		t.Fatalf("onClose code %v, want 1000", got)
 	}
 }
+
+// TestStreamHugeFrameLength: a frame whose 64-bit length has its top bit set (gws's read loop panics on it) closes the
+// stream with 1009 and reaches onClose; the process lives on.
+func TestStreamHugeFrameLength(t *testing.T) {
+	u := NewStreamUpgrader(StreamOptions{})
+	serverClosed := make(chan uint16, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = u.Upgrade(w, r, func(code uint16) { serverClosed <- code })
+	}))
+	defer srv.Close()
+	p := &streamPeer{msgs: make(chan string, 4), pongs: make(chan string, 4), closed: make(chan uint16, 1)}
+	c, _, err := gws.NewClient(p, &gws.ClientOption{Addr: "ws" + strings.TrimPrefix(srv.URL, "http")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go c.ReadLoop()
+	_, _ = c.NetConn().Write([]byte{0x82, 0xff, 0x80, 0, 0, 0, 0, 0, 0, 1, 0x11, 0x22, 0x33, 0x44, 1, 2, 3})
+	for _, ch := range []chan uint16{p.closed, serverClosed} {
+		select {
+		case code := <-ch:
+			if ch == p.closed && code != 1009 {
+				t.Fatalf("peer saw close code %d, want 1009", code)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("timed out")
+		}
+	}
+}
