@@ -6,6 +6,7 @@
 # In one sitting:
 #  1. Clustering off: one tickwire process (pinned to CPU 0) and N bots (tools/bots, the standard workload, through
 #     matchmaking; pinned to CPU 1). Over --window seconds: the server's CPU time per player-second.
+#  1b. Clustering on, one node: the same single process with -nats (the cluster layer alone), same workload.
 #  2. Clustering on: a nats-server process (built from the nats-server module this repository requires, JetStream on,
 #     store in a temporary directory) and three tickwire nodes on loopback, all pinned to CPU 0; N bots in three
 #     groups, each submitting its tickets to a different node (the matchmaking node places them all, rooms go to the
@@ -68,6 +69,10 @@ bots() {
   BOTPID=$!; PIDS+=("$!")
 }
 
+taskset -c 0 "$TMP/nats-server" -a 127.0.0.1 -p "$NATS_PORT" -js -sd "$TMP/js" >"$TMP/nats.log" 2>&1 &
+NATSP=$!; PIDS+=("$NATSP")
+for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$NATS_PORT") 2>/dev/null && break; sleep 0.1; done
+
 # 1. Clustering off.
 echo "== off: one server, $N bots" >&2
 taskset -c 0 "$TMP/tickwire" -addr "127.0.0.1:$PORT" -admin-addr "127.0.0.1:$((PORT + 1))" -log-level warn >"$TMP/single.log" 2>&1 &
@@ -82,12 +87,23 @@ wait "$B" || true
 kill "$SP"; wait "$SP" 2>/dev/null || true
 OFF_CPU=$(( s1 - s0 ))
 
-# 2. Clustering on.
-echo "== on: nats-server and three nodes, $N bots" >&2
-taskset -c 0 "$TMP/nats-server" -a 127.0.0.1 -p "$NATS_PORT" -js -sd "$TMP/js" >"$TMP/nats.log" 2>&1 &
-NATSP=$!; PIDS+=("$NATSP")
-for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$NATS_PORT") 2>/dev/null && break; sleep 0.1; done
+# 1b. Clustering on, one node: the same process with the cluster layer (heartbeats, directory, lease, events).
+echo "== on, one node: $N bots" >&2
 declare -a NP
+node 9
+ready $((PORT + 18))
+bots one "$N" $((PORT + 18))
+sleep $((RAMP + SETTLE))
+o0=$(cpu "${NP[9]}"); curl -sf "http://127.0.0.1:$((PORT + 19))/metrics" >"$TMP/m-0-one"
+sleep "$WINDOW"
+o1=$(cpu "${NP[9]}"); curl -sf "http://127.0.0.1:$((PORT + 19))/metrics" >"$TMP/m-1-one"
+wait "$BOTPID" || true
+kill "${NP[9]}"; wait "${NP[9]}" 2>/dev/null || true
+ONE_CPU=$(( o1 - o0 ))
+ONE_MSGS=$(echo "scale=1; ($(metric "$TMP/m-1-one" tickwire_cluster_nats_msgs_in_total) + $(metric "$TMP/m-1-one" tickwire_cluster_nats_msgs_out_total) - $(metric "$TMP/m-0-one" tickwire_cluster_nats_msgs_in_total) - $(metric "$TMP/m-0-one" tickwire_cluster_nats_msgs_out_total)) / $WINDOW" | bc)
+
+# 2. Clustering on, three nodes.
+echo "== on: three nodes, $N bots" >&2
 for i in 0 1 2; do node "$i"; done
 for i in 0 1 2; do ready $((PORT + 2 * i)); done
 for _ in $(seq 100); do [ "$(nodes_seen $((PORT + 1)))" = 3 ] && break; sleep 0.1; done
@@ -107,7 +123,7 @@ for i in 0 1 2; do
   d=$(( c1[i] - c0[i] )); ON_CPU=$(( ON_CPU + d ))
   in0=$(metric "$TMP/m-0-$i" tickwire_cluster_nats_msgs_in_total); in1=$(metric "$TMP/m-1-$i" tickwire_cluster_nats_msgs_in_total)
   out0=$(metric "$TMP/m-0-$i" tickwire_cluster_nats_msgs_out_total); out1=$(metric "$TMP/m-1-$i" tickwire_cluster_nats_msgs_out_total)
-  pl=$(metric "$TMP/m-1-$i" tickwire_players)
+  pl=$(metric "$TMP/m-0-$i" tickwire_players)
   NODES_JSON+=$(printf '%s{"node":"n%d","players":%s,"cpu_s":%s,"nats_msgs_in_per_s":%s,"nats_msgs_out_per_s":%s}' \
     "${NODES_JSON:+,}" "$i" "$pl" "$(echo "scale=3; $d / $TCK" | bc)" \
     "$(echo "scale=1; ($in1 - $in0) / $WINDOW" | bc)" "$(echo "scale=1; ($out1 - $out0) / $WINDOW" | bc)")
@@ -130,7 +146,7 @@ ROOMS_AFTER=$(curl -sf "http://127.0.0.1:$PORT/v1/rooms" | jq '.rooms | length' 
 RAMP=1 WINDOW=2 bots restart 16 $((PORT + 4)); RB=$BOTPID
 wait "$RB" || true
 
-python3 - "$N" "$WINDOW" "$TCK" "$OFF_CPU" "$ON_CPU" "$((n1 - n0))" "[$NODES_JSON]" "$GONE_MS" "$BACK_MS" "$ROOMS_AFTER" "$TMP" <<'PY'
+python3 - "$N" "$WINDOW" "$TCK" "$OFF_CPU" "$ON_CPU" "$((n1 - n0))" "[$NODES_JSON]" "$GONE_MS" "$BACK_MS" "$ROOMS_AFTER" "$TMP" "$ONE_CPU" "$ONE_MSGS" <<'PY'
 import json, sys, os
 n, window, tck = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3])
 off, on, nats = int(sys.argv[4]) / tck, int(sys.argv[5]) / tck, int(sys.argv[6]) / tck
@@ -138,17 +154,22 @@ tmp = sys.argv[11]
 def rep(tag):
     try:
         r = json.load(open(os.path.join(tmp, f"bots-{tag}.json")))
-        return {k: r.get(k) for k in ("Bots", "Failed", "Connected", "InputsSent", "InputsLost", "FailuresByReason") if k in r}
+        return {k: r.get(k) for k in ("bots", "failed", "connected", "inputs_sent", "inputs_lost", "inputs_late",
+                                      "failures_by_reason") if k in r}
     except Exception as e:
         return {"error": str(e)}
 ps = n * window
 print(json.dumps({
     "players": n, "window_s": window,
+    "on_one_node": {"server_cpu_s": round(int(sys.argv[12]) / tck, 3),
+                    "cpu_us_per_player_s": round(int(sys.argv[12]) / tck / ps * 1e6, 1),
+                    "nats_msgs_per_s": float(sys.argv[13]), "bots": rep("one")},
+    "cpu_ratio_one_node_on_off": round(int(sys.argv[12]) / tck / off, 3) if off else None,
     "off": {"server_cpu_s": round(off, 3), "cpu_us_per_player_s": round(off / ps * 1e6, 1), "bots": rep("off")},
     "on": {"nodes_cpu_s": round(on, 3), "cpu_us_per_player_s": round(on / ps * 1e6, 1),
            "nats_server_cpu_s": round(nats, 3), "nodes": json.loads(sys.argv[7]),
            "bots": [rep(f"on{i}") for i in range(3)]},
-    "cpu_ratio_on_off": round(on / off, 3) if off else None,
+    "cpu_ratio_three_nodes_on_off": round(on / off, 3) if off else None,
     "kill": {"node": "n2", "others_forgot_it_ms": int(sys.argv[8]), "restart_seen_by_all_ms": int(sys.argv[9]),
              "rooms_listed_after": json.loads(sys.argv[10]) if sys.argv[10] != "null" else None,
              "bots_after_restart": rep("restart")},
