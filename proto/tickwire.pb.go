@@ -171,6 +171,11 @@ const (
 	// 4002: the server is at its connection cap or overloaded (also: the room's message queue is full). Reconnect later
 	// with backoff.
 	CloseCode_CLOSE_SERVER_BUSY CloseCode = 4002
+	// 4003: the room of this join or resume token lives on another node of a cluster. The reason (in Disconnect.reason
+	// and the close frame) is that node's WebSocket address, ws(s)://host[:port]/ws: connect there and send the same
+	// Join (same join or resume token, a resume re-sent as for any resume). Also sent to the players of a room that
+	// moves to another node. Reconnectable.
+	CloseCode_CLOSE_MOVED CloseCode = 4003
 	// 4500: a malformed or unexpected client frame (undecodable, unknown fields, wrong message for the session state,
 	// out-of-range values). Terminal.
 	CloseCode_CLOSE_BAD_FRAME CloseCode = 4500
@@ -217,6 +222,7 @@ var (
 		4000: "CLOSE_SLOW_CONSUMER",
 		4001: "CLOSE_HEARTBEAT_TIMEOUT",
 		4002: "CLOSE_SERVER_BUSY",
+		4003: "CLOSE_MOVED",
 		4500: "CLOSE_BAD_FRAME",
 		4501: "CLOSE_UNSUPPORTED_VERSION",
 		4502: "CLOSE_HANDSHAKE_TIMEOUT",
@@ -243,6 +249,7 @@ var (
 		"CLOSE_SLOW_CONSUMER":        4000,
 		"CLOSE_HEARTBEAT_TIMEOUT":    4001,
 		"CLOSE_SERVER_BUSY":          4002,
+		"CLOSE_MOVED":                4003,
 		"CLOSE_BAD_FRAME":            4500,
 		"CLOSE_UNSUPPORTED_VERSION":  4501,
 		"CLOSE_HANDSHAKE_TIMEOUT":    4502,
@@ -2233,7 +2240,7 @@ const file_tickwire_proto_rawDesc = "" +
 	"\x12PROTOCOL_VERSION_2\x10\x02*:\n" +
 	"\tInputFill\x12\x15\n" +
 	"\x11INPUT_FILL_REPEAT\x10\x00\x12\x16\n" +
-	"\x12INPUT_FILL_NEUTRAL\x10\x01*\x80\x05\n" +
+	"\x12INPUT_FILL_NEUTRAL\x10\x01*\x92\x05\n" +
 	"\tCloseCode\x12\x1a\n" +
 	"\x16CLOSE_CODE_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x10CLOSE_GOING_AWAY\x10\xe9\a\x12\x19\n" +
@@ -2244,7 +2251,8 @@ const file_tickwire_proto_rawDesc = "" +
 	"\x14CLOSE_INTERNAL_ERROR\x10\xf3\a\x12\x18\n" +
 	"\x13CLOSE_SLOW_CONSUMER\x10\xa0\x1f\x12\x1c\n" +
 	"\x17CLOSE_HEARTBEAT_TIMEOUT\x10\xa1\x1f\x12\x16\n" +
-	"\x11CLOSE_SERVER_BUSY\x10\xa2\x1f\x12\x14\n" +
+	"\x11CLOSE_SERVER_BUSY\x10\xa2\x1f\x12\x10\n" +
+	"\vCLOSE_MOVED\x10\xa3\x1f\x12\x14\n" +
 	"\x0fCLOSE_BAD_FRAME\x10\x94#\x12\x1e\n" +
 	"\x19CLOSE_UNSUPPORTED_VERSION\x10\x95#\x12\x1c\n" +
 	"\x17CLOSE_HANDSHAKE_TIMEOUT\x10\x96#\x12\x15\n" +

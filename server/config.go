@@ -192,6 +192,14 @@ type Config struct {
 	// RequireIdentity refuses quick play (Join by mode) and matchmaking tickets without a verified player token
 	// (4512 / HTTP 401). Off: anonymous play is allowed (the demo's default).
 	RequireIdentity bool
+	// NATS, when set, makes this process a node of a cluster coordinated through that NATS server (JetStream on):
+	// rooms, matchmaking and the service API span every node (package cluster). Empty: a single server.
+	NATS string
+	// NodeID names this node in the cluster (empty: random). NodeAddr is the address players reach this node at
+	// (host:port, or ws(s)://host[:port]/ws); required with NATS.
+	NodeID   string
+	NodeAddr string
+
 	// PublicMatchmaker serves the public matchmaking API (/v1/matchmaking/). Off: 404 there; players come in with
 	// join tokens from the service API, or by quick play when OpenJoin.
 	PublicMatchmaker bool
@@ -389,6 +397,9 @@ func (c *Config) Validate() error {
 	if c.MaxSkippedSnapshots < 1 {
 		bad("max skipped snapshots %d: must be at least 1", c.MaxSkippedSnapshots)
 	}
+	if c.NATS != "" && c.NodeAddr == "" {
+		bad("nats %q needs node-addr: the address players reach this node at", c.NATS)
+	}
 	if c.PublicURL != "" && !strings.HasPrefix(c.PublicURL, "ws://") && !strings.HasPrefix(c.PublicURL, "wss://") {
 		bad("public url %q: want ws://... or wss://...", c.PublicURL)
 	}
@@ -543,6 +554,9 @@ var settings = []setting{
 	intSetting("record-keep", "journal files kept per room (older ones are deleted)", func(c *Config) *int { return &c.RecordKeep }),
 	strSetting("auth-keys", "JSON file of player token keys (HS256 secrets, ES256 public keys, each with a kid); empty: anonymous play only", func(c *Config) *string { return &c.AuthKeys }),
 	boolSetting("require-identity", "refuse quick play and matchmaking tickets without a verified player token (4512, HTTP 401)", func(c *Config) *bool { return &c.RequireIdentity }),
+	strSetting("nats", "NATS server URL (JetStream on): this process becomes a node of a cluster; empty: a single server", func(c *Config) *string { return &c.NATS }),
+	strSetting("node-id", "this node's id in the cluster (empty: random)", func(c *Config) *string { return &c.NodeID }),
+	strSetting("node-addr", "the address players reach this node at: host:port or ws(s)://host[:port]/ws (required with -nats)", func(c *Config) *string { return &c.NodeAddr }),
 	boolSetting("public-matchmaker", "serve the public matchmaking API /v1/matchmaking/ (false: 404; join tokens from the service API only)", func(c *Config) *bool { return &c.PublicMatchmaker }),
 }
 

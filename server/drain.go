@@ -28,6 +28,10 @@ func (s *Server) drain(hs, as *http.Server, stopMM func(), mmDone <-chan struct{
 	s.log.Info("draining", "connections", s.ws.Len(), "rooms", s.dir.Len(), "drain_timeout", s.cfg.DrainTimeout)
 	stopMM()
 	<-mmDone
+	if s.node != nil {
+		s.node.Leave() // peers stop placing rooms here; another node takes the matchmaking lease
+		s.migrate()    // live migration: the rooms continue on the other nodes
+	}
 	s.dir.Drain()
 	answered := s.stack.Matchmaker.Drain()
 	if s.cfg.DrainTimeout > 0 && s.dir.Len() > 0 {
@@ -45,6 +49,9 @@ func (s *Server) drain(hs, as *http.Server, stopMM func(), mmDone <-chan struct{
 	s.closeRecord()
 	answered += s.stack.Matchmaker.Drain() // a submission that raced the state change
 	s.stack.Close()                        // event streams: the rooms' last events, then 1001
+	if s.node != nil {
+		s.node.Close()
+	}
 	if err := s.ws.Shutdown(ctx); err != nil {
 		s.log.Warn("connections still open at the shutdown deadline were dropped", "err", err)
 	}

@@ -15,8 +15,12 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /readyz", s.readyz)
 	mm := s.clientView(s.stack.Matchmaker.Handler())
 	if s.cfg.PublicMatchmaker { // off: 404 there, players come with join tokens from the service API
-		s.mux.Handle("POST /v1/matchmaking/tickets", s.whileReady(mm))
-		s.mux.Handle("/v1/matchmaking/", mm)
+		tickets := mm
+		if s.node != nil { // tickets go to the node holding the matchmaking lease (cluster.go)
+			tickets = s.node.ForwardToLeader(mm)
+		}
+		s.mux.Handle("POST /v1/matchmaking/tickets", s.whileReady(tickets))
+		s.mux.Handle("/v1/matchmaking/", tickets)
 	}
 	s.mux.Handle("GET /v1/rooms", mm)
 	if s.cfg.ServiceAPIOn == "public" {

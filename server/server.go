@@ -20,6 +20,7 @@ import (
 
 	"github.com/tickwire/tickwire/game"
 	"github.com/tickwire/tickwire/server/internal/auth"
+	"github.com/tickwire/tickwire/server/internal/cluster"
 	"github.com/tickwire/tickwire/server/internal/directory"
 	"github.com/tickwire/tickwire/server/internal/forwarded"
 	"github.com/tickwire/tickwire/server/internal/journal"
@@ -98,6 +99,7 @@ type Server struct {
 	roomsFailed *prometheus.CounterVec
 	sessCfg     session.Config
 	stack       *service.Stack // matchmaking and the service API
+	node        *cluster.Node  // nil: not clustered (cluster.go)
 	journal     *journal.Dir   // -record: nil when off
 
 	state atomic.Int32
@@ -137,15 +139,24 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 	}
 	s.lim = s.newLimiter()
 	s.tokens = session.NewTokens(cfg.TokenTableSize, cfg.ResumeTokenTTL, cfg.JoinTokenTTL)
+	var observer room.Observer = metrics.RoomObserver{M: s.metrics}
+	load := cluster.NewLoadObserver(observer)
+	if cfg.NATS != "" {
+		observer = load // measures the tick cost the cluster places rooms by
+	}
 	s.dir = directory.New(directory.Config{
 		Logger:   logger,
-		Observer: metrics.RoomObserver{M: s.metrics},
+		Observer: observer,
 		OnEvent:  s.roomEvent,
 		Admit: func(_ string, rooms, modeRooms int) bool {
 			return s.lim.Room(rooms, modeRooms, time.Now()) == ""
 		},
 	})
 
+	sc, err := s.newNode(load)
+	if err != nil {
+		return nil, err
+	}
 	s.metrics.RegisterRoomGauges(func() float64 { return float64(s.dir.Len()) }, func() float64 {
 		n := 0
 		for _, l := range s.dir.List("", true) {
@@ -190,8 +201,11 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 		Logger:           logger,
 		Limits:           s.lim,
 		ClientIP:         s.fwd.ClientIP,
+		Locate:           sc.Locate,
+		MovedTo:          sc.MovedTo,
 	})
 	st, err := service.NewStack(service.StackConfig{
+		Rooms: sc.Rooms, Tokens: sc.Tokens, Forward: sc.Forward,
 		PublicURL:    cfg.PublicURL,
 		JoinTokenTTL: cfg.JoinTokenTTL,
 		Matchmaker: matchmaker.Config{MinPlayers: cfg.MatchMinPlayers, TicketTimeout: cfg.MatchTicketTimeout, Logger: logger,
@@ -451,6 +465,10 @@ func (s *Server) ServeListeners(ctx context.Context, public, admin net.Listener)
 		s.adminAddr = admin.Addr()
 	}
 	s.mu.Unlock()
+	if err := s.startNode(); err != nil {
+		s.state.Store(int32(StateStopped))
+		return err
+	}
 	if slices.Contains(s.cfg.AllowedOrigins, "*") {
 		s.log.Warn("allowed origins include *: any web page can open game connections from its visitors' browsers; " +
 			"list your pages' origins instead")
@@ -469,7 +487,7 @@ func (s *Server) ServeListeners(ctx context.Context, public, admin net.Listener)
 	s.log.Info("tickwire listening", attrs...)
 	mmCtx, stopMM := context.WithCancel(context.Background())
 	mmDone := make(chan struct{})
-	go func() { defer close(mmDone); s.stack.Run(mmCtx) }()
+	go func() { defer close(mmDone); s.runMatchmaker(mmCtx) }()
 	var serveErr error
 	select {
 	case <-ctx.Done():

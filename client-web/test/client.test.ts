@@ -386,3 +386,47 @@ test("messages: the Message frame and a targeted Event are the bytes the Go serv
   assert.equal(seen.length, 1);
   assert.deepEqual([seen[0]!.tick, seen[0]!.type, seen[0]!.playerId, new TextDecoder().decode(seen[0]!.payload)], [101, "chat", 2, "gg"]);
 });
+
+test("4003 (moved): a join is sent again, with the same join token, to the node named in the reason", () => {
+  const h = harness({ join: { joinToken: "tok-1" } });
+  h.client.connect();
+  let s = h.sock();
+  s.open();
+  assert.deepEqual(s.frames("join")[0]!.target, { case: "joinToken", value: "tok-1" });
+  s.deliver({ msg: { case: "disconnect", value: { code: 4003, reason: "ws://node-b:8081/ws", reconnect: true } } });
+  s.serverClose(4003, "ws://node-b:8081/ws");
+  assert.notEqual(h.client.state.kind, "closed");
+  h.sched.advance(1);
+  assert.equal(h.sockets.length, 2);
+  s = h.sock();
+  assert.equal(s.url, "ws://node-b:8081/ws");
+  s.open();
+  assert.deepEqual(s.frames("join")[0]!.target, { case: "joinToken", value: "tok-1" });
+  s.deliver({ msg: { case: "welcome", value: welcome() } });
+  assert.equal(h.client.state.kind, "playing");
+});
+
+test("4003 (moved) while playing: the client resumes on the named node; redirects are bounded", () => {
+  const h = harness();
+  h.client.connect();
+  let s = h.sock();
+  s.open();
+  s.deliver({ msg: { case: "welcome", value: welcome() } });
+  s.deliver({ msg: { case: "disconnect", value: { code: 4003, reason: "wss://node-c.example/ws", reconnect: true } } });
+  s.serverClose(4003);
+  assert.equal(h.client.state.kind, "reconnecting");
+  h.sched.advance(1);
+  s = h.sock();
+  assert.equal(s.url, "wss://node-c.example/ws");
+  s.open();
+  assert.deepEqual(s.frames("join")[0]!.target, { case: "resumeToken", value: new Uint8Array([1, 2, 3]) });
+  // Nodes that keep answering 4003 without a Welcome are followed at most three times; then the URL stays.
+  for (let i = 0; i < 5; i++) {
+    s.deliver({ msg: { case: "disconnect", value: { code: 4003, reason: `ws://hop${i}/ws`, reconnect: true } } });
+    s.serverClose(4003);
+    h.sched.advance(2000);
+    s = h.sock();
+    s.open();
+  }
+  assert.equal(s.url, "ws://hop1/ws", "the first redirect and two more were followed");
+});

@@ -62,7 +62,9 @@
 // # Use
 //
 // A server encodes with AppendDelta (no allocation) and computes Hash; a client builds the Codec from its Welcome
-// (SchemaFromWelcome) and keeps a Replica, which checks baselines and double-buffers the world.
+// (SchemaFromWelcome) and keeps a Replica, which checks baselines and double-buffers the world. Worlds kept in bulk
+// (a room's history and per-view baselines, many clients' replicas) are best kept as Packed, each entity with only
+// its kind's fields: AppendDeltaPacked, ApplyPacked and HashPacked give the same bytes and hashes as the World path.
 //
 // # Concurrency
 //

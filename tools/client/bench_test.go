@@ -266,3 +266,35 @@ func (c *Client) benchInput(values []int32, now time.Time) error {
 	c.countTicksLocked(tick, applied)
 	return nil
 }
+
+// BenchmarkSnapshotReadPathManyClients is the snapshot path of a thousand clients in one process, as the bots run:
+// each snapshot goes to the next client, whose world is no longer in the processor's caches. The op is one snapshot.
+func BenchmarkSnapshotReadPathManyClients(b *testing.B) {
+	const n = 1024
+	cs := make([]*Client, n)
+	var conns []*gws.Conn
+	var frames [][]byte
+	for i := range cs {
+		var conn *gws.Conn
+		cs[i], conn, frames = benchClient(b)
+		conns = append(conns, conn)
+		cs[i].onFrame(conn, frames[0], time.Now())
+	}
+	now := time.Now()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		c, conn := cs[i%n], conns[i%n]
+		k := (i/n)%30 + 1
+		if k == 1 {
+			c.world.Tick = 1 // replay the same sequence of deltas
+			c.onFrame(conn, frames[0], now)
+		}
+		c.onFrame(conn, frames[k], now)
+	}
+	for _, c := range cs {
+		if c.stats.DecodeErrors.Load() != 0 || c.stats.WorldMismatches.Load() != 0 {
+			b.Fatalf("decode errors %d, mismatches %d", c.stats.DecodeErrors.Load(), c.stats.WorldMismatches.Load())
+		}
+	}
+}

@@ -16,28 +16,61 @@ import (
 	"github.com/tickwire/tickwire/proto/snapcodec"
 )
 
-// connect opens one connection, sends Hello and Join and waits for the Welcome (or the refusal).
+// maxRedirects bounds the 4003 (CLOSE_MOVED) answers one connect follows.
+const maxRedirects = 3
+
+// connect opens one connection, sends Hello and Join and waits for the Welcome (or the refusal). A refusal with
+// 4003 (the room lives on another node of a cluster) moves the client to the address in its reason, where the same
+// Join is sent again (at most maxRedirects times).
 func (c *Client) connect(ctx context.Context, join *proto.Join) error {
+	for i := 0; ; i++ {
+		err := c.connectOnce(ctx, join)
+		var de *DisconnectError
+		if i >= maxRedirects || !errors.As(err, &de) || de.Code != CodeMoved || !c.moveTo(de.Reason) {
+			return err
+		}
+	}
+}
+
+// moveTo points the client at the WebSocket address a 4003 named; false when it is not a ws(s) URL.
+func (c *Client) moveTo(addr string) bool {
+	u, a, err := parseURL(addr)
+	if err != nil {
+		c.log.Debug("moved to an unusable address", "address", addr, "error", err)
+		return false
+	}
+	c.mu.Lock()
+	c.url, c.address = u, a
+	c.mu.Unlock()
+	c.log.Debug("the room lives on another server; following it", "address", u)
+	return true
+}
+
+// connectOnce is one connection attempt of connect.
+func (c *Client) connectOnce(ctx context.Context, join *proto.Join) error {
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.DialTimeout)
 	defer cancel()
 	dial := c.cfg.NetDial
 	if dial == nil {
 		dial = DialerFrom(c.cfg.LocalAddr).DialContext
 	}
-	nc, err := dial(ctx, "tcp", c.address)
+	c.mu.Lock()
+	wsURL, address := c.url, c.address
+	c.mu.Unlock()
+	nc, err := dial(ctx, "tcp", address)
 	if err != nil {
 		return fmt.Errorf("client: dial: %w", err)
 	}
 	if tc, ok := nc.(*net.TCPConn); ok && c.cfg.SocketReadBuffer > 0 {
 		_ = tc.SetReadBuffer(c.cfg.SocketReadBuffer)
 	}
-	if strings.HasPrefix(c.url, "wss:") {
+	if strings.HasPrefix(wsURL, "wss:") {
 		tcfg := &tls.Config{}
 		if c.cfg.TLS != nil {
 			tcfg = c.cfg.TLS.Clone()
 		}
 		if tcfg.ServerName == "" {
-			host, _, _ := net.SplitHostPort(c.address)
+			host, _, _ := net.SplitHostPort(address)
 			tcfg.ServerName = host
 		}
 		tc := tls.Client(nc, tcfg)
@@ -53,7 +86,7 @@ func (c *Client) connect(ctx context.Context, join *proto.Join) error {
 		timeout = time.Until(dl)
 	}
 	conn, _, err := gws.NewClientFromConn(&connHandler{c: c}, &gws.ClientOption{
-		Addr:             c.url,
+		Addr:             wsURL,
 		HandshakeTimeout: timeout,
 		ReadBufferSize:   4096,
 	}, gc)
@@ -451,6 +484,11 @@ func (c *Client) onClose(s *gws.Conn, err error) {
 		return
 	case derr.Reconnect && !c.cfg.NoResume && len(c.resumeToken) > 0:
 		c.stats.countClose(derr.Code)
+		if derr.Code == CodeMoved { // the room moved to another node: resume there
+			if u, a, err := parseURL(derr.Reason); err == nil {
+				c.url, c.address = u, a
+			}
+		}
 		c.state = stateResuming
 		c.dropAt = time.Now()
 		c.mu.Unlock()

@@ -38,6 +38,10 @@ func (e *DisconnectError) Is(target error) bool {
 // which never travels on the wire). It is reconnectable.
 const CodeConnectionLost = 1006
 
+// CodeMoved (4003, CLOSE_MOVED): the room lives on another node of a cluster; the reason is that node's WebSocket
+// address. The client follows it by itself, with the same join or resume token.
+const CodeMoved = uint16(proto.CloseCode_CLOSE_MOVED)
+
 // Reconnectable reports whether a close code allows the client to resume: 4000-4499, 1001, 1011 and a lost connection.
 func Reconnectable(code uint16) bool {
 	switch {
@@ -65,6 +69,7 @@ var (
 	ErrSlowConsumer       = disconnect(uint16(proto.CloseCode_CLOSE_SLOW_CONSUMER), "")
 	ErrHeartbeatTimeout   = disconnect(uint16(proto.CloseCode_CLOSE_HEARTBEAT_TIMEOUT), "")
 	ErrServerBusy         = disconnect(uint16(proto.CloseCode_CLOSE_SERVER_BUSY), "")
+	ErrMoved              = disconnect(CodeMoved, "")
 	ErrBadFrame           = disconnect(uint16(proto.CloseCode_CLOSE_BAD_FRAME), "")
 	ErrUnsupportedVersion = disconnect(uint16(proto.CloseCode_CLOSE_UNSUPPORTED_VERSION), "")
 	ErrHandshakeTimeout   = disconnect(uint16(proto.CloseCode_CLOSE_HANDSHAKE_TIMEOUT), "")

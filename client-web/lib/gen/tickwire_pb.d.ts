@@ -1038,6 +1038,15 @@ export declare enum CloseCode {
      */
     CLOSE_SERVER_BUSY = 4002,
     /**
+     * 4003: the room of this join or resume token lives on another node of a cluster. The reason (in Disconnect.reason
+     * and the close frame) is that node's WebSocket address, ws(s)://host[:port]/ws: connect there and send the same
+     * Join (same join or resume token, a resume re-sent as for any resume). Also sent to the players of a room that
+     * moves to another node. Reconnectable.
+     *
+     * @generated from enum value: CLOSE_MOVED = 4003;
+     */
+    CLOSE_MOVED = 4003,
+    /**
      * 4500: a malformed or unexpected client frame (undecodable, unknown fields, wrong message for the session state,
      * out-of-range values). Terminal.
      *

@@ -181,6 +181,11 @@ export interface ClientOptions {
 }
 /** Close codes after which the client must not retry the same request. */
 export declare function isTerminalCode(code: number): boolean;
+/**
+ * 4003 (CLOSE_MOVED): the room lives on another node of a cluster; the close reason is that node's ws(s):// URL. The
+ * client reconnects there at once with the same join (or resume) token. Reconnectable.
+ */
+export declare const CLOSE_MOVED = 4003;
 /** One player's connection to a room; see the module documentation. */
 export declare class TickwireClient extends Emitter<ClientEvents> {
     private readonly opts;
@@ -198,6 +203,9 @@ export declare class TickwireClient extends Emitter<ClientEvents> {
     private st;
     private msgSeq;
     private lastDisconnect;
+    /** The server's URL: opts.url until a 4003 moves the client to the room's node. */
+    private socketUrl;
+    private redirects;
     private stopped;
     private dropAt;
     private attempt;

@@ -218,6 +218,15 @@ export function isTerminalCode(code: number): boolean {
   return (code >= 4500 && code <= 4999) || code === 1002 || code === 1003 || code === 1007 || code === 1009;
 }
 
+/**
+ * 4003 (CLOSE_MOVED): the room lives on another node of a cluster; the close reason is that node's ws(s):// URL. The
+ * client reconnects there at once with the same join (or resume) token. Reconnectable.
+ */
+export const CLOSE_MOVED = 4003;
+
+/** The most 4003 redirects followed before a Welcome. */
+const MAX_REDIRECTS = 3;
+
 /** The most inputs sent at once when the page's timers stalled. */
 const MAX_BURST = 2;
 
@@ -246,6 +255,9 @@ export class TickwireClient extends Emitter<ClientEvents> {
   private st: ConnectionState = { kind: "idle" };
   private msgSeq = 0; // the last Message.seq sent
   private lastDisconnect: { code: number; reason: string } | undefined;
+  /** The server's URL: opts.url until a 4003 moves the client to the room's node. */
+  private socketUrl: string;
+  private redirects = 0; // 4003 redirects followed since the last Welcome
   private stopped = false;
   private dropAt = 0;
   private attempt = 0;
@@ -285,6 +297,7 @@ export class TickwireClient extends Emitter<ClientEvents> {
   constructor(opts: ClientOptions) {
     super();
     this.opts = opts;
+    this.socketUrl = opts.url;
     this.sched = opts.scheduler ?? realScheduler;
     this.socketFactory = opts.socket ?? browserSocket;
     if ("resumeToken" in opts.join) this.resumeToken = opts.join.resumeToken;
@@ -480,7 +493,7 @@ export class TickwireClient extends Emitter<ClientEvents> {
     if (this.st.kind !== "reconnecting") this.setState({ kind: "connecting" });
     let ws: SocketLike;
     try {
-      ws = this.socketFactory(this.opts.url);
+      ws = this.socketFactory(this.socketUrl);
     } catch (err) {
       this.onDropped(1006, err instanceof Error ? err.message : "cannot open the socket");
       return;
@@ -524,6 +537,19 @@ export class TickwireClient extends Emitter<ClientEvents> {
 
   private onDropped(code: number, reason: string): void {
     if (this.stopped) return;
+    if (code === CLOSE_MOVED && this.redirects < MAX_REDIRECTS && /^wss?:\/\/[^\s]+$/.test(reason)) {
+      this.redirects++;
+      this.socketUrl = reason;
+      if (!this.resumeToken) {
+        // The join itself was answered with the room's node: the same Join goes there, at once.
+        this.retryTimer = this.sched.setTimeout(() => {
+          this.retryTimer = undefined;
+          if (!this.stopped) this.open();
+        }, 0);
+        return;
+      }
+      // A resume (or a room that moved): resumed there like after any drop.
+    }
     const wasPlaying = this.st.kind === "playing";
     if (isTerminalCode(code) || !this.resumeToken || this.matchEnded) {
       this.stop(code, reason, !isTerminalCode(code));
@@ -589,6 +615,7 @@ export class TickwireClient extends Emitter<ClientEvents> {
     const m = frame.msg;
     switch (m.case) {
       case "welcome":
+        this.redirects = 0;
         this.onWelcome(m.value, now);
         break;
       case "snapshot":

@@ -25,6 +25,9 @@ type RoomInfo struct {
 	Capacity int
 	State    string // StateWaiting, StateRunning or StateEnded
 	Private  bool   // hidden from listings and from public matchmaking
+	// Address is the WebSocket URL of the room's server when it differs between rooms (a cluster); empty: the
+	// matchmaker's PublicURL (or the request's host).
+	Address string
 }
 
 // Rooms is the room directory as the matchmaker uses it.

@@ -1,6 +1,7 @@
 package matchmaker
 
 import (
+	"cmp"
 	"errors"
 	"maps"
 	"math"
@@ -392,7 +393,7 @@ func (m *Matchmaker) placeLocked(t *ticket, info RoomInfo, tr *roomTrack, now ti
 	}
 	t.view.Players = seats
 	t.view.RoomID = info.ID
-	t.view.Address = m.cfg.PublicURL
+	t.view.Address = cmp.Or(info.Address, m.cfg.PublicURL)
 	t.view.Code = tr.code
 	m.finishLocked(t, StatusPlaced, "", now)
 	return true

@@ -124,25 +124,32 @@ func (r *Room) checkpoint() {
 	}
 	j.enc.Reset(game.Tick(r.tick))
 	j.enc.AppendCheckpoint(&c)
+	clear(c.Worlds) // drop the entities: only the slice of world headers is reused
 	j.worlds = c.Worlds[:0]
 	j.ckptTick, j.sent, j.restart, j.lost = r.tick, 0, true, false
 }
 
-// appendHistory appends the worlds of the history, oldest first, unpacked into dst's storage.
+// appendHistory appends the worlds of the history, oldest first, unpacked into one new block of entities sized to
+// them. The checkpoint encodes them and lets the block go: between checkpoints the room keeps only its packed
+// history, not HistorySize worlds of full-size entities besides it.
 func (r *Room) appendHistory(dst []snapcodec.World) []snapcodec.World {
 	n := uint32(len(r.hist))
 	first := uint32(1)
 	if r.tick >= n {
 		first = r.tick - n + 1
 	}
+	total := 0
 	for t := first; t <= r.tick && t != 0; t++ {
 		if p := r.packedAt(t); p != nil {
-			if len(dst) < cap(dst) {
-				dst = dst[:len(dst)+1]
-			} else {
-				dst = append(dst, snapcodec.World{})
-			}
-			r.codec.Unpack(&dst[len(dst)-1], p)
+			total += p.Len()
+		}
+	}
+	block := make([]game.Entity, 0, total)
+	for t := first; t <= r.tick && t != 0; t++ {
+		if p := r.packedAt(t); p != nil {
+			k := len(block)
+			block = p.AppendTo(block)
+			dst = append(dst, snapcodec.World{Tick: p.Tick, Entities: block[k:len(block):len(block)]})
 		}
 	}
 	return dst

@@ -144,8 +144,11 @@ func (a SessionTokens) Issue(roomID string, p matchmaker.Player) (string, error)
 // OnRoomEvent publishes a room event (the directory's Config.OnEvent, or one of the server's event listeners). It
 // runs on the room's goroutine and never blocks: the room's mode is looked up in the directory (a map read under a
 // lock the directory never holds while calling into rooms) when d is not nil.
-func (s *Service) OnRoomEvent(ev room.Event, d *directory.Directory) {
-	out := Event{Type: ev.Type, RoomID: ev.Room, Epoch: ev.Epoch, Tick: ev.Tick, PlayerID: uint32(ev.Player),
+func (s *Service) OnRoomEvent(ev room.Event, d *directory.Directory) { s.Publish(s.event(ev, d)) }
+
+// event is the hub's Event of a room event (stamped with the current time).
+func (s *Service) event(ev room.Event, d *directory.Directory) Event {
+	out := Event{Time: time.Now().UTC(), Type: ev.Type, RoomID: ev.Room, Epoch: ev.Epoch, Tick: ev.Tick, PlayerID: uint32(ev.Player),
 		Player: ev.Name, UserID: ev.UserID, Verified: ev.Verified, Reason: ev.Reason}
 	if ev.Type == room.EventCreated {
 		out.Type = EventRoomCreated
@@ -162,5 +165,5 @@ func (s *Service) OnRoomEvent(ev room.Event, d *directory.Directory) {
 				Verified: r.Verified, Score: r.Score, Rank: r.Rank}
 		}
 	}
-	s.Publish(out)
+	return out
 }

@@ -22,6 +22,13 @@ type StackConfig struct {
 	PublicURL string
 	// JoinTokenTTL is the lifetime of the join tokens the stack issues (0: the token table's maximum).
 	JoinTokenTTL time.Duration
+	// Rooms and Tokens, when set, replace the server's own directory and token table as what the matchmaker and the
+	// service API work on (a cluster's rooms: every node's, each operation run on the room's node).
+	Rooms  Rooms
+	Tokens matchmaker.Tokens
+	// Forward, when set, also receives every event of this server's rooms (a cluster sends them to its other nodes).
+	// Called on the room goroutine: it must not block.
+	Forward func(Event)
 }
 
 // Stack is the matchmaker and the service API wired to a server's room directory and token table. The server needs
@@ -30,12 +37,19 @@ type Stack struct {
 	Matchmaker *matchmaker.Matchmaker
 	Service    *Service
 	dir        *directory.Directory
+	forward    func(Event)
 }
 
 // NewStack builds the matchmaker and the service API over dir and tokens.
 func NewStack(cfg StackConfig, dir *directory.Directory, tokens *session.Tokens) (*Stack, error) {
-	rooms := DirectoryRooms{D: dir}
-	toks := SessionTokens{T: tokens, TTL: cfg.JoinTokenTTL}
+	var rooms Rooms = DirectoryRooms{D: dir}
+	var toks matchmaker.Tokens = SessionTokens{T: tokens, TTL: cfg.JoinTokenTTL}
+	if cfg.Rooms != nil {
+		rooms = cfg.Rooms
+	}
+	if cfg.Tokens != nil {
+		toks = cfg.Tokens
+	}
 	mc := cfg.Matchmaker
 	if mc.PublicURL == "" {
 		mc.PublicURL = cfg.PublicURL
@@ -59,7 +73,7 @@ func NewStack(cfg StackConfig, dir *directory.Directory, tokens *session.Tokens)
 	if err != nil {
 		return nil, err
 	}
-	return &Stack{Matchmaker: mm, Service: svc, dir: dir}, nil
+	return &Stack{Matchmaker: mm, Service: svc, dir: dir, forward: cfg.Forward}, nil
 }
 
 // Mount registers the routes on mux: /v1/matchmaking/..., GET /v1/rooms and /v1/service/....
@@ -71,7 +85,13 @@ func (s *Stack) Mount(mux *http.ServeMux) {
 }
 
 // OnRoomEvent publishes a room event; call it from the directory's OnEvent (on the room goroutine; never blocks).
-func (s *Stack) OnRoomEvent(ev room.Event) { s.Service.OnRoomEvent(ev, s.dir) }
+func (s *Stack) OnRoomEvent(ev room.Event) {
+	out := s.Service.event(ev, s.dir)
+	s.Service.Publish(out)
+	if s.forward != nil {
+		s.forward(out)
+	}
+}
 
 // Run runs the matchmaker's batches until ctx is done.
 func (s *Stack) Run(ctx context.Context) { s.Matchmaker.Run(ctx) }

@@ -433,3 +433,26 @@ func (t *Tokens) ReturnJoin(tok string, g JoinGrant) {
 		t.join.Add(tok, g)
 	}
 }
+
+// HasJoin reports whether tok is a live join token of this table, without taking it (a cluster node asks its peers
+// where a token it does not know was issued).
+func (t *Tokens) HasJoin(tok string) bool {
+	if len(tok) != base64.RawURLEncoding.EncodedLen(joinTokenBytes) {
+		return false
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	g, ok := t.join.Peek(tok)
+	return ok && t.now().Before(g.Expires)
+}
+
+// HasResume reports whether tok is a resume token this table remembers, without redeeming it.
+func (t *Tokens) HasResume(tok []byte) bool {
+	if len(tok) != ResumeTokenBytes {
+		return false
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	_, ok := t.getLocked(string(tok))
+	return ok
+}

@@ -195,6 +195,9 @@ func (c *conn) join(j *pb.Join) {
 	switch t := j.Target.(type) {
 	case *pb.Join_JoinToken:
 		g, ok := h.cfg.Tokens.TakeJoin(t.JoinToken)
+		if !ok && c.moved(ctx, t.JoinToken, nil) {
+			return
+		}
 		if !ok {
 			c.refuse(CodeInvalidToken, "join token unknown, used or expired")
 			return
@@ -227,6 +230,9 @@ func (c *conn) join(j *pb.Join) {
 	case *pb.Join_ResumeToken:
 		claim, cerr := h.cfg.Tokens.TakeResume(ctx, t.ResumeToken, tok, c.arrival)
 		switch {
+		case errors.Is(cerr, session.ErrUnknownToken) && c.moved(ctx, "", t.ResumeToken):
+			h.m.Resume("moved")
+			return
 		case errors.Is(cerr, session.ErrUnknownToken):
 			h.m.Resume("invalid_token")
 			c.refuse(CodeInvalidToken, "resume token unknown or already used")
@@ -245,7 +251,14 @@ func (c *conn) join(j *pb.Join) {
 		defer func() { claim.Done(resumed) }() // also on a panic: the token must not stay held
 		g := claim.Grant
 		var ok bool
-		if r, ok = h.cfg.Directory.Get(g.RoomID); !ok {
+		if r, ok = h.cfg.Directory.Get(g.RoomID); !ok && h.cfg.MovedTo != nil {
+			if addr := h.cfg.MovedTo(g.RoomID); addr != "" && len(addr) <= maxCloseReason {
+				h.m.Resume("moved")
+				c.refuse(CodeMoved, addr)
+				return
+			}
+		}
+		if !ok {
 			h.m.Resume("expired")
 			c.refuse(CodeResumeExpired, "the room is gone")
 			return
@@ -291,6 +304,23 @@ func (c *conn) join(j *pb.Join) {
 	h.m.Sessions.Inc()
 	c.handshakeDone()
 }
+
+// moved asks the cluster (Config.Locate) where a token this server does not know was issued, and when another node
+// claims it, refuses the join with 4003 and that node's address (the client reconnects there with the same token).
+func (c *conn) moved(ctx context.Context, joinToken string, resumeToken []byte) bool {
+	if c.h.cfg.Locate == nil {
+		return false
+	}
+	addr := c.h.cfg.Locate(ctx, joinToken, resumeToken)
+	if addr == "" || len(addr) > maxCloseReason {
+		return false
+	}
+	c.refuse(CodeMoved, addr)
+	return true
+}
+
+// maxCloseReason is the longest close reason a close frame carries (125 bytes of payload, 2 of them the code).
+const maxCloseReason = 123
 
 // handshakeDone gives back the connection's place under the handshake cap (once).
 func (c *conn) handshakeDone() {

@@ -56,6 +56,7 @@ const (
 	CodeInternalError    uint16 = 1011
 	CodeHeartbeatTimeout uint16 = 4001
 	CodeServerBusy       uint16 = 4002
+	CodeMoved            uint16 = 4003 // the room lives on another node: the reason is its ws(s):// address
 	CodeBadFrame         uint16 = 4500
 	CodeUnsupportedVer   uint16 = 4501
 	CodeHandshakeTimeout uint16 = 4502
@@ -108,6 +109,13 @@ type Config struct {
 
 	// Auth decides who joining players are (nil: everyone is anonymous and player tokens are refused).
 	Auth *auth.Authenticator
+
+	// Locate, when set (a cluster node), is asked about a join or resume token this server does not know: it returns
+	// the WebSocket address of the node that issued it (""), and the client is closed with 4003 and that address.
+	Locate func(ctx context.Context, joinToken string, resumeToken []byte) string
+	// MovedTo, when set, is asked about a resume into a room that is no longer here: the WebSocket address of the
+	// node it moved to (live migration), and the client is closed with 4003 and that address; "": the room is gone.
+	MovedTo func(roomID string) string
 
 	Session   *session.Config
 	Tokens    *session.Tokens

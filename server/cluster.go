@@ -1,0 +1,84 @@
+package server
+
+import (
+	"context"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/tickwire/tickwire/server/internal/cluster"
+	"github.com/tickwire/tickwire/server/internal/matchmaker"
+	"github.com/tickwire/tickwire/server/internal/service"
+)
+
+// nodeHooks are what the rest of the server takes from the cluster node; all nil when not clustered.
+type nodeHooks struct {
+	Rooms   service.Rooms
+	Tokens  matchmaker.Tokens
+	Forward func(service.Event)
+	Locate  func(ctx context.Context, joinToken string, resumeToken []byte) string
+	MovedTo func(roomID string) string
+}
+
+// newNode makes the cluster node when Config.NATS is set (it connects in startNode).
+func (s *Server) newNode(load *cluster.LoadObserver) (nodeHooks, error) {
+	if s.cfg.NATS == "" {
+		return nodeHooks{}, nil
+	}
+	n, err := cluster.New(cluster.Config{URL: s.cfg.NATS, NodeID: s.cfg.NodeID, NodeAddr: s.cfg.NodeAddr,
+		Logger: s.log}, cluster.Local{Dir: s.dir, Tokens: s.tokens, JoinTTL: s.cfg.JoinTokenTTL, Load: load})
+	if err != nil {
+		return nodeHooks{}, err
+	}
+	s.node = n
+	rooms := n.Rooms()
+	s.metrics.Registry().MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "tickwire_cluster_nats_msgs_in_total",
+			Help: "NATS messages this node received."}, func() float64 { return float64(n.Stats().InMsgs) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "tickwire_cluster_nats_msgs_out_total",
+			Help: "NATS messages this node sent."}, func() float64 { return float64(n.Stats().OutMsgs) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tickwire_cluster_nodes",
+			Help: "Live nodes of the cluster as this node sees them."}, func() float64 { return float64(len(n.Nodes())) }),
+	)
+	return nodeHooks{Rooms: rooms, Tokens: rooms, Forward: n.Forward, Locate: n.Locate, MovedTo: n.MovedTo}, nil
+}
+
+// startNode connects the cluster node (when clustered): from here on the node announces itself and its rooms.
+func (s *Server) startNode() error {
+	if s.node == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return s.node.Start(ctx, s.stack.Service.Publish)
+}
+
+// runMatchmaker runs the matchmaker's batches: always on a single server, only while holding the cluster's
+// matchmaking lease on a node.
+func (s *Server) runMatchmaker(ctx context.Context) {
+	if s.node == nil {
+		s.stack.Run(ctx)
+		return
+	}
+	s.node.RunMatchmaker(ctx, s.stack.Matchmaker, 0)
+}
+
+// migrate moves this draining node's rooms to the other nodes (live migration) and keeps the listener open until
+// their players were told where (4003), at most the grace period.
+func (s *Server) migrate() {
+	if s.node == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	moved := s.node.Migrate(ctx)
+	cancel()
+	if moved == 0 {
+		return
+	}
+	ctx, cancel = context.WithTimeout(context.Background(), s.cfg.Grace)
+	defer cancel()
+	if err := s.node.WaitRedirects(ctx); err != nil {
+		s.log.Warn("players of moved rooms still not redirected", "err", err)
+	}
+	s.log.Info("rooms moved to other nodes", "rooms", moved)
+}

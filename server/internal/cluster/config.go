@@ -1,0 +1,88 @@
+package cluster
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"runtime"
+	"strings"
+	"time"
+)
+
+// Config configures a Node. Zero values get the defaults in brackets.
+type Config struct {
+	// URL is the NATS server's URL (nats://host:port). Required.
+	URL string
+	// NodeID names this node in the cluster; unique [a random id].
+	NodeID string
+	// NodeAddr is the address clients reach this node at: host:port (then ws://host:port/ws and http://host:port),
+	// or a full ws(s)://host[:port]/ws URL (its HTTP base is the same host over http(s)). Required.
+	NodeAddr string
+	// Heartbeat is the period of the node's announcements and lease renewals [1s].
+	Heartbeat time.Duration
+	// Expiry is how long a node (and the matchmaking lease) lives without a heartbeat [3 × Heartbeat].
+	Expiry time.Duration
+	// RequestTimeout bounds one request to another node [2s].
+	RequestTimeout time.Duration
+	// Cores is the CPU this node may spend on ticks; headroom = Cores − measured tick cost [GOMAXPROCS].
+	Cores float64
+	// Logger [slog.Default()].
+	Logger *slog.Logger
+}
+
+// Validate checks c and fills in the defaults.
+func (c *Config) Validate() error {
+	if c.URL == "" {
+		return errors.New("cluster: a NATS URL is required")
+	}
+	if c.NodeAddr == "" {
+		return errors.New("cluster: the node's public address (node-addr) is required")
+	}
+	if _, _, err := addrURLs(c.NodeAddr); err != nil {
+		return err
+	}
+	if c.NodeID == "" {
+		c.NodeID = randomID()
+	}
+	if strings.ContainsAny(c.NodeID, ".*> \t") {
+		return fmt.Errorf("cluster: node id %q: no dots, wildcards or spaces", c.NodeID)
+	}
+	if c.Heartbeat <= 0 {
+		c.Heartbeat = time.Second
+	}
+	if c.Expiry <= 0 {
+		c.Expiry = 3 * c.Heartbeat
+	}
+	if c.Expiry <= c.Heartbeat {
+		return fmt.Errorf("cluster: expiry %v must exceed the heartbeat %v", c.Expiry, c.Heartbeat)
+	}
+	if c.RequestTimeout <= 0 {
+		c.RequestTimeout = 2 * time.Second
+	}
+	if c.Cores <= 0 {
+		c.Cores = float64(runtime.GOMAXPROCS(0))
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return nil
+}
+
+// addrURLs turns a node address into the players' WebSocket URL and the HTTP base URL of the node.
+func addrURLs(addr string) (ws, base string, err error) {
+	if !strings.Contains(addr, "://") {
+		return "ws://" + addr + "/ws", "http://" + addr, nil
+	}
+	u, err := url.Parse(addr)
+	if err != nil || u.Host == "" {
+		return "", "", fmt.Errorf("cluster: node address %q: want host:port or ws(s)://host[:port]/ws", addr)
+	}
+	switch u.Scheme {
+	case "ws":
+		return addr, "http://" + u.Host, nil
+	case "wss":
+		return addr, "https://" + u.Host, nil
+	}
+	return "", "", fmt.Errorf("cluster: node address %q: want host:port or ws(s)://host[:port]/ws", addr)
+}
