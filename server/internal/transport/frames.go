@@ -111,7 +111,10 @@ func (fr *frameReader) next(inline, dataInline bool) (int, error) {
 	case 127:
 		n = binary.BigEndian.Uint64(b[2:])
 	}
-	if n > uint64(fr.max) {
+	// gws reads a 64-bit length with its top bit set as a negative int, which passes its size check: its other checks
+	// come first for such a frame (and then it fails; we answer 1009 after them).
+	huge := n >= 1<<63
+	if n > uint64(fr.max) && !huge {
 		return 0, errWSTooBig
 	}
 	if b0&0x70 != 0 || !masked {
@@ -123,6 +126,9 @@ func (fr *frameReader) next(inline, dataInline bool) (int, error) {
 	control := op > opBinary
 	if control && (!fin || b1&0x7f > 125) {
 		return 0, errWSProtocol
+	}
+	if huge {
+		return 0, errWSTooBig
 	}
 	if inline && (control || !dataInline) {
 		return frStop, nil
