@@ -17,11 +17,23 @@ import (
 func TestRoomMovesToAnotherServer(t *testing.T) {
 	a := startServer(t, testConfig())
 	b := startServer(t, testConfig())
-	var target atomic.Value
-	target.Store(a.addr)
+	// Once the room is on its way, the player's dialer reaches the second server, and only when the room is there:
+	// as a redirect would send it (a node answers with the room's new address once it runs there). Dialing the
+	// first server again would get 4504 (it no longer knows the token), a terminal refusal.
+	var moving atomic.Bool
+	imported := make(chan struct{})
 	dial := func(ctx context.Context, network, _ string) (net.Conn, error) {
+		addr := a.addr
+		if moving.Load() {
+			select {
+			case <-imported:
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+			addr = b.addr
+		}
 		var d net.Dialer
-		return d.DialContext(ctx, network, target.Load().(string))
+		return d.DialContext(ctx, network, addr)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -48,16 +60,17 @@ func TestRoomMovesToAnotherServer(t *testing.T) {
 		}
 	}
 	play(40)
+	moving.Store(true)
 	ex, err := a.srv.ExportRoom(ctx, roomID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	raw, _ := ex.MarshalBinary()
 	t.Logf("exported room %s at tick %d: %d bytes", roomID, ex.Tick, len(raw))
-	target.Store(b.addr)
 	if err := b.srv.ImportRoom(ex); err != nil {
 		t.Fatal(err)
 	}
+	close(imported)
 	play(60)
 	if err := c.Close(); err != nil {
 		t.Logf("close: %v", err)
