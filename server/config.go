@@ -164,6 +164,10 @@ type Config struct {
 	PublicURL string
 	// MatchMinPlayers is the fewest compatible players the matchmaker needs to open a new room.
 	MatchMinPlayers int
+	// TickPhases is how many phases of the tick interval the rooms' schedules are spread over: 0 spreads them evenly
+	// (no two rooms tick at the same instant), n puts every room on one of n evenly spaced phases (1: all in step),
+	// which handles the wake-ups, reads and writes of the rooms on a phase together.
+	TickPhases int
 	// MatchTicketTimeout is how long a matchmaking ticket may stay queued before it fails with status timed_out.
 	MatchTicketTimeout time.Duration
 	// ServiceAPIKey authenticates trusted backends on /v1/service/ (X-API-Key or Authorization: Bearer). Empty: the
@@ -406,6 +410,9 @@ func (c *Config) Validate() error {
 	if c.MatchMinPlayers < 1 {
 		bad("match min players %d: must be at least 1", c.MatchMinPlayers)
 	}
+	if c.TickPhases < 0 {
+		bad("tick phases %d: must be 0 or more", c.TickPhases)
+	}
 	if c.RequireIdentity && c.AuthKeys == "" && c.Authenticate == nil {
 		bad("require identity: needs auth keys (or an Authenticate hook) to verify players with")
 	}
@@ -544,6 +551,7 @@ var settings = []setting{
 	boolSetting("open-join", "allow quick play (Join by mode) into any open room", func(c *Config) *bool { return &c.OpenJoin }),
 	strSetting("public-url", "WebSocket address the matchmaker hands players (ws(s)://host/ws); empty: the request's host", func(c *Config) *string { return &c.PublicURL }),
 	intSetting("match-min-players", "fewest players the matchmaker needs to open a new room", func(c *Config) *int { return &c.MatchMinPlayers }),
+	intSetting("tick-phases", "phases of the tick interval rooms are spread over (0: evenly, no two rooms in step; 1: all in step)", func(c *Config) *int { return &c.TickPhases }),
 	durSetting("match-ticket-timeout", "how long a matchmaking ticket may stay queued before it times out", func(c *Config) *time.Duration { return &c.MatchTicketTimeout }),
 	strSetting("service-api-key", "API key of the service API for trusted backends; empty: off (prefer the env variable)", func(c *Config) *string { return &c.ServiceAPIKey }),
 	durSetting("drain-timeout", "on shutdown, how long rooms may play on to end their matches before they are ended", func(c *Config) *time.Duration { return &c.DrainTimeout }),

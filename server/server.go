@@ -151,6 +151,7 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 		Admit: func(_ string, rooms, modeRooms int) bool {
 			return s.lim.Room(rooms, modeRooms, time.Now()) == ""
 		},
+		TickPhases: cfg.TickPhases,
 	})
 
 	sc, err := s.newNode(load)

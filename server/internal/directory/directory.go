@@ -70,6 +70,10 @@ type Config struct {
 	// Admit, when set, is asked before each room is created, with the rooms running now or being created (all, and
 	// of mode); false refuses the creation with ErrLimited. It runs with the directory's lock held: it must be quick.
 	Admit func(mode string, rooms, modeRooms int) bool
+	// TickPhases is how many tick phases the rooms' schedules are spread over: 0 spreads them evenly over the whole
+	// interval (no two rooms tick at the same instant), n puts every room on one of n evenly spaced phases (1: all in
+	// step), so that the wake-ups, reads and writes of the rooms on one phase are handled together.
+	TickPhases int
 }
 
 // Directory holds the modes and rooms.
@@ -225,7 +229,7 @@ func (d *Directory) Create(mode string, opts CreateOptions) (*Room, error) {
 	k := d.created
 	d.created++
 	d.mu.Unlock()
-	cfg.Phase = tickPhase(k, tickRate)
+	cfg.Phase = tickPhase(k, tickRate, d.cfg.TickPhases)
 	r, err := room.New(cfg, sim)
 	if err != nil {
 		return nil, fmt.Errorf("directory: mode %q: %w", mode, err)
@@ -491,9 +495,13 @@ func (d *Directory) Close(ctx context.Context, reason string) error {
 // tickPhase spreads the tick schedules of successive rooms over the tick interval with the golden-ratio sequence
 // (k·0.618… mod 1), so that however many rooms exist, their ticks, and the snapshot writes each tick ends with, are
 // spread evenly instead of bunching (rooms opened by one matchmaking batch would otherwise tick in step).
-func tickPhase(k uint64, tickRate int) time.Duration {
+// With slots > 0 the phase is rounded down to one of slots evenly spaced phases.
+func tickPhase(k uint64, tickRate, slots int) time.Duration {
 	const golden = 0.6180339887498949
 	f := float64(k) * golden
 	f -= float64(uint64(f))
+	if slots > 0 {
+		f = float64(int(f*float64(slots))) / float64(slots)
+	}
 	return time.Duration(f * float64(time.Second/time.Duration(tickRate)))
 }

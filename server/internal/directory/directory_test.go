@@ -141,7 +141,7 @@ func TestTickPhasesSpread(t *testing.T) {
 	var buckets [8]int
 	seen := map[time.Duration]bool{}
 	for k := range uint64(n) {
-		p := tickPhase(k, 30)
+		p := tickPhase(k, 30, 0)
 		if p < 0 || p >= interval {
 			t.Fatalf("phase %d = %v, outside [0, %v)", k, p, interval)
 		}
@@ -272,5 +272,30 @@ func TestRoomCapHoldsUnderConcurrentCreation(t *testing.T) {
 	d.mu.Unlock()
 	if pending != 0 {
 		t.Errorf("%d creations still pending", pending)
+	}
+}
+
+// TestTickPhasesSlots: with n phases, every room ticks on one of n evenly spaced phases, and successive rooms fill
+// them evenly.
+func TestTickPhasesSlots(t *testing.T) {
+	interval := time.Second / 30
+	for _, slots := range []int{1, 2, 4} {
+		count := map[time.Duration]int{}
+		for k := range uint64(64) {
+			p := tickPhase(k, 30, slots)
+			step := interval / time.Duration(slots)
+			if r := p % step; p < 0 || p >= interval || (r > time.Nanosecond && step-r > time.Nanosecond) {
+				t.Fatalf("%d phases: room %d at %v, not a multiple of %v", slots, k, p, step)
+			}
+			count[p]++
+		}
+		if len(count) != slots {
+			t.Fatalf("%d phases: rooms on %d distinct phases %v", slots, len(count), count)
+		}
+		for p, c := range count {
+			if c < 64/slots-3 || c > 64/slots+3 {
+				t.Errorf("%d phases: %d of 64 rooms at %v", slots, c, p)
+			}
+		}
 	}
 }
