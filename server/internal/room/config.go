@@ -42,8 +42,12 @@ type Config struct {
 	InputWindow int
 	// HistorySize is how many ticks of world history are kept for baselines and lag compensation (64, or more when
 	// MaxRewind needs it).
-	HistorySize     int
-	MaxCatchUp      int // most ticks run back to back when the loop is late; beyond it the room falls behind (5)
+	HistorySize int
+	// MaxCatchUp is the most ticks run back to back when the loop is late; beyond it the room drops the rest from its
+	// schedule and falls behind, which moves its timeline later for every client (their input clocks and render
+	// clocks must then slew to it). One second of ticks by default: a room held up by a stall shorter than that (a
+	// busy or frozen machine, a long pause) catches up and its clients see a burst of snapshots, not a new timeline.
+	MaxCatchUp      int
 	EventBufferSize int // bytes of the slabs reliable frames are carved from (16384)
 
 	// MaxRewind bounds lag compensation: an input's View is never older than this before the tick it is applied at
@@ -100,7 +104,7 @@ func (c *Config) setDefaults() {
 	def(&c.MessageBurst, DefaultMessageBurst)
 	def(&c.MaxMessageBytes, game.MaxMessageBytes)
 	def(&c.InputWindow, max(c.TickRate, 8))
-	def(&c.MaxCatchUp, 5)
+	def(&c.MaxCatchUp, c.TickRate)
 	def(&c.EventBufferSize, 16384)
 	def(&c.HashInterval, 30)
 	def(&c.CheckpointEvery, 10*c.TickRate)
