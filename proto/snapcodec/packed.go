@@ -419,31 +419,13 @@ func (c *Codec) ApplyPacked(base *Packed, tick uint32, body []byte, out *Packed)
 		return nil
 	}
 
-	nChanged, err := r.uvarint()
+	nChanged, err := r.changedCount()
 	if err != nil {
 		return err
 	}
-	if nChanged > MaxEntities {
-		return fmt.Errorf("%w: %d changed entities", ErrCorrupt, nChanged)
-	}
-	// Every entity takes at least 2 bytes: reject impossible counts before doing any work.
-	if uint64(nChanged)*2 > uint64(len(body)-r.off) {
-		return fmt.Errorf("%w: truncated: %d entities in %d bytes", ErrCorrupt, nChanged, len(body)-r.off)
-	}
 	var id uint64
 	for k := uint32(0); k < nChanged; k++ {
-		g, err := r.uvarint()
-		if err != nil {
-			return err
-		}
-		if k > 0 && g == 0 {
-			return fmt.Errorf("%w: changed ids not ascending", ErrCorrupt)
-		}
-		id += uint64(g)
-		if id > 0xffffffff {
-			return fmt.Errorf("%w: changed id overflows", ErrCorrupt)
-		}
-		mask, err := r.mask()
+		mask, err := r.changedHeader(k, &id)
 		if err != nil {
 			return err
 		}

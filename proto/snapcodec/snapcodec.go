@@ -449,31 +449,13 @@ func (c *Codec) Apply(base *World, tick uint32, body []byte, out *World) error {
 		return nil
 	}
 
-	nChanged, err := r.uvarint()
+	nChanged, err := r.changedCount()
 	if err != nil {
 		return err
 	}
-	if nChanged > MaxEntities {
-		return fmt.Errorf("%w: %d changed entities", ErrCorrupt, nChanged)
-	}
-	// Every entity takes at least 2 bytes: reject impossible counts before doing any work.
-	if uint64(nChanged)*2 > uint64(len(body)-r.off) {
-		return fmt.Errorf("%w: truncated: %d entities in %d bytes", ErrCorrupt, nChanged, len(body)-r.off)
-	}
 	var id uint64
 	for k := uint32(0); k < nChanged; k++ {
-		g, err := r.uvarint()
-		if err != nil {
-			return err
-		}
-		if k > 0 && g == 0 {
-			return fmt.Errorf("%w: changed ids not ascending", ErrCorrupt)
-		}
-		id += uint64(g)
-		if id > 0xffffffff {
-			return fmt.Errorf("%w: changed id overflows", ErrCorrupt)
-		}
-		mask, err := r.mask()
+		mask, err := r.changedHeader(k, &id)
 		if err != nil {
 			return err
 		}
@@ -614,4 +596,36 @@ func (c *Codec) Hash(w *World) uint32 {
 		}
 	}
 	return h
+}
+
+// changedCount reads a delta's number of changed entities, refusing counts the rest of the body cannot hold (every
+// entity takes at least 2 bytes) before any work is done.
+func (r *reader) changedCount() (uint32, error) {
+	n, err := r.uvarint()
+	if err != nil {
+		return 0, err
+	}
+	if n > MaxEntities {
+		return 0, fmt.Errorf("%w: %d changed entities", ErrCorrupt, n)
+	}
+	if uint64(n)*2 > uint64(len(r.b)-r.off) {
+		return 0, fmt.Errorf("%w: truncated: %d entities in %d bytes", ErrCorrupt, n, len(r.b)-r.off)
+	}
+	return n, nil
+}
+
+// changedHeader reads the k-th changed entity's id gap (adding it to *id: ids ascend) and its field mask.
+func (r *reader) changedHeader(k uint32, id *uint64) (uint64, error) {
+	g, err := r.uvarint()
+	if err != nil {
+		return 0, err
+	}
+	if k > 0 && g == 0 {
+		return 0, fmt.Errorf("%w: changed ids not ascending", ErrCorrupt)
+	}
+	*id += uint64(g)
+	if *id > 0xffffffff {
+		return 0, fmt.Errorf("%w: changed id overflows", ErrCorrupt)
+	}
+	return r.mask()
 }
