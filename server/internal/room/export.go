@@ -45,6 +45,10 @@ type Export struct {
 	// NextPlayer is the last player id given out: the imported room continues after it.
 	NextPlayer game.PlayerID
 	Players    []ExportedPlayer
+	// Recovered marks an Export rebuilt from the room's stream after its node died (not carried by MarshalBinary):
+	// Import then calls Recovered(LostTicks) on the room (stream.go).
+	Recovered bool
+	LostTicks int
 }
 
 // ExportedPlayer is one seat of an exported room.
@@ -98,12 +102,10 @@ func (r *Room) export() (*Export, error) {
 	world := r.sim.AppendEntities(nil)
 	h := r.journalHeader()
 	file := journal.AppendHeader(make([]byte, 0, 64+len(r.j.enc.Buf)), &h)
-	ex := &Export{Journal: append(file, r.j.enc.Buf...), Tick: r.tick, Hash: r.j.hasher.Hash(world), NextPlayer: r.nextID}
-	for _, p := range r.players {
-		ex.Players = append(ex.Players, ExportedPlayer{ID: p.id, Name: p.name, UserID: p.userID, Verified: p.verified,
-			ResumeToken: p.token, LastInputSeq: p.lastSeq})
-	}
-	r.ended = true
+	ex := &Export{Journal: append(file, r.j.enc.Buf...)}
+	r.exportState(ex)
+	ex.Hash = r.j.hasher.Hash(world)
+	r.ended, r.j.exported = true, true
 	r.publish()
 	r.emit(Event{Type: EventExported})
 	return ex, nil
@@ -201,6 +203,7 @@ func Import(cfg Config, sim game.Sim, ex *Export) (r *Room, err error) {
 	r.j.enc.Reset(game.Tick(r.tick))
 	r.j.enc.Buf = append(r.j.enc.Buf, d.Body()...)
 	r.j.ckptTick, r.j.restart = uint32(start), start > 0
+	r.j.ssent, r.j.snapWant = 0, r.j.stream != nil // the stream restarts with a snapshot of the imported room
 	r.startTick = r.tick
 	r.tickA.Store(r.tick)
 	r.nextID = ex.NextPlayer
@@ -218,6 +221,9 @@ func Import(cfg Config, sim game.Sim, ex *Export) (r *Room, err error) {
 	}
 	if len(r.players) == 0 {
 		r.emptySince = r.tick
+	}
+	if ex.Recovered {
+		r.Recovered(ex.LostTicks)
 	}
 	r.publish()
 	return r, nil
