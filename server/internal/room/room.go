@@ -187,6 +187,8 @@ type Room struct {
 
 	seats seatBook // the loop and Reserve (its own lock)
 
+	imported importMark // static after Import (export.go)
+
 	// stepping is the watchdog's view of the loop: 0 outside Sim.Step, the Clock's UnixNano when Step began while
 	// inside it, stallClaimed once the watchdog took the room over (the loop then touches nothing and quits).
 	stepping atomic.Int64
