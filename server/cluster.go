@@ -40,6 +40,7 @@ func (s *Server) newNode(load *cluster.LoadObserver) (nodeHooks, error) {
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tickwire_cluster_nodes",
 			Help: "Live nodes of the cluster as this node sees them."}, func() float64 { return float64(len(n.Nodes())) }),
 	)
+	s.metrics.Registry().MustRegister(n.Collectors()...)
 	return nodeHooks{Rooms: rooms, Tokens: rooms, Forward: n.Forward, Locate: n.Locate, MovedTo: n.MovedTo}, nil
 }
 
@@ -70,7 +71,7 @@ func (s *Server) migrate() {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
-	moved := s.node.Migrate(ctx)
+	moved := s.node.Migrate(ctx) // a room no node takes by then runs on here and is ended by the drain
 	cancel()
 	if moved == 0 {
 		return
@@ -81,4 +82,35 @@ func (s *Server) migrate() {
 		s.log.Warn("players of moved rooms still not redirected", "err", err)
 	}
 	s.log.Info("rooms moved to other nodes", "rooms", moved)
+}
+
+// RoomMove is one room a cluster node moved to another node (live migration, or the service API's move).
+type RoomMove struct {
+	Room     string
+	From, To string // node ids; To == From: no other node took the room and it runs here again; "": lost
+	// Tick and Hash are the room's last tick and world hash at its export; ImportTick and ImportHash what the
+	// importing node computed there by replaying the room's journal.
+	Tick, ImportTick uint32
+	Hash, ImportHash uint64
+	Players          int // seats moved
+	Reserved         int // seat reservations moved
+	Attempts         int // imports tried
+	// Pause is the time the room's players were without a room: from the start of its export to its first tick on
+	// its new node.
+	Pause time.Duration
+	Err   string // why the room was lost
+}
+
+// RoomMoves returns the rooms this node moved away, oldest first (the last 1024; none when not clustered).
+func (s *Server) RoomMoves() []RoomMove {
+	if s.node == nil {
+		return nil
+	}
+	var out []RoomMove
+	for _, m := range s.node.MoveRecords() {
+		out = append(out, RoomMove{Room: m.Room, From: m.From, To: m.To, Tick: m.Tick, ImportTick: m.ImportTick,
+			Hash: m.Hash, ImportHash: m.ImportHash, Players: m.Players, Reserved: m.Reserved, Attempts: m.Attempts,
+			Pause: m.Pause, Err: m.Err})
+	}
+	return out
 }

@@ -127,6 +127,10 @@ interface DrawnFrame {
   tick?: number;
   sx?: number;
   sy?: number;
+  /** The watcher's held and extrapolated frame counters so far, and its interpolation delay (ms), at this frame. */
+  h?: number;
+  e?: number;
+  dl?: number;
 }
 
 interface Drawn {
@@ -161,14 +165,17 @@ function sampleDrawn(watcher: Page, id: number, ms: number): Promise<Drawn> {
       const r = window.tickwire.rendered();
       const p = r.players[${Number(id)}];
       const q = window.tickwire.players()[${Number(id)}];
-      if (p && (frames.length === 0 || frames[frames.length - 1].t !== r.t)) frames.push({ t: r.t, x: p.x, y: p.y, tick: window.tickwire.tick, sx: q ? q.x : NaN, sy: q ? q.y : NaN });
+      if (p && (frames.length === 0 || frames[frames.length - 1].t !== r.t)) {
+        const n = window.tickwire.net();
+        frames.push({ t: r.t, x: p.x, y: p.y, tick: window.tickwire.tick, sx: q ? q.x : NaN, sy: q ? q.y : NaN, h: n.heldFrames, e: n.extrapolatedFrames, dl: n.interpolationDelayMs });
+      }
       if (now - t0 < ${Number(ms)}) {
         requestAnimationFrame(step);
         return;
       }
       const n1 = window.tickwire.net();
       const delta = (k) => (typeof n0[k] === "number" && typeof n1[k] === "number" ? n1[k] - n0[k] : undefined);
-      const arrivals = window.__arrivals.filter((a) => a >= t0);
+      const arrivals = window.__arrivals.filter((a) => a >= t0 - 2000);
       const longTasks = window.__longTasks.filter((l) => l[0] + l[1] >= t0);
       resolve({ frames, held: delta("heldFrames"), extrapolated: delta("extrapolatedFrames"), net: n1, arrivals, longTasks });
     };
@@ -212,12 +219,54 @@ async function watchRunning(mover: Page, watcher: Page, id: number, settleMs: nu
   }
 }
 
-/** The watcher's buffer never ran dry while it drew: no frame held, at most maxExtrapolated extrapolated. */
-function assertFed(name: string, d: Drawn, maxExtrapolated: number): void {
+/**
+ * The frames the watcher held or extrapolated while it drew, split by cause. A frame is starved, not the SDK's doing,
+ * when the page went longer than its whole buffer without a snapshot reaching it (no snapshot for more than the
+ * interpolation delay before an extrapolated frame, more than the delay plus the 100 ms extrapolation bound before a
+ * held one), or without drawing at all (its previous frame more than the delay earlier: the page itself was frozen,
+ * and the snapshots queued meanwhile come in a burst). A busy machine stops a browser's threads for hundreds of
+ * milliseconds at times; no buffer sized from the arrivals it measured can cover that, and holding is then the right
+ * drawing. The others are the SDK's: a buffer too short for the arrivals it had.
+ */
+function unfed(d: Drawn): { held: number; extrapolated: number; starved: string[] } {
+  const out = { held: 0, extrapolated: 0, starved: [] as string[] };
+  const t0 = d.frames[0]?.t ?? 0;
+  for (let i = 1; i < d.frames.length; i++) {
+    const a = d.frames[i - 1]!;
+    const f = d.frames[i]!;
+    const held = (f.h ?? 0) - (a.h ?? 0);
+    const extrapolated = (f.e ?? 0) - (a.e ?? 0);
+    if (held <= 0 && extrapolated <= 0) continue;
+    const delay = f.dl ?? a.dl ?? 0;
+    let last = -Infinity;
+    for (const t of d.arrivals) if (t <= f.t) last = Math.max(last, t);
+    const quiet = f.t - last;
+    const frozen = f.t - a.t;
+    const what = held > 0 ? "held" : "extrapolated";
+    if (frozen > delay || quiet > delay + (held > 0 ? 100 : 0)) {
+      out.starved.push(`${what} at ${(f.t - t0).toFixed(0)} ms: no snapshot for ${quiet.toFixed(0)} ms, no frame for ${frozen.toFixed(0)} ms, delay ${delay.toFixed(0)} ms`);
+      continue;
+    }
+    out.held += Math.max(held, 0);
+    out.extrapolated += Math.max(extrapolated, 0);
+  }
+  return out;
+}
+
+/**
+ * The watcher's buffer never ran dry while it was fed: no frame held, at most maxExtrapolated extrapolated, but for
+ * the frames the machine starved (see unfed), which are reported. At most a third of the frames may be starved: a
+ * sample that short of snapshots shows nothing either way.
+ */
+function assertFed(name: string, d: Drawn, maxExtrapolated: number, detail = ""): string {
   const figures = Object.entries(d.net).map(([k, v]) => `${k}=${Number.isInteger(v) ? v : v.toFixed(3)}`).join(" ");
   assert.equal(typeof d.held, "number", `${name}: the SDK reports held frames (${figures})`);
-  assert.equal(d.held, 0, `${name}: ${d.held} of ${d.frames.length} frames held (${figures})`);
-  assert.ok(d.extrapolated! <= maxExtrapolated, `${name}: ${d.extrapolated} of ${d.frames.length} frames extrapolated (${figures})`);
+  const u = unfed(d);
+  const starved = (u.starved.length ? `; starved by the machine: ${u.starved.join("; ")}` : "") + detail;
+  assert.ok(u.starved.length * 3 <= d.frames.length, `${name}: ${u.starved.length} of ${d.frames.length} frames starved by the machine, too many to judge${starved}`);
+  assert.equal(u.held, 0, `${name}: ${u.held} of ${d.frames.length} frames held while snapshots came (${figures})${starved}`);
+  assert.ok(u.extrapolated <= maxExtrapolated, `${name}: ${u.extrapolated} of ${d.frames.length} frames extrapolated while snapshots came (${figures})${starved}`);
+  return `${name}: ${d.held} held, ${d.extrapolated} extrapolated, of which starved by the machine ${u.starved.length}${u.starved.length ? `: ${u.starved.join("; ")}` : ""}`;
 }
 
 /**
@@ -312,7 +361,7 @@ test("two players see each other move; a dropped socket resumes as the same play
   t.diagnostic(assertSmooth("B drawing A", remote.frames, false, 0.25));
   // Drawn on the input clock's timeline, the local player moves at the clock's speed (real time within 5%).
   t.diagnostic(assertSmooth("A drawing itself", local.frames, true, 0.25));
-  assert.equal(remote.held, 0, "B held no frame");
+  t.diagnostic(assertFed("B drawing A", remote, MAX_EXTRAPOLATED, timing(remote)));
   await a.screenshot({ path: join(OUT, "a-playing.png") });
   await b.screenshot({ path: join(OUT, "b-playing.png") });
 
@@ -392,7 +441,7 @@ async function remoteMotion(t: TestContext, name: string, serverArgs: string[], 
     const n = d.net;
     t.diagnostic(`${name}: ${d.frames.length} frames, ${d.held} held, ${d.extrapolated} extrapolated; interpolation delay ${n["interpolationDelayMs"]?.toFixed(0)} ms, snapshot jitter ${n["snapshotJitterMs"]?.toFixed(1)} ms, rtt ${n["rttMs"]?.toFixed(0)} ms${detail}`);
     t.diagnostic(assertSmooth(`B drawing A ${name}`, d.frames, false, 0.25));
-    assertFed(`B drawing A ${name}${detail}`, d, maxExtrapolated);
+    t.diagnostic(assertFed(`B drawing A ${name}`, d, maxExtrapolated, detail));
     assertSnapshotEvery(`B ${name}`, d.frames, 30 / snapshotRate);
     const s = await b.evaluate(() => window.tickwire.stats());
     assert.equal(s.decodeErrors, 0, "decode errors");

@@ -66,6 +66,8 @@ type Node struct {
 	moved     map[string]*move // rooms migrated away (or on their way)
 
 	redirects atomic.Int64 // players of migrated rooms not yet redirected (WaitRedirects)
+
+	mig *migration // live migration (migrate.go): its own lock
 }
 
 // peer is a node as last heard.
@@ -87,7 +89,7 @@ func New(cfg Config, local Local) (*Node, error) {
 		cfg: cfg, log: cfg.Logger.With("node", cfg.NodeID), wsURL: ws, httpBase: base, local: local,
 		rooms: service.DirectoryRooms{D: local.Dir}, toks: service.SessionTokens{T: local.Tokens, TTL: local.JoinTTL},
 		nodes: map[string]peer{}, dirRooms: map[string]RoomEntry{}, published: map[string]RoomEntry{},
-		placed: map[string]int{}, moved: map[string]*move{},
+		placed: map[string]int{}, moved: map[string]*move{}, mig: newMigration(),
 	}, nil
 }
 

@@ -29,6 +29,7 @@ type request struct {
 	Event    *service.ServerEvent `json:"event,omitempty"`
 	Type     string               `json:"type,omitempty"`
 	Payload  []byte               `json:"payload,omitempty"`
+	Node     string               `json:"node,omitempty"` // move: the node to move the room to
 }
 
 // reply answers a request: Err is one of the error codes below, or empty.
@@ -54,6 +55,7 @@ var errCodes = []struct {
 	{"not_supported", service.ErrNotSupported},
 	{"busy", service.ErrRoomBusy},
 	{"timeout", context.DeadlineExceeded},
+	{"cannot_move", service.ErrCannotMove},
 }
 
 func errReply(err error) reply {
@@ -100,7 +102,11 @@ func (n *Node) handle(req *request) reply {
 		e := n.entryFor(info)
 		return reply{ID: info.ID, Room: &e}
 	case "import":
-		return n.importRoom(req.Payload)
+		return n.importRoom(req.Room, req.Payload)
+	case "abort_import":
+		return n.abortImport(req.Room)
+	case "move":
+		return n.serveMove(req.Room, req.Node, req.TTL)
 	case "reserve":
 		if err := n.rooms.Reserve(req.Room, req.Keys, req.TTL); err != nil {
 			return errReply(err)

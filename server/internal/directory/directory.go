@@ -7,6 +7,7 @@
 package directory
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/binary"
@@ -101,10 +102,18 @@ func New(cfg Config) *Directory {
 	return &Directory{cfg: cfg, modes: map[string]*Mode{}, rooms: map[string]*Room{}, pendingMode: map[string]int{}}
 }
 
-// Register adds a game mode.
+// Register adds a game mode. It makes one Sim with the mode's settings to check them: a factory that refuses them
+// (or panics) fails Register.
 func (d *Directory) Register(m Mode) error {
 	if m.Name == "" || m.Factory == nil {
 		return errors.New("directory: a mode needs a name and a factory")
+	}
+	// A mode whose game refuses its own default settings (a flag out of range) fails here, at startup, rather than
+	// at its first room.
+	maxPlayers, tickRate := cmp.Or(m.Room.MaxPlayers, 16), cmp.Or(m.Room.TickRate, 30)
+	if _, _, err := newSim(m.Factory, game.Config{Seed: 1, TickRate: tickRate, MaxPlayers: maxPlayers,
+		Settings: m.Settings}); err != nil {
+		return fmt.Errorf("directory: mode %q: its settings: %w", m.Name, err)
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -249,20 +258,51 @@ func (d *Directory) Create(mode string, opts CreateOptions) (*Room, error) {
 	return e, nil
 }
 
+// ImportOptions are the directory's own attributes of an imported room, carried beside the export (which holds the
+// room itself: its game settings are in the Sim's config).
+type ImportOptions struct {
+	Private bool
+	// Created is when the room was first created (zero: now): listings keep their order across moves.
+	Created time.Time
+}
+
 // Import continues an exported room (room.Export, from another process) here: a Sim made by its mode's Factory
-// with the exported config replays the export (room.Import) and the room runs under its own id. It fails with
-// ErrUnknownMode, ErrClosed, room.ErrImport, or when a room with that id runs here already.
-func (d *Directory) Import(ex *room.Export) (*Room, error) {
+// with the exported config replays the export (room.Import) and the room runs under its own id. It counts as a new
+// room for Config.Admit. It fails with ErrUnknownMode, ErrClosed, ErrLimited, room.ErrImport, or when a room with
+// that id runs here already.
+func (d *Directory) Import(ex *room.Export) (*Room, error) { return d.ImportWith(ex, ImportOptions{}) }
+
+// ImportWith is Import with the room's directory attributes.
+func (d *Directory) ImportWith(ex *room.Export, opts ImportOptions) (*Room, error) {
 	mode, gc, err := ex.Game()
 	if err != nil {
 		return nil, err
 	}
 	d.mu.Lock()
 	m, ok := d.modes[mode]
-	d.mu.Unlock()
-	if !ok {
-		return nil, fmt.Errorf("%w: %q", ErrUnknownMode, mode)
+	closed := d.closed
+	admitted := !ok || closed || d.admitLocked(mode)
+	if ok && !closed && admitted {
+		d.pending++
+		d.pendingMode[mode]++
 	}
+	d.mu.Unlock()
+	switch {
+	case !ok:
+		return nil, fmt.Errorf("%w: %q", ErrUnknownMode, mode)
+	case closed:
+		return nil, ErrClosed
+	case !admitted:
+		return nil, fmt.Errorf("%w: mode %q", ErrLimited, mode)
+	}
+	inserted := false
+	defer func() {
+		if !inserted {
+			d.mu.Lock()
+			d.donePendingLocked(mode)
+			d.mu.Unlock()
+		}
+	}()
 	cfg := m.Room
 	if cfg.Logger == nil {
 		cfg.Logger = d.cfg.Logger
@@ -279,8 +319,14 @@ func (d *Directory) Import(ex *room.Export) (*Room, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Room{Room: r, Mode: mode, Created: time.Now(), InputSchema: input}
+	created := opts.Created
+	if created.IsZero() {
+		created = time.Now()
+	}
+	e := &Room{Room: r, Mode: mode, Private: opts.Private, Created: created, InputSchema: input}
 	d.mu.Lock()
+	inserted = true
+	d.donePendingLocked(mode)
 	if d.closed {
 		d.mu.Unlock()
 		return nil, ErrClosed

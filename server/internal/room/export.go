@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"sort"
+	"time"
 
 	"github.com/tickwire/tickwire/game"
 	"github.com/tickwire/tickwire/proto/snapcodec"
@@ -19,7 +21,8 @@ import (
 // path the live room feeds it by (journal.Entry.Apply), checking the world hash of every tick, and opens the seats
 // as players in their grace period. The new room has the same id, epoch, tick, world and history; a player resumes
 // there with its token and resends the inputs above its last applied seq, so none is lost or applied twice.
-// Reservations are not moved. Safe from any goroutine, like the Room's other methods.
+// The seats reserved for players on their way (Reserve) move too, each with the lifetime it had left. Safe from any
+// goroutine, like the Room's other methods.
 
 // CloseMoved closes the connections of a room that was exported (CLOSE_GOING_AWAY, reconnectable): the player
 // resumes with its token wherever the room went.
@@ -45,6 +48,15 @@ type Export struct {
 	// NextPlayer is the last player id given out: the imported room continues after it.
 	NextPlayer game.PlayerID
 	Players    []ExportedPlayer
+	// Reserved are the live seat reservations at the export (Reserve): Import reserves them again, each for the
+	// lifetime it had left.
+	Reserved []ExportedReservation
+}
+
+// ExportedReservation is one reserved seat of an exported room.
+type ExportedReservation struct {
+	Key string
+	TTL time.Duration // left at the export
 }
 
 // ExportedPlayer is one seat of an exported room.
@@ -103,6 +115,14 @@ func (r *Room) export() (*Export, error) {
 		ex.Players = append(ex.Players, ExportedPlayer{ID: p.id, Name: p.name, UserID: p.userID, Verified: p.verified,
 			ResumeToken: p.token, LastInputSeq: p.lastSeq})
 	}
+	now := r.cfg.Clock.Now()
+	r.seats.mu.Lock()
+	r.seats.pruneLocked(now)
+	for k, until := range r.seats.reserved {
+		ex.Reserved = append(ex.Reserved, ExportedReservation{Key: k, TTL: until.Sub(now)})
+	}
+	r.seats.mu.Unlock()
+	sort.Slice(ex.Reserved, func(i, j int) bool { return ex.Reserved[i].Key < ex.Reserved[j].Key })
 	r.ended = true
 	r.publish()
 	r.emit(Event{Type: EventExported})
@@ -190,10 +210,12 @@ func Import(cfg Config, sim game.Sim, ex *Export) (r *Room, err error) {
 			return nil, fmt.Errorf("%w: %w", ErrImport, err)
 		}
 	}
-	if got := r.j.hasher.Hash(sim.AppendEntities(nil)); r.tick != ex.Tick || got != ex.Hash {
+	got := r.j.hasher.Hash(sim.AppendEntities(nil))
+	if r.tick != ex.Tick || got != ex.Hash {
 		return nil, fmt.Errorf("%w: replayed to tick %d hash %016x, exported tick %d hash %016x", ErrImport, r.tick,
 			got, ex.Tick, ex.Hash)
 	}
+	r.imported = importMark{tick: r.tick, hash: got, ok: true}
 	if host.world != nil {
 		r.j.lastHash = r.j.hasher.Hash(host.world.Entities)
 	}
@@ -219,8 +241,35 @@ func Import(cfg Config, sim game.Sim, ex *Export) (r *Room, err error) {
 	if len(r.players) == 0 {
 		r.emptySince = r.tick
 	}
+	if len(ex.Reserved) > 0 {
+		now := r.cfg.Clock.Now()
+		s := &r.seats
+		s.mu.Lock()
+		if s.reserved == nil {
+			s.reserved = make(map[string]time.Time, len(ex.Reserved))
+		}
+		for _, rv := range ex.Reserved {
+			if rv.Key != "" && rv.TTL > 0 && s.taken+len(s.reserved) < s.capacity {
+				s.reserved[rv.Key] = now.Add(rv.TTL)
+			}
+		}
+		s.mu.Unlock()
+	}
 	r.publish()
 	return r, nil
+}
+
+// importMark is what Import replayed: the tick and the world hash it computed there (static after Import).
+type importMark struct {
+	tick uint32
+	hash uint64
+	ok   bool
+}
+
+// Imported returns the tick an imported room continued from and the world hash Import computed at that tick by
+// replaying the export's journal (ok false: the room was not imported).
+func (r *Room) Imported() (tick uint32, hash uint64, ok bool) {
+	return r.imported.tick, r.imported.hash, r.imported.ok
 }
 
 // MarshalBinary encodes the export (varints; the journal as it is).
@@ -243,6 +292,15 @@ func (ex *Export) MarshalBinary() ([]byte, error) {
 		}
 		b = append(b, v)
 		b = binary.AppendUvarint(b, uint64(p.LastInputSeq))
+	}
+	// The reservations come last and only when there are some: an export without them reads as before.
+	if len(ex.Reserved) > 0 {
+		b = binary.AppendUvarint(b, uint64(len(ex.Reserved)))
+		for _, rv := range ex.Reserved {
+			b = binary.AppendUvarint(b, uint64(len(rv.Key)))
+			b = append(b, rv.Key...)
+			b = binary.AppendUvarint(b, uint64(max(rv.TTL, 0)))
+		}
 	}
 	return b, nil
 }
@@ -294,6 +352,20 @@ func (ex *Export) UnmarshalBinary(b []byte) error {
 		}
 		p.LastInputSeq = uint32(seq)
 		ex.Players = append(ex.Players, p)
+	}
+	if len(b) > 0 {
+		nr := uv()
+		if nr > uint64(len(b)) {
+			return bad
+		}
+		for range nr {
+			key := bytes()
+			ttl := uv()
+			if b == nil || ttl > 1<<62 {
+				return bad
+			}
+			ex.Reserved = append(ex.Reserved, ExportedReservation{Key: string(key), TTL: time.Duration(ttl)})
+		}
 	}
 	if len(b) != 0 {
 		return bad

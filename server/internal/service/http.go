@@ -59,6 +59,7 @@ func (s *Service) routes() http.Handler {
 	mux.HandleFunc("GET /v1/service/rooms/{id}", s.handleRoom)
 	mux.HandleFunc("POST /v1/service/rooms/{id}/tokens", s.handleTokens)
 	mux.HandleFunc("POST /v1/service/rooms/{id}/end", s.handleEnd)
+	mux.HandleFunc("POST /v1/service/rooms/{id}/move", s.handleMove)
 	mux.HandleFunc("POST /v1/service/rooms/{id}/events", s.handlePush)
 	mux.HandleFunc("POST /v1/service/rooms/{id}/messages", s.handleSignal)
 	mux.HandleFunc("GET /v1/service/events", s.handleStream)

@@ -456,3 +456,26 @@ func (t *Tokens) HasResume(tok []byte) bool {
 	_, ok := t.getLocked(string(tok))
 	return ok
 }
+
+// TakeJoinsFor removes and returns the live join tokens of roomID (a room moving to another node takes its players'
+// unused join tokens along: ReturnJoin stores each there).
+func (t *Tokens) TakeJoinsFor(roomID string) map[string]JoinGrant {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	now := t.now()
+	var out map[string]JoinGrant
+	for _, tok := range t.join.Keys() {
+		g, ok := t.join.Peek(tok)
+		if !ok || g.RoomID != roomID {
+			continue
+		}
+		t.join.Remove(tok)
+		if now.Before(g.Expires) {
+			if out == nil {
+				out = make(map[string]JoinGrant)
+			}
+			out[tok] = g
+		}
+	}
+	return out
+}

@@ -251,7 +251,9 @@ func (c *conn) join(j *pb.Join) {
 		defer func() { claim.Done(resumed) }() // also on a panic: the token must not stay held
 		g := claim.Grant
 		var ok bool
-		if r, ok = h.cfg.Directory.Get(g.RoomID); !ok && h.cfg.MovedTo != nil {
+		r, ok = h.cfg.Directory.Get(g.RoomID)
+		// A room that ended here may have moved (it is exported, then forgotten once its loop returns).
+		if (!ok || r.Info().State == room.StateEnded) && h.cfg.MovedTo != nil {
 			if addr := h.cfg.MovedTo(g.RoomID); addr != "" && len(addr) <= maxCloseReason {
 				h.m.Resume("moved")
 				c.refuse(CodeMoved, addr)
