@@ -197,53 +197,37 @@ func (n *Node) loadStream(ctx context.Context, id string, beat time.Time) (*room
 	body := ex.Journal
 	subj := subjectJournal + id
 	last, err := n.journal.GetLastMsgForSubject(ctx, subj)
-	if err == nil {
-		cons, err := n.journal.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{FilterSubjects: []string{subj}})
-		if err != nil {
-			return nil, fmt.Errorf("%w: %w", errStream, err)
-		}
-		want, done := uint32(0), false
-		for !done {
-			batch, err := cons.Fetch(256, jetstream.FetchMaxWait(n.cfg.RequestTimeout))
-			if err != nil {
-				return nil, fmt.Errorf("%w: %w", errStream, err)
-			}
-			got := 0
-			for m := range batch.Messages() {
-				got++
-				md, err := m.Metadata()
-				if err == nil && md.Sequence.Stream >= last.Sequence {
-					done = true // the last one: the batch is not waited for any further
-				}
-				b := m.Data()
-				if len(b) < chunkHeader || binary.LittleEndian.Uint64(b) != gen {
-					continue // an earlier generation's
-				}
-				if binary.LittleEndian.Uint32(b[8:]) != want {
-					done = true // a gap: what follows it cannot be replayed
-					break
-				}
-				want++
-				switch b[24] {
-				case chunkEntries:
-					body = append(body, b[chunkHeader:]...)
-					lastAt = int64(binary.LittleEndian.Uint64(b[16:]))
-				case chunkSeat:
-					p, k := binary.Uvarint(b[chunkHeader:])
-					if k > 0 {
-						tokens[game.PlayerID(p)] = append([]byte(nil), b[chunkHeader+k:]...)
-					}
-				}
-				if done {
-					break
-				}
-			}
-			if batch.Error() != nil && got == 0 {
-				break // nothing more within the wait
-			}
-		}
-	} else if !errors.Is(err, jetstream.ErrMsgNotFound) {
+	if err != nil && !errors.Is(err, jetstream.ErrMsgNotFound) {
 		return nil, fmt.Errorf("%w: %w", errStream, err)
+	}
+	// Each message of the subject in turn (a direct get of the next one at or after seq): a checkpoint interval of
+	// chunks is a few dozen.
+	for seq, want := uint64(1), uint32(0); err == nil && seq <= last.Sequence; {
+		m, gerr := n.journal.GetMsg(ctx, seq, jetstream.WithGetMsgSubject(subj))
+		if errors.Is(gerr, jetstream.ErrMsgNotFound) {
+			break
+		}
+		if gerr != nil {
+			return nil, fmt.Errorf("%w: %w", errStream, gerr)
+		}
+		seq = m.Sequence + 1
+		b := m.Data
+		if len(b) < chunkHeader || binary.LittleEndian.Uint64(b) != gen {
+			continue // an earlier generation's
+		}
+		if binary.LittleEndian.Uint32(b[8:]) != want {
+			break // a gap: what follows it cannot be replayed
+		}
+		want++
+		switch b[24] {
+		case chunkEntries:
+			body = append(body, b[chunkHeader:]...)
+			lastAt = int64(binary.LittleEndian.Uint64(b[16:]))
+		case chunkSeat:
+			if p, k := binary.Uvarint(b[chunkHeader:]); k > 0 {
+				tokens[game.PlayerID(p)] = append([]byte(nil), b[chunkHeader+k:]...)
+			}
+		}
 	}
 	if err := applyEntries(ex, body, snapEntries, tokens); err != nil {
 		return nil, err
