@@ -23,6 +23,9 @@ type gateConn struct {
 	wp   []byte
 	werr syscall.Errno
 
+	// gated mirrors stalled || closed (written under mu) so that readGate takes no lock on the way through.
+	gated atomic.Bool
+
 	mu        sync.Mutex
 	cond      *sync.Cond
 	stalled   bool
@@ -57,6 +60,9 @@ func (g *gateConn) Read(p []byte) (int, error) {
 
 // readGate waits while reading is stalled; it reports false once the socket is closed.
 func (g *gateConn) readGate() bool {
+	if !g.gated.Load() {
+		return true
+	}
 	g.mu.Lock()
 	for g.stalled && !g.closed {
 		g.cond.Wait()
@@ -128,6 +134,7 @@ func (g *gateConn) writeFailed() {
 	g.mu.Lock()
 	if g.stalled {
 		g.stalled, g.drain = false, true
+		g.gated.Store(g.closed)
 		g.cond.Broadcast()
 	}
 	g.mu.Unlock()
@@ -138,6 +145,7 @@ func (g *gateConn) Close() error {
 	g.mu.Lock()
 	if (g.stalled || g.drain) && !g.closed && !g.closeWant {
 		g.stalled = false
+		g.gated.Store(g.closed)
 		g.closeWant = true
 		g.cond.Broadcast()
 		g.mu.Unlock()
@@ -161,6 +169,7 @@ func (g *gateConn) closeNow() error {
 	}
 	g.closed = true
 	g.stalled = false
+	g.gated.Store(true)
 	g.cond.Broadcast()
 	g.mu.Unlock()
 	if g.handling.Load() {
@@ -177,6 +186,7 @@ func (g *gateConn) setStalled(on bool) {
 	g.mu.Lock()
 	if !g.closed {
 		g.stalled = on
+		g.gated.Store(on)
 		g.cond.Broadcast()
 	}
 	g.mu.Unlock()
