@@ -356,9 +356,29 @@ func TestWatchRecordedRoom(t *testing.T) {
 			t.Fatalf("seek %d: %v, hash ok %v", to, err, replica.Hash() == want[to])
 		}
 	}
+	// Pause while playing: no snapshot follows the paused state, and the next control's state is at the same tick.
+	v.send(t, `{"op":"seek","tick":3}`)
+	v.nextText(t, "seeked")
+	v.send(t, `{"op":"speed","speed":0.5}`)
 	v.send(t, `{"op":"pause"}`)
-	for st := v.nextText(t, "state"); st["paused"] != true; st = v.nextText(t, "state") { // states sent before it
+	var paused map[string]any
+	for paused = v.nextText(t, "state"); paused["paused"] != true; paused = v.nextText(t, "state") { // states before it
 	}
+	v.send(t, `{"op":"speed","speed":1}`)
+	for {
+		m := v.next(t)
+		if f, ok := m.(*proto.ServerFrame); ok {
+			t.Fatalf("a frame while paused: %v", f)
+		}
+		if s := m.(map[string]any); s["type"] == "state" {
+			if s["tick"] != paused["tick"] || s["paused"] != true || s["speed"] != 1.0 {
+				t.Fatalf("state after a control while paused %v; paused at %v", s, paused)
+			}
+			break
+		}
+	}
+	v.send(t, `{"op":"play"}`)
+	v.nextText(t, "end") // and it plays on to the end
 }
 
 func TestWatchAuthAndLimits(t *testing.T) {
