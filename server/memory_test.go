@@ -102,7 +102,7 @@ func TestMemoryPerPlayer(t *testing.T) {
 	cfg := testConfig()
 	cfg.OpenJoin = true
 	cfg.HandshakeTimeout = time.Minute
-	cfg.HeartbeatTimeout = time.Minute // the first players send nothing until the last one has joined
+	cfg.HeartbeatTimeout = time.Minute                  // the first players send nothing until the last one has joined
 	cfg.SourceConnections, cfg.SourceUpgradeRate = 0, 0 // one source opens them all
 	ts := startServer(t, cfg)
 	time.Sleep(50 * time.Millisecond)
