@@ -263,7 +263,7 @@ func (n *Node) MoveRoom(ctx context.Context, id, to string) (MoveRecord, error) 
 	joins := n.local.Tokens.TakeJoinsFor(id)
 	now := time.Now()
 	req := importRequest{Private: r.Private, Created: r.Created, Tick: ex.Tick, Hash: ex.Hash, From: n.cfg.NodeID,
-		Budget: n.cfg.RequestTimeout}
+		Budget: n.cfg.ImportTimeout}
 	req.Export, _ = ex.MarshalBinary()
 	for tok, g := range joins {
 		req.Joins = append(req.Joins, movedJoin{Token: tok, Name: g.Name, UserID: g.UserID, Claims: g.Claims,
@@ -339,7 +339,7 @@ func (n *Node) moved1(rec MoveRecord, start time.Time, ex *room.Export) MoveReco
 
 // tryImport asks node target to import the room; on a timeout the import is aborted there.
 func (n *Node) tryImport(ctx context.Context, target, id string, payload []byte) (RoomEntry, importReply, error) {
-	cctx, cancel := context.WithTimeout(ctx, n.cfg.RequestTimeout)
+	cctx, cancel := context.WithTimeout(ctx, n.cfg.ImportTimeout)
 	out, err := n.call(cctx, target, &request{Op: "import", Room: id, Payload: payload})
 	cancel()
 	if err == nil && (out.Room == nil || out.Room.Addr == "") {
@@ -526,7 +526,7 @@ func (n *Node) MovedTo(id string) string {
 	if mv == nil {
 		return ""
 	}
-	t := time.NewTimer(4 * n.cfg.RequestTimeout)
+	t := time.NewTimer(3 * n.cfg.ImportTimeout)
 	defer t.Stop()
 	select {
 	case <-mv.done:
@@ -574,7 +574,7 @@ func (r Rooms) Move(ctx context.Context, id, to string) (matchmaker.RoomInfo, er
 		}
 		return n.movedInfo(rec), nil
 	}
-	wait := 4 * n.cfg.RequestTimeout
+	wait := 3 * n.cfg.ImportTimeout
 	if dl, ok := ctx.Deadline(); ok {
 		wait = time.Until(dl)
 	}
@@ -595,7 +595,7 @@ func (r Rooms) Move(ctx context.Context, id, to string) (matchmaker.RoomInfo, er
 
 // serveMove moves one of this node's rooms for a peer's service API (request "move").
 func (n *Node) serveMove(id, to string, wait time.Duration) reply {
-	ctx, cancel := context.WithTimeout(context.Background(), max(wait, n.cfg.RequestTimeout))
+	ctx, cancel := context.WithTimeout(context.Background(), max(wait, n.cfg.ImportTimeout))
 	defer cancel()
 	rec, err := n.MoveRoom(ctx, id, to)
 	if errors.Is(err, ErrNoRoom) {
