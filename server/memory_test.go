@@ -2,12 +2,23 @@ package server_test
 
 import (
 	"bufio"
+	"encoding/binary"
+	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
+	"os"
 	"runtime"
+	"runtime/pprof"
+	"syscall"
 	"testing"
 	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/tickwire/tickwire/game/arena"
+	pb "github.com/tickwire/tickwire/proto"
 )
 
 // inUse returns the bytes of heap and goroutine stacks in use after a full collection.
@@ -66,5 +77,151 @@ func TestMemoryPerIdleConnection(t *testing.T) {
 	}
 	for _, c := range conns {
 		c.Close()
+	}
+}
+
+// TestMemoryPerPlayer joins players over real loopback WebSockets into full arena rooms (16 players), plays the
+// standard workload for a few seconds (one input per tick each, fire on a fifth of them; every snapshot read) and
+// reports the heap and goroutine stacks in use per player: connection, session, room share. The clients are raw
+// sockets driven by the test's one goroutine (no client goroutine or buffer per player), so what is measured is the
+// server's cost plus a net.Conn per player. MEMORY_PROFILE=file writes the heap profile (go tool pprof
+// -sample_index=inuse_space).
+func TestMemoryPerPlayer(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs 256 players")
+	}
+	const n, ticks = 256, 150 // 16 rooms; past the history (64 ticks)
+	if os.Getenv("MEMORY_PROFILE") != "" {
+		runtime.MemProfileRate = 512
+	}
+	cfg := testConfig()
+	cfg.OpenJoin = true
+	cfg.HandshakeTimeout = time.Minute
+	cfg.SourceConnections, cfg.SourceUpgradeRate = 0, 0 // one source opens them all
+	ts := startServer(t, cfg)
+	time.Sleep(50 * time.Millisecond)
+	before := inUse()
+	type player struct {
+		c        net.Conn
+		raw      syscall.RawConn
+		tick     uint32 // the Welcome's tick
+		at       time.Time
+		seq      uint32
+		lastTick uint32
+	}
+	buf := make([]byte, 64<<10)
+	ps := make([]*player, 0, n)
+	for i := 0; i < n; i++ {
+		c, err := net.Dial("tcp", ts.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		req := "GET /ws HTTP/1.1\r\nHost: " + ts.addr + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+			"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+		if _, err := io.WriteString(c, req); err != nil {
+			t.Fatal(err)
+		}
+		_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+		resp, err := http.ReadResponse(bufio.NewReaderSize(c, 512), nil) // the server sends nothing more before Join
+		if err != nil || resp.StatusCode != http.StatusSwitchingProtocols {
+			t.Fatalf("upgrade: %v", err)
+		}
+		for _, f := range []*pb.ClientFrame{hello(), joinMode(arena.Mode, fmt.Sprintf("p%d", i))} {
+			b, _ := proto.Marshal(f)
+			if _, err := c.Write(maskedFrame(fin|opBinary, b)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// Read frames up to the Welcome (the first frame the server sends after a Join).
+		w, r := 0, 0
+		var welcome *pb.Welcome
+		for welcome == nil {
+			m, err := c.Read(buf[w:])
+			if err != nil {
+				t.Fatalf("player %d: waiting for the welcome: %v", i, err)
+			}
+			w += m
+			for w-r >= 2 && welcome == nil {
+				size, hdr := int(buf[r+1]&0x7f), 2
+				switch size {
+				case 126:
+					if w-r < 4 {
+						break
+					}
+					size, hdr = int(binary.BigEndian.Uint16(buf[r+2:])), 4
+				case 127:
+					t.Fatal("unexpected 64-bit frame")
+				}
+				if w-r < hdr+size {
+					break
+				}
+				var f pb.ServerFrame
+				if err := proto.Unmarshal(buf[r+hdr:r+hdr+size], &f); err != nil {
+					t.Fatal(err)
+				}
+				welcome = f.GetWelcome()
+				r += hdr + size
+			}
+		}
+		_ = c.SetDeadline(time.Time{})
+		raw, err := c.(*net.TCPConn).SyscallConn()
+		if err != nil {
+			t.Fatal(err)
+		}
+		ps = append(ps, &player{c: c, raw: raw, tick: welcome.GetTick(), at: time.Now()})
+	}
+	// drain reads whatever the socket holds without waiting (the callback never asks to wait).
+	drain := func(p *player) {
+		_ = p.raw.Read(func(fd uintptr) bool {
+			for {
+				if m, err := syscall.Read(int(fd), buf); m <= 0 || err != nil {
+					return true
+				}
+			}
+		})
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	tk := time.NewTicker(time.Second / 30)
+	defer tk.Stop()
+	for k := 0; k < ticks; k++ {
+		<-tk.C
+		for i, p := range ps {
+			if k%30 == i%30 {
+				p.seq++ // a new direction about once a second: the input's values change
+			}
+			at := p.tick + uint32(time.Since(p.at)*30/time.Second) + 3
+			p.lastTick = max(at, p.lastTick+1)
+			fire := int32(0)
+			if rng.IntN(5) == 0 {
+				fire = 1
+			}
+			b, _ := proto.Marshal(&pb.ClientFrame{Msg: &pb.ClientFrame_Input{Input: &pb.Input{Seq: uint32(k + 1),
+				Tick: p.lastTick, Values: []int32{int32(p.seq%3) - 1, int32(p.seq/3%3) - 1, int32(k * 6 % 360), fire}}}})
+			if _, err := p.c.Write(maskedFrame(fin|opBinary, b)); err != nil {
+				t.Fatalf("player %d: %v", i, err)
+			}
+			drain(p)
+		}
+	}
+	for _, p := range ps {
+		drain(p)
+	}
+	after := inUse()
+	if f := os.Getenv("MEMORY_PROFILE"); f != "" {
+		out, err := os.Create(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = pprof.WriteHeapProfile(out)
+		_ = out.Close()
+	}
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	per := float64(after-before) / n
+	t.Logf("heap and stacks in use per player: %.1f KiB (%d players in rooms of 16, %d goroutines, stacks %.1f KiB per player)",
+		per/1024, n, runtime.NumGoroutine(), float64(ms.StackInuse)/n/1024)
+	if per > 150*1024 {
+		t.Errorf("%.1f KiB per player, want at most 150 KiB", per/1024)
 	}
 }

@@ -74,7 +74,7 @@ type GameOptions struct {
 	InputWindow int
 	// MaxRewind overrides the server's Config.MaxRewind for this mode (0: the server's).
 	MaxRewind time.Duration
-	// HistorySize is the number of ticks of world history kept for delta baselines and lag compensation (64, or
+	// HistorySize is the number of ticks of world history kept for delta baselines and lag compensation (32, or
 	// more when MaxRewind needs it).
 	HistorySize int
 }

@@ -140,7 +140,6 @@ type bot struct {
 	dialErr atomic.Pointer[error]
 
 	beh      *behavior
-	next     time.Time // when its driver calls drive next
 	joinedAt time.Time
 	nextDrop time.Time
 	stalling bool
@@ -237,15 +236,15 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		driveWG.Add(1)
 		go func(g int) {
 			defer driveWG.Done()
-			var q schedule
+			q := newSchedule(start, (len(bots)+cfg.Drivers-1)/cfg.Drivers)
 			for i := g; i < len(bots); i += cfg.Drivers {
-				bots[i].next = start
-				q.push(bots[i])
+				q.push(bots[i], start)
 			}
 			t := time.NewTimer(time.Hour)
 			defer t.Stop()
 			for {
-				if d := time.Until(q.peek().next); d > 0 {
+				_, first := q.peek()
+				if d := time.Until(first); d > 0 {
 					t.Reset(d)
 					select {
 					case <-runCtx.Done():
@@ -257,15 +256,15 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 				}
 				now := time.Now()
 				// How late this process runs its own schedule: when the bots are the bottleneck, it shows here.
-				driverLag.Record(now.Sub(q.peek().next))
-				for q.len() > 0 && !q.peek().next.After(now) {
+				driverLag.Record(now.Sub(first))
+				for q.due(now) {
 					b := q.pop()
 					// Never due again in this pass: a bot whose clock did not move on waits a millisecond.
-					b.next = drive(b, now, &cfg)
-					if !b.next.After(now) {
-						b.next = now.Add(time.Millisecond)
+					next := drive(b, now, &cfg)
+					if !next.After(now) {
+						next = now.Add(time.Millisecond)
 					}
-					q.push(b)
+					q.push(b, next)
 				}
 				driveTime.Record(time.Since(now))
 			}

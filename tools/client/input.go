@@ -104,7 +104,7 @@ func (c *Client) writeLocked(b []byte, now time.Time) error {
 		// A plain socket, read by Client.readLoop: frame the message here and write it in one call, as gws would
 		// (a Write is never interleaved with another), without gws's allocation per message.
 		c.fbuf = appendClientFrame(c.fbuf[:0], b, rand.Uint32())
-		if _, err = g.Write(c.fbuf); err != nil && !errors.Is(err, net.ErrClosed) {
+		if err = g.writeFrame(c.fbuf); err != nil && !errors.Is(err, net.ErrClosed) {
 			_ = g.Close() // as gws does after a failed write: the read loop ends and the client resumes
 		}
 	} else {

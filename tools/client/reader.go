@@ -64,13 +64,13 @@ func (c *Client) readLoop(s *gws.Conn, g *gateConn) {
 					fr.makeRoom(len(fr.buf) + 1)
 				}
 			}
-			n, e := syscall.Read(int(fd), fr.buf[fr.w:])
+			n, e := sysRead(int(fd), fr.buf[fr.w:])
 			switch {
 			case e == syscall.EINTR:
 				continue
 			case e == syscall.EAGAIN:
 				return false // wait for the poller
-			case e != nil:
+			case e != 0:
 				err = e
 				return true
 			case n == 0:

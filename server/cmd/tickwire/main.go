@@ -1,7 +1,9 @@
 // Command tickwire runs the Tickwire game server with the arena game and the browser demo at /, and the card game
 // (game/cards) with its page at /cards/.
 //
-// `tickwire replay FILE...` re-runs a room's journal written with -record DIR and checks every tick's world hash.
+// `tickwire replay FILE...` re-runs a room's journal written with -record DIR and checks every tick's world hash;
+// `tickwire replay -serve ADDR DIR` serves the replay viewer (/replay/) for the recordings in DIR. With -record, the
+// server itself serves the recordings to the replay viewer too (package playback: /v1/replays).
 //
 // Every setting is a flag and an environment variable (flags win); run `tickwire -h` for the list. The public port
 // (-addr) serves the game, the demo, matchmaking and the room list; the admin listener (-admin-addr, loopback by
@@ -21,6 +23,7 @@ import (
 	"github.com/tickwire/tickwire/game/arena"
 	"github.com/tickwire/tickwire/game/cards"
 	"github.com/tickwire/tickwire/server"
+	"github.com/tickwire/tickwire/server/internal/playback"
 )
 
 func main() {
@@ -106,6 +109,16 @@ func run(args []string) error {
 	cardOpts.Settings["turn_s"] = fmt.Sprint(*turnS)
 	if err := srv.RegisterGame(cards.Mode, cards.Factory, cardOpts); err != nil {
 		return err
+	}
+	if cfg.Record != "" { // the recordings, for the replay viewer at /replay/ (docs/replay.md)
+		ph, err := playback.New(playback.Config{Dir: cfg.Record, Games: replayGames, APIKey: cfg.ServiceAPIKey,
+			Registry: srv.Registry(), Logger: logger})
+		if err != nil {
+			return err
+		}
+		defer ph.Close()
+		srv.Handle("GET /v1/replays", ph)
+		srv.Handle("GET /v1/replays/", ph)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -1,16 +1,27 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
+	"net"
+	"net/http"
 	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	clientweb "github.com/tickwire/tickwire/client-web"
 
 	"github.com/tickwire/tickwire/game"
 	"github.com/tickwire/tickwire/game/arena"
 	"github.com/tickwire/tickwire/game/cards"
 	"github.com/tickwire/tickwire/server/internal/journal"
+	"github.com/tickwire/tickwire/server/internal/playback"
 )
 
 // replayGames are the games a journal can be replayed with, by mode.
@@ -22,11 +33,14 @@ var replayGames = map[string]game.Factory{arena.Mode: arena.Factory, arena.Large
 func replay(args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("tickwire replay", flag.ContinueOnError)
 	fs.SetOutput(out)
+	serve := fs.String("serve", "", "serve the replay viewer at http://ADDR/replay/ for the recordings in the directory "+
+		"(or the file's directory) given, instead of checking")
 	fs.Usage = func() {
-		fmt.Fprintf(out, "Usage: tickwire replay FILE...\n\n"+
+		fmt.Fprintf(out, "Usage: tickwire replay FILE...\n       tickwire replay -serve ADDR DIR|FILE\n\n"+
 			"Re-runs a room's journal (written with -record; a room's later files follow its first, in order) with the\n"+
 			"registered game and checks the world hash of every tick. Fails, naming the first tick, when the replay\n"+
-			"does not reproduce the recording.\n")
+			"does not reproduce the recording. With -serve, serves the browser replay viewer for a record directory.\n\n")
+		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -34,6 +48,19 @@ func replay(args []string, out io.Writer) error {
 	if fs.NArg() == 0 {
 		fs.Usage()
 		return errors.New("replay: no journal file")
+	}
+	if *serve != "" {
+		if fs.NArg() != 1 {
+			return errors.New("replay -serve: one directory (or one of its files)")
+		}
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		ln, err := net.Listen("tcp", *serve)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "replay viewer at http://%s/replay/\n", ln.Addr())
+		return serveReplays(ctx, ln, fs.Arg(0))
 	}
 	var files [][]byte
 	for _, name := range fs.Args() {
@@ -63,5 +90,35 @@ func replay(args []string, out io.Writer) error {
 		return err
 	}
 	fmt.Fprintln(out, "ok: every tick's world hash matches")
+	return nil
+}
+
+// serveReplays serves the browser demo (its replay viewer at /replay/) and the recordings of dir (or of the directory
+// of the file dir names) on ln until ctx ends. It is for offline viewing on a workstation: no key is asked.
+func serveReplays(ctx context.Context, ln net.Listener, dir string) error {
+	if st, err := os.Stat(dir); err != nil {
+		return err
+	} else if !st.IsDir() {
+		dir = filepath.Dir(dir)
+	}
+	ph, err := playback.New(playback.Config{Dir: dir, Games: replayGames, Logger: slog.Default()})
+	if err != nil {
+		return err
+	}
+	defer ph.Close()
+	mux := http.NewServeMux()
+	mux.Handle("GET /v1/replays", ph)
+	mux.Handle("GET /v1/replays/", ph)
+	mux.Handle("GET /", http.FileServerFS(clientweb.Dist()))
+	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_ = hs.Shutdown(sctx)
+	}()
+	if err := hs.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
 	return nil
 }

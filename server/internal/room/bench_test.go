@@ -105,7 +105,7 @@ func BenchmarkInputPath(b *testing.B) {
 		seq++
 		now := r.cfg.Clock.Now()
 		for i := range players {
-			it := inboxItem{kind: itemInput, player: ids[i], sink: sinks[i], arrival: now,
+			it := inboxItem{kind: itemInput, player: ids[i], sink: sinks[i], arrival: r.stamp(now),
 				in: game.Input{Seq: seq, Tick: game.Tick(r.tick + 1), Values: [8]int32{int32(seq%3) - 1}}}
 			r.handleItem(&it)
 		}

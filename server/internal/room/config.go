@@ -25,7 +25,10 @@ type Config struct {
 	SnapshotEvery int // a snapshot every this many ticks: snapshot rate = TickRate/SnapshotEvery (1)
 	MaxPlayers    int // slots, counting players in their grace period (16)
 
-	InboxSize        int // inputs and acks waiting for the loop; beyond it they are dropped ("inbox_full") (1024)
+	// InboxSize bounds the inputs and acks waiting for the loop; beyond it they are dropped ("inbox_full") (16 per
+	// player slot, at least 64: half a second of inputs from every player at 30 Hz, whereas the loop drains the inbox
+	// every tick).
+	InboxSize        int
 	ControlQueueSize int // joins, resumes and broadcasts waiting for the loop; beyond it they fail with ErrBusy (256)
 	// MessageQueueSize bounds the players' and the backend's messages waiting for the next tick; beyond it Message and
 	// Signal fail with ErrMessageQueueFull (256).
@@ -40,15 +43,19 @@ type Config struct {
 	// InputWindow is how many ticks ahead of the room's tick an input may be addressed to; each player's input
 	// buffer has InputWindow+1 slots, and inputs further ahead are refused ("early") (ticks of 1 s, at least 8).
 	InputWindow int
-	// HistorySize is how many ticks of world history are kept for baselines and lag compensation (64, or more when
-	// MaxRewind needs it).
+	// HistorySize is how many ticks of world history are kept for baselines and lag compensation (32, or more when
+	// MaxRewind needs it). A session's baseline is the last snapshot its writer took, so a delta needs at most a few
+	// ticks unless the client stalls; one that fell further behind gets a full snapshot. The history is the room's
+	// largest memory per player (a packed world per tick).
 	HistorySize int
 	// MaxCatchUp is the most ticks run back to back when the loop is late; beyond it the room drops the rest from its
 	// schedule and falls behind, which moves its timeline later for every client (their input clocks and render
 	// clocks must then slew to it). One second of ticks by default: a room held up by a stall shorter than that (a
 	// busy or frozen machine, a long pause) catches up and its clients see a burst of snapshots, not a new timeline.
-	MaxCatchUp      int
-	EventBufferSize int // bytes of the slabs reliable frames are carved from (16384)
+	MaxCatchUp int
+	// EventBufferSize is the size in bytes of the slabs reliable frames (welcomes, events) are carved from (4096: a
+	// slab a room keeps is memory per room; a full one is let go with the last frame carved from it).
+	EventBufferSize int
 
 	// MaxRewind bounds lag compensation: an input's View is never older than this before the tick it is applied at
 	// (250ms, or less when HistorySize is set too small for it; rounded up to whole ticks, and below HistorySize
@@ -97,7 +104,7 @@ func (c *Config) setDefaults() {
 	def(&c.TickRate, 30)
 	def(&c.SnapshotEvery, 1)
 	def(&c.MaxPlayers, 16)
-	def(&c.InboxSize, 1024)
+	def(&c.InboxSize, max(64, 16*c.MaxPlayers))
 	def(&c.ControlQueueSize, 256)
 	def(&c.MessageQueueSize, 256)
 	def(&c.MessageRate, DefaultMessageRate)
@@ -105,7 +112,7 @@ func (c *Config) setDefaults() {
 	def(&c.MaxMessageBytes, game.MaxMessageBytes)
 	def(&c.InputWindow, max(c.TickRate, 8))
 	def(&c.MaxCatchUp, c.TickRate)
-	def(&c.EventBufferSize, 16384)
+	def(&c.EventBufferSize, 4096)
 	def(&c.HashInterval, 30)
 	def(&c.CheckpointEvery, 10*c.TickRate)
 	def(&c.JournalTail, 4<<20)
@@ -115,7 +122,7 @@ func (c *Config) setDefaults() {
 			c.MaxRewind = min(c.MaxRewind, time.Duration(c.HistorySize-1)*time.Second/time.Duration(c.TickRate))
 		}
 	}
-	def(&c.HistorySize, max(64, int(c.ticks(c.MaxRewind))+2*c.SnapshotEvery))
+	def(&c.HistorySize, max(32, int(c.ticks(c.MaxRewind))+2*c.SnapshotEvery))
 	if c.Grace == 0 {
 		c.Grace = 10 * time.Second
 	}

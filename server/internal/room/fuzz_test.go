@@ -160,7 +160,7 @@ func fuzzRoomInputs(t *testing.T, data []byte) {
 			var in game.Input
 			in.Seq, in.Tick = c.seq, game.Tick(max(0, int64(r.tick)+int64(dtick)))
 			in.Values[0], in.View, in.ViewFrac = val, game.Tick(max(0, int64(r.tick)+int64(val))), uint8(dseq)
-			it := inboxItem{kind: itemInput, player: c.id, sink: c.sink, in: in, arrival: clk.Now(),
+			it := inboxItem{kind: itemInput, player: c.id, sink: c.sink, in: in, arrival: r.stamp(clk.Now()),
 				tick: uint32(max(0, int64(r.tick)+int64(dtick)))}
 			r.handleItem(&it)
 		case 1:

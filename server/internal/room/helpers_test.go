@@ -579,7 +579,7 @@ func directInput(r *Room, p game.PlayerID, s Sink, in game.Input) {
 	if in.Tick == 0 {
 		in.Tick = game.Tick(r.tick + 1)
 	}
-	it := inboxItem{kind: itemInput, player: p, sink: s, in: in, arrival: r.cfg.Clock.Now()}
+	it := inboxItem{kind: itemInput, player: p, sink: s, in: in, arrival: r.stamp(r.cfg.Clock.Now())}
 	r.handleItem(&it)
 }
 

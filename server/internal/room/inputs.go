@@ -11,7 +11,7 @@ import (
 // inputSlot is one buffered input and when it reached the room. in.Tick is 0 when the slot is empty.
 type inputSlot struct {
 	in      game.Input
-	arrival time.Time
+	arrival stamp
 }
 
 // inputBuf is one player's inputs keyed by tick: a ring of InputWindow+1 slots indexed by tick modulo its size, so
@@ -55,7 +55,7 @@ func (r *Room) fileInput(p *player, it *inboxItem) {
 		return
 	}
 	t := uint32(in.Tick)
-	lead := r.due(t).Sub(it.arrival)
+	lead := r.due(t).Sub(r.timeOf(it.arrival))
 	r.cfg.Observer.InputLead(lead)
 	if !b.hasLead || lead < b.minLead {
 		b.minLead, b.hasLead = lead, true
@@ -103,7 +103,7 @@ func (r *Room) applyInputs(t uint32, now time.Time) {
 			b.view, b.viewFrac = in.View, in.ViewFrac
 			p.lastSeq = in.Seq
 			r.counts.Applied++
-			r.cfg.Observer.InputWait(now.Sub(s.arrival))
+			r.cfg.Observer.InputWait(now.Sub(r.timeOf(s.arrival)))
 		} else {
 			in = &r.fill
 			*in = game.Input{Tick: game.Tick(t), Missed: true}

@@ -22,7 +22,7 @@ func BenchmarkRoomTickLagComp(b *testing.B) {
 				ack = t - 5
 				in.View, in.ViewFrac = game.Tick(t-6-uint32(i%2)), uint8(i*37)
 			}
-			it := inboxItem{kind: itemInput, player: ids[i], sink: sinks[i], tick: ack, in: in, arrival: r.cfg.Clock.Now()}
+			it := inboxItem{kind: itemInput, player: ids[i], sink: sinks[i], tick: ack, in: in, arrival: r.stamp(r.cfg.Clock.Now())}
 			r.handleItem(&it)
 		}
 		r.step()

@@ -106,7 +106,7 @@ func TestHistoryAllocs(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the race detector allocates")
 	}
-	sim := &rewindSim{lineSim: newLineSim(), t: t, seen: map[game.Tick][]game.Entity{}, size: 64}
+	sim := &rewindSim{lineSim: newLineSim(), t: t, seen: map[game.Tick][]game.Entity{}, size: 32}
 	r, err := New(Config{ID: "h", Clock: newFakeClock(), EmptyTimeout: time.Hour}, sim)
 	if err != nil {
 		t.Fatal(err)

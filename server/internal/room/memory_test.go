@@ -95,10 +95,10 @@ func TestRoomMemoryPerPlayer(t *testing.T) {
 	}
 	perPlayer := float64(after-before) / (rooms * per)
 	t.Logf("heap in use per player: %.1f KiB (%d rooms of %d arena players)", perPlayer/1024, rooms, per)
-	// About 34 KiB now: the inbox (InboxSize items) 7, the packed history 9, input buffers 3, the journal since its
-	// checkpoint, the message queue 1.5. With the history of []game.Entity it was over 60; with a checkpoint keeping
-	// the history unpacked besides it, over 80.
-	if perPlayer > 40*1024 {
-		t.Errorf("%.1f KiB per player, want at most 40 KiB", perPlayer/1024)
+	// About 19 KiB now: the packed history (32 ticks) 4.5, the inbox (InboxSize items of 88 bytes) 1.4, input buffers
+	// 2, the journal since its checkpoint, the message queue 1.5. With a history of 64 ticks and an inbox of 1024
+	// items of 112 bytes it was 34; with the history of []game.Entity over 60.
+	if perPlayer > 30*1024 {
+		t.Errorf("%.1f KiB per player, want at most 30 KiB", perPlayer/1024)
 	}
 }

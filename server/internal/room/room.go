@@ -96,13 +96,14 @@ const (
 )
 
 // inboxItem is an input or ack on its way to the loop; passed by value so pushing allocates nothing.
+// Its fields are ordered by alignment, so that it has no padding (88 bytes): the inbox holds InboxSize of them.
 type inboxItem struct {
-	kind    inboxKind
+	sink    Sink
+	arrival stamp // when the room received it (Clock.Now in push)
+	in      game.Input
 	player  game.PlayerID
 	tick    uint32 // the acknowledged snapshot tick (of an ack, or carried by an input)
-	sink    Sink
-	arrival time.Time // when the room received it (Clock.Now in push)
-	in      game.Input
+	kind    inboxKind
 }
 
 type ctlKind uint8
@@ -176,6 +177,7 @@ type Room struct {
 	neutral       [game.MaxInputValues]int32 // every input value 0, clamped into its bounds
 	rewindTicks   uint32                     // MaxRewind in ticks
 	leadEvery     uint32                     // snapshots between two input lead reports (about 100 ms)
+	t0            time.Time                  // when New ran (Clock.Now): the origin of stamps
 	inbox         chan inboxItem
 	msgs          chan msgItem  // players' and the backend's messages, in arrival order (messages.go)
 	wake          chan struct{} // capacity 1: the control queue has commands
@@ -258,6 +260,7 @@ func New(cfg Config, sim game.Sim) (*Room, error) {
 		sim:        sim,
 		schema:     schema,
 		codec:      codec,
+		t0:         cfg.Clock.Now(),
 		graceTicks: max(cfg.ticks(cfg.Grace), 1),
 		emptyTicks: max(cfg.ticks(cfg.EmptyTimeout), 1),
 		inbox:      make(chan inboxItem, cfg.InboxSize),
@@ -387,6 +390,14 @@ func (r *Room) poll() {
 }
 
 // due returns when tick n is due (n may be before startTick: a late input's tick).
+// stamp is a time the room noted (an input's arrival) as nanoseconds since the room was made (Room.t0): a third of a
+// time.Time, in the inbox's items and every slot of the players' input buffers.
+type stamp int64
+
+func (r *Room) stamp(t time.Time) stamp { return stamp(t.Sub(r.t0)) }
+
+func (r *Room) timeOf(s stamp) time.Time { return r.t0.Add(time.Duration(s)) }
+
 func (r *Room) due(n uint32) time.Time {
 	k := int64(n) - int64(r.startTick)
 	return r.start.Add(time.Duration(k * int64(time.Second) / int64(r.cfg.TickRate)))
@@ -556,7 +567,7 @@ func (r *Room) push(it inboxItem) bool {
 		r.drop(DropEnded)
 		return false
 	}
-	it.arrival = r.cfg.Clock.Now()
+	it.arrival = r.stamp(r.cfg.Clock.Now())
 	select {
 	case r.inbox <- it:
 		return true

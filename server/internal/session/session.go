@@ -1,6 +1,10 @@
 // Package session is the server side of one player's connection: the outbound slot the room hands snapshots to, the
-// bounded queue of reliable frames, the one writer goroutine that drains both to the socket, and the table of resume
+// bounded queue of reliable frames, the writer goroutine that drains both to the socket, and the table of resume
 // and join tokens.
+//
+// The writer runs only while there is work the caller could not write at once: a connection that keeps up has its
+// snapshots written directly by the room (OfferSnapshot), so most sessions have no writer goroutine, and no stack,
+// between ticks. At most one writer runs at a time; it exits when it finds nothing to do.
 //
 // The room never blocks on a session: OfferSnapshot replaces an unsent snapshot (latest wins), SendReliable refuses
 // when its bounded queue is full, Close only records the code and wakes the writer. The writer owns the socket's
@@ -73,10 +77,13 @@ type Session struct {
 	// Static after construction.
 	cfg  *Config
 	conn Conn
-	wake chan struct{} // capacity 1: "there is work"
-	done chan struct{} // closed when the writer has returned
+	wake chan struct{} // capacity 1: "there is work" for the running writer
+	done chan struct{} // closed when the last writer has returned (after the close frame, or after Abort)
 
 	lastTaken atomic.Uint32
+	// running is set while a writer goroutine runs (or is being started): signal starts one when it is clear.
+	running atomic.Bool
+	writeFn func() // writer, bound once: starting a goroutine on it allocates nothing
 
 	// Guarded by mu.
 	mu          sync.Mutex
@@ -92,29 +99,38 @@ type Session struct {
 	busy        bool   // a write is under way (the writer's, or a direct one from OfferSnapshot): no one else writes
 	rest        []byte // the part of a direct write the socket did not take; the writer writes it before anything else
 
-	// Owned by the writer goroutine.
-	buf        []byte
+	// Owned by the running writer goroutine (each writer takes over from the previous one through running).
 	deadlineAt time.Time
 
 	// Owned by whoever set busy for a direct write.
-	dbuf    []byte
 	restBuf []byte
+}
+
+// writeBufs holds the buffers writes are framed in. A write borrows one for its duration, so that a session keeps no
+// buffer of its own between ticks: a few buffers per process (one per write under way) instead of one per player.
+var writeBufs = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+
+// putBuf gives back a buffer taken from writeBufs, with b (its contents, possibly grown) unless b grew past
+// maxKeptBuf: a burst's buffer is let go.
+func putBuf(p *[]byte, b []byte) {
+	if cap(b) > maxKeptBuf {
+		return
+	}
+	*p = b[:0]
+	writeBufs.Put(p)
 }
 
 var _ room.Sink = (*Session)(nil)
 
-// New starts the writer goroutine of a session on conn.
+// New makes a session on conn. Its writer goroutine starts when there is work for it (see signal).
 func New(cfg *Config, conn Conn) *Session {
 	s := &Session{
-		cfg:   cfg,
-		conn:  conn,
-		wake:  make(chan struct{}, 1),
-		done:  make(chan struct{}),
-		queue: make([][]byte, 0, 8),
-		buf:   make([]byte, 0, 512),
-		spare: make([][]byte, 0, 8),
+		cfg:  cfg,
+		conn: conn,
+		wake: make(chan struct{}, 1),
+		done: make(chan struct{}),
 	}
-	go s.writer()
+	s.writeFn = s.writer
 	return s
 }
 
@@ -124,11 +140,40 @@ func (s *Session) Done() <-chan struct{} { return s.done }
 // Baseline is the tick of the last snapshot the writer took to write.
 func (s *Session) Baseline() uint32 { return s.lastTaken.Load() }
 
+// signal tells the writer there is work, starting one when none runs. Callers publish the work under mu first.
 func (s *Session) signal() {
+	if s.running.CompareAndSwap(false, true) {
+		go s.writeFn()
+		return
+	}
 	select {
 	case s.wake <- struct{}{}:
 	default: // already signalled: the writer will see everything under mu
 	}
+}
+
+// idleLocked reports whether a writer has nothing to do: no direct write leaves work behind for it (busy: the direct
+// write signals when it does), and nothing is queued, pending, left over or closing. mu must be held.
+func (s *Session) idleLocked() bool {
+	return s.busy || (s.pending == nil && len(s.queue) == 0 && s.rest == nil && !s.closing)
+}
+
+// stopIdle ends the running writer's turn when there is no work: true means the writer must return. Work published
+// before its check is found (and the writer goes on); work published after it starts a new writer (signal sees
+// running clear).
+func (s *Session) stopIdle() bool {
+	s.mu.Lock()
+	idle := s.idleLocked()
+	s.mu.Unlock()
+	if !idle {
+		return false
+	}
+	s.running.Store(false)
+	s.mu.Lock()
+	idle = s.idleLocked()
+	s.mu.Unlock()
+	// Work arrived between the two checks: carry on unless a new writer was started for it already.
+	return idle || !s.running.CompareAndSwap(false, true)
 }
 
 // OfferSnapshot hands the writer a shared snapshot; an unsent one is replaced and released (latest wins). Too many
@@ -177,16 +222,15 @@ func (s *Session) OfferSnapshot(f *room.Frame, tail room.Tail) {
 // whole. It never blocks. The caller has set busy.
 func (s *Session) writeDirect(f *room.Frame, tail room.Tail) {
 	var b []byte
+	var bp *[]byte
 	prev := s.lastTaken.Load()
 	if f.Baseline == 0 || f.Baseline == prev {
 		s.lastTaken.Store(f.Tick)
+		bp = writeBufs.Get().(*[]byte)
 		var raw bool
-		b, raw = s.conn.AppendHeader(s.dbuf[:0], len(f.Data)+tailLen(tail))
+		b, raw = s.conn.AppendHeader((*bp)[:0], len(f.Data)+tailLen(tail))
 		if raw {
 			b = appendTail(append(b, f.Data...), tail)
-			if cap(b) <= maxKeptBuf {
-				s.dbuf = b[:0]
-			}
 		} else {
 			b = nil
 		}
@@ -224,6 +268,10 @@ func (s *Session) writeDirect(f *room.Frame, tail room.Tail) {
 	}
 	wake := s.pending != nil || len(s.queue) > 0 || s.closing || s.rest != nil
 	s.mu.Unlock()
+	if b == nil {
+		b = *bp
+	}
+	putBuf(bp, b)
 	if f != nil {
 		if ok && err == nil {
 			s.cfg.Metrics.Wrote(len(f.Data)+tailLen(tail), true)
@@ -332,70 +380,87 @@ func (s *Session) Abort() {
 	s.signal()
 }
 
-// writer is the session's one goroutine that writes to the socket.
+// writer is the goroutine that writes to the socket while there is work; it returns when idle, or for good after
+// the close frame or an abort (closing done). Only one runs at a time (running).
 func (s *Session) writer() {
-	defer close(s.done)
-	for range s.wake {
-		s.mu.Lock()
-		if s.busy {
-			s.mu.Unlock()
-			continue // a direct write is under way; it wakes the writer again when it leaves work behind
+	for {
+		select {
+		case <-s.wake: // whatever signalled is seen under mu below
+		default:
 		}
-		rest := s.rest
-		s.rest = nil
-		clear(s.spare) // the previous batch: let the frames go
-		batch := s.queue
-		s.queue, s.spare = s.spare[:0], batch
-		f, tail := s.pending, s.pendingTail
-		s.pending = nil
-		if f != nil {
-			s.skipped = 0
-		}
-		closing, aborted, code, reason := s.closing, s.aborted, s.closeCode, s.closeReason
-		s.busy = true
-		s.mu.Unlock()
-		err := s.writeRest(rest, aborted)
-
-		if aborted || err != nil {
-			if f != nil {
-				f.Release()
-			}
-			if err != nil {
-				s.cfg.Metrics.Drop(metrics.DropWriteError)
-				s.conn.Abort()
-			}
-			s.finish()
+		if s.turn() {
+			close(s.done)
 			return
 		}
-		if closing && code == CodeSlowConsumer {
-			batch = batch[:0] // the client is not reading: do not wait for it to drain the queue
-		}
-		if f != nil && closing {
-			f.Release()
-			f = nil
-		}
-		err = s.flush(batch, f, tail)
-		if f != nil {
-			f.Release()
-		}
-		if err == nil && !closing {
-			err = s.disarmDeadline()
-		}
-		s.mu.Lock()
-		s.busy = false
-		s.mu.Unlock()
-		if err != nil {
-			s.cfg.Metrics.Drop(metrics.DropWriteError)
-			s.conn.Abort()
-			s.finish()
-			return
-		}
-		if closing {
-			s.writeClose(code, reason)
-			s.finish()
+		if s.stopIdle() {
 			return
 		}
 	}
+}
+
+// turn writes what there is now; true means the session is over (the writer stops for good and running stays set,
+// so no other writer starts).
+func (s *Session) turn() bool {
+	s.mu.Lock()
+	if s.busy {
+		s.mu.Unlock()
+		return false // a direct write is under way; it wakes the writer again when it leaves work behind
+	}
+	rest := s.rest
+	s.rest = nil
+	clear(s.spare) // the previous batch: let the frames go
+	batch := s.queue
+	s.queue, s.spare = s.spare[:0], batch
+	f, tail := s.pending, s.pendingTail
+	s.pending = nil
+	if f != nil {
+		s.skipped = 0
+	}
+	closing, aborted, code, reason := s.closing, s.aborted, s.closeCode, s.closeReason
+	s.busy = true
+	s.mu.Unlock()
+	err := s.writeRest(rest, aborted)
+
+	if aborted || err != nil {
+		if f != nil {
+			f.Release()
+		}
+		if err != nil {
+			s.cfg.Metrics.Drop(metrics.DropWriteError)
+			s.conn.Abort()
+		}
+		s.finish()
+		return true
+	}
+	if closing && code == CodeSlowConsumer {
+		batch = batch[:0] // the client is not reading: do not wait for it to drain the queue
+	}
+	if f != nil && closing {
+		f.Release()
+		f = nil
+	}
+	err = s.flush(batch, f, tail)
+	if f != nil {
+		f.Release()
+	}
+	if err == nil && !closing {
+		err = s.disarmDeadline()
+	}
+	s.mu.Lock()
+	s.busy = false
+	s.mu.Unlock()
+	if err != nil {
+		s.cfg.Metrics.Drop(metrics.DropWriteError)
+		s.conn.Abort()
+		s.finish()
+		return true
+	}
+	if closing {
+		s.writeClose(code, reason)
+		s.finish()
+		return true
+	}
+	return false
 }
 
 // disarmDeadline clears the write deadline after the writer's writes: a direct write (OfferSnapshot) never waits,
@@ -456,7 +521,12 @@ func (s *Session) flush(batch [][]byte, f *room.Frame, tail room.Tail) error {
 	if f != nil {
 		t = appendTail(t, tail)
 	}
-	b, raw := s.buf[:0], true
+	return s.flushIn(writeBufs.Get().(*[]byte), batch, f, t)
+}
+
+// flushIn is flush with a borrowed buffer, which it gives back.
+func (s *Session) flushIn(bp *[]byte, batch [][]byte, f *room.Frame, t []byte) error {
+	b, raw := (*bp)[:0], true
 	for _, p := range batch {
 		if b, raw = s.conn.AppendHeader(b, len(p)); !raw {
 			break
@@ -467,16 +537,18 @@ func (s *Session) flush(batch [][]byte, f *room.Frame, tail room.Tail) error {
 		b, raw = s.conn.AppendHeader(b, len(f.Data)+len(t))
 		b = append(append(b, f.Data...), t...)
 	}
-	if cap(b) <= maxKeptBuf {
-		s.buf = b[:0]
-	}
 	if err := s.armDeadline(); err != nil {
+		putBuf(bp, b)
 		return err
 	}
 	if !raw {
-		return s.writeMessages(batch, f, t)
+		b, err := s.writeMessages(b, batch, f, t)
+		putBuf(bp, b)
+		return err
 	}
-	if err := s.conn.Write(b); err != nil {
+	err := s.conn.Write(b)
+	putBuf(bp, b)
+	if err != nil {
 		return err
 	}
 	for _, p := range batch {
@@ -488,22 +560,23 @@ func (s *Session) flush(batch [][]byte, f *room.Frame, tail room.Tail) error {
 	return nil
 }
 
-// writeMessages writes one message at a time, for connections that frame messages themselves.
-func (s *Session) writeMessages(batch [][]byte, f *room.Frame, tail []byte) error {
+// writeMessages writes one message at a time, for connections that frame messages themselves. buf is scratch space
+// for the snapshot and its tail; it returns buf, possibly grown.
+func (s *Session) writeMessages(buf []byte, batch [][]byte, f *room.Frame, tail []byte) ([]byte, error) {
 	for _, p := range batch {
 		if err := s.conn.WriteMessage(p); err != nil {
-			return err
+			return buf, err
 		}
 		s.cfg.Metrics.Wrote(len(p), false)
 	}
 	if f != nil {
-		s.buf = append(append(s.buf[:0], f.Data...), tail...)
-		if err := s.conn.WriteMessage(s.buf); err != nil {
-			return err
+		buf = append(append(buf[:0], f.Data...), tail...)
+		if err := s.conn.WriteMessage(buf); err != nil {
+			return buf, err
 		}
-		s.cfg.Metrics.Wrote(len(s.buf), true)
+		s.cfg.Metrics.Wrote(len(buf), true)
 	}
-	return nil
+	return buf, nil
 }
 
 // armDeadline keeps the write deadline between WriteTimeout/2 and WriteTimeout ahead without re-arming the timer

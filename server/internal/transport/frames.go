@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/lxzan/gws"
@@ -52,12 +53,17 @@ const (
 
 // frameReader holds the bytes read and not yet handled, buf[r:w], and a fragmented message being assembled. It is
 // owned by the connection's read goroutine.
+//
+// With a pool, base is borrowed from it when bytes are read and given back (release) once every byte read is handled:
+// a connection that is waiting for its client's next frame, which is nearly always the case, holds no read buffer.
 type frameReader struct {
-	buf  []byte // base, or a larger buffer while a frame larger than base is read
-	base []byte
-	r, w int
-	want int // bytes the frame at buf[r] needs (set with frMore)
-	max  int // the largest message payload
+	buf   []byte // base, or a larger buffer while a frame larger than base is read; nil while released
+	base  []byte
+	basep *[]byte    // base's pool entry (pool only)
+	pool  *sync.Pool // of *[]byte of one size; nil: base is the reader's own
+	r, w  int
+	want  int // bytes the frame at buf[r] needs (set with frMore)
+	max   int // the largest message payload
 
 	frag   []byte // the message so far of a fragmented message (inFrag)
 	fragOp byte
@@ -71,6 +77,22 @@ type frameReader struct {
 func newFrameReader(size, maxPayload int) *frameReader {
 	b := make([]byte, size)
 	return &frameReader{buf: b, base: b, max: maxPayload}
+}
+
+// newPooledFrameReader makes a frameReader whose buffer is borrowed from pool while it holds bytes (see release).
+func newPooledFrameReader(pool *sync.Pool, maxPayload int) *frameReader {
+	return &frameReader{pool: pool, max: maxPayload}
+}
+
+// release gives the buffer back to the pool when every byte read has been handled (and lets go of a larger buffer
+// taken for a large frame). The next room borrows one again.
+func (fr *frameReader) release() {
+	if fr.pool == nil || fr.r != fr.w || fr.basep == nil {
+		return
+	}
+	fr.pool.Put(fr.basep)
+	fr.buf, fr.base, fr.basep, fr.payload = nil, nil, nil, nil
+	fr.r, fr.w = 0, 0
 }
 
 // load appends bytes read before the loop started (what the HTTP server had buffered behind the upgrade request).
@@ -206,6 +228,13 @@ func (fr *frameReader) eof() error {
 // bytes to the front when the frame at buf[r] (want bytes) would not fit behind r, and grows the buffer for a frame
 // larger than it. The larger buffer is dropped once its bytes are handled.
 func (fr *frameReader) room() {
+	if fr.base == nil && fr.pool != nil {
+		fr.basep = fr.pool.Get().(*[]byte)
+		fr.base = *fr.basep
+		if fr.buf == nil {
+			fr.buf = fr.base
+		}
+	}
 	if fr.r == fr.w {
 		fr.r, fr.w = 0, 0
 		if len(fr.buf) != len(fr.base) && fr.want <= len(fr.base) {

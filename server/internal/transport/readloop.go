@@ -108,6 +108,7 @@ func (rr *rawReader) read(fd uintptr) bool {
 			continue
 		case e == syscall.EAGAIN:
 			rr.eagains++
+			fr.release()
 			return false
 		case e != nil:
 			rr.err = os.NewSyscallError("read", e)
@@ -127,6 +128,7 @@ func (rr *rawReader) read(fd uintptr) bool {
 			return true
 		}
 		if !full {
+			fr.release()
 			return false // the socket is empty: the next arrival raises a new edge
 		}
 	}
@@ -180,7 +182,12 @@ func (eofReader) Read([]byte) (int, error) { return 0, io.EOF }
 // request), reads and handles frames until the connection ends, then closes it as gws's ReadLoop would and reports
 // the end (OnClose).
 func (c *conn) readLoop(br *bufio.Reader) {
-	fr := newFrameReader(c.h.cfg.ReadBufferBytes, c.h.cfg.MaxFrameBytes)
+	var fr *frameReader
+	if c.sc.raw != nil {
+		fr = newPooledFrameReader(&c.h.readBufs, c.h.cfg.MaxFrameBytes) // a buffer only while bytes are pending
+	} else {
+		fr = newFrameReader(c.h.cfg.ReadBufferBytes, c.h.cfg.MaxFrameBytes) // blocking reads hold it anyway
+	}
 	if n := br.Buffered(); n > 0 {
 		b, _ := br.Peek(n)
 		fr.load(b)

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"sync"
 	"syscall"
 	"testing"
 
@@ -175,8 +176,15 @@ func BenchmarkReadLoopPerInput(b *testing.B) {
 }
 
 // TestRawReaderOverTCP: the RawConn read loop hands out every frame of a stream written in pieces of every size
-// (frames larger than the buffer included) in order, and reports the end of the stream.
+// (frames larger than the buffer included) in order, and reports the end of the stream; with a pooled buffer too,
+// which it gives back whenever every byte read is handled, and borrows again, mid-frame included.
 func TestRawReaderOverTCP(t *testing.T) {
+	for _, pooled := range []bool{false, true} {
+		t.Run(fmt.Sprint("pooled=", pooled), func(t *testing.T) { testRawReaderOverTCP(t, pooled) })
+	}
+}
+
+func testRawReaderOverTCP(t *testing.T, pooled bool) {
 	cli, srv := tcpPair(t)
 	defer srv.Close()
 	var stream, want []byte
@@ -201,7 +209,13 @@ func TestRawReaderOverTCP(t *testing.T) {
 	}
 	var all []byte
 	s := &recAll{all: &all}
-	rr := newRawReader(newFrameReader(256, 4096), s)
+	fr := newFrameReader(256, 4096)
+	borrowed := 0
+	pool := &sync.Pool{New: func() any { borrowed++; b := make([]byte, 256); return &b }}
+	if pooled {
+		fr = newPooledFrameReader(pool, 4096)
+	}
+	rr := newRawReader(fr, s)
 	err = rr.run(raw)
 	if err == nil || err.Error() != "EOF" {
 		t.Fatalf("ended with %v, want EOF", err)
@@ -209,7 +223,13 @@ func TestRawReaderOverTCP(t *testing.T) {
 	if s.n != 300 || !bytes.Equal(all, want) {
 		t.Fatalf("%d messages, %d bytes; want 300, %d", s.n, len(all), len(want))
 	}
-	t.Logf("%d read(2) for 300 frames (%d EAGAIN)", rr.reads, rr.eagains)
+	if pooled {
+		fr.release()
+		if fr.buf != nil || borrowed == 0 {
+			t.Errorf("buffer not given back (%d made)", borrowed)
+		}
+	}
+	t.Logf("%d read(2) for 300 frames (%d EAGAIN), %d pool buffers made", rr.reads, rr.eagains, borrowed)
 }
 
 // recAll appends every message.

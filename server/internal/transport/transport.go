@@ -136,6 +136,9 @@ type Handler struct {
 	sweepInt time.Duration
 	// msgTooBig is the close reason of a Message over cfg.MaxMessageBytes (made once: refusals do not allocate).
 	msgTooBig string
+	// readBufs holds the read buffers (*[]byte of ReadBufferBytes) the connections' own read loops borrow while they
+	// hold bytes not yet handled (frameReader.release).
+	readBufs sync.Pool
 
 	now   atomic.Int64 // coarse clock (unix nanoseconds), updated by the sweeper
 	count atomic.Int64 // open connections, counted from the upgrade to OnClose
@@ -187,6 +190,10 @@ func New(cfg Config) *Handler {
 		swept:     make(chan struct{}),
 		live:      map[*conn]struct{}{},
 		allDone:   make(chan struct{}),
+	}
+	h.readBufs.New = func() any {
+		b := make([]byte, cfg.ReadBufferBytes)
+		return &b
 	}
 	h.sweepInt = min(cfg.HandshakeTimeout, cfg.HeartbeatTimeout) / 4
 	h.sweepInt = max(min(h.sweepInt, 250*time.Millisecond), 10*time.Millisecond)
