@@ -81,7 +81,7 @@ func TestClusterDrainMovesEveryRoomWith200Bots(t *testing.T) {
 	go func() {
 		defer wg.Done()
 		for {
-			driveAll(bots, 4, time.Now().Add(500*time.Millisecond), 200*time.Millisecond)
+			driveAll(bots, 4, time.Now().Add(500*time.Millisecond), 300*time.Millisecond)
 			select {
 			case <-playDone:
 				return
@@ -123,6 +123,9 @@ func TestClusterDrainMovesEveryRoomWith200Bots(t *testing.T) {
 		if info, _ := roomOn(nd, m.Room); info.Tick <= m.Tick {
 			t.Errorf("room %s: at tick %d on %s, exported at %d", m.Room, info.Tick, nd.id, m.Tick)
 		}
+	}
+	if got := histCount(t, victim, "tickwire_cluster_migration_pause_seconds"); got != uint64(len(moves)) {
+		t.Errorf("migration pause histogram: %d observations, want %d", got, len(moves))
 	}
 	for id := range victimRooms {
 		if _, ok := byRoom[id]; !ok {
@@ -182,6 +185,11 @@ func TestClusterDrainMovesEveryRoomWith200Bots(t *testing.T) {
 		if !found {
 			t.Errorf("%s: no resume across the export at tick %d: %+v", name, m.Tick, b.w.changes())
 		}
+	}
+	for _, m := range moves {
+		t.Logf("room %s to %s: pause %v (export %v, import %v, of which replay to first tick %v), %d players, "+
+			"%d bytes", m.Room, m.To, m.Pause.Round(time.Millisecond), m.Export.Round(time.Millisecond),
+			m.Import.Round(time.Millisecond), m.Replay.Round(time.Millisecond), m.Players, m.Bytes)
 	}
 	t.Logf("%d rooms moved: pause (export to first tick on the new node) p50 %v p99 %v max %v", len(moves),
 		quantile(pauses, 0.5), quantile(pauses, 0.99), quantile(pauses, 1))
