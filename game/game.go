@@ -325,6 +325,16 @@ type Checkpointer interface {
 	Restore(state []byte) error
 }
 
+// Recoverer is implemented by a Sim that wants to know when its room was rebuilt on another node after the node
+// running it died (cluster crash recovery). The room is rebuilt from its last streamed checkpoint and journal
+// entries; the ticks after the last streamed one are lost (every player's input missing for them) and the room runs
+// lostTicks ticks at once to get back to where its players saw it. Recovered is called once, from the room
+// goroutine, before those ticks. It is not in the room's journal (a replay does not call it): it must not change
+// what the Sim does to its world; it may remember to report the loss (an event at its next Step).
+type Recoverer interface {
+	Recovered(lostTicks int)
+}
+
 // Sim is the simulation of one room. All methods are called from the room goroutine only.
 type Sim interface {
 	// Schema describes the game's entities and inputs. It is called once.

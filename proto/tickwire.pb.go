@@ -176,6 +176,11 @@ const (
 	// Join (same join or resume token, a resume re-sent as for any resume). Also sent to the players of a room that
 	// moves to another node. Reconnectable.
 	CloseCode_CLOSE_MOVED CloseCode = 4003
+	// 4004: the room of this resume token is being recovered on another node of a cluster (its node died; a surviving
+	// node is rebuilding it from its streamed journal). Send the same resume again shortly (a few hundred
+	// milliseconds): once the room is rebuilt, the node answers 4003 with its address (or resumes the player, when the
+	// room was rebuilt there). Reconnectable, within the grace period.
+	CloseCode_CLOSE_RECOVERING CloseCode = 4004
 	// 4500: a malformed or unexpected client frame (undecodable, unknown fields, wrong message for the session state,
 	// out-of-range values). Terminal.
 	CloseCode_CLOSE_BAD_FRAME CloseCode = 4500
@@ -223,6 +228,7 @@ var (
 		4001: "CLOSE_HEARTBEAT_TIMEOUT",
 		4002: "CLOSE_SERVER_BUSY",
 		4003: "CLOSE_MOVED",
+		4004: "CLOSE_RECOVERING",
 		4500: "CLOSE_BAD_FRAME",
 		4501: "CLOSE_UNSUPPORTED_VERSION",
 		4502: "CLOSE_HANDSHAKE_TIMEOUT",
@@ -250,6 +256,7 @@ var (
 		"CLOSE_HEARTBEAT_TIMEOUT":    4001,
 		"CLOSE_SERVER_BUSY":          4002,
 		"CLOSE_MOVED":                4003,
+		"CLOSE_RECOVERING":           4004,
 		"CLOSE_BAD_FRAME":            4500,
 		"CLOSE_UNSUPPORTED_VERSION":  4501,
 		"CLOSE_HANDSHAKE_TIMEOUT":    4502,
@@ -1205,8 +1212,12 @@ type Welcome struct {
 	// The largest Message.payload the server accepts, in bytes (a larger one closes the connection with 1009).
 	MaxMessageBytes uint32 `protobuf:"varint,40,opt,name=max_message_bytes,json=maxMessageBytes,proto3" json:"max_message_bytes,omitempty"`
 	// The Messages per second a connection may send on average, and in one burst; a flood closes it with 4508.
-	MessageRate   uint32 `protobuf:"varint,41,opt,name=message_rate,json=messageRate,proto3" json:"message_rate,omitempty"`
-	MessageBurst  uint32 `protobuf:"varint,42,opt,name=message_burst,json=messageBurst,proto3" json:"message_burst,omitempty"`
+	MessageRate  uint32 `protobuf:"varint,41,opt,name=message_rate,json=messageRate,proto3" json:"message_rate,omitempty"`
+	MessageBurst uint32 `protobuf:"varint,42,opt,name=message_burst,json=messageBurst,proto3" json:"message_burst,omitempty"`
+	// The WebSocket addresses (ws(s)://host[:port]/ws) of the cluster's other nodes when this Welcome was sent (empty
+	// on a single server). When this node cannot be reached at all (it died), a client resumes through any of them:
+	// that node answers 4003 with the room's new address, or 4004 while the room is being recovered.
+	Nodes         []string `protobuf:"bytes,43,rep,name=nodes,proto3" json:"nodes,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1414,6 +1425,13 @@ func (x *Welcome) GetMessageBurst() uint32 {
 		return x.MessageBurst
 	}
 	return 0
+}
+
+func (x *Welcome) GetNodes() []string {
+	if x != nil {
+		return x.Nodes
+	}
+	return nil
 }
 
 // EntityKind describes one kind of entity, so that a client can decode Snapshot.entities without game-specific code.
@@ -2148,7 +2166,7 @@ const file_tickwire_proto_rawDesc = "" +
 	"\fmatch_result\x18\x06 \x01(\v2\x18.tickwire.v1.MatchResultH\x00R\vmatchResult\x12$\n" +
 	"\x0elast_input_seq\x18\x0f \x01(\rR\flastInputSeq\x12\"\n" +
 	"\rinput_lead_us\x18\x0e \x01(\x11R\vinputLeadUsB\x05\n" +
-	"\x03msg\"\xd1\a\n" +
+	"\x03msg\"\xe7\a\n" +
 	"\aWelcome\x12G\n" +
 	"\x10protocol_version\x18\x01 \x01(\x0e2\x1c.tickwire.v1.ProtocolVersionR\x0fprotocolVersion\x12\x1b\n" +
 	"\tplayer_id\x18\x02 \x01(\rR\bplayerId\x12\x17\n" +
@@ -2177,7 +2195,8 @@ const file_tickwire_proto_rawDesc = "" +
 	"\bverified\x18\x16 \x01(\bR\bverified\x12*\n" +
 	"\x11max_message_bytes\x18( \x01(\rR\x0fmaxMessageBytes\x12!\n" +
 	"\fmessage_rate\x18) \x01(\rR\vmessageRate\x12#\n" +
-	"\rmessage_burst\x18* \x01(\rR\fmessageBurst\x1a9\n" +
+	"\rmessage_burst\x18* \x01(\rR\fmessageBurst\x12\x14\n" +
+	"\x05nodes\x18+ \x03(\tR\x05nodes\x1a9\n" +
 	"\vParamsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\x11R\x05value:\x028\x01\"v\n" +
@@ -2240,7 +2259,7 @@ const file_tickwire_proto_rawDesc = "" +
 	"\x12PROTOCOL_VERSION_2\x10\x02*:\n" +
 	"\tInputFill\x12\x15\n" +
 	"\x11INPUT_FILL_REPEAT\x10\x00\x12\x16\n" +
-	"\x12INPUT_FILL_NEUTRAL\x10\x01*\x92\x05\n" +
+	"\x12INPUT_FILL_NEUTRAL\x10\x01*\xa9\x05\n" +
 	"\tCloseCode\x12\x1a\n" +
 	"\x16CLOSE_CODE_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x10CLOSE_GOING_AWAY\x10\xe9\a\x12\x19\n" +
@@ -2252,7 +2271,8 @@ const file_tickwire_proto_rawDesc = "" +
 	"\x13CLOSE_SLOW_CONSUMER\x10\xa0\x1f\x12\x1c\n" +
 	"\x17CLOSE_HEARTBEAT_TIMEOUT\x10\xa1\x1f\x12\x16\n" +
 	"\x11CLOSE_SERVER_BUSY\x10\xa2\x1f\x12\x10\n" +
-	"\vCLOSE_MOVED\x10\xa3\x1f\x12\x14\n" +
+	"\vCLOSE_MOVED\x10\xa3\x1f\x12\x15\n" +
+	"\x10CLOSE_RECOVERING\x10\xa4\x1f\x12\x14\n" +
 	"\x0fCLOSE_BAD_FRAME\x10\x94#\x12\x1e\n" +
 	"\x19CLOSE_UNSUPPORTED_VERSION\x10\x95#\x12\x1c\n" +
 	"\x17CLOSE_HANDSHAKE_TIMEOUT\x10\x96#\x12\x15\n" +

@@ -8,6 +8,7 @@ import (
 
 	"github.com/tickwire/tickwire/server/internal/cluster"
 	"github.com/tickwire/tickwire/server/internal/matchmaker"
+	"github.com/tickwire/tickwire/server/internal/room"
 	"github.com/tickwire/tickwire/server/internal/service"
 )
 
@@ -18,6 +19,11 @@ type nodeHooks struct {
 	Forward func(service.Event)
 	Locate  func(ctx context.Context, joinToken string, resumeToken []byte) string
 	MovedTo func(roomID string) string
+	// Recovering, Stream and Peers are crash recovery's (package cluster): a resume nobody knows while a room may
+	// be being rebuilt is answered 4004; rooms stream their journal; Welcome names the other nodes.
+	Recovering func() bool
+	Stream     func(roomID string) room.Streamer
+	Peers      func() []string
 }
 
 // newNode makes the cluster node when Config.NATS is set (it connects in startNode).
@@ -25,8 +31,13 @@ func (s *Server) newNode(load *cluster.LoadObserver) (nodeHooks, error) {
 	if s.cfg.NATS == "" {
 		return nodeHooks{}, nil
 	}
+	lost := prometheus.NewHistogram(prometheus.HistogramOpts{Name: "tickwire_cluster_recovery_lost_ticks",
+		Help:    "Ticks lost by each room rebuilt here after its node died (run again with every input missing).",
+		Buckets: []float64{1, 2, 4, 8, 16, 32, 64}})
 	n, err := cluster.New(cluster.Config{URL: s.cfg.NATS, NodeID: s.cfg.NodeID, NodeAddr: s.cfg.NodeAddr,
-		Logger: s.log}, cluster.Local{Dir: s.dir, Tokens: s.tokens, JoinTTL: s.cfg.JoinTokenTTL, Load: load})
+		Logger: s.log, CheckpointInterval: s.cfg.CheckpointInterval, FlushInterval: s.cfg.StreamFlush,
+		OnRecovered: func(r cluster.Recovery) { lost.Observe(float64(r.LostTicks)) }},
+		cluster.Local{Dir: s.dir, Tokens: s.tokens, JoinTTL: s.cfg.JoinTokenTTL, Load: load})
 	if err != nil {
 		return nodeHooks{}, err
 	}
@@ -39,9 +50,23 @@ func (s *Server) newNode(load *cluster.LoadObserver) (nodeHooks, error) {
 			Help: "NATS messages this node sent."}, func() float64 { return float64(n.Stats().OutMsgs) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tickwire_cluster_nodes",
 			Help: "Live nodes of the cluster as this node sees them."}, func() float64 { return float64(len(n.Nodes())) }),
+		lost,
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "tickwire_cluster_rooms_recovered_total",
+			Help: "Rooms of dead nodes rebuilt here from their streamed journal."},
+			func() float64 { return float64(len(n.Recoveries())) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "tickwire_cluster_recovery_failures_total",
+			Help: "Rooms of dead nodes claimed for this node that it could not rebuild (their players lose them)."},
+			func() float64 { return float64(n.RecoveryFailures()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "tickwire_cluster_stream_dropped_total",
+			Help: "Journal chunks, seats and snapshots of this node's rooms dropped before JetStream (queue full or publish failed); each makes its room stream a new snapshot."},
+			func() float64 { return float64(n.StreamStats().Dropped) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "tickwire_cluster_stream_published_total",
+			Help: "Journal chunks, seats and snapshots of this node's rooms written to JetStream."},
+			func() float64 { return float64(n.StreamStats().Published) }),
 	)
 	s.metrics.Registry().MustRegister(n.Collectors()...)
-	return nodeHooks{Rooms: rooms, Tokens: rooms, Forward: n.Forward, Locate: n.Locate, MovedTo: n.MovedTo}, nil
+	return nodeHooks{Rooms: rooms, Tokens: rooms, Forward: n.Forward, Locate: n.Locate, MovedTo: n.MovedTo,
+		Recovering: n.Recovering, Stream: n.Stream, Peers: n.Peers}, nil
 }
 
 // startNode connects the cluster node (when clustered): from here on the node announces itself and its rooms.
@@ -83,6 +108,9 @@ func (s *Server) migrate() {
 	}
 	s.log.Info("rooms moved to other nodes", "rooms", moved)
 }
+
+// ClusterNode is this server's cluster node (nil when not clustered), for this module's tests and tools.
+func (s *Server) ClusterNode() *cluster.Node { return s.node }
 
 // RoomMove is one room a cluster node moved to another node (live migration, or the service API's move).
 type RoomMove struct {

@@ -203,6 +203,11 @@ type Config struct {
 	// (host:port, or ws(s)://host[:port]/ws); required with NATS.
 	NodeID   string
 	NodeAddr string
+	// CheckpointInterval and StreamFlush (clustered only): how often each room's snapshot is written to JetStream,
+	// and how often its journal entries are (in batches), so that a surviving node rebuilds the room when this one
+	// dies; a node's death loses the ticks after the last flushed batch (package cluster, crash recovery).
+	CheckpointInterval time.Duration
+	StreamFlush        time.Duration
 
 	// PublicMatchmaker serves the public matchmaking API (/v1/matchmaking/). Off: 404 there; players come in with
 	// join tokens from the service API, or by quick play when OpenJoin.
@@ -275,6 +280,8 @@ func DefaultConfig() Config {
 		StallTimeout:        time.Second,
 		RecordFileMB:        64,
 		RecordKeep:          4,
+		CheckpointInterval:  2 * time.Second,
+		StreamFlush:         100 * time.Millisecond,
 	}
 }
 
@@ -565,6 +572,8 @@ var settings = []setting{
 	strSetting("nats", "NATS server URL (JetStream on): this process becomes a node of a cluster; empty: a single server", func(c *Config) *string { return &c.NATS }),
 	strSetting("node-id", "this node's id in the cluster (empty: random)", func(c *Config) *string { return &c.NodeID }),
 	strSetting("node-addr", "the address players reach this node at: host:port or ws(s)://host[:port]/ws (required with -nats)", func(c *Config) *string { return &c.NodeAddr }),
+	durSetting("checkpoint-interval", "clustered: how often each room's snapshot is streamed to JetStream for crash recovery", func(c *Config) *time.Duration { return &c.CheckpointInterval }),
+	durSetting("stream-flush", "clustered: how often each room's journal entries are streamed (a node's death loses the ticks since)", func(c *Config) *time.Duration { return &c.StreamFlush }),
 	boolSetting("public-matchmaker", "serve the public matchmaking API /v1/matchmaking/ (false: 404; join tokens from the service API only)", func(c *Config) *bool { return &c.PublicMatchmaker }),
 }
 

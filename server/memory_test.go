@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"runtime/metrics"
 	"runtime/pprof"
 	"syscall"
 	"testing"
@@ -218,9 +219,14 @@ func TestMemoryPerPlayer(t *testing.T) {
 	}
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
+	// The stack bytes the last collection scanned (the part in use), and the size new goroutines start with (the
+	// runtime's average of those).
+	scanned := []metrics.Sample{{Name: "/gc/scan/stack:bytes"}, {Name: "/gc/stack/starting-size:bytes"}}
+	metrics.Read(scanned)
 	per := float64(after-before) / n
-	t.Logf("heap and stacks in use per player: %.1f KiB (%d players in rooms of 16, %d goroutines, stacks %.1f KiB per player)",
-		per/1024, n, runtime.NumGoroutine(), float64(ms.StackInuse)/n/1024)
+	t.Logf("heap and stacks in use per player: %.1f KiB (%d players in rooms of 16, %d goroutines; stacks %.1f KiB per "+
+		"player, of which %.1f used; new goroutines start with %d bytes)", per/1024, n, runtime.NumGoroutine(),
+		float64(ms.StackInuse)/n/1024, float64(scanned[0].Value.Uint64())/n/1024, scanned[1].Value.Uint64())
 	if per > 150*1024 {
 		t.Errorf("%.1f KiB per player, want at most 150 KiB", per/1024)
 	}

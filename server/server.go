@@ -83,6 +83,7 @@ type GameOptions struct {
 type Server struct {
 	// Static after New.
 	cfg     Config
+	hooks   nodeHooks // the cluster node's (all nil when not clustered)
 	log     *slog.Logger
 	metrics *metrics.Metrics
 	tokens  *session.Tokens
@@ -204,7 +205,9 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 		ClientIP:         s.fwd.ClientIP,
 		Locate:           sc.Locate,
 		MovedTo:          sc.MovedTo,
+		Recovering:       sc.Recovering,
 	})
+	s.hooks = sc
 	st, err := service.NewStack(service.StackConfig{
 		Rooms: sc.Rooms, Tokens: sc.Tokens, Forward: sc.Forward,
 		PublicURL:    cfg.PublicURL,
@@ -271,6 +274,8 @@ func (s *Server) RegisterGame(mode string, factory game.Factory, opts GameOption
 		MaxMessageBytes:  s.cfg.MaxMessageBytes,
 		MessageQueueSize: s.cfg.MessageQueue,
 		Journal:          s.journal,
+		Stream:           s.hooks.Stream,
+		Peers:            s.hooks.Peers,
 	}
 	return s.dir.Register(directory.Mode{Name: mode, Factory: factory, Room: rc, Settings: opts.Settings})
 }

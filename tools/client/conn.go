@@ -46,6 +46,21 @@ func (c *Client) moveTo(addr string) bool {
 	return true
 }
 
+// nextNode points the client at the next of the cluster's other nodes (the last Welcome's nodes) after the node it
+// resumed at could not be reached at all (it died, or never answered): that node answers 4003 with the room's new
+// address, or 4004 while the room is being rebuilt there or elsewhere. tried counts the nodes tried so far.
+func (c *Client) nextNode(tried *int) {
+	c.mu.Lock()
+	nodes := c.welcome.GetNodes()
+	c.mu.Unlock()
+	if len(nodes) == 0 {
+		return
+	}
+	addr := nodes[*tried%len(nodes)]
+	*tried++
+	c.moveTo(addr)
+}
+
 // connectOnce is one connection attempt of connect.
 func (c *Client) connectOnce(ctx context.Context, join *proto.Join) error {
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.DialTimeout)
@@ -530,6 +545,7 @@ func (c *Client) resumeLoop(cause *DisconnectError) {
 	c.mu.Unlock()
 	backoff := 10 * time.Millisecond
 	last := error(cause)
+	tried := 0 // the cluster nodes tried (nextNode)
 	for {
 		c.mu.Lock()
 		st, token := c.state, c.resumeToken
@@ -555,6 +571,9 @@ func (c *Client) resumeLoop(cause *DisconnectError) {
 		var de *DisconnectError
 		if errors.As(err, &de) && !de.Reconnect {
 			break
+		}
+		if de == nil {
+			c.nextNode(&tried)
 		}
 		select {
 		case <-time.After(min(backoff, time.Until(deadline))):

@@ -42,6 +42,10 @@ const CodeConnectionLost = 1006
 // address. The client follows it by itself, with the same join or resume token.
 const CodeMoved = uint16(proto.CloseCode_CLOSE_MOVED)
 
+// CodeRecovering (4004, CLOSE_RECOVERING): the room's node died and a surviving node is rebuilding the room; the
+// client retries its resume shortly (within the grace period), by itself.
+const CodeRecovering = uint16(proto.CloseCode_CLOSE_RECOVERING)
+
 // Reconnectable reports whether a close code allows the client to resume: 4000-4499, 1001, 1011 and a lost connection.
 func Reconnectable(code uint16) bool {
 	switch {
@@ -70,6 +74,7 @@ var (
 	ErrHeartbeatTimeout   = disconnect(uint16(proto.CloseCode_CLOSE_HEARTBEAT_TIMEOUT), "")
 	ErrServerBusy         = disconnect(uint16(proto.CloseCode_CLOSE_SERVER_BUSY), "")
 	ErrMoved              = disconnect(CodeMoved, "")
+	ErrRecovering         = disconnect(CodeRecovering, "")
 	ErrBadFrame           = disconnect(uint16(proto.CloseCode_CLOSE_BAD_FRAME), "")
 	ErrUnsupportedVersion = disconnect(uint16(proto.CloseCode_CLOSE_UNSUPPORTED_VERSION), "")
 	ErrHandshakeTimeout   = disconnect(uint16(proto.CloseCode_CLOSE_HANDSHAKE_TIMEOUT), "")

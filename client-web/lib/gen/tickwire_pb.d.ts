@@ -571,6 +571,14 @@ export type Welcome = Message$1<"tickwire.v1.Welcome"> & {
      * @generated from field: uint32 message_burst = 42;
      */
     messageBurst: number;
+    /**
+     * The WebSocket addresses (ws(s)://host[:port]/ws) of the cluster's other nodes when this Welcome was sent (empty
+     * on a single server). When this node cannot be reached at all (it died), a client resumes through any of them:
+     * that node answers 4003 with the room's new address, or 4004 while the room is being recovered.
+     *
+     * @generated from field: repeated string nodes = 43;
+     */
+    nodes: string[];
 };
 /**
  * Describes the message tickwire.v1.Welcome.
@@ -1046,6 +1054,15 @@ export declare enum CloseCode {
      * @generated from enum value: CLOSE_MOVED = 4003;
      */
     CLOSE_MOVED = 4003,
+    /**
+     * 4004: the room of this resume token is being recovered on another node of a cluster (its node died; a surviving
+     * node is rebuilding it from its streamed journal). Send the same resume again shortly (a few hundred
+     * milliseconds): once the room is rebuilt, the node answers 4003 with its address (or resumes the player, when the
+     * room was rebuilt there). Reconnectable, within the grace period.
+     *
+     * @generated from enum value: CLOSE_RECOVERING = 4004;
+     */
+    CLOSE_RECOVERING = 4004,
     /**
      * 4500: a malformed or unexpected client frame (undecodable, unknown fields, wrong message for the session state,
      * out-of-range values). Terminal.

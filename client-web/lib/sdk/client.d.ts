@@ -186,6 +186,11 @@ export declare function isTerminalCode(code: number): boolean;
  * client reconnects there at once with the same join (or resume) token. Reconnectable.
  */
 export declare const CLOSE_MOVED = 4003;
+/**
+ * 4004 (CLOSE_RECOVERING): the room's node died and a surviving node of the cluster is rebuilding the room. The client
+ * retries its resume after the next reconnect delay, within the grace period. Reconnectable.
+ */
+export declare const CLOSE_RECOVERING = 4004;
 /** One player's connection to a room; see the module documentation. */
 export declare class TickwireClient extends Emitter<ClientEvents> {
     private readonly opts;
@@ -206,6 +211,7 @@ export declare class TickwireClient extends Emitter<ClientEvents> {
     /** The server's URL: opts.url until a 4003 moves the client to the room's node. */
     private socketUrl;
     private redirects;
+    private nodeTries;
     private stopped;
     private dropAt;
     private attempt;

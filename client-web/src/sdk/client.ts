@@ -224,6 +224,12 @@ export function isTerminalCode(code: number): boolean {
  */
 export const CLOSE_MOVED = 4003;
 
+/**
+ * 4004 (CLOSE_RECOVERING): the room's node died and a surviving node of the cluster is rebuilding the room. The client
+ * retries its resume after the next reconnect delay, within the grace period. Reconnectable.
+ */
+export const CLOSE_RECOVERING = 4004;
+
 /** The most 4003 redirects followed before a Welcome. */
 const MAX_REDIRECTS = 3;
 
@@ -258,6 +264,7 @@ export class TickwireClient extends Emitter<ClientEvents> {
   /** The server's URL: opts.url until a 4003 moves the client to the room's node. */
   private socketUrl: string;
   private redirects = 0; // 4003 redirects followed since the last Welcome
+  private nodeTries = 0; // the cluster nodes tried by a resume whose node could not be reached (Welcome.nodes)
   private stopped = false;
   private dropAt = 0;
   private attempt = 0;
@@ -551,6 +558,12 @@ export class TickwireClient extends Emitter<ClientEvents> {
       // A resume (or a room that moved): resumed there like after any drop.
     }
     const wasPlaying = this.st.kind === "playing";
+    const nodes = this.welcomeMsg?.nodes ?? [];
+    if (code === 1006 && this.st.kind === "reconnecting" && this.resumeToken && nodes.length > 0) {
+      // The node could not be reached at all (it died): resume through the cluster's other nodes (Welcome.nodes),
+      // which answer 4003 with the room's new address, or 4004 while the room is being rebuilt.
+      this.socketUrl = nodes[this.nodeTries++ % nodes.length]!;
+    }
     if (isTerminalCode(code) || !this.resumeToken || this.matchEnded) {
       this.stop(code, reason, !isTerminalCode(code));
       return;

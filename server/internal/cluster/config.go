@@ -32,6 +32,17 @@ type Config struct {
 	Cores float64
 	// Logger [slog.Default()].
 	Logger *slog.Logger
+
+	// Crash recovery (recovery.go, stream.go). CheckpointInterval is how often each room's snapshot (a checkpoint
+	// and its seats) is written to bucket tickwire_checkpoints [2s]; FlushInterval how often its journal entries are
+	// published (in batches) to stream TICKWIRE_JOURNAL [100ms]: the ticks after the last flushed batch are what a
+	// node's death loses. StreamQueue bounds the chunks, seats and snapshots waiting for the publisher, all rooms
+	// together; a room whose chunk finds it full drops it and takes a snapshot at its next tick [1024].
+	CheckpointInterval time.Duration
+	FlushInterval      time.Duration
+	StreamQueue        int
+	// OnRecovered, when set, is called after each room this node rebuilt from a dead node's stream.
+	OnRecovered func(Recovery)
 }
 
 // Validate checks c and fills in the defaults.
@@ -71,6 +82,15 @@ func (c *Config) Validate() error {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
+	}
+	if c.CheckpointInterval <= 0 {
+		c.CheckpointInterval = 2 * time.Second
+	}
+	if c.FlushInterval <= 0 {
+		c.FlushInterval = 100 * time.Millisecond
+	}
+	if c.StreamQueue <= 0 {
+		c.StreamQueue = 1024
 	}
 	return nil
 }

@@ -68,6 +68,12 @@ type Node struct {
 	redirects atomic.Int64 // players of migrated rooms not yet redirected (WaitRedirects)
 
 	mig *migration // live migration (migrate.go): its own lock
+
+	// Crash recovery (recovery.go, stream.go). Set by Start, static after it; rec is guarded by mu.
+	ckptKV  jetstream.KeyValue
+	journal jetstream.Stream
+	streams atomic.Pointer[streamer]
+	rec     recoveryState
 }
 
 // peer is a node as last heard.
@@ -139,6 +145,9 @@ func (n *Node) setup(ctx context.Context) error {
 	if n.leaderKV, err = kv(bucketLeader, n.cfg.Expiry); err != nil {
 		return err
 	}
+	if err := n.setupStreams(ctx, js, kv); err != nil {
+		return err
+	}
 	if _, err := n.nc.Subscribe(subjectNode+n.cfg.NodeID, func(m *nats.Msg) { go n.serve(m) }); err != nil {
 		return fmt.Errorf("cluster: subscribe: %w", err)
 	}
@@ -167,7 +176,8 @@ func (n *Node) setup(ctx context.Context) error {
 	}
 	n.lastTick, n.lastBeat = n.local.Load.TickTime(), time.Now()
 	n.beat(ctx) // announce at once: peers can place rooms here from now on
-	n.wg.Add(4)
+	n.wg.Add(5)
+	go n.streams.Load().run(wctx)
 	go n.watchNodes(nw)
 	go n.watchRooms(rw)
 	go n.watchLeader(lw)
@@ -240,9 +250,11 @@ func (n *Node) measure(now time.Time) NodeInfo {
 // those rooms from the bucket.
 func (n *Node) expire(now time.Time) {
 	n.mu.Lock()
-	var gone []string
+	var gone []goneRoom
+	beats := map[string]time.Time{}
 	for id, p := range n.nodes {
 		if id != n.cfg.NodeID && now.Sub(p.seen) > n.cfg.Expiry {
+			beats[id] = p.info.At
 			delete(n.nodes, id)
 			delete(n.placed, id)
 			n.log.Info("cluster: node gone", "peer", id)
@@ -250,18 +262,17 @@ func (n *Node) expire(now time.Time) {
 	}
 	for id, e := range n.dirRooms {
 		if _, ok := n.nodes[e.Node]; !ok && e.Node != n.cfg.NodeID {
-			gone = append(gone, id)
+			gone = append(gone, goneRoom{id: id, entry: e, beat: beats[e.Node]})
 			delete(n.dirRooms, id)
 		}
+	}
+	if len(gone) > 0 {
+		n.rec.goneAt = now
 	}
 	leader := n.leaseRev > 0
 	n.mu.Unlock()
 	if leader && len(gone) > 0 {
-		ctx, cancel := context.WithTimeout(context.Background(), n.cfg.RequestTimeout)
-		defer cancel()
-		for _, id := range gone {
-			_ = n.roomsKV.Delete(ctx, id)
-		}
+		n.claimRooms(gone) // rebuilt elsewhere when they can be (recovery.go), else deleted
 	}
 }
 
@@ -299,16 +310,19 @@ func (n *Node) watchRooms(w jetstream.KeyWatcher) {
 		if e == nil {
 			continue
 		}
+		var re RoomEntry
+		put := false
 		n.mu.Lock()
 		if e.Operation() != jetstream.KeyValuePut {
 			delete(n.dirRooms, e.Key())
-		} else {
-			var re RoomEntry
-			if json.Unmarshal(e.Value(), &re) == nil {
-				n.dirRooms[e.Key()] = re
-			}
+		} else if json.Unmarshal(e.Value(), &re) == nil {
+			n.dirRooms[e.Key()] = re
+			put = true
 		}
 		n.mu.Unlock()
+		if put {
+			n.onRoomEntry(e.Key(), re) // a claim for this node starts the room's rebuild (recovery.go)
+		}
 	}
 }
 

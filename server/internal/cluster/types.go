@@ -32,6 +32,10 @@ type RoomEntry struct {
 	State    string    `json:"state"`
 	Private  bool      `json:"private,omitempty"`
 	Created  time.Time `json:"created"`
+	// From and FromBeat are set on a room claimed for recovery (State "recovering"): the dead node, and its last
+	// heartbeat's time (recovery.go).
+	From     string    `json:"from,omitempty"`
+	FromBeat time.Time `json:"from_beat,omitempty"`
 }
 
 // Buckets and subjects.

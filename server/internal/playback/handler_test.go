@@ -356,9 +356,29 @@ func TestWatchRecordedRoom(t *testing.T) {
 			t.Fatalf("seek %d: %v, hash ok %v", to, err, replica.Hash() == want[to])
 		}
 	}
+	// Pause while playing: no snapshot follows the paused state, and the next control's state is at the same tick.
+	v.send(t, `{"op":"seek","tick":3}`)
+	v.nextText(t, "seeked")
+	v.send(t, `{"op":"speed","speed":0.5}`)
 	v.send(t, `{"op":"pause"}`)
-	for st := v.nextText(t, "state"); st["paused"] != true; st = v.nextText(t, "state") { // states sent before it
+	var paused map[string]any
+	for paused = v.nextText(t, "state"); paused["paused"] != true; paused = v.nextText(t, "state") { // states before it
 	}
+	v.send(t, `{"op":"speed","speed":1}`)
+	for {
+		m := v.next(t)
+		if f, ok := m.(*proto.ServerFrame); ok {
+			t.Fatalf("a frame while paused: %v", f)
+		}
+		if s := m.(map[string]any); s["type"] == "state" {
+			if s["tick"] != paused["tick"] || s["paused"] != true || s["speed"] != 1.0 {
+				t.Fatalf("state after a control while paused %v; paused at %v", s, paused)
+			}
+			break
+		}
+	}
+	v.send(t, `{"op":"play"}`)
+	v.nextText(t, "end") // and it plays on to the end
 }
 
 func TestWatchAuthAndLimits(t *testing.T) {
@@ -426,4 +446,44 @@ func TestWatchAuthAndLimits(t *testing.T) {
 	}
 	v = watch(t, base, id, http.Header{"X-Api-Key": {"sesame"}})
 	v.nextText(t, "info")
+}
+
+// TestWatchReportsDivergence: a recording whose journal does not reproduce its hashes (one input changed at tick 25)
+// is played up to tick 24; the viewer then gets a divergence naming tick 25, and no snapshot of it.
+func TestWatchReportsDivergence(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(dir+"/room_1-7-0000.twj", playback.MakeRecording(t, 60, 20, 25), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	base := newHandler(t, playback.Config{Dir: dir})
+	v := watch(t, base, "room_1-7", nil)
+	v.send(t, `{"op":"speed","speed":4}`)
+	last := uint32(0)
+	for {
+		switch m := v.next(t).(type) {
+		case *proto.ServerFrame:
+			if s := m.GetSnapshot(); s != nil {
+				last = s.Tick
+			}
+			continue
+		case map[string]any:
+			switch m["type"] {
+			case "end", "error":
+				t.Fatalf("%v, want a divergence", m)
+			case "divergence":
+				if m["tick"] != 25.0 || m["what"] != "hash" || last != 24 {
+					t.Fatalf("divergence %v after the snapshot of tick %d; want tick 25 after 24", m, last)
+				}
+				if st := v.nextText(t, "state"); st["paused"] != true || st["tick"] != 25.0 {
+					t.Fatalf("state after the divergence: %v", st)
+				}
+				// Before the divergence, a seek still plays.
+				v.send(t, `{"op":"seek","tick":10}`)
+				if s := v.nextText(t, "seeked"); s["tick"] != 10.0 {
+					t.Fatalf("seek after the divergence: %v", s)
+				}
+				return
+			}
+		}
+	}
 }

@@ -195,7 +195,12 @@ func (p *Player) Seek(t game.Tick) error {
 	if err != nil {
 		return fmt.Errorf("playback: making the Sim: %w", err)
 	}
-	p.sim, p.hist, p.hasher = sim, journal.NewHistory(p.header.HistorySize), journal.NewHasher(sim.Schema())
+	if p.hist == nil {
+		p.hist = journal.NewHistory(p.header.HistorySize)
+	} else {
+		p.hist.Load(&journal.Checkpoint{}) // emptied, its storage kept
+	}
+	p.sim, p.hasher = sim, journal.NewHasher(sim.Schema())
 	if hu, ok := sim.(game.HistoryUser); ok {
 		hu.UseHistory(p.hist)
 	}
@@ -312,7 +317,8 @@ func (p *Player) Step() error {
 			}
 			if p.result == nil {
 				if r, ok := p.sim.Result(); ok {
-					p.result = &r
+					res := r // only a result escapes: a tick allocates nothing
+					p.result = &res
 				}
 			}
 			return nil

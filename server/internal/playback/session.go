@@ -163,7 +163,9 @@ func (s *session) loop() {
 			if !s.control(c) {
 				return
 			}
-			next = time.Now()
+			if c.Op == "play" || c.Op == "seek" {
+				next = time.Now() // the first tick from here now; other controls keep the schedule
+			}
 		case <-report.C:
 			if playing && !s.sendState() {
 				return

@@ -86,6 +86,12 @@ type Config struct {
 	// JournalTail bounds the journal the room keeps in memory since its last checkpoint, in bytes; past it, a room
 	// checkpoints early, or, without a Checkpointer, stops keeping it (Export then fails) (4 MiB).
 	JournalTail int
+	// Stream, when set, is called once as the room is made (with its id) for the Streamer its journal is streamed to
+	// (crash recovery, stream.go); it may return nil: not streamed.
+	Stream func(roomID string) Streamer
+	// Peers, when set, is called at each Welcome for the WebSocket addresses of the other nodes of the cluster
+	// (Welcome.nodes): where a client resumes when this node cannot be reached. It must return quickly.
+	Peers func() []string
 
 	Clock    Clock        // SystemClock
 	Logger   *slog.Logger // slog.Default()

@@ -48,6 +48,10 @@ type Export struct {
 	// NextPlayer is the last player id given out: the imported room continues after it.
 	NextPlayer game.PlayerID
 	Players    []ExportedPlayer
+	// Recovered marks an Export rebuilt from the room's stream after its node died (not carried by MarshalBinary):
+	// Import then calls Recovered(LostTicks) on the room (stream.go).
+	Recovered bool
+	LostTicks int
 	// Reserved are the live seat reservations at the export (Reserve): Import reserves them again, each for the
 	// lifetime it had left.
 	Reserved []ExportedReservation
@@ -110,11 +114,9 @@ func (r *Room) export() (*Export, error) {
 	world := r.sim.AppendEntities(nil)
 	h := r.journalHeader()
 	file := journal.AppendHeader(make([]byte, 0, 64+len(r.j.enc.Buf)), &h)
-	ex := &Export{Journal: append(file, r.j.enc.Buf...), Tick: r.tick, Hash: r.j.hasher.Hash(world), NextPlayer: r.nextID}
-	for _, p := range r.players {
-		ex.Players = append(ex.Players, ExportedPlayer{ID: p.id, Name: p.name, UserID: p.userID, Verified: p.verified,
-			ResumeToken: p.token, LastInputSeq: p.lastSeq})
-	}
+	ex := &Export{Journal: append(file, r.j.enc.Buf...)}
+	r.exportState(ex)
+	ex.Hash = r.j.hasher.Hash(world)
 	now := r.cfg.Clock.Now()
 	r.seats.mu.Lock()
 	r.seats.pruneLocked(now)
@@ -123,7 +125,7 @@ func (r *Room) export() (*Export, error) {
 	}
 	r.seats.mu.Unlock()
 	sort.Slice(ex.Reserved, func(i, j int) bool { return ex.Reserved[i].Key < ex.Reserved[j].Key })
-	r.ended = true
+	r.ended, r.j.exported = true, true
 	r.publish()
 	r.emit(Event{Type: EventExported})
 	return ex, nil
@@ -223,6 +225,7 @@ func Import(cfg Config, sim game.Sim, ex *Export) (r *Room, err error) {
 	r.j.enc.Reset(game.Tick(r.tick))
 	r.j.enc.Buf = append(r.j.enc.Buf, d.Body()...)
 	r.j.ckptTick, r.j.restart = uint32(start), start > 0
+	r.j.ssent, r.j.snapWant = 0, r.j.stream != nil // the stream restarts with a snapshot of the imported room
 	r.startTick = r.tick
 	r.tickA.Store(r.tick)
 	r.nextID = ex.NextPlayer
@@ -254,6 +257,9 @@ func Import(cfg Config, sim game.Sim, ex *Export) (r *Room, err error) {
 			}
 		}
 		s.mu.Unlock()
+	}
+	if ex.Recovered {
+		r.Recovered(ex.LostTicks)
 	}
 	r.publish()
 	return r, nil

@@ -133,6 +133,9 @@ func (r *Room) welcomeFrame(p *player, token []byte, resumed bool) []byte {
 		UserId:          p.userID,
 		Verified:        p.verified,
 	}
+	if r.cfg.Peers != nil {
+		w.Nodes = r.cfg.Peers()
+	}
 	return marshal(&proto.ServerFrame{Msg: &proto.ServerFrame_Welcome{Welcome: w}})
 }
 

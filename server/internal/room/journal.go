@@ -26,6 +26,10 @@ type journalState struct {
 	restart  bool              // enc.Buf[sent:] begins with a checkpoint
 	lastHash uint64            // the hash of the last tick
 	worlds   []snapcodec.World // a checkpoint's history, reused
+	stream   Streamer          // nil: not streamed (stream.go)
+	ssent    int               // bytes of enc.Buf handed to stream
+	snapWant bool              // a snapshot is due at the end of this tick (after a checkpoint, or at the start)
+	exported bool              // the room ended by Export
 }
 
 func (r *Room) initJournal() {
@@ -35,6 +39,10 @@ func (r *Room) initJournal() {
 	j.enc.Buf = make([]byte, 0, 4096)
 	if r.cfg.Journal != nil {
 		j.rec = r.cfg.Journal.Recorder(r.journalHeader(), j.ckpt != nil)
+	}
+	if r.cfg.Stream != nil {
+		j.stream = r.cfg.Stream(r.cfg.ID)
+		j.snapWant = j.stream != nil
 	}
 }
 
@@ -83,13 +91,14 @@ func (r *Room) endTick(w *snapcodec.World) {
 	e.Hash = j.lastHash
 	j.enc.Append(e)
 	r.handOver()
+	r.streamEntries()
 	switch {
 	case j.ckpt != nil:
 		// A checkpoint restarts the in-memory journal, so it waits while the writer has not taken all of it (up to
 		// JournalTail: then the bytes not taken are lost, a gap in the file).
 		pending := j.sent < len(j.enc.Buf)
 		if len(j.enc.Buf) >= r.cfg.JournalTail || !pending && (w.Tick-j.ckptTick >= uint32(r.cfg.CheckpointEvery) ||
-			j.rec.WantsCheckpoint()) {
+			j.rec.WantsCheckpoint() || j.stream != nil && j.stream.SnapshotDue(w.Tick)) {
 			r.checkpoint()
 			r.handOver()
 		}
@@ -98,8 +107,9 @@ func (r *Room) endTick(w *snapcodec.World) {
 		if j.sent < len(j.enc.Buf) {
 			j.rec.Lost()
 		}
-		j.enc.Buf, j.sent, j.lost = j.enc.Buf[:0], 0, true
+		j.enc.Buf, j.sent, j.ssent, j.lost = j.enc.Buf[:0], 0, 0, true
 	}
+	r.streamSnapshot()
 }
 
 // handOver gives the recorder the journal bytes it has not had yet.
@@ -127,6 +137,7 @@ func (r *Room) checkpoint() {
 	clear(c.Worlds) // drop the entities: only the slice of world headers is reused
 	j.worlds = c.Worlds[:0]
 	j.ckptTick, j.sent, j.restart, j.lost = r.tick, 0, true, false
+	j.ssent, j.snapWant = 0, j.stream != nil
 }
 
 // appendHistory appends the worlds of the history, oldest first, unpacked into one new block of entities sized to
@@ -160,5 +171,8 @@ func (r *Room) closeJournal() {
 	if j := &r.j; j.rec != nil {
 		j.rec.Close(j.enc.Buf[j.sent:], j.restart)
 		j.sent, j.restart = len(j.enc.Buf), false
+	}
+	if j := &r.j; j.stream != nil {
+		j.stream.End(j.exported)
 	}
 }

@@ -115,6 +115,7 @@ func (r *Room) join(c *ctlCmd) (JoinResult, error) {
 	r.byID[id] = p
 	r.emptySince = 0
 	r.publish() // before the welcome: whoever hears of the join must find it in Info
+	r.streamSeat(p)
 	res := JoinResult{Player: id, Tick: r.tick, Epoch: r.cfg.Epoch}
 	r.cfg.Logger.Debug("player joined", slog.String("room", r.cfg.ID), slog.Uint64("player", uint64(id)))
 	if !r.sendTo(p, r.welcomeFrame(p, c.token, false)) {
@@ -147,6 +148,7 @@ func (r *Room) resume(c *ctlCmd) (JoinResult, error) {
 	p.sink, p.connected, p.sendFull = c.sink, true, true
 	if c.token != nil {
 		p.token = c.token
+		r.streamSeat(p)
 	}
 	p.in.reset(p.lastSeq, r.tick, &r.neutral) // the client resends what was not applied, to new ticks
 	r.publish()

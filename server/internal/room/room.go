@@ -238,6 +238,8 @@ type Room struct {
 	fill       game.Input  // the missed input handed to the Sim, reused
 	msgBatch   []msgItem   // the messages handed to the Sim this tick, kept until its events are encoded
 	j          journalState
+	recovered  bool // Recovered was called: startRecovered runs before the first tick
+	lostTicks  int  // the ticks the room lost (Recovered), run at once as it starts
 }
 
 // New makes a room for sim. Call Run to start it.
@@ -359,6 +361,7 @@ func (r *Room) loop() {
 	}()
 	r.start = r.cfg.Clock.Now().Add(r.cfg.Phase)
 	r.emit(Event{Type: EventCreated})
+	r.startRecovered()
 	timer := r.cfg.Clock.NewTimer(r.dueIn(r.start))
 	defer timer.Stop()
 	for !r.ended {

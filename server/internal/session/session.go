@@ -4,7 +4,8 @@
 //
 // The writer runs only while there is work the caller could not write at once: a connection that keeps up has its
 // snapshots written directly by the room (OfferSnapshot), so most sessions have no writer goroutine, and no stack,
-// between ticks. At most one writer runs at a time; it exits when it finds nothing to do.
+// between ticks. At most one writer runs at a time; it exits when it finds nothing to do, except on a connection that
+// cannot take direct writes (TLS, permessage-deflate), where it writes every snapshot and stays.
 //
 // The room never blocks on a session: OfferSnapshot replaces an unsent snapshot (latest wins), SendReliable refuses
 // when its bounded queue is full, Close only records the code and wakes the writer. The writer owns the socket's
@@ -97,6 +98,7 @@ type Session struct {
 	closeCode   uint16
 	closeReason string
 	busy        bool   // a write is under way (the writer's, or a direct one from OfferSnapshot): no one else writes
+	resident    bool   // the connection takes no direct writes: the writer writes every snapshot, so it stays
 	rest        []byte // the part of a direct write the socket did not take; the writer writes it before anything else
 
 	// Owned by the running writer goroutine (each writer takes over from the previous one through running).
@@ -163,9 +165,13 @@ func (s *Session) idleLocked() bool {
 // running clear).
 func (s *Session) stopIdle() bool {
 	s.mu.Lock()
-	idle := s.idleLocked()
+	idle, resident := s.idleLocked(), s.resident
 	s.mu.Unlock()
 	if !idle {
+		return false
+	}
+	if resident {
+		<-s.wake // signal wakes it: running stays set
 		return false
 	}
 	s.running.Store(false)
@@ -255,6 +261,7 @@ func (s *Session) writeDirect(f *room.Frame, tail room.Tail) {
 	switch {
 	case !ok:
 		// No attempt was made: the writer takes the frame as usual (it was not written, so lastTaken goes back).
+		s.resident = true
 		s.lastTaken.Store(prev)
 		if s.pending == nil && !s.closing {
 			s.pending, s.pendingTail = f, tail

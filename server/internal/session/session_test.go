@@ -323,9 +323,6 @@ func TestWritePathAllocatesNothing(t *testing.T) {
 }
 
 func testWritePathAllocs(t *testing.T, direct bool) {
-	if raceEnabled && !direct {
-		t.Skip("the race detector allocates for every goroutine started: each write starts the writer")
-	}
 	conn := &countConn{done: make(chan struct{}, 1), direct: direct}
 	m := metrics.New()
 	s := New(&Config{OutboundQueue: 4, MaxSkipped: 3, WriteTimeout: time.Second, CloseTimeout: time.Second, Metrics: m}, conn)
@@ -531,4 +528,50 @@ func b2i(b bool) int32 {
 		return 1
 	}
 	return 0
+}
+
+// TestWriterStopsWhenIdle: on a connection that takes direct writes, the writer goroutine runs only while there is
+// work (here reliable frames, which only the writer writes) and stops when it has written everything; the next
+// frame starts a writer again. On a connection that takes none (TLS), the writer stays.
+func TestWriterStopsWhenIdle(t *testing.T) {
+	for _, direct := range []bool{true, false} {
+		t.Run(fmt.Sprint("direct=", direct), func(t *testing.T) {
+			conn := newFakeConn()
+			if direct {
+				conn.direct = 1 << 20
+			}
+			s, _ := testSession(t, conn)
+			if s.running.Load() {
+				t.Fatal("a writer runs before there is any work")
+			}
+			want := 0
+			for round := range 3 {
+				s.OfferSnapshot(snapFrame(uint32(round+1), 0), room.Tail{})
+				for i := range 3 {
+					if !s.SendReliable([]byte{byte(round), byte(i)}) {
+						t.Fatal("queue full")
+					}
+				}
+				want += 4
+				deadline := time.Now().Add(5 * time.Second)
+				for {
+					msgs, _, _ := conn.snapshot()
+					if len(msgs) == want && s.running.Load() != direct {
+						break
+					}
+					if time.Now().After(deadline) {
+						t.Fatalf("round %d: %d of %d frames written, writer running %v", round, len(msgs), want,
+							s.running.Load())
+					}
+					time.Sleep(time.Millisecond)
+				}
+			}
+			s.Close(CodeGoingAway, "bye")
+			select {
+			case <-s.Done():
+			case <-time.After(5 * time.Second):
+				t.Fatal("the writer did not finish after Close")
+			}
+		})
+	}
 }

@@ -233,6 +233,10 @@ func (c *conn) join(j *pb.Join) {
 		case errors.Is(cerr, session.ErrUnknownToken) && c.moved(ctx, "", t.ResumeToken):
 			h.m.Resume("moved")
 			return
+		case errors.Is(cerr, session.ErrUnknownToken) && h.cfg.Recovering != nil && h.cfg.Recovering():
+			h.m.Resume("recovering")
+			c.refuse(CodeRecovering, "the room is being recovered: resume again shortly")
+			return
 		case errors.Is(cerr, session.ErrUnknownToken):
 			h.m.Resume("invalid_token")
 			c.refuse(CodeInvalidToken, "resume token unknown or already used")

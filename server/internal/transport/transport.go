@@ -57,6 +57,7 @@ const (
 	CodeHeartbeatTimeout uint16 = 4001
 	CodeServerBusy       uint16 = 4002
 	CodeMoved            uint16 = 4003 // the room lives on another node: the reason is its ws(s):// address
+	CodeRecovering       uint16 = 4004 // the room is being rebuilt on another node (its node died): retry shortly
 	CodeBadFrame         uint16 = 4500
 	CodeUnsupportedVer   uint16 = 4501
 	CodeHandshakeTimeout uint16 = 4502
@@ -116,6 +117,9 @@ type Config struct {
 	// MovedTo, when set, is asked about a resume into a room that is no longer here: the WebSocket address of the
 	// node it moved to (live migration), and the client is closed with 4003 and that address; "": the room is gone.
 	MovedTo func(roomID string) string
+	// Recovering, when set, is asked about a resume token no node knows (Locate found none): true while a room of a
+	// dead node may be being rebuilt, and the client is closed with 4004 (retry shortly) instead of 4504.
+	Recovering func() bool
 
 	Session   *session.Config
 	Tokens    *session.Tokens
