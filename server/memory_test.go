@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"runtime/metrics"
 	"runtime/pprof"
+	"strconv"
 	"syscall"
 	"testing"
 	"time"
@@ -86,18 +87,22 @@ func TestMemoryPerIdleConnection(t *testing.T) {
 // reports the heap and goroutine stacks in use per player: connection, session, room share. The clients are raw
 // sockets driven by the test's one goroutine (no client goroutine or buffer per player), so what is measured is the
 // server's cost plus a net.Conn per player. MEMORY_PROFILE=file writes the heap profile (go tool pprof
-// -sample_index=inuse_space).
+// -sample_index=inuse_space); MEMORY_PLAYERS=n plays n players instead of 256 (a multiple of 16).
 func TestMemoryPerPlayer(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs 256 players")
 	}
-	const n, ticks = 256, 150 // 16 rooms; past the history (64 ticks)
+	n, ticks := 256, 150 // 16 rooms; past the history (32 ticks)
+	if v, err := strconv.Atoi(os.Getenv("MEMORY_PLAYERS")); err == nil && v > 0 {
+		n = v
+	}
 	if os.Getenv("MEMORY_PROFILE") != "" {
 		runtime.MemProfileRate = 512
 	}
 	cfg := testConfig()
 	cfg.OpenJoin = true
 	cfg.HandshakeTimeout = time.Minute
+	cfg.HeartbeatTimeout = time.Minute                  // the first players send nothing until the last one has joined
 	cfg.SourceConnections, cfg.SourceUpgradeRate = 0, 0 // one source opens them all
 	ts := startServer(t, cfg)
 	time.Sleep(50 * time.Millisecond)
@@ -223,10 +228,10 @@ func TestMemoryPerPlayer(t *testing.T) {
 	// runtime's average of those).
 	scanned := []metrics.Sample{{Name: "/gc/scan/stack:bytes"}, {Name: "/gc/stack/starting-size:bytes"}}
 	metrics.Read(scanned)
-	per := float64(after-before) / n
+	per := float64(after-before) / float64(n)
 	t.Logf("heap and stacks in use per player: %.1f KiB (%d players in rooms of 16, %d goroutines; stacks %.1f KiB per "+
 		"player, of which %.1f used; new goroutines start with %d bytes)", per/1024, n, runtime.NumGoroutine(),
-		float64(ms.StackInuse)/n/1024, float64(scanned[0].Value.Uint64())/n/1024, scanned[1].Value.Uint64())
+		float64(ms.StackInuse)/float64(n)/1024, float64(scanned[0].Value.Uint64())/float64(n)/1024, scanned[1].Value.Uint64())
 	if per > 150*1024 {
 		t.Errorf("%.1f KiB per player, want at most 150 KiB", per/1024)
 	}

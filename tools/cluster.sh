@@ -13,20 +13,23 @@
 #     nodes with the most headroom, each bot plays on its room's node). Over the same window: the three nodes' CPU per
 #     player-second (sum), the NATS server's CPU, and each node's NATS messages per second (in + out, from its
 #     tickwire_cluster_nats_msgs_*_total).
-#  3. A node is killed (SIGKILL: no goodbye) and the time until both others stop counting it is measured; then it is
-#     restarted and the time until all three see it again.
-# Prints one JSON object: the figures, the bots' reports (failures, inputs lost) and the on/off CPU ratio. The bots
-# whose room was on the killed node lose it (their resume has nowhere to go): they are counted apart.
+#  3. While the bots of 2 still play (--kill-window S more seconds), a node is killed (SIGKILL: no goodbye): the time
+#     until both others stop counting it, then until its rooms are rebuilt on the survivors from their streamed
+#     journals (crash recovery: tickwire_cluster_rooms_recovered_total), and how many bots resumed (their reports'
+#     bots_resumed, against the players the dead node held). Then it is restarted, and the time until all three see
+#     it again is measured.
+# Prints one JSON object: the figures, the bots' reports (failures, inputs lost, resumes) and the on/off CPU ratio.
 # Environment: PORT (default 19080; node i listens on PORT+2i, its admin listener on PORT+2i+1), NATS_PORT (19222).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-RAMP=10; WINDOW=10; SETTLE=2; N=1000; OUT=
+RAMP=10; WINDOW=10; SETTLE=2; KILLWIN=20; N=1000; OUT=
 while [ $# -gt 0 ]; do
   case "$1" in
     --ramp) RAMP=$2; shift ;;
     --window) WINDOW=$2; shift ;;
+    --kill-window) KILLWIN=$2; shift ;;
     --out) OUT=$2; shift ;;
-    -h|--help) sed -n 2,22p "$0"; exit 0 ;;
+    -h|--help) sed -n 2,25p "$0"; exit 0 ;;
     *) N=$1 ;;
   esac
   shift
@@ -65,7 +68,7 @@ node() {
 # bots TAG N PORT: N bots through the matchmaker on PORT, pinned to CPU 1
 bots() {
   taskset -c 1 "$TMP/bots" -url "ws://127.0.0.1:$3" -matchmaker "http://127.0.0.1:$3" -n "$2" -ramp "${RAMP}s" \
-    -settle "${SETTLE}s" -duration "$((SETTLE + WINDOW + 1))s" -json -progress 0 >"$TMP/bots-$1.json" 2>"$TMP/bots-$1.err" &
+    -settle "${SETTLE}s" -duration "$((SETTLE + WINDOW + 1 + ${EXTRA:-0}))s" -json -progress 0 >"$TMP/bots-$1.json" 2>"$TMP/bots-$1.err" &
   BOTPID=$!; PIDS+=("$!")
 }
 
@@ -100,7 +103,7 @@ o1=$(cpu "${NP[9]}"); curl -sf "http://127.0.0.1:$((PORT + 19))/metrics" >"$TMP/
 wait "$BOTPID" || true
 kill "${NP[9]}"; wait "${NP[9]}" 2>/dev/null || true
 ONE_CPU=$(( o1 - o0 ))
-ONE_MSGS=$(echo "scale=1; ($(metric "$TMP/m-1-one" tickwire_cluster_nats_msgs_in_total) + $(metric "$TMP/m-1-one" tickwire_cluster_nats_msgs_out_total) - $(metric "$TMP/m-0-one" tickwire_cluster_nats_msgs_in_total) - $(metric "$TMP/m-0-one" tickwire_cluster_nats_msgs_out_total)) / $WINDOW" | bc)
+ONE_MSGS=$(echo "scale=1; ($(metric "$TMP/m-1-one" tickwire_cluster_nats_msgs_in_total) + $(metric "$TMP/m-1-one" tickwire_cluster_nats_msgs_out_total) - $(metric "$TMP/m-0-one" tickwire_cluster_nats_msgs_in_total) - $(metric "$TMP/m-0-one" tickwire_cluster_nats_msgs_out_total)) / $WINDOW" | bc | sed 's/^\./0./')
 
 # 2. Clustering on, three nodes.
 echo "== on: three nodes, $N bots" >&2
@@ -110,7 +113,7 @@ for _ in $(seq 100); do [ "$(nodes_seen $((PORT + 1)))" = 3 ] && break; sleep 0.
 BPS=()
 for i in 0 1 2; do
   n=$(( N / 3 + (i < N % 3 ? 1 : 0) ))
-  bots "on$i" "$n" $((PORT + 2 * i)); BPS+=("$BOTPID")
+  EXTRA=$KILLWIN bots "on$i" "$n" $((PORT + 2 * i)); BPS+=("$BOTPID")
 done
 sleep $((RAMP + SETTLE))
 c0=(); for i in 0 1 2; do c0+=("$(cpu "${NP[$i]}")"); curl -sf "http://127.0.0.1:$((PORT + 2 * i + 1))/metrics" >"$TMP/m-0-$i"; done
@@ -125,17 +128,35 @@ for i in 0 1 2; do
   out0=$(metric "$TMP/m-0-$i" tickwire_cluster_nats_msgs_out_total); out1=$(metric "$TMP/m-1-$i" tickwire_cluster_nats_msgs_out_total)
   pl=$(metric "$TMP/m-0-$i" tickwire_players)
   NODES_JSON+=$(printf '%s{"node":"n%d","players":%s,"cpu_s":%s,"nats_msgs_in_per_s":%s,"nats_msgs_out_per_s":%s}' \
-    "${NODES_JSON:+,}" "$i" "$pl" "$(echo "scale=3; $d / $TCK" | bc)" \
-    "$(echo "scale=1; ($in1 - $in0) / $WINDOW" | bc)" "$(echo "scale=1; ($out1 - $out0) / $WINDOW" | bc)")
+    "${NODES_JSON:+,}" "$i" "$pl" "$(echo "scale=3; $d / $TCK" | bc | sed 's/^\./0./')" \
+    "$(echo "scale=1; ($in1 - $in0) / $WINDOW" | bc | sed 's/^\./0./')" \
+    "$(echo "scale=1; ($out1 - $out0) / $WINDOW" | bc | sed 's/^\./0./')")
 done
-for b in "${BPS[@]}"; do wait "$b" || true; done
 
-# 3. Kill node 2 (no goodbye), then restart it.
-echo "== kill -9 node n2, then restart it" >&2
+# 3. Kill node 2 (no goodbye) while the bots play, watch its rooms come back on the others, then restart it.
+echo "== kill -9 node n2 (bots playing), then restart it" >&2
+curl -sf "http://127.0.0.1:$((PORT + 5))/metrics" >"$TMP/m-kill-2"
+KILLED_ROOMS=$(metric "$TMP/m-kill-2" tickwire_rooms); KILLED_PLAYERS=$(metric "$TMP/m-kill-2" tickwire_players)
+recovered() {
+  local sum=0 v
+  for p in $((PORT + 1)) $((PORT + 3)); do
+    v=$(curl -sf "http://127.0.0.1:$p/metrics" | awk '$1=="tickwire_cluster_rooms_recovered_total" {print $2}')
+    sum=$(echo "$sum + ${v:-0}" | bc)
+  done
+  echo "${sum%.*}"
+}
+R0=$(recovered)
 kill -9 "${NP[2]}"; wait "${NP[2]}" 2>/dev/null || true
 t0=$(date +%s%N)
 for _ in $(seq 200); do [ "$(nodes_seen $((PORT + 1)))" = 2 ] && [ "$(nodes_seen $((PORT + 3)))" = 2 ] && break; sleep 0.05; done
 GONE_MS=$(( ($(date +%s%N) - t0) / 1000000 ))
+RECOVER_MS=null
+for _ in $(seq 600); do
+  if [ $(( $(recovered) - R0 )) -ge "${KILLED_ROOMS%.*}" ]; then RECOVER_MS=$(( ($(date +%s%N) - t0) / 1000000 )); break; fi
+  sleep 0.05
+done
+ROOMS_RECOVERED=$(( $(recovered) - R0 ))
+for b in "${BPS[@]}"; do wait "$b" || true; done
 t0=$(date +%s%N)
 node 2
 ready $((PORT + 4))
@@ -146,7 +167,8 @@ ROOMS_AFTER=$(curl -sf "http://127.0.0.1:$PORT/v1/rooms" | jq '.rooms | length' 
 RAMP=1 WINDOW=2 bots restart 16 $((PORT + 4)); RB=$BOTPID
 wait "$RB" || true
 
-python3 - "$N" "$WINDOW" "$TCK" "$OFF_CPU" "$ON_CPU" "$((n1 - n0))" "[$NODES_JSON]" "$GONE_MS" "$BACK_MS" "$ROOMS_AFTER" "$TMP" "$ONE_CPU" "$ONE_MSGS" <<'PY'
+python3 - "$N" "$WINDOW" "$TCK" "$OFF_CPU" "$ON_CPU" "$((n1 - n0))" "[$NODES_JSON]" "$GONE_MS" "$BACK_MS" "$ROOMS_AFTER" "$TMP" "$ONE_CPU" "$ONE_MSGS" \
+  "${KILLED_ROOMS%.*}" "${KILLED_PLAYERS%.*}" "$ROOMS_RECOVERED" "$RECOVER_MS" <<'PY'
 import json, sys, os
 n, window, tck = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3])
 off, on, nats = int(sys.argv[4]) / tck, int(sys.argv[5]) / tck, int(sys.argv[6]) / tck
@@ -155,7 +177,7 @@ def rep(tag):
     try:
         r = json.load(open(os.path.join(tmp, f"bots-{tag}.json")))
         return {k: r.get(k) for k in ("bots", "failed", "connected", "inputs_sent", "inputs_lost", "inputs_late",
-                                      "failures_by_reason") if k in r}
+                                      "bots_resumed", "resume_failed", "failures_by_reason") if k in r}
     except Exception as e:
         return {"error": str(e)}
 ps = n * window
@@ -171,6 +193,10 @@ print(json.dumps({
            "bots": [rep(f"on{i}") for i in range(3)]},
     "cpu_ratio_three_nodes_on_off": round(on / off, 3) if off else None,
     "kill": {"node": "n2", "others_forgot_it_ms": int(sys.argv[8]), "restart_seen_by_all_ms": int(sys.argv[9]),
+             "rooms_on_it": int(sys.argv[14]), "players_on_it": int(sys.argv[15]),
+             "rooms_recovered": int(sys.argv[16]), "rooms_recovered_ms": json.loads(sys.argv[17]),
+             "bots_resumed": sum((rep(f"on{i}").get("bots_resumed") or 0) for i in range(3)),
+             "resume_failed": sum((rep(f"on{i}").get("resume_failed") or 0) for i in range(3)),
              "rooms_listed_after": json.loads(sys.argv[10]) if sys.argv[10] != "null" else None,
              "bots_after_restart": rep("restart")},
 }, indent=2))

@@ -406,6 +406,40 @@ test("4003 (moved): a join is sent again, with the same join token, to the node 
   assert.equal(h.client.state.kind, "playing");
 });
 
+test("a node that cannot be reached: the resume goes through Welcome.nodes, waits out 4004, follows 4003", () => {
+  const h = harness();
+  h.client.connect();
+  let s = h.sock();
+  s.open();
+  s.deliver({ msg: { case: "welcome", value: welcome({ graceMs: 10000, nodes: ["ws://node-b/ws", "ws://node-c/ws"] }) } });
+  s.serverClose(1006); // the node died
+  assert.equal(h.client.state.kind, "reconnecting");
+  h.sched.advance(1);
+  s = h.sock();
+  assert.equal(s.url, "ws://test/ws", "a dropped connection is first resumed where it was");
+  s.serverClose(1006); // refused: the node is gone
+  h.sched.advance(300);
+  s = h.sock();
+  assert.equal(s.url, "ws://node-b/ws");
+  s.open();
+  assert.deepEqual(s.frames("join")[0]!.target, { case: "resumeToken", value: new Uint8Array([1, 2, 3]) });
+  s.deliver({ msg: { case: "disconnect", value: { code: 4004, reason: "being recovered", reconnect: true } } });
+  s.serverClose(4004);
+  assert.equal(h.client.state.kind, "reconnecting", "4004 is retried");
+  h.sched.advance(600);
+  s = h.sock();
+  assert.equal(s.url, "ws://node-b/ws");
+  s.open();
+  s.deliver({ msg: { case: "disconnect", value: { code: 4003, reason: "ws://node-c/ws", reconnect: true } } });
+  s.serverClose(4003);
+  h.sched.advance(1100);
+  s = h.sock();
+  assert.equal(s.url, "ws://node-c/ws");
+  s.open();
+  s.deliver({ msg: { case: "welcome", value: welcome({ resumed: true }) } });
+  assert.equal(h.client.state.kind, "playing");
+});
+
 test("4003 (moved) while playing: the client resumes on the named node; redirects are bounded", () => {
   const h = harness();
   h.client.connect();

@@ -507,6 +507,7 @@ func (n *Node) Close() {
 	n.mu.Unlock()
 	for _, id := range ids {
 		_ = n.roomsKV.Delete(ctx, id)
+		n.forgetStream(ctx, id) // recovery.go: nobody will rebuild it
 	}
 	cancel()
 	if n.stop != nil {

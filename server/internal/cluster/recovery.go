@@ -390,3 +390,12 @@ func (n *Node) Peers() []string {
 	slices.Sort(out)
 	return out
 }
+
+// forgetStream deletes a room's snapshot and streamed entries (a room this node leaves the cluster with).
+func (n *Node) forgetStream(ctx context.Context, id string) {
+	if n.ckptKV == nil {
+		return
+	}
+	_ = n.ckptKV.Delete(ctx, id)
+	_ = n.journal.Purge(ctx, jetstream.WithPurgeSubject(subjectJournal+id))
+}
