@@ -266,9 +266,7 @@ func (n *Node) expire(now time.Time) {
 			delete(n.dirRooms, id)
 		}
 	}
-	if len(gone) > 0 {
-		n.rec.goneAt = now
-	}
+	gone = n.orphansLocked(now, gone) // recovery.go: kept until the lease holder claimed or deleted them
 	leader := n.leaseRev > 0
 	n.mu.Unlock()
 	if leader && len(gone) > 0 {
@@ -313,6 +311,7 @@ func (n *Node) watchRooms(w jetstream.KeyWatcher) {
 		var re RoomEntry
 		put := false
 		n.mu.Lock()
+		delete(n.rec.orphans, e.Key()) // claimed, deleted or written again: no longer waiting for the lease holder
 		if e.Operation() != jetstream.KeyValuePut {
 			delete(n.dirRooms, e.Key())
 		} else if json.Unmarshal(e.Value(), &re) == nil {

@@ -46,6 +46,32 @@ type recoveryState struct {
 	done   []Recovery
 	failed int
 	goneAt time.Time // when a node with rooms was last found gone
+	// orphans are the rooms of nodes found gone that no write of the rooms bucket has touched since: the lease
+	// holder claims (or deletes) them at its next heartbeat, also when it took the lease after they were found.
+	orphans map[string]goneRoom
+}
+
+// orphansLocked adds the rooms just found gone to the orphans and returns every orphan. Called with Node.mu held.
+func (n *Node) orphansLocked(now time.Time, gone []goneRoom) []goneRoom {
+	if len(gone) > 0 {
+		n.rec.goneAt = now
+		if n.rec.orphans == nil {
+			n.rec.orphans = map[string]goneRoom{}
+		}
+	}
+	for _, g := range gone {
+		g.found = now
+		n.rec.orphans[g.id] = g
+	}
+	all := make([]goneRoom, 0, len(n.rec.orphans))
+	for id, g := range n.rec.orphans {
+		if now.Sub(g.found) > 10*n.cfg.Expiry { // given up on: no lease holder claimed it in all that time
+			delete(n.rec.orphans, id)
+			continue
+		}
+		all = append(all, g)
+	}
+	return all
 }
 
 // goneRoom is a room of a node found gone.
@@ -53,6 +79,7 @@ type goneRoom struct {
 	id    string
 	entry RoomEntry
 	beat  time.Time // the node's last heartbeat (its own clock)
+	found time.Time // when this node found it gone
 }
 
 // claimRooms is run by the lease holder for the rooms of nodes found gone: each is claimed for a live node, or
@@ -62,19 +89,28 @@ func (n *Node) claimRooms(gone []goneRoom) {
 	defer cancel()
 	for _, g := range gone {
 		kv, err := n.roomsKV.Get(ctx, g.id)
+		if errors.Is(err, jetstream.ErrKeyNotFound) {
+			n.dropOrphan(g.id) // deleted meanwhile
+			continue
+		}
 		if err != nil {
-			continue // deleted meanwhile
+			continue // tried again at the next heartbeat
 		}
 		var re RoomEntry
 		if json.Unmarshal(kv.Value(), &re) != nil || re.Node != g.entry.Node {
-			continue // moved or claimed meanwhile
+			n.dropOrphan(g.id) // moved or claimed meanwhile
+			continue
 		}
 		if n.ckptKV == nil {
 			_ = n.roomsKV.Delete(ctx, g.id, jetstream.LastRevision(kv.Revision()))
+			n.dropOrphan(g.id)
 			continue
 		}
 		if _, err := n.ckptKV.Get(ctx, g.id); err != nil {
-			_ = n.roomsKV.Delete(ctx, g.id, jetstream.LastRevision(kv.Revision()))
+			if errors.Is(err, jetstream.ErrKeyNotFound) { // nothing to rebuild it from
+				_ = n.roomsKV.Delete(ctx, g.id, jetstream.LastRevision(kv.Revision()))
+				n.dropOrphan(g.id)
+			}
 			continue
 		}
 		target := n.pickNode()
@@ -94,8 +130,15 @@ func (n *Node) claimRooms(gone []goneRoom) {
 			n.log.Debug("cluster: room claim lost", "room", g.id, "err", err)
 			continue
 		}
+		n.dropOrphan(g.id)
 		n.log.Info("cluster: room of a dead node claimed", "room", g.id, "from", re.Node, "to", target)
 	}
+}
+
+func (n *Node) dropOrphan(id string) {
+	n.mu.Lock()
+	delete(n.rec.orphans, id)
+	n.mu.Unlock()
 }
 
 // onRoomEntry sees every put of a room entry: a claim naming this node starts the rebuild.
@@ -360,7 +403,7 @@ func (n *Node) Recovering() bool {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	now := time.Now()
-	if now.Sub(n.rec.goneAt) < 2*n.cfg.Expiry {
+	if now.Sub(n.rec.goneAt) < 2*n.cfg.Expiry || len(n.rec.orphans) > 0 {
 		return true
 	}
 	for id, p := range n.nodes {
