@@ -268,3 +268,21 @@ func BenchmarkPlaybackTick(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkSeek is a seek in a 3-player arena recording of 3000 ticks with the room's checkpoint every 300 ticks: a
+// new Sim restored from the nearest checkpoint, then up to 299 ticks re-run and checked (149 on average).
+func BenchmarkSeek(b *testing.B) {
+	rec := makeRecording(b, 3000, 300, 0, 0)
+	p, err := Open(rec.files, arena.Factory)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	t := game.Tick(0)
+	for b.Loop() {
+		t = (t + 1237) % 3000
+		if err := p.Seek(t); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
