@@ -126,7 +126,11 @@ type RoomMove struct {
 	// Pause is the time the room's players were without a room: from the start of its export to its first tick on
 	// its new node.
 	Pause time.Duration
-	Err   string // why the room was lost
+	// Its parts: the export, the import request that succeeded, and within it the importing node's time from the
+	// request's arrival to the room's first tick there.
+	Export, Import, Replay time.Duration
+	Bytes                  int    // what was sent to the importing node
+	Err                    string // why the room was lost
 }
 
 // RoomMoves returns the rooms this node moved away, oldest first (the last 1024; none when not clustered).
@@ -138,7 +142,7 @@ func (s *Server) RoomMoves() []RoomMove {
 	for _, m := range s.node.MoveRecords() {
 		out = append(out, RoomMove{Room: m.Room, From: m.From, To: m.To, Tick: m.Tick, ImportTick: m.ImportTick,
 			Hash: m.Hash, ImportHash: m.ImportHash, Players: m.Players, Reserved: m.Reserved, Attempts: m.Attempts,
-			Pause: m.Pause, Err: m.Err})
+			Pause: m.Pause, Export: m.Export, Import: m.Import, Replay: m.Replay, Bytes: m.Bytes, Err: m.Err})
 	}
 	return out
 }

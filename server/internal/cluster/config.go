@@ -25,6 +25,9 @@ type Config struct {
 	Expiry time.Duration
 	// RequestTimeout bounds one request to another node [2s].
 	RequestTimeout time.Duration
+	// ImportTimeout bounds one import of a moving room on another node (its journal replayed there, up to its first
+	// tick) [10s, at least RequestTimeout].
+	ImportTimeout time.Duration
 	// Cores is the CPU this node may spend on ticks; headroom = Cores − measured tick cost [GOMAXPROCS].
 	Cores float64
 	// Logger [slog.Default()].
@@ -70,6 +73,9 @@ func (c *Config) Validate() error {
 	}
 	if c.RequestTimeout <= 0 {
 		c.RequestTimeout = 2 * time.Second
+	}
+	if c.ImportTimeout <= 0 {
+		c.ImportTimeout = max(10*time.Second, c.RequestTimeout)
 	}
 	if c.Cores <= 0 {
 		c.Cores = float64(runtime.GOMAXPROCS(0))

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -53,7 +54,11 @@ type MoveRecord struct {
 	// Pause is the time the room's players were without a room: from the start of the export to the room's first
 	// tick on its new node (as that node's reply reports it).
 	Pause time.Duration
-	Err   string // why the room was lost ("" when it runs somewhere)
+	// Its parts: the export (the room's loop reaching a tick boundary), the import request that succeeded (sent to
+	// answered), and, within it, the importing node's time from the request's arrival to the room's first tick.
+	Export, Import, Replay time.Duration
+	Bytes                  int    // the import request's size (the export and the room's directory attributes)
+	Err                    string // why the room was lost ("" when it runs somewhere)
 
 	entry RoomEntry // the new node's entry of the room (its import reply)
 }
@@ -118,28 +123,57 @@ var (
 	ErrBadMove = fmt.Errorf("cluster: %w", service.ErrCannotMove)
 )
 
+// migrateParallel is how many rooms Migrate moves at once: each move waits on its room's export, its import on
+// another node and that room's first tick there, so that moving rooms one by one would keep the last room's
+// players waiting for all the others.
+const migrateParallel = 4
+
 // Migrate moves every room of this node to the other live nodes (call Leave first, so that no room is placed here
 // meanwhile, and give ctx the drain's deadline) and returns how many moved. A room no other node took before ctx
 // ends runs on here (it is imported back).
 func (n *Node) Migrate(ctx context.Context) int {
-	moved := 0
+	var ids []string
 	for _, l := range n.local.Dir.List("", true) {
-		if l.State == room.StateEnded {
-			continue
-		}
-		if n.otherNodes() == 0 {
-			n.log.Info("cluster: no other node to move rooms to: they end here")
-			return moved
-		}
-		rec, err := n.MoveRoom(ctx, l.ID, "")
-		if err != nil {
-			n.log.Warn("cluster: room not moved", "room", l.ID, "err", err)
-			continue
-		}
-		if rec.To != "" && rec.To != n.cfg.NodeID {
-			moved++
+		if l.State != room.StateEnded {
+			ids = append(ids, l.ID)
 		}
 	}
+	if len(ids) == 0 {
+		return 0
+	}
+	if n.otherNodes() == 0 {
+		n.log.Info("cluster: no other node to move rooms to: they end here")
+		return 0
+	}
+	var (
+		mu    sync.Mutex
+		moved int
+		wg    sync.WaitGroup
+	)
+	next := make(chan string)
+	for range min(migrateParallel, len(ids)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for id := range next {
+				rec, err := n.MoveRoom(ctx, id, "")
+				if err != nil {
+					n.log.Warn("cluster: room not moved", "room", id, "err", err)
+					continue
+				}
+				if rec.To != "" && rec.To != n.cfg.NodeID {
+					mu.Lock()
+					moved++
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	for _, id := range ids {
+		next <- id
+	}
+	close(next)
+	wg.Wait()
 	return moved
 }
 
@@ -202,6 +236,24 @@ type importRequest struct {
 	From    string        `json:"from"`
 }
 
+func (q *importRequest) marshal() []byte {
+	meta, _ := json.Marshal(q)
+	b := binary.AppendUvarint(make([]byte, 0, binary.MaxVarintLen64+len(meta)+len(q.Export)), uint64(len(meta)))
+	return append(append(b, meta...), q.Export...)
+}
+
+func (q *importRequest) unmarshal(b []byte) error {
+	n, k := binary.Uvarint(b)
+	if k <= 0 || n > uint64(len(b)-k) {
+		return errors.New("malformed import request")
+	}
+	if err := json.Unmarshal(b[k:k+int(n)], q); err != nil {
+		return err
+	}
+	q.Export = b[k+int(n):]
+	return nil
+}
+
 // movedJoin is an unused join token of a moving room, with the lifetime it had left.
 type movedJoin struct {
 	Token    string            `json:"token"`
@@ -260,10 +312,11 @@ func (n *Node) MoveRoom(ctx context.Context, id, to string) (MoveRecord, error) 
 		close(mv.done)
 		return rec, fmt.Errorf("cluster: room %s not exported (it stays): %w", id, err)
 	}
+	rec.Export = time.Since(start)
 	joins := n.local.Tokens.TakeJoinsFor(id)
 	now := time.Now()
 	req := importRequest{Private: r.Private, Created: r.Created, Tick: ex.Tick, Hash: ex.Hash, From: n.cfg.NodeID,
-		Budget: n.cfg.RequestTimeout}
+		Budget: n.cfg.ImportTimeout}
 	req.Export, _ = ex.MarshalBinary()
 	for tok, g := range joins {
 		req.Joins = append(req.Joins, movedJoin{Token: tok, Name: g.Name, UserID: g.UserID, Claims: g.Claims,
@@ -271,13 +324,15 @@ func (n *Node) MoveRoom(ctx context.Context, id, to string) (MoveRecord, error) 
 	}
 	rec.Tick, rec.Hash, rec.Players, rec.Reserved, rec.Joins = ex.Tick, ex.Hash, len(ex.Players), len(ex.Reserved),
 		len(req.Joins)
-	payload, _ := json.Marshal(req)
+	payload := req.marshal()
+	rec.Bytes = len(payload)
 
 	tried := map[string]bool{}
 	for round := 0; ; round++ {
 		for _, target := range n.targets(to, tried) {
 			tried[target] = true
 			rec.Attempts++
+			sent := time.Now()
 			e, rep, err := n.tryImport(ctx, target, id, payload)
 			if err != nil {
 				n.log.Warn("cluster: import refused or failed; trying the next node", "room", id, "peer", target,
@@ -285,8 +340,10 @@ func (n *Node) MoveRoom(ctx context.Context, id, to string) (MoveRecord, error) 
 				continue
 			}
 			rec.To, rec.Addr, rec.ImportTick, rec.ImportHash, rec.entry = target, e.Addr, rep.Tick, rep.Hash, e
+			rec.Import, rec.Replay = time.Since(sent), rep.FirstTick
 			n.mu.Lock()
 			delete(n.published, id) // the room's entry is the new node's now: never deleted from here
+			n.placed[target]++      // counted against its headroom until its next heartbeat
 			n.mu.Unlock()
 			n.redirects.Add(int64(len(ex.Players)))
 			mv.addr, mv.counted = e.Addr, true
@@ -308,6 +365,7 @@ func (n *Node) MoveRoom(ctx context.Context, id, to string) (MoveRecord, error) 
 	}
 	// Back here: the players resume on this node (the redirect names it).
 	rec.Attempts++
+	sent := time.Now()
 	rep, err := n.importBack(id, payload)
 	if err != nil {
 		rec.Err = err.Error()
@@ -317,6 +375,7 @@ func (n *Node) MoveRoom(ctx context.Context, id, to string) (MoveRecord, error) 
 		return rec, fmt.Errorf("cluster: room %s lost: %w", id, err)
 	}
 	rec.To, rec.Addr, rec.ImportTick, rec.ImportHash = n.cfg.NodeID, n.wsURL, rep.Tick, rep.Hash
+	rec.Import, rec.Replay = time.Since(sent), rep.FirstTick
 	mv.addr = n.wsURL // the resumes that waited for the move: sent here again, where the room runs now
 	n.mu.Lock()
 	delete(n.moved, id) // later resumes find the room here
@@ -333,13 +392,15 @@ func (n *Node) moved1(rec MoveRecord, start time.Time, ex *room.Export) MoveReco
 	n.record(rec)
 	n.log.Info("cluster: room moved", "room", rec.Room, "peer", rec.To, "players", len(ex.Players),
 		"reserved", rec.Reserved, "tick", rec.Tick, "hash", fmt.Sprintf("%016x", rec.Hash),
-		"pause", rec.Pause.Round(time.Microsecond), "attempts", rec.Attempts)
+		"pause", rec.Pause.Round(time.Microsecond), "export", rec.Export.Round(time.Microsecond),
+		"import", rec.Import.Round(time.Microsecond), "replay", rec.Replay.Round(time.Microsecond),
+		"attempts", rec.Attempts)
 	return rec
 }
 
 // tryImport asks node target to import the room; on a timeout the import is aborted there.
 func (n *Node) tryImport(ctx context.Context, target, id string, payload []byte) (RoomEntry, importReply, error) {
-	cctx, cancel := context.WithTimeout(ctx, n.cfg.RequestTimeout)
+	cctx, cancel := context.WithTimeout(ctx, n.cfg.ImportTimeout)
 	out, err := n.call(cctx, target, &request{Op: "import", Room: id, Payload: payload})
 	cancel()
 	if err == nil && (out.Room == nil || out.Room.Addr == "") {
@@ -401,7 +462,7 @@ func (n *Node) importBack(id string, payload []byte) (importReply, error) {
 func (n *Node) importRoom(id string, payload []byte) reply {
 	arrived := time.Now()
 	var req importRequest
-	if err := json.Unmarshal(payload, &req); err != nil {
+	if err := req.unmarshal(payload); err != nil {
 		return errReply(fmt.Errorf("%w: %w", room.ErrImport, err))
 	}
 	var ex room.Export
@@ -526,7 +587,7 @@ func (n *Node) MovedTo(id string) string {
 	if mv == nil {
 		return ""
 	}
-	t := time.NewTimer(4 * n.cfg.RequestTimeout)
+	t := time.NewTimer(3 * n.cfg.ImportTimeout)
 	defer t.Stop()
 	select {
 	case <-mv.done:
@@ -574,7 +635,7 @@ func (r Rooms) Move(ctx context.Context, id, to string) (matchmaker.RoomInfo, er
 		}
 		return n.movedInfo(rec), nil
 	}
-	wait := 4 * n.cfg.RequestTimeout
+	wait := 3 * n.cfg.ImportTimeout
 	if dl, ok := ctx.Deadline(); ok {
 		wait = time.Until(dl)
 	}
@@ -595,7 +656,7 @@ func (r Rooms) Move(ctx context.Context, id, to string) (matchmaker.RoomInfo, er
 
 // serveMove moves one of this node's rooms for a peer's service API (request "move").
 func (n *Node) serveMove(id, to string, wait time.Duration) reply {
-	ctx, cancel := context.WithTimeout(context.Background(), max(wait, n.cfg.RequestTimeout))
+	ctx, cancel := context.WithTimeout(context.Background(), max(wait, n.cfg.ImportTimeout))
 	defer cancel()
 	rec, err := n.MoveRoom(ctx, id, to)
 	if errors.Is(err, ErrNoRoom) {
