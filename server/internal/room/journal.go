@@ -1,6 +1,8 @@
 package room
 
 import (
+	"sync"
+
 	"github.com/tickwire/tickwire/game"
 	"github.com/tickwire/tickwire/proto/snapcodec"
 	"github.com/tickwire/tickwire/server/internal/journal"
@@ -128,7 +130,8 @@ func (r *Room) checkpoint() {
 	if c.Sim == nil {
 		c.Sim = []byte{}
 	}
-	c.Worlds = r.appendHistory(j.worlds[:0])
+	bp := historyBlocks.Get().(*[]game.Entity)
+	c.Worlds, *bp = r.appendHistory(j.worlds[:0], *bp)
 	if j.sent < len(j.enc.Buf) {
 		j.rec.Lost() // the writer never took these bytes: the file has a gap up to this checkpoint
 	}
@@ -136,14 +139,19 @@ func (r *Room) checkpoint() {
 	j.enc.AppendCheckpoint(&c)
 	clear(c.Worlds) // drop the entities: only the slice of world headers is reused
 	j.worlds = c.Worlds[:0]
+	historyBlocks.Put(bp)
 	j.ckptTick, j.sent, j.restart, j.lost = r.tick, 0, true, false
 	j.ssent, j.snapWant = 0, j.stream != nil
 }
 
-// appendHistory appends the worlds of the history, oldest first, unpacked into one new block of entities sized to
-// them. The checkpoint encodes them and lets the block go: between checkpoints the room keeps only its packed
-// history, not HistorySize worlds of full-size entities besides it.
-func (r *Room) appendHistory(dst []snapcodec.World) []snapcodec.World {
+// historyBlocks holds the blocks checkpoints unpack the history into (*[]game.Entity), shared by every room: a
+// checkpoint borrows one and gives it back once encoded. Between checkpoints a room keeps only its packed history,
+// not HistorySize worlds of full-size entities besides it, and a checkpoint allocates nothing in steady state.
+var historyBlocks = sync.Pool{New: func() any { return new([]game.Entity) }}
+
+// appendHistory appends the worlds of the history, oldest first, unpacked into block (grown when too small), and
+// returns both.
+func (r *Room) appendHistory(dst []snapcodec.World, block []game.Entity) ([]snapcodec.World, []game.Entity) {
 	n := uint32(len(r.hist))
 	first := uint32(1)
 	if r.tick >= n {
@@ -155,7 +163,10 @@ func (r *Room) appendHistory(dst []snapcodec.World) []snapcodec.World {
 			total += p.Len()
 		}
 	}
-	block := make([]game.Entity, 0, total)
+	if cap(block) < total {
+		block = make([]game.Entity, 0, total)
+	}
+	block = block[:0]
 	for t := first; t <= r.tick && t != 0; t++ {
 		if p := r.packedAt(t); p != nil {
 			k := len(block)
@@ -163,7 +174,7 @@ func (r *Room) appendHistory(dst []snapcodec.World) []snapcodec.World {
 			dst = append(dst, snapcodec.World{Tick: p.Tick, Entities: block[k:len(block):len(block)]})
 		}
 	}
-	return dst
+	return dst, block
 }
 
 // closeJournal hands over the rest and closes the room's file.
