@@ -177,7 +177,8 @@ func (m *Matchmaker) Process(now time.Time) {
 			m.joinPrivateLocked(t, now)
 		default:
 			placed := false
-			for r := m.bestRoom(roomsOf[t.req.Mode], t, now); r != nil && !placed; r = m.bestRoom(roomsOf[t.req.Mode], t, now) {
+			// A ticket that failed in a room (no join token) is finished: it is not offered another room.
+			for r := m.bestRoom(roomsOf[t.req.Mode], t, now); r != nil && !placed && t.queued(); r = m.bestRoom(roomsOf[t.req.Mode], t, now) {
 				if placed = m.placeLocked(t, r.info, r.track, now); placed {
 					r.occupied += t.size()
 					r.track = m.tracks[r.info.ID] // placeLocked tracks a room it had not placed into before
