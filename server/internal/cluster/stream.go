@@ -61,6 +61,7 @@ type streamer struct {
 	ch    chan streamItem
 	flush time.Duration
 	every time.Duration
+	limit int // the largest message NATS takes (its max_payload)
 
 	pending []inflight // owned by run: chunks published, not yet acknowledged, oldest first
 
@@ -91,13 +92,14 @@ type roomStream struct {
 	flushTicks uint32 // the flush interval in ticks (from the first snapshot's tick rate)
 	everyTicks uint32 // the checkpoint interval in ticks
 	broken     bool   // something was dropped since the last snapshot: nothing more until the next one
+	off        bool   // a snapshot was larger than NATS takes: the room is not streamed (logged once)
 }
 
 var _ room.Streamer = (*roomStream)(nil)
 
 func newStreamer(n *Node, js jetstream.JetStream, ckpt jetstream.KeyValue, strm jetstream.Stream) *streamer {
 	return &streamer{n: n, js: js, ckpt: ckpt, strm: strm, ch: make(chan streamItem, n.cfg.StreamQueue),
-		flush: n.cfg.FlushInterval, every: n.cfg.CheckpointInterval}
+		flush: n.cfg.FlushInterval, every: n.cfg.CheckpointInterval, limit: int(n.nc.MaxPayload())}
 }
 
 // Stream is room.Config.Stream for this node's rooms: nil until the node started (then rooms are not streamed).
@@ -218,6 +220,14 @@ func (rs *roomStream) Snapshot(ex *room.Export) {
 		rs.buf = nil
 	}
 	b, _ := ex.MarshalBinary()
+	if rs.off || rs.s.limit > 0 && 24+len(b) > rs.s.limit {
+		if !rs.off {
+			rs.s.n.log.Warn("cluster: a room's snapshot is larger than NATS takes (max_payload): it is not streamed, "+
+				"and will not be recovered if this node dies", "room", rs.room, "bytes", 24+len(b), "limit", rs.s.limit)
+		}
+		rs.off, rs.broken = true, true
+		return
+	}
 	gen := randomGen()
 	v := make([]byte, 0, 24+len(b))
 	v = binary.LittleEndian.AppendUint64(v, gen)
@@ -238,6 +248,9 @@ func (rs *roomStream) Snapshot(ex *room.Export) {
 // SnapshotDue implements room.Streamer.
 // After a drop it asks at once, then (while snapshots fail too: NATS unreachable) at most once per flush interval.
 func (rs *roomStream) SnapshotDue(tick uint32) bool {
+	if rs.off {
+		return false
+	}
 	if rs.broken || rs.failed.Load() {
 		return tick-rs.tried >= rs.flushTicks
 	}
