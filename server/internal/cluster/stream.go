@@ -62,6 +62,8 @@ type streamer struct {
 	flush time.Duration
 	every time.Duration
 
+	pending []inflight // owned by run: chunks published, not yet acknowledged, oldest first
+
 	dropped   atomic.Uint64 // chunks, seats and snapshots dropped: the queue was full (or a publish failed)
 	published atomic.Uint64 // messages published
 	snapshots atomic.Uint64
@@ -259,40 +261,106 @@ func (rs *roomStream) End(exported bool) {
 // run publishes what the rooms queue, in order, until ctx ends.
 func (s *streamer) run(ctx context.Context) {
 	defer s.n.wg.Done()
+	tick := time.NewTicker(s.flush)
+	defer tick.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case it := <-s.ch:
 			s.publish(ctx, it)
+		case <-tick.C: // acknowledgements that came while no room queued anything
 		}
+		s.reap(ctx, maxInflight)
 	}
 }
 
+// maxInflight bounds the chunks published and not yet acknowledged by JetStream.
+const maxInflight = 256
+
+// inflight is a chunk published asynchronously, until JetStream acknowledges it.
+type inflight struct {
+	f  jetstream.PubAckFuture
+	it streamItem
+	at time.Time
+}
+
 func (s *streamer) publish(ctx context.Context, it streamItem) {
-	ctx, cancel := context.WithTimeout(ctx, s.n.cfg.RequestTimeout)
-	defer cancel()
 	rs := it.rs
 	var err error
 	switch it.kind {
-	case 0:
-		if _, err = s.ckpt.Put(ctx, rs.room, it.buf); err == nil {
-			s.snapshots.Add(1)
-			// The entries of earlier generations are of no use now: the chunks of this one are queued after it.
-			err = s.strm.Purge(ctx, jetstream.WithPurgeSubject(rs.subj))
-		}
-	case 255:
-		if !it.ok {
+	case 0, 255:
+		ctx, cancel := context.WithTimeout(ctx, s.n.cfg.RequestTimeout)
+		defer cancel()
+		if it.kind == 0 {
+			if _, err = s.ckpt.Put(ctx, rs.room, it.buf); err == nil {
+				s.snapshots.Add(1)
+				// The entries of earlier generations are of no use now: the chunks of this one are queued after
+				// it (one of the earlier ones still on its way may land after the purge: a reader skips it).
+				err = s.strm.Purge(ctx, jetstream.WithPurgeSubject(rs.subj))
+			}
+		} else if !it.ok {
 			_ = s.ckpt.Delete(ctx, rs.room)
 			err = s.strm.Purge(ctx, jetstream.WithPurgeSubject(rs.subj))
 		}
+		s.done(it, err)
 	default:
-		_, err = s.js.Publish(ctx, rs.subj, it.buf)
-		if it.kind == chunkEntries {
-			select {
-			case rs.free <- it.buf:
-			default:
+		// Published without waiting for the acknowledgement (one round trip per chunk would bound a node to a
+		// few thousand chunks a second): the connection keeps them in order, reap collects the answers.
+		f, err := s.js.PublishAsync(rs.subj, it.buf)
+		if err != nil {
+			s.done(it, err)
+			return
+		}
+		s.pending = append(s.pending, inflight{f: f, it: it, at: time.Now()})
+	}
+}
+
+// reap collects the acknowledgements that came, and waits for the oldest while more than limit are pending.
+func (s *streamer) reap(ctx context.Context, limit int) {
+	head := 0
+	defer func() { // keep the ones still pending at the front
+		k := copy(s.pending, s.pending[head:])
+		clear(s.pending[k:])
+		s.pending = s.pending[:k]
+	}()
+	for head < len(s.pending) {
+		p := s.pending[head]
+		var err error
+		select {
+		case <-p.f.Ok():
+		case err = <-p.f.Err():
+		default:
+			if time.Since(p.at) > s.n.cfg.RequestTimeout {
+				err = context.DeadlineExceeded // no answer (NATS unreachable): lost, its buffer back to its room
+				break
 			}
+			if len(s.pending)-head <= limit {
+				return
+			}
+			t := time.NewTimer(s.n.cfg.RequestTimeout)
+			select {
+			case <-p.f.Ok():
+			case err = <-p.f.Err():
+			case <-t.C:
+				err = context.DeadlineExceeded
+			case <-ctx.Done():
+				err = ctx.Err()
+			}
+			t.Stop()
+		}
+		head++
+		s.done(p.it, err)
+	}
+}
+
+// done accounts for one item that was written (err nil) or lost, and gives a chunk's buffer back to its room.
+func (s *streamer) done(it streamItem, err error) {
+	rs := it.rs
+	if it.kind == chunkEntries {
+		select {
+		case rs.free <- it.buf:
+		default:
 		}
 	}
 	if err != nil {
