@@ -119,14 +119,17 @@ var (
 	sourceClients = map[string]*http.Client{}
 )
 
-// sourceHTTP is the HTTP client of the bots of one source address (one connection pool each).
+// sourceHTTP is the HTTP client of the bots of one source address (one connection pool each). Its bots use HTTP only
+// to matchmake, in a burst as they start: an idle connection is kept a few seconds, one per source (as one browser
+// would), rather than holding a connection and its server-side goroutine and buffers open for the server's idle
+// timeout after the bots play.
 func sourceHTTP(ip net.IP) *http.Client {
 	sourceMu.Lock()
 	defer sourceMu.Unlock()
 	hc, ok := sourceClients[ip.String()]
 	if !ok {
 		hc = &http.Client{Transport: &http.Transport{DialContext: client.DialerFrom(ip).DialContext,
-			MaxIdleConnsPerHost: 4, IdleConnTimeout: 30 * time.Second}}
+			MaxIdleConnsPerHost: 1, IdleConnTimeout: 5 * time.Second}}
 		sourceClients[ip.String()] = hc
 	}
 	return hc

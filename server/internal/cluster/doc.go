@@ -75,6 +75,12 @@
 // A node cut off from NATS for longer than Config.Expiry while its rooms keep running looks dead to the others: its
 // rooms are rebuilt elsewhere, and the players who can still reach it stay with the old copy until it ends (there
 // is no fencing of the cut-off copy).
+//   - Live migration (migrate.go): a draining node (Leave, then Migrate) or the service API's move
+//     (POST /v1/service/rooms/{id}/move) exports a room at a tick boundary and asks another node to import it
+//     (request "import"), with its seat reservations, unused join tokens, private flag and creation time; a refusing
+//     or silent node is passed over for the next by headroom, and a room nobody takes runs on where it was. Its
+//     players resume on the room's node after a 4003 redirect. tickwire_cluster_migration_pause_seconds measures,
+//     per room, the export's start to the room's first tick on its new node.
 //
 // Every exported method of Node and of its adapters is safe to call from several goroutines.
 package cluster

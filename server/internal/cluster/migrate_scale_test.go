@@ -153,7 +153,7 @@ func TestClusterDrainMovesEveryRoomWith200Bots(t *testing.T) {
 		acked += s.InputsAcked.Load()
 		late += s.InputsLate.Load()
 		if s.InputsLost.Load() != 0 || s.AckRegress.Load() != 0 || s.AckBeyondSent.Load() != 0 ||
-			s.TicksMulti.Load() != 0 || s.InputsAcked.Load() == 0 ||
+			s.TicksMulti.Load() != 0 ||
 			s.InputsSent.Load() != s.InputsAcked.Load()+s.InputsLate.Load()+s.InputsAfterEnd.Load() {
 			t.Errorf("%s: inputs sent %d acked %d late %d after end %d lost %d; ack regressions %d beyond sent %d, "+
 				"ticks with two inputs %d", name, s.InputsSent.Load(), s.InputsAcked.Load(), s.InputsLate.Load(),
@@ -195,6 +195,11 @@ func TestClusterDrainMovesEveryRoomWith200Bots(t *testing.T) {
 		quantile(pauses, 0.5), quantile(pauses, 0.99), quantile(pauses, 1))
 	t.Logf("%d bots moved: last snapshot before to first after p50 %v p99 %v max %v", len(gaps),
 		quantile(gaps, 0.5), quantile(gaps, 0.99), quantile(gaps, 1))
+	// Late inputs reached their room after it had run their tick (dropped, reported to the bot, never applied): on a
+	// starved machine a bot's input clock can be late for all of its few inputs, so only the whole is checked here.
+	if acked == 0 {
+		t.Errorf("no input acknowledged")
+	}
 	t.Logf("inputs sent %d acked %d late %d (%d of them in the rooms that did not move)", sent, acked, late,
 		lateElsewhere)
 }

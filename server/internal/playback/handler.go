@@ -13,10 +13,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/lxzan/gws"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/tickwire/tickwire/game"
+	"github.com/tickwire/tickwire/server/internal/transport"
 )
 
 // Config configures a Handler. Zero values get the defaults listed with each field.
@@ -80,7 +80,7 @@ type Handler struct {
 	root     *os.Root
 	keyHash  [32]byte
 	mux      *http.ServeMux
-	upgrader *gws.Upgrader
+	upgrader *transport.StreamUpgrader
 	slots    chan struct{} // one per running playback
 
 	active      prometheus.Gauge
@@ -123,12 +123,11 @@ func New(cfg Config) (*Handler, error) {
 			}
 		}
 	}
-	h.upgrader = gws.NewUpgrader(wsEvents{}, &gws.ServerOption{
-		ReadMaxPayloadSize: MaxControlBytes,
-		ReadBufferSize:     1 << 10,
-		CheckUtf8Enabled:   true,
-		Recovery:           gws.Recovery,
-		HandshakeTimeout:   5 * time.Second,
+	h.upgrader = transport.NewStreamUpgrader(transport.StreamOptions{
+		ReadMaxPayload:   MaxControlBytes,
+		ReadBufferSize:   1 << 10,
+		HandshakeTimeout: 5 * time.Second,
+		WriteTimeout:     cfg.WriteTimeout,
 	})
 	h.mux.HandleFunc("GET /v1/replays", h.list)
 	h.mux.HandleFunc("GET /v1/replays/{id}/watch", h.watch)
@@ -233,16 +232,16 @@ func (h *Handler) watch(w http.ResponseWriter, r *http.Request) {
 	}
 	h.sessions[s] = struct{}{}
 	h.mu.Unlock()
-	conn, err := h.upgrader.Upgrade(w, r)
+	_, err := h.upgrader.Duplex(w, r, func(st *transport.Stream) transport.StreamEvents {
+		s.conn = st
+		return transport.StreamEvents{OnMessage: s.onMessage, OnClose: func(uint16) { s.end() }}
+	})
 	if err != nil {
 		h.forget(s)
 		return // the upgrader has answered
 	}
-	s.conn = conn
-	conn.Session().Store(sessionKey, s)
 	h.active.Inc()
 	h.started.Inc()
-	go s.readLoop()
 	go s.run()
 }
 
@@ -254,37 +253,14 @@ func (h *Handler) forget(s *session) {
 	<-h.slots
 }
 
-const sessionKey = "playback"
-
-// wsEvents is the read side of every watch socket: controls go to the session's queue.
-type wsEvents struct{ gws.BuiltinEventHandler }
-
-func sessionOf(c *gws.Conn) *session {
-	v, _ := c.Session().Load(sessionKey)
-	s, _ := v.(*session)
-	return s
-}
-
-func (wsEvents) OnPing(c *gws.Conn, payload []byte) { _ = c.WritePong(payload) }
-
-func (wsEvents) OnClose(c *gws.Conn, _ error) {
-	if s := sessionOf(c); s != nil {
-		s.end()
-	}
-}
-
-func (wsEvents) OnMessage(c *gws.Conn, m *gws.Message) {
-	defer m.Close()
-	s := sessionOf(c)
-	if s == nil {
-		return
-	}
-	if m.Opcode != gws.OpcodeText {
+// onMessage takes the viewer's controls (on the socket's read loop) to the session's queue.
+func (s *session) onMessage(text bool, payload []byte) {
+	if !text {
 		s.h.refused.WithLabelValues("bad_control").Inc()
 		s.close(CloseBadFrame, "controls are JSON text messages")
 		return
 	}
-	ctl, err := ParseControl(m.Bytes())
+	ctl, err := ParseControl(payload)
 	if err != nil {
 		s.h.refused.WithLabelValues("bad_control").Inc()
 		s.close(CloseBadFrame, "bad control message")

@@ -7,10 +7,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/lxzan/gws"
-
 	"github.com/tickwire/tickwire/game"
 	"github.com/tickwire/tickwire/server/internal/journal"
+	"github.com/tickwire/tickwire/server/internal/transport"
 )
 
 // session is one viewer's playback.
@@ -18,7 +17,7 @@ type session struct {
 	// Static after the upgrade.
 	h      *Handler
 	id     string
-	conn   *gws.Conn
+	conn   *transport.Stream
 	authed bool // the key came in the request's headers, or none is needed
 
 	ctl      chan Control  // from the read loop; bounded (ctlQueue)
@@ -38,20 +37,8 @@ func (s *session) end() { s.doneOnce.Do(func() { close(s.done) }) }
 
 // close sends a close frame and ends the session. Any goroutine.
 func (s *session) close(code uint16, reason string) {
-	_ = s.conn.SetWriteDeadline(time.Now().Add(time.Second))
-	_ = s.conn.WriteClose(code, []byte(reason))
+	s.conn.Close(code, reason)
 	s.end()
-}
-
-// readLoop runs gws's read loop. gws v1.8.9 panics on a frame whose 64-bit length has its top bit set: such a frame
-// closes the socket with 1009 instead of ending the process.
-func (s *session) readLoop() {
-	defer func() {
-		if recover() != nil {
-			s.close(CloseMessageTooBig, "frame too large")
-		}
-	}()
-	s.conn.ReadLoop()
 }
 
 // State messages (text frames; see the package documentation).
@@ -309,14 +296,14 @@ func (s *session) writeJSON(v any) bool {
 	if err != nil {
 		return false
 	}
-	return s.writeOp(gws.OpcodeText, b)
+	return s.check(s.conn.WriteText(b))
 }
 
-func (s *session) write(b []byte) bool { return s.writeOp(gws.OpcodeBinary, b) }
+func (s *session) write(b []byte) bool { return s.check(s.conn.WriteBinary(b)) }
 
-func (s *session) writeOp(op gws.Opcode, b []byte) bool {
-	_ = s.conn.SetWriteDeadline(time.Now().Add(s.h.cfg.WriteTimeout))
-	if err := s.conn.WriteMessage(op, b); err != nil {
+// check ends the session after a failed write.
+func (s *session) check(err error) bool {
+	if err != nil {
 		s.end()
 		return false
 	}

@@ -26,8 +26,8 @@ type StreamOptions struct {
 	CloseTimeout time.Duration
 }
 
-// StreamUpgrader turns HTTP requests into one-way text streams: WebSocket connections the server writes text messages
-// to and whose peer only answers pings and closes. It checks neither the Origin nor credentials: the caller
+// StreamUpgrader turns HTTP requests into streams: WebSocket connections the server writes messages to and whose
+// peer only answers pings and closes (Upgrade), or also sends small messages of its own (Duplex). It checks neither the Origin nor credentials: the caller
 // authenticates the request before Upgrade. Incoming frames must be valid UTF-8 when text; a panic in the read path is
 // recovered. Safe for concurrent use.
 type StreamUpgrader struct {
@@ -64,14 +64,39 @@ func NewStreamUpgrader(opts StreamOptions) *StreamUpgrader {
 	}
 }
 
-// Stream is one upgraded connection. WriteText and Close may be called from any goroutine; the stream's read loop
-// (started by Upgrade) answers pings and discards messages.
+// Stream is one upgraded connection. WriteText, WriteBinary and Close may be called from any goroutine; the stream's
+// read loop (started by Upgrade) answers pings and discards messages, or hands them to the stream's OnMessage (Duplex).
 type Stream struct {
 	conn         *gws.Conn
 	onClose      func(code uint16)
+	onMessage    func(text bool, payload []byte)
 	writeTimeout time.Duration
 	closeTimeout time.Duration
 	ended        atomic.Bool // onClose was called
+}
+
+// StreamEvents is what a two-way stream's owner is told (Duplex). Both run on the stream's read loop goroutine.
+type StreamEvents struct {
+	// OnMessage receives each text or binary message of the peer; payload is valid only during the call. A frame
+	// larger than ReadMaxPayload closes the stream with 1009 instead.
+	OnMessage func(text bool, payload []byte)
+	// OnClose is called once when the connection ends for any reason; code is the peer's close code, 0 if none.
+	OnClose func(code uint16)
+}
+
+// Duplex is Upgrade for a stream whose peer also sends messages: bind is called once with the new stream, before its
+// read loop starts, and returns where the stream's messages and its end go.
+func (u *StreamUpgrader) Duplex(w http.ResponseWriter, r *http.Request, bind func(*Stream) StreamEvents) (*Stream, error) {
+	conn, err := u.upgrader.Upgrade(w, r)
+	if err != nil {
+		return nil, err
+	}
+	st := &Stream{conn: conn, writeTimeout: u.opts.WriteTimeout, closeTimeout: u.opts.CloseTimeout}
+	ev := bind(st)
+	st.onClose, st.onMessage = ev.OnClose, ev.OnMessage
+	conn.Session().Store(streamKey, st)
+	go st.readLoop()
+	return st, nil
 }
 
 // Upgrade upgrades the request and starts the stream's read loop. On error the response has been written. onClose
@@ -109,6 +134,12 @@ func (st *Stream) WriteText(b []byte) error {
 	return st.conn.WriteMessage(gws.OpcodeText, b)
 }
 
+// WriteBinary is WriteText for a binary message.
+func (st *Stream) WriteBinary(b []byte) error {
+	_ = st.conn.SetWriteDeadline(time.Now().Add(st.writeTimeout))
+	return st.conn.WriteMessage(gws.OpcodeBinary, b)
+}
+
 // Close sends a close frame with code and reason (within the close timeout) and closes the connection. Closing an
 // already closed stream does nothing.
 func (st *Stream) Close(code uint16, reason string) {
@@ -121,14 +152,20 @@ func (st *Stream) RemoteAddr() net.Addr { return st.conn.RemoteAddr() }
 
 const streamKey = "stream"
 
-// streamHandler is the read side of every stream: only pings and the close matter.
+// streamHandler is the read side of every stream: pings, the close, and the messages of a Duplex stream.
 type streamHandler struct {
 	gws.BuiltinEventHandler
 }
 
 func (streamHandler) OnPing(c *gws.Conn, payload []byte) { _ = c.WritePong(payload) }
 
-func (streamHandler) OnMessage(_ *gws.Conn, m *gws.Message) { m.Close() }
+func (streamHandler) OnMessage(c *gws.Conn, m *gws.Message) {
+	defer m.Close()
+	v, _ := c.Session().Load(streamKey)
+	if st, _ := v.(*Stream); st != nil && st.onMessage != nil {
+		st.onMessage(m.Opcode == gws.OpcodeText, m.Bytes())
+	}
+}
 
 func (streamHandler) OnClose(c *gws.Conn, err error) {
 	v, _ := c.Session().Load(streamKey)
