@@ -140,8 +140,11 @@ func TestClusterServiceMoveAcrossNodes(t *testing.T) {
 	if playErr != nil {
 		t.Fatal(playErr)
 	}
-	if p.Stats().Disconnects()[client.CodeMoved] < 2 {
-		t.Errorf("owner: disconnects %v, want two redirects", p.Stats().Disconnects())
+	// Two exports closed the owner's connection (1001). The first moved the room away from a: a answered the resume
+	// with a redirect to c. The second brought it back to c itself: a resume that reaches c while the room is on its
+	// way is redirected (to c), one that comes after the room runs there again resumes at once; either is right.
+	if d := p.Stats().Disconnects(); d[1001] != 2 || d[client.CodeMoved] < 1 || d[client.CodeMoved] > 2 {
+		t.Errorf("owner: disconnects %v, want two exports (1001) and one or two redirects (%d)", d, client.CodeMoved)
 	}
 	checkPlayed(t, "owner", p)
 
