@@ -12,6 +12,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"flag"
 	"fmt"
@@ -20,6 +21,7 @@ import (
 	"syscall"
 
 	clientweb "github.com/tickwire/tickwire/client-web"
+	"github.com/tickwire/tickwire/game"
 	"github.com/tickwire/tickwire/game/arena"
 	"github.com/tickwire/tickwire/game/cards"
 	"github.com/tickwire/tickwire/server"
@@ -90,7 +92,7 @@ func run(args []string) error {
 	if *lagComp {
 		opts.Settings["lag_compensation"] = "1"
 	}
-	if err := srv.RegisterGame(arena.Mode, arena.Factory, opts); err != nil {
+	if err := register(srv, arena.Mode, arena.Factory, opts); err != nil {
 		return err
 	}
 	if *largeOn { // the standard room options, the large mode's size and interest settings
@@ -101,13 +103,13 @@ func run(args []string) error {
 		large.Settings["world_size"] = fmt.Sprint(*largeWorld)
 		large.Settings["interest_radius"] = fmt.Sprint(*largeRadius)
 		large.Settings["interest_cell"] = fmt.Sprint(*largeCell)
-		if err := srv.RegisterGame(arena.LargeMode, arena.Factory, large); err != nil {
+		if err := register(srv, arena.LargeMode, arena.Factory, large); err != nil {
 			return err
 		}
 	}
 	cardOpts.Settings["seats"] = fmt.Sprint(cardOpts.MaxPlayers)
 	cardOpts.Settings["turn_s"] = fmt.Sprint(*turnS)
-	if err := srv.RegisterGame(cards.Mode, cards.Factory, cardOpts); err != nil {
+	if err := register(srv, cards.Mode, cards.Factory, cardOpts); err != nil {
 		return err
 	}
 	if cfg.Record != "" { // the recordings, for the replay viewer at /replay/ (docs/replay.md)
@@ -140,4 +142,15 @@ func run(args []string) error {
 		}()
 	}
 	return srv.Run(ctx)
+}
+
+// register makes one Sim of a built-in game with the settings its flags gave, so that a flag out of range (say
+// -cards-seats 7) stops the server at startup with the game's own error instead of failing its first room, then
+// registers the mode.
+func register(srv *server.Server, mode string, f game.Factory, o server.GameOptions) error {
+	if _, err := f(game.Config{Seed: 1, TickRate: cmp.Or(o.TickRate, 30), MaxPlayers: cmp.Or(o.MaxPlayers, 16),
+		Settings: o.Settings}); err != nil {
+		return fmt.Errorf("mode %s: %w", mode, err)
+	}
+	return srv.RegisterGame(mode, f, o)
 }

@@ -7,7 +7,6 @@
 package directory
 
 import (
-	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/binary"
@@ -102,18 +101,10 @@ func New(cfg Config) *Directory {
 	return &Directory{cfg: cfg, modes: map[string]*Mode{}, rooms: map[string]*Room{}, pendingMode: map[string]int{}}
 }
 
-// Register adds a game mode. It makes one Sim with the mode's settings to check them: a factory that refuses them
-// (or panics) fails Register.
+// Register adds a game mode.
 func (d *Directory) Register(m Mode) error {
 	if m.Name == "" || m.Factory == nil {
 		return errors.New("directory: a mode needs a name and a factory")
-	}
-	// A mode whose game refuses its own default settings (a flag out of range) fails here, at startup, rather than
-	// at its first room.
-	maxPlayers, tickRate := cmp.Or(m.Room.MaxPlayers, 16), cmp.Or(m.Room.TickRate, 30)
-	if _, _, err := newSim(m.Factory, game.Config{Seed: 1, TickRate: tickRate, MaxPlayers: maxPlayers,
-		Settings: m.Settings}); err != nil {
-		return fmt.Errorf("directory: mode %q: its settings: %w", m.Name, err)
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()

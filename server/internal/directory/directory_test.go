@@ -300,21 +300,3 @@ func TestTickPhasesSlots(t *testing.T) {
 	}
 }
 
-// A mode whose game refuses its settings, or whose factory panics, is refused at Register, not at its first room.
-func TestRegisterChecksTheModesSettings(t *testing.T) {
-	d := New(Config{})
-	err := d.Register(Mode{Name: "a", Factory: arena.Factory, Settings: map[string]string{"world_size": "-4"}})
-	if err == nil {
-		t.Fatal("Register accepted world_size=-4")
-	}
-	err = d.Register(Mode{Name: "b", Factory: func(game.Config) (game.Sim, error) { panic("boom") }})
-	if !errors.Is(err, ErrFactoryPanic) {
-		t.Fatalf("Register with a panicking factory: %v, want ErrFactoryPanic", err)
-	}
-	if d.HasMode("a") || d.HasMode("b") {
-		t.Fatalf("refused modes registered: %v", d.Modes())
-	}
-	if err := d.Register(Mode{Name: "c", Factory: arena.Factory}); err != nil {
-		t.Fatalf("the arena's defaults: %v", err)
-	}
-}
