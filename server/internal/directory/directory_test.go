@@ -299,4 +299,3 @@ func TestTickPhasesSlots(t *testing.T) {
 		}
 	}
 }
-
