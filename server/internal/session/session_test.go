@@ -315,8 +315,12 @@ func TestReconnectable(t *testing.T) {
 }
 
 // TestWritePathAllocatesNothing: offering a snapshot and writing it with its per-player tail allocates nothing in
-// steady state.
+// steady state. Not under the race detector: its sync.Pool drops a random quarter of the buffers put back (make runs
+// the allocation tests without it).
 func TestWritePathAllocatesNothing(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector's sync.Pool drops buffers at random")
+	}
 	for _, direct := range []bool{false, true} {
 		t.Run(fmt.Sprint("direct=", direct), func(t *testing.T) { testWritePathAllocs(t, direct) })
 	}
