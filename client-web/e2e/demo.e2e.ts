@@ -113,7 +113,13 @@ async function moveAndWatch(mover: Page, watcher: Page, id: number, axis: "x" | 
       },
       [id, axis, start[axis]] as const,
       { timeout: 5_000 },
-    );
+    ).catch(async (err: Error) => {
+      // For the failure: where each page has the mover, and the mover's input figures (a key that never reached
+      // the page, inputs the room dropped, a connection that was not playing).
+      const m = await mover.evaluate(() => ({ state: window.tickwire.state, focused: document.hasFocus(), predicted: window.tickwire.predicted(), stats: window.tickwire.stats() }));
+      const w = await watcher.evaluate((i) => ({ state: window.tickwire.state, seen: window.tickwire.players()[i], net: window.tickwire.net() }), id);
+      throw new Error(`${err.message} (pressed ${key} from ${axis} ${start[axis].toFixed(1)}; mover ${JSON.stringify(m)}; watcher ${JSON.stringify(w)})`);
+    });
   } finally {
     await mover.keyboard.up(key);
   }
