@@ -402,7 +402,11 @@ test("two players see each other move; a dropped socket resumes as the same play
   // dropped as late while firing.
   const firing1 = await a.evaluate(() => window.tickwire.stats());
   const during = (["skippedTicks", "lateInputs", "corrections", "clockResyncs"] as const).map((k) => `${k} ${firing1[k] - firing0[k]}`).join(", ");
-  assert.deepEqual(shots, { fired: shots.fired, matched: shots.fired, unfired: 0 }, `every predicted shot was the server's (while firing: ${during})`);
+  // A predicted shot the server did not fire comes only from a fire input the room dropped as late (it applied its
+  // fill for that tick instead), as with corrections below: at most one per late input, none without.
+  const late = firing1.lateInputs - firing0.lateInputs;
+  assert.equal(shots.matched + shots.unfired, shots.fired, `every predicted shot was matched or found unfired (${JSON.stringify(shots)})`);
+  assert.ok(shots.unfired <= late, `every predicted shot was the server's but for late inputs: ${JSON.stringify(shots)} (while firing: ${during})`);
 
   for (const [name, page] of [["A", a], ["B", b]] as const) {
     const s = await page.evaluate(() => window.tickwire.stats());
