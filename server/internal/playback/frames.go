@@ -7,20 +7,15 @@ import (
 	"github.com/tickwire/tickwire/game"
 	"github.com/tickwire/tickwire/proto"
 	"github.com/tickwire/tickwire/proto/snapcodec"
+	"github.com/tickwire/tickwire/server/internal/room"
 )
 
-// The frames a viewer gets are those a live room sends its players (server/internal/room/frames.go): snapshots and
-// events are encoded by hand into reused buffers, so that a playback tick allocates nothing.
+// The frames a viewer gets are those a live room sends its players: snapshots through room.AppendSnapshotFrame,
+// events encoded by hand like the room's, into reused buffers, so that a playback tick allocates nothing.
 
 // Field numbers of ServerFrame, Snapshot and Event (proto/tickwire.proto).
 const (
-	fServerSnapshot = 2
-	fServerEvent    = 3
-
-	fSnapTick     = 1
-	fSnapBaseline = 2
-	fSnapEntities = 3
-	fSnapHash     = 4
+	fServerEvent = 3
 
 	fEventTick   = 1
 	fEventType   = 2
@@ -32,33 +27,6 @@ const (
 
 // HashInterval is how often, in ticks, a playback's snapshots carry the state hash (Welcome.hash_interval).
 const HashInterval = 30
-
-// appendSnapshotFrame appends ServerFrame{snapshot: Snapshot{tick, baseline_tick, entities, state_hash}}.
-func appendSnapshotFrame(dst []byte, tick, baseline uint32, entities []byte, hash uint32, hasHash bool) []byte {
-	n := protowire.SizeTag(fSnapTick) + protowire.SizeVarint(uint64(tick)) +
-		protowire.SizeTag(fSnapEntities) + protowire.SizeBytes(len(entities))
-	if baseline != 0 {
-		n += protowire.SizeTag(fSnapBaseline) + protowire.SizeVarint(uint64(baseline))
-	}
-	if hasHash {
-		n += protowire.SizeTag(fSnapHash) + protowire.SizeFixed32()
-	}
-	dst = protowire.AppendTag(dst, fServerSnapshot, protowire.BytesType)
-	dst = protowire.AppendVarint(dst, uint64(n))
-	dst = protowire.AppendTag(dst, fSnapTick, protowire.VarintType)
-	dst = protowire.AppendVarint(dst, uint64(tick))
-	if baseline != 0 {
-		dst = protowire.AppendTag(dst, fSnapBaseline, protowire.VarintType)
-		dst = protowire.AppendVarint(dst, uint64(baseline))
-	}
-	dst = protowire.AppendTag(dst, fSnapEntities, protowire.BytesType)
-	dst = protowire.AppendBytes(dst, entities)
-	if hasHash {
-		dst = protowire.AppendTag(dst, fSnapHash, protowire.Fixed32Type)
-		dst = protowire.AppendFixed32(dst, hash)
-	}
-	return dst
-}
 
 // appendEventFrame appends ServerFrame{event: Event{...}}; scratch is a buffer for the event's body.
 func appendEventFrame(dst, scratch []byte, tick uint32, ev *RoomEvent) ([]byte, []byte) {
@@ -171,7 +139,7 @@ func (e *encoder) snapshot(t game.Tick, world []game.Entity) []byte {
 	if hasHash {
 		h = e.codec.Hash(&e.cur)
 	}
-	e.frame = appendSnapshotFrame(e.frame[:0], e.cur.Tick, e.base.Tick, e.body, h, hasHash)
+	e.frame = room.AppendSnapshotFrame(e.frame[:0], e.cur.Tick, e.base.Tick, e.body, h, hasHash)
 	e.base, e.cur = e.cur, e.base
 	return e.frame
 }

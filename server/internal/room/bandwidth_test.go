@@ -60,7 +60,7 @@ func TestSnapshotBandwidth(t *testing.T) {
 		entities += len(w.Entities)
 		body := r.codec.AppendDelta(buf[:0], nil, w)
 		hasHash := w.Tick%uint32(r.cfg.HashInterval) == 0
-		frame := appendSnapshotFrame(nil, w.Tick, 0, body, 0, hasHash)
+		frame := AppendSnapshotFrame(nil, w.Tick, 0, body, 0, hasHash)
 		seq := int(bots[0].seq)
 		fullCodec += players * wire(len(frame), seq)
 		fullProto += players * wire(plainProtoSize(r.codec, w), seq)

@@ -26,9 +26,9 @@ const (
 	fEventTarget = 7
 )
 
-// appendSnapshotFrame appends ServerFrame{snapshot: Snapshot{tick, baseline_tick, entities, state_hash}}, encoded as
-// protobuf (proto3: zero baseline omitted).
-func appendSnapshotFrame(dst []byte, tick, baseline uint32, entities []byte, hash uint32, hasHash bool) []byte {
+// AppendSnapshotFrame appends ServerFrame{snapshot: Snapshot{tick, baseline_tick, entities, state_hash}}, encoded as
+// protobuf (proto3: zero baseline omitted): the frame a room hands its players, and a recording's viewers get.
+func AppendSnapshotFrame(dst []byte, tick, baseline uint32, entities []byte, hash uint32, hasHash bool) []byte {
 	n := protowire.SizeTag(fSnapTick) + protowire.SizeVarint(uint64(tick)) +
 		protowire.SizeTag(fSnapEntities) + protowire.SizeBytes(len(entities))
 	if baseline != 0 {

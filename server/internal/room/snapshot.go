@@ -79,7 +79,7 @@ func (r *Room) frameFor(w *snapcodec.Packed, b, hash uint32, hasHash bool) *Fram
 	r.entBuf = r.codec.AppendDeltaPacked(r.entBuf[:0], r.packedAt(b), w)
 	f := r.frames.get()
 	f.Tick, f.Baseline = w.Tick, b
-	f.Data = appendSnapshotFrame(f.Data[:0], w.Tick, b, r.entBuf, hash, hasHash)
+	f.Data = AppendSnapshotFrame(f.Data[:0], w.Tick, b, r.entBuf, hash, hasHash)
 	f.refs.Store(1)
 	r.cache = append(r.cache, cacheEntry{baseline: b, frame: f})
 	r.cfg.Observer.SnapshotEncoded(b == 0, len(f.Data))

@@ -182,7 +182,7 @@ func (r *Room) viewFrame(v, base *view, hashOn bool) *Frame {
 	r.entBuf = r.codec.AppendDeltaPacked(r.entBuf[:0], bw, &v.world)
 	f := r.frames.get()
 	f.Tick, f.Baseline = v.world.Tick, b
-	f.Data = appendSnapshotFrame(f.Data[:0], v.world.Tick, b, r.entBuf, v.hash, hashOn)
+	f.Data = AppendSnapshotFrame(f.Data[:0], v.world.Tick, b, r.entBuf, v.hash, hashOn)
 	f.refs.Store(1)
 	v.enc = append(v.enc, viewEncoding{base: base, frame: f})
 	r.cfg.Observer.SnapshotEncoded(base == nil, len(f.Data))
