@@ -59,6 +59,12 @@ func nodeConfig(natsURL string) server.Config {
 // startNode runs one tickwire node with the arena on a loopback port until the test ends (or stop).
 func startNode(t testing.TB, cfg server.Config, id string) *node {
 	t.Helper()
+	return startNodeWith(t, cfg, id, server.GameOptions{MaxPlayers: 16})
+}
+
+// startNodeWith is startNode with the arena's room options.
+func startNodeWith(t testing.TB, cfg server.Config, id string, arenaOpts server.GameOptions) *node {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -71,7 +77,7 @@ func startNode(t testing.TB, cfg server.Config, id string) *node {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := srv.RegisterGame(arena.Mode, arena.Factory, server.GameOptions{MaxPlayers: 16}); err != nil {
+	if err := srv.RegisterGame(arena.Mode, arena.Factory, arenaOpts); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -87,7 +93,7 @@ func startNode(t testing.TB, cfg server.Config, id string) *node {
 				if err != nil {
 					t.Errorf("node %s: Serve: %v", id, err)
 				}
-			case <-time.After(cfg.DrainTimeout + cfg.ShutdownTimeout + 10*time.Second):
+			case <-time.After(cfg.DrainTimeout + 2*cfg.ShutdownTimeout + 10*time.Second):
 				t.Errorf("node %s: Serve did not return", id)
 			}
 		})

@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
-	"net"
 	"net/http"
 	"sort"
 	"strings"
@@ -226,42 +224,7 @@ func quantile(ds []time.Duration, q float64) time.Duration {
 // the light rooms of the tests that run hundreds of players on a shared two-core machine.
 func startLightNode(t testing.TB, cfg server.Config, id string) *node {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.Addr = ln.Addr().String()
-	cfg.NodeID = id
-	cfg.NodeAddr = ln.Addr().String()
-	logger := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	srv, err := server.New(cfg, logger)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.RegisterGame(arena.Mode, arena.Factory, server.GameOptions{MaxPlayers: 16, TickRate: 10,
-		SnapshotEvery: 3, HashInterval: 9}); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln) }()
-	var once sync.Once
-	n := &node{srv: srv, id: id, addr: ln.Addr().String(), url: "ws://" + ln.Addr().String() + "/ws"}
-	n.stop = func() {
-		once.Do(func() {
-			cancel()
-			select {
-			case err := <-done:
-				if err != nil {
-					t.Errorf("node %s: Serve: %v", id, err)
-				}
-			case <-time.After(cfg.DrainTimeout + 2*cfg.ShutdownTimeout + 10*time.Second):
-				t.Errorf("node %s: Serve did not return", id)
-			}
-		})
-	}
-	t.Cleanup(n.stop)
-	return n
+	return startNodeWith(t, cfg, id, server.GameOptions{MaxPlayers: 16, TickRate: 10, SnapshotEvery: 3, HashInterval: 9})
 }
 
 // histCount is the number of observations of histogram name in n's registry.
