@@ -43,14 +43,8 @@ func uvarintLen(v uint32) int {
 	return n
 }
 
-// benchRoom is an arena room of n players driven without its goroutine, with one bot per player. Its stall watchdog
-// is on, as the server runs rooms, so that each tick pays the watchdog's part (the watching goroutine is not started).
-func benchRoom(tb testing.TB, n int) (*Room, []game.PlayerID, []*benchSink, []*bot) {
-	r, err := New(Config{ID: "bench", Clock: newFakeClock(), EmptyTimeout: time.Hour, StallTimeout: 2 * time.Second},
-		newArena(tb, 3, nil))
-	if err != nil {
-		tb.Fatal(err)
-	}
+// joinBots seats n bot players in r, each with its own sink.
+func joinBots(tb testing.TB, r *Room, n int) ([]game.PlayerID, []*benchSink, []*bot) {
 	ids := make([]game.PlayerID, n)
 	sinks := make([]*benchSink, n)
 	bots := make([]*bot, n)
@@ -59,6 +53,18 @@ func benchRoom(tb testing.TB, n int) (*Room, []game.PlayerID, []*benchSink, []*b
 		ids[i] = directJoin(tb, r, sinks[i], "bot")
 		bots[i] = newBot(uint64(i + 1))
 	}
+	return ids, sinks, bots
+}
+
+// benchRoom is an arena room of n players driven without its goroutine, with one bot per player. Its stall watchdog
+// is on, as the server runs rooms, so that each tick pays the watchdog's part (the watching goroutine is not started).
+func benchRoom(tb testing.TB, n int) (*Room, []game.PlayerID, []*benchSink, []*bot) {
+	r, err := New(Config{ID: "bench", Clock: newFakeClock(), EmptyTimeout: time.Hour, StallTimeout: 2 * time.Second},
+		newArena(tb, 3, nil))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ids, sinks, bots := joinBots(tb, r, n)
 	return r, ids, sinks, bots
 }
 

@@ -251,14 +251,7 @@ func largeArenaRoom(tb testing.TB, n, world int, settings map[string]string, obs
 	if err != nil {
 		tb.Fatal(err)
 	}
-	ids := make([]game.PlayerID, n)
-	sinks = make([]*benchSink, n)
-	bots := make([]*bot, n)
-	for i := range n {
-		sinks[i] = &benchSink{}
-		ids[i] = directJoin(tb, r, sinks[i], "bot")
-		bots[i] = newBot(uint64(i + 1))
-	}
+	ids, sinks, bots := joinBots(tb, r, n)
 	return func() {
 		for i, bt := range bots {
 			directInput(r, ids[i], sinks[i], bt.next())
